@@ -1,0 +1,52 @@
+// mapgwctl: the operator's command line. A table of subcommands; each one
+// fills an args struct and hands it to a run_* function in the agent
+// library, so the logic is testable without a process.
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <iostream>
+
+#include "agent/cli/calc_command.h"
+
+namespace {
+
+bool wants_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  }
+  return false;
+}
+
+void add_calc(CLI::App& app, mapgw::CalcArgs& a) {
+  auto* c = app.add_subcommand("calc", "Compute MAP-E mappings from rules (no daemon needed)");
+  c->add_option("--rule", a.rules,
+                "ipv6=P6,ipv4=P4,ea=N[,offset=A][,psidlen=K][,psid=P][,fmr] (repeatable)");
+  c->add_option("--prefix", a.prefix, "End-user IPv6 prefix: IPv4 address, PSID, ports, CE address");
+  c->add_option("--dst", a.dst, "BR direction: IPV4:PORT -> CE address, or drop");
+  c->add_option("--check-src", a.check_src, "Receive check: outer IPv6 source (with --inner-src)");
+  c->add_option("--inner-src", a.inner_src, "Receive check: inner IPV4:PORT source");
+  c->add_option("--dhcpv6-hex", a.dhcpv6_hex, "Decode RFC 7598 OPTION_S46_CONT_MAPE bytes (hex)");
+  c->add_flag("--legacy-iid", a.legacy_iid,
+              "CE address with the draft-03 IID (8 zero | IPv4 | PSID | 8 zero) used by JP VNEs");
+  c->add_flag("--json", a.json, "Print one JSON object");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mapgwctl - control and inspect the mapgw MAP-E gateway"};
+  app.require_subcommand(1);
+  mapgw::CalcArgs calc;
+  add_calc(app, calc);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    mapgw::print_error(wants_json(argc, argv), e.what(), std::cout, std::cerr);
+    return 2;
+  }
+  if (app.got_subcommand("calc")) return mapgw::run_calc(calc, std::cout, std::cerr);
+  return 2;
+}
