@@ -1,0 +1,43 @@
+#include "loader/libbpf_log.h"
+
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+namespace mapgw {
+namespace {
+
+std::atomic<bool> g_verbose{false};
+
+int print_to_log(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG && !g_verbose) return 0;
+  char buf[4096];
+  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  if (n <= 0) return n;
+  std::string line(buf);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  switch (level) {
+    case LIBBPF_WARN:
+      spdlog::warn("libbpf: {}", line);
+      break;
+    case LIBBPF_INFO:
+      spdlog::info("libbpf: {}", line);
+      break;
+    default:
+      spdlog::debug("libbpf: {}", line);
+  }
+  return n;
+}
+
+}  // namespace
+
+void route_libbpf_logs(bool verbose) {
+  g_verbose = verbose;
+  libbpf_set_print(print_to_log);
+}
+
+}  // namespace mapgw
