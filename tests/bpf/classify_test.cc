@@ -27,7 +27,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 class Classify : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    testing::require_root();
+    ASSERT_NO_FATAL_FAILURE(testing::require_root());
     auto s = Skeleton<mapgw_classify_traits>::open();
     ASSERT_TRUE(s.ok()) << s.error().describe();
     skel_.emplace(std::move(*s));
