@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * MAP-E border relay (RFC 7597 §8). Four entry points, one per attach point;
+ * the decisions live in br.h so the fast and slow paths cannot disagree.
+ *
+ *   mapgw_br_v4       XDP, IPv4 side: IPv4 -> CE (encapsulate, redirect).
+ *   mapgw_br_v6       XDP, IPv6 side: CE -> IPv4 (check, decapsulate,
+ *                     redirect), CE -> CE hairpin, ICMPv6 PTB translation.
+ *   mapgw_br_tc_v6    TC ingress, IPv6 side: slow path of mapgw_br_v6. It
+ *                     checks and decapsulates, then lets the kernel forward
+ *                     the IPv4 packet (neighbours, fragmentation, ICMP).
+ *   mapgw_br_tc_encap TC egress of the mapgw0 device, the kernel's route to
+ *                     the MAP domain: slow path of mapgw_br_v4 for what the
+ *                     kernel had to handle first (TTL, MTU, neighbours,
+ *                     fragments, the router's own traffic). Encapsulates and
+ *                     sends with bpf_redirect_neigh().
+ *
+ * The XDP programs punt (XDP_PASS, counted as punt_*) whatever needs the
+ * kernel; nothing they cannot finish is dropped silently.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "br.h"
+#include "checksum.h"
+#include "fib.h"
+#include "icmp_ptb.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+
+static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)
+{
+	count(c, ctx->data_end - ctx->data);
+	return verdict;
+}
+
+/* Rewrite the Ethernet header after a FIB lookup. */
+static __always_inline void eth_from_fib(struct ethhdr *eth, const struct bpf_fib_lookup *fib,
+					 __u16 proto)
+{
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	eth->h_proto = bpf_htons(proto);
+}
+
+static __always_inline int xdp_redirect(struct xdp_md *ctx, __u32 ifindex)
+{
+	return bpf_redirect_map(&mapgw_tx_ports, ifindex, XDP_PASS);
+}
+
+/* ---- XDP, IPv4 side ----------------------------------------------------- */
+
+SEC("xdp")
+int mapgw_br_v4(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct bpf_fib_lookup fib = {};
+	struct br_target t;
+	enum mapgw_counter why;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 l3_off, label;
+	int proto, len;
+	__u8 tos;
+
+	proto = parse_ethhdr(&c, &eth);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	if (proto != MAPGW_ETH_P_IP)
+		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
+	l3_off = c.pos - data;
+	if (parse_iphdr(&c, &ip) < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
+	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	if (len < 0)
+		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+
+	why = br_target_for(&c, ip, &t);
+	if (why != BR_GO_ON)
+		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_NOT_MAPPED ? XDP_PASS : XDP_DROP);
+	if (ip->ttl <= 1)
+		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
+
+	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, len + MAPGW_IPV6_HLEN);
+	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	if (why != FIB_FORWARD)
+		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
+	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
+
+	tos = ip->tos;
+	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
+	ipv4_decrease_ttl(ip);
+	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &t.br, &t.ce, tos, len, label);
+	count(MAPGW_CNT_BR_ENCAP, data_end - data);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+/* ---- XDP, IPv6 side ----------------------------------------------------- */
+
+/* CE -> CE inside the domains: new outer header, no trip through IPv4. */
+static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				      struct iphdr *ip, struct hdr_cursor *l4, int len)
+{
+	struct bpf_fib_lookup fib = {};
+	enum mapgw_counter why;
+	struct br_target t;
+
+	why = br_target_for(l4, ip, &t);
+	if (why != BR_GO_ON)
+		return xdp_count(why, ctx, XDP_DROP);
+	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, len + MAPGW_IPV6_HLEN);
+	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	if (why != FIB_FORWARD || !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+		/* The TC slow path decapsulates; the kernel routes the inner
+		 * packet to mapgw0, whose egress program encapsulates again. */
+		return xdp_count(why != FIB_FORWARD ? why : MAPGW_CNT_PUNT_NO_DEVMAP, ctx,
+				 counter_is_drop(why) ? XDP_DROP : XDP_PASS);
+	ipv4_decrease_ttl(ip);
+	u128_to_in6(&ip6->saddr, &t.br);
+	u128_to_in6(&ip6->daddr, &t.ce);
+	ip6->hop_limit = MAPGW_ENCAP_HOP_LIMIT;
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
+	count(MAPGW_CNT_BR_HAIRPIN, ctx->data_end - ctx->data);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+/* Next header of a packet to a BR address: what we do with it. */
+static __always_inline enum mapgw_counter br_v6_nexthdr_verdict(__u8 nh)
+{
+	switch (nh) {
+	case MAPGW_IPPROTO_IPIP:
+		return BR_GO_ON;
+	case MAPGW_IPPROTO_FRAGMENT:
+		return MAPGW_CNT_DROP_IPV6_FRAGMENT;
+	case 0:   /* hop-by-hop */
+	case 43:  /* routing */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+		return MAPGW_CNT_DROP_IPV6_EXT_HEADER;
+	default: /* ICMPv6, management traffic to the BR itself */
+		return MAPGW_CNT_PASS_LOCAL_IPV6;
+	}
+}
+
+SEC("xdp")
+int mapgw_br_v6(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct bpf_fib_lookup fib = {};
+	enum mapgw_counter why;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 l3_off;
+	int proto, len;
+
+	proto = parse_ethhdr(&c, &eth);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	if (proto != MAPGW_ETH_P_IPV6)
+		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
+	l3_off = c.pos - data;
+	proto = parse_ipv6hdr(&c, &ip6);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV6, ctx, XDP_DROP);
+	if (!br_is_own_address(&ip6->daddr))
+		return xdp_count(MAPGW_CNT_PASS_NOT_BR, ctx, XDP_PASS);
+	if (proto == MAPGW_IPPROTO_ICMPV6) {
+		struct icmp6hdr *icmp6 = c.pos;
+
+		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
+			return br_ptb_to_frag_needed(ctx, &c);
+	}
+	why = br_v6_nexthdr_verdict((__u8)proto);
+	if (why != BR_GO_ON)
+		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_LOCAL_IPV6 ? XDP_PASS : XDP_DROP);
+
+	if (parse_iphdr(&c, &ip) < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
+	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	if (len < 0)
+		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+	why = br_check_from_ce(&c, ip6, ip);
+	if (why != BR_GO_ON)
+		return xdp_count(why, ctx, XDP_DROP);
+	if (ip->ttl <= 1)
+		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
+	if (br_rule_for_ipv4(ip->daddr))
+		return br_hairpin(ctx, eth, ip6, ip, &c, len);
+
+	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
+	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	if (why != FIB_FORWARD)
+		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
+	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
+
+	ipv4_decrease_ttl(ip);
+	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IP);
+	count(MAPGW_CNT_BR_DECAP, data_end - data);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+/* ---- TC slow paths ------------------------------------------------------ */
+
+SEC("tc")
+int mapgw_br_tc_v6(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	enum mapgw_counter why;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
+
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
+		return TC_ACT_OK;
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP || !br_is_own_address(&ip6->daddr))
+		return TC_ACT_OK;
+	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len)) < 0) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	why = br_check_from_ce(&c, ip6, ip);
+	if (why != BR_GO_ON) {
+		count(why, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) ||
+	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0)) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	count(MAPGW_CNT_TC_DECAP, skb->len);
+	return TC_ACT_OK; /* the kernel forwards the IPv4 packet */
+}
+
+SEC("tc")
+int mapgw_br_tc_encap(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct bpf_fib_lookup fib = {};
+	struct bpf_redir_neigh nh = {};
+	enum mapgw_counter why;
+	struct br_target t;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 label;
+	int len, rc;
+	__u8 tos;
+
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP || c.pos != data + MAPGW_ETH_HLEN)
+		return TC_ACT_SHOT; /* mapgw0 carries only IPv4 for the domain */
+	if (parse_iphdr(&c, &ip) < 0) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	if (len < 0) {
+		count(MAPGW_CNT_DROP_INNER_LENGTH, skb->len);
+		return TC_ACT_SHOT;
+	}
+	why = br_target_for(&c, ip, &t);
+	if (why != BR_GO_ON) {
+		/* Routed here but no rule (any more): nothing else can take it. */
+		count(why == MAPGW_CNT_PASS_NOT_MAPPED ? MAPGW_CNT_DROP_NO_RULE : why, skb->len);
+		return TC_ACT_SHOT;
+	}
+	fib_prepare6(&fib, skb->ifindex, &t.br, &t.ce, 0);
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib),
+			    BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
+		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
+		return TC_ACT_SHOT;
+	}
+	tos = ip->tos;
+	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
+	if (bpf_skb_adjust_room(skb, MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV6)) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	eth->h_proto = bpf_htons(MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &t.br, &t.ce, tos, len, label);
+	count(MAPGW_CNT_TC_ENCAP, skb->len);
+	nh.nh_family = MAPGW_AF_INET6;
+	__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, sizeof(nh.ipv6_nh));
+	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

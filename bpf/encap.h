@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The MAP-E outer header (RFC 7597 §8, RFC 2473): a plain IPv6 header,
+ * next header 4, hop limit 64, traffic class copied from the inner TOS,
+ * flow label from a hash of the inner flow, and no encapsulation-limit
+ * option. Also the u128 <-> in6_addr conversions the MAP math needs.
+ */
+#ifndef MAPGW_ENCAP_H
+#define MAPGW_ENCAP_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+
+#include "consts.h"
+#include "map_math.h"
+
+#define MAPGW_ENCAP_HOP_LIMIT 64
+#define MAPGW_ETH_HLEN 14
+#define MAPGW_IPV6_HLEN 40
+
+static __always_inline void u128_from_in6(struct mapgw_u128 *out, const struct in6_addr *a)
+{
+	__u64 hi, lo;
+
+	__builtin_memcpy(&hi, &a->in6_u.u6_addr8[0], 8);
+	__builtin_memcpy(&lo, &a->in6_u.u6_addr8[8], 8);
+	out->hi = bpf_be64_to_cpu(hi);
+	out->lo = bpf_be64_to_cpu(lo);
+}
+
+static __always_inline void u128_to_in6(struct in6_addr *a, const struct mapgw_u128 *v)
+{
+	__u64 hi = bpf_cpu_to_be64(v->hi), lo = bpf_cpu_to_be64(v->lo);
+
+	__builtin_memcpy(&a->in6_u.u6_addr8[0], &hi, 8);
+	__builtin_memcpy(&a->in6_u.u6_addr8[8], &lo, 8);
+}
+
+/* murmur3 finaliser: cheap, well-mixed 32-bit hash for flow labels. */
+static __always_inline __u32 hash_mix32(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* 20-bit, never zero (RFC 6437: zero means "no label"). */
+static __always_inline __u32 flow_label(__be32 saddr, __be32 daddr, __u8 proto, __u32 ports)
+{
+	__u32 h = hash_mix32(saddr ^ hash_mix32(daddr ^ hash_mix32(ports ^ proto)));
+
+	h &= 0xfffff;
+	return h ? h : 1;
+}
+
+/* Fill an outer IPv6 header for an inner IPv4 packet of @inner_len bytes. */
+static __always_inline void build_outer_ipv6(struct ipv6hdr *ip6, const struct mapgw_u128 *src,
+					     const struct mapgw_u128 *dst, __u8 tos,
+					     __u16 inner_len, __u32 label)
+{
+	ip6->version = 6;
+	ip6->priority = tos >> 4;
+	ip6->flow_lbl[0] = (__u8)(((tos & 0x0f) << 4) | ((label >> 16) & 0x0f));
+	ip6->flow_lbl[1] = (__u8)(label >> 8);
+	ip6->flow_lbl[2] = (__u8)label;
+	ip6->payload_len = bpf_htons(inner_len);
+	ip6->nexthdr = MAPGW_IPPROTO_IPIP;
+	ip6->hop_limit = MAPGW_ENCAP_HOP_LIMIT;
+	u128_to_in6(&ip6->saddr, src);
+	u128_to_in6(&ip6->daddr, dst);
+}
+
+#endif /* MAPGW_ENCAP_H */
