@@ -293,8 +293,9 @@ int mapgw_br_tc_encap(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	fib_prepare6(&fib, skb->ifindex, &t.br, &t.ce, 0);
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib),
-			    BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH);
+	/* An ingress-style lookup from mapgw0: OUTPUT would pin the egress to
+	 * mapgw0 itself. The neighbour is bpf_redirect_neigh()'s job. */
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
 		return TC_ACT_SHOT;

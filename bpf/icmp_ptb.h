@@ -90,7 +90,7 @@ static __always_inline int br_ptb_to_frag_needed(struct xdp_md *ctx, struct hdr_
 	fib.ipv4_src = icmp_src;
 	fib.ipv4_dst = orig_src;
 	fib.l4_protocol = MAPGW_IPPROTO_ICMP;
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		count(MAPGW_CNT_DROP_ICMP_NO_ROUTE, c->end - data);
 		return XDP_DROP;

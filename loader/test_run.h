@@ -20,4 +20,9 @@ struct TestRunResult {
 
 Result<TestRunResult> test_run(int prog_fd, std::span<const uint8_t> packet);
 
+// XDP program run as if received on @ingress_ifindex (so bpf_fib_lookup and
+// devmap redirects see a real device of the current netns).
+Result<TestRunResult> test_run_xdp(int prog_fd, std::span<const uint8_t> packet,
+                                   unsigned ingress_ifindex);
+
 }  // namespace mapgw

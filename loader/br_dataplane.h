@@ -1,0 +1,66 @@
+// The BR's BPF side as one object: the mapgw_br programs and maps loaded
+// into the kernel, the operations the agent needs on them (replace rules,
+// BR addresses, egress ports, run-time config) and the attachments:
+//   XDP mapgw_br_v4 on the IPv4 interface, XDP mapgw_br_v6 on the IPv6
+//   interface, TC ingress mapgw_br_tc_v6 on the IPv6 interface (slow path
+//   decap) and TC egress mapgw_br_tc_encap on the slow-path device.
+// It speaks only kernel ABI structs (bpf/mapgw_abi.h); turning config into
+// those is the agent's job.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "agent/common/result.h"
+#include "loader/xdp_link.h"
+#include "mapgw_abi.h"
+
+namespace mapgw {
+
+struct BrAttachConfig {
+  std::string ipv4_interface;
+  std::string ipv6_interface;
+  std::string slow_path_interface;  // the kernel's route into the MAP domain
+  XdpMode xdp_mode = XdpMode::kNative;
+};
+
+enum class BrProgram { kXdpV4, kXdpV6, kTcV6, kTcEncap };
+
+class BrDataplane {
+ public:
+  static Result<BrDataplane> load(uint64_t frag_timeout_ns);
+
+  // Install exactly these rules; stale ones are removed after the new ones
+  // are in, so a lookup never finds a hole for a key present in both sets.
+  Status replace_rules(std::span<const mapgw_br_rule> rules);
+  Status replace_br_addresses(std::span<const std::array<uint8_t, 16>> addrs);
+  Status replace_tx_ports(std::span<const uint32_t> ifindexes);
+  Status set_config(const mapgw_br_config& cfg);
+
+  Status attach(const BrAttachConfig& cfg);
+  void detach();
+  bool attached() const;
+
+  int prog_fd(BrProgram p) const;
+  int counters_fd() const;
+  size_t rule_count() const { return rule_count_; }
+
+  BrDataplane(BrDataplane&&) noexcept;
+  BrDataplane& operator=(BrDataplane&&) noexcept;
+  ~BrDataplane();
+
+ private:
+  struct Impl;
+  explicit BrDataplane(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  size_t rule_count_ = 0;
+};
+
+// LPM keys for a rule (exposed for tests and `mapgwctl` lookups).
+mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r);
+mapgw_lpm6_key lpm6_key_of(const mapgw_rule& r);
+
+}  // namespace mapgw

@@ -1,0 +1,70 @@
+#include "loader/xdp_link.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+namespace mapgw {
+
+const char* xdp_mode_name(XdpMode mode) { return mode == XdpMode::kNative ? "native" : "generic"; }
+
+Result<XdpLink> XdpLink::attach(int prog_fd, const std::string& ifname, XdpMode mode) {
+  const unsigned ifindex = if_nametoindex(ifname.c_str());
+  if (ifindex == 0) return make_error("interface " + ifname + " not found", errno);
+  LIBBPF_OPTS(bpf_link_create_opts, opts);
+  opts.flags = mode == XdpMode::kNative ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+  int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
+  if (fd < 0) {
+    const int err = errno;
+    if (mode == XdpMode::kNative && (err == EOPNOTSUPP || err == EINVAL)) {
+      return make_error("interface " + ifname +
+                            " cannot run XDP in native (driver) mode; set xdp_mode = \"generic\" "
+                            "to use the slower generic mode",
+                        err);
+    }
+    if (err == EBUSY || err == EEXIST) {
+      return make_error("interface " + ifname +
+                            " already has an XDP program attached (another mapgw, or "
+                            "`ip link set dev " + ifname + " xdp off` to remove a stale one)",
+                        err);
+    }
+    return make_error(std::string("attaching XDP (") + xdp_mode_name(mode) + ") to " + ifname,
+                      err);
+  }
+  return XdpLink(fd, ifname);
+}
+
+Status XdpLink::replace_program(int new_prog_fd) {
+  if (bpf_link_update(fd_, new_prog_fd, nullptr) != 0) {
+    return make_error("replacing the XDP program on " + ifname_, errno);
+  }
+  return Status::Ok();
+}
+
+Status XdpLink::pin(const std::string& path) {
+  if (bpf_obj_pin(fd_, path.c_str()) != 0) return make_error("pinning XDP link at " + path, errno);
+  return Status::Ok();
+}
+
+XdpLink::XdpLink(XdpLink&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), ifname_(std::move(o.ifname_)) {}
+
+XdpLink& XdpLink::operator=(XdpLink&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    ifname_ = std::move(o.ifname_);
+  }
+  return *this;
+}
+
+XdpLink::~XdpLink() {
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace mapgw
