@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/cli/calc_command.h"
+#include "agent/cli/ctl_commands.h"
 
 namespace {
 
@@ -30,13 +31,32 @@ void add_calc(CLI::App& app, mapgw::CalcArgs& a) {
   c->add_flag("--json", a.json, "Print one JSON object");
 }
 
+// Subcommands answered by the running daemon.
+void add_daemon_commands(CLI::App& app, mapgw::CtlArgs& a) {
+  const std::pair<const char*, const char*> cmds[] = {
+      {"status", "Role, interfaces, attached programs and rules of the running daemon"},
+      {"rules", "The MAP rules the daemon has installed"},
+      {"stats", "Data-plane counters (packets, bytes) by stable name"},
+      {"reload", "Re-read the configuration file and apply it atomically"}};
+  for (const auto& [name, help] : cmds) {
+    auto* c = app.add_subcommand(name, help);
+    c->add_flag("--json", a.json, "Print the daemon's JSON object");
+    if (std::string(name) == "stats") c->add_flag("--all", a.all, "Also show counters at zero");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"mapgwctl - control and inspect the mapgw MAP-E gateway"};
   app.require_subcommand(1);
   mapgw::CalcArgs calc;
+  mapgw::CtlArgs ctl;
+  std::string instance = "default";
+  app.add_option("--instance", instance, "Daemon instance (socket /run/mapgw/INSTANCE.sock)");
+  app.add_option("--socket", ctl.socket_path, "Control socket path (overrides --instance)");
   add_calc(app, calc);
+  add_daemon_commands(app, ctl);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -48,5 +68,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (app.got_subcommand("calc")) return mapgw::run_calc(calc, std::cout, std::cerr);
-  return 2;
+  if (ctl.socket_path.empty()) ctl.socket_path = "/run/mapgw/" + instance + ".sock";
+  return mapgw::run_ctl(app.get_subcommands().front()->get_name(), ctl, std::cout, std::cerr);
 }

@@ -1,0 +1,94 @@
+#include "agent/cli/ctl_commands.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "agent/cli/calc_command.h"
+#include "agent/daemon/control_server.h"
+
+namespace mapgw {
+namespace {
+
+using nlohmann::json;
+
+std::string s(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+
+void print_status(const json& j, std::ostream& out) {
+  out << "Role          BR (instance " << s(j["instance"]) << ", pid " << j["pid"] << ", up "
+      << j["uptime_s"] << " s)\n";
+  const auto& i = j["interfaces"];
+  out << "Interfaces    IPv4 " << s(i["ipv4"]) << ", IPv6 " << s(i["ipv6"]) << ", slow path "
+      << s(i["slow_path"]) << " (XDP " << s(j["xdp_mode"]) << ", "
+      << (j["attached"].get<bool>() ? "attached" : "detached") << ")\n";
+  const auto& p = j["programs"];
+  for (const auto& [hook, m] : p.items()) {
+    for (const auto& [ifname, prog] : m.items()) {
+      char line[160];
+      std::snprintf(line, sizeof line, "Program       %-10s %-8s %s\n", hook.c_str(), ifname.c_str(),
+                    s(prog).c_str());
+      out << line;
+    }
+  }
+  out << "Rules         " << j["rule_count"] << " in " << j["domains"].size() << " domain(s)\n";
+  for (const auto& d : j["domains"]) {
+    out << "Domain        " << s(d["name"]) << ": BR " << s(d["br_address"]) << ", " << d["rules"]
+        << " rule(s)" << (d["legacy_iid"].get<bool>() ? ", legacy IID" : "") << "\n";
+  }
+}
+
+void print_rules(const json& j, std::ostream& out) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-12s %-26s %-18s %3s %6s %7s %s\n", "DOMAIN", "IPV6 PREFIX",
+                "IPV4 PREFIX", "EA", "OFFSET", "PSIDLEN", "FLAGS");
+  out << line;
+  for (const auto& r : j["rules"]) {
+    std::string flags;
+    if (r["fmr"].get<bool>()) flags += "fmr ";
+    if (r["legacy_iid"].get<bool>()) flags += "legacy-iid ";
+    if (!r["psid"].is_null()) flags += "psid=" + r["psid"].dump() + " ";
+    std::snprintf(line, sizeof line, "%-12s %-26s %-18s %3d %6d %7d %s\n",
+                  s(r["domain"]).c_str(), s(r["ipv6"]).c_str(), s(r["ipv4"]).c_str(),
+                  r["ea"].get<int>(), r["offset"].get<int>(), r["psidlen"].get<int>(),
+                  flags.c_str());
+    out << line;
+  }
+}
+
+void print_stats(const json& j, bool all, std::ostream& out) {
+  char line[160];
+  std::snprintf(line, sizeof line, "%-26s %16s %18s\n", "COUNTER", "PACKETS", "BYTES");
+  out << line;
+  for (const auto& [name, v] : j["counters"].items()) {
+    if (!all && v["packets"].get<uint64_t>() == 0) continue;
+    std::snprintf(line, sizeof line, "%-26s %16llu %18llu\n", name.c_str(),
+                  static_cast<unsigned long long>(v["packets"].get<uint64_t>()),
+                  static_cast<unsigned long long>(v["bytes"].get<uint64_t>()));
+    out << line;
+  }
+}
+
+}  // namespace
+
+int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std::ostream& err) {
+  auto reply = control_request(args.socket_path, {{"cmd", cmd}});
+  if (!reply) {
+    print_error(args.json, reply.error().describe(), out, err);
+    return 1;
+  }
+  if (reply->contains("error")) {
+    print_error(args.json, s((*reply)["error"]), out, err);
+    return 1;
+  }
+  if (args.json) {
+    out << reply->dump() << "\n";
+    return 0;
+  }
+  if (cmd == "status") print_status(*reply, out);
+  else if (cmd == "rules") print_rules(*reply, out);
+  else if (cmd == "stats") print_stats(*reply, args.all, out);
+  else out << reply->dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace mapgw

@@ -1,0 +1,20 @@
+// mapgwctl commands that ask the running daemon (status, rules, stats,
+// reload): one request over the control socket, then a table for people or
+// the daemon's JSON object as is (--json).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace mapgw {
+
+struct CtlArgs {
+  std::string socket_path;
+  bool json = false;
+  bool all = false;  // stats: also counters that are zero
+};
+
+// Exit status: 0 answered, 1 the daemon reported an error or is unreachable.
+int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std::ostream& err);
+
+}  // namespace mapgw

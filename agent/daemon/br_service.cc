@@ -1,0 +1,223 @@
+#include "agent/daemon/br_service.h"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "agent/br/br_rule.h"
+#include "agent/daemon/host_net.h"
+#include "loader/counters.h"
+
+namespace mapgw {
+namespace {
+
+// Marks the kernel routes mapgw owns (`ip route show proto 109`).
+constexpr const char* kRouteProto = "109";
+
+std::string peer_of(const std::string& slow_if) { return slow_if + "-s"; }
+
+nlohmann::json rule_json(const MapRule& r) {
+  nlohmann::json psid = nullptr;
+  if (auto p = r.provisioned_psid()) psid = *p;
+  return {{"ipv6", r.ipv6_prefix().str()}, {"ipv4", r.ipv4_prefix().str()},
+          {"ea", r.ea_len()},             {"offset", r.psid_offset()},
+          {"psidlen", r.psid_len()},      {"psid", psid},
+          {"fmr", r.fmr()},               {"legacy_iid", r.legacy_iid()}};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
+  for (const auto& ifname : {cfg.br.ipv4_interface, cfg.br.ipv6_interface}) {
+    if (!interface_exists(ifname)) return make_error("interface " + ifname + " does not exist");
+  }
+  auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL);
+  if (!dp) return dp.error();
+  std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp)));
+  if (auto st = svc->prepare_host(); !st) return st.error();
+  if (auto st = svc->apply(cfg); !st) return st.error();
+  BrAttachConfig a{cfg.br.ipv4_interface, cfg.br.ipv6_interface, cfg.br.slow_path_interface,
+                   cfg.xdp_mode == "generic" ? XdpMode::kGeneric : XdpMode::kNative};
+  if (auto st = svc->dp_.attach(a); !st) return st.error();
+  spdlog::info("BR up: XDP ({}) on {} and {}, slow path {}, {} rules in {} domain(s)",
+               cfg.xdp_mode, cfg.br.ipv4_interface, cfg.br.ipv6_interface,
+               cfg.br.slow_path_interface, svc->dp_.rule_count(), cfg.br.domains.size());
+  return svc;
+}
+
+BrService::~BrService() { stop(); }
+
+// The BR forwards; the slow path needs the kernel to forward too, and the
+// decapsulated packets arrive on the IPv6 interface with CE sources routed
+// via the slow-path device, which strict reverse-path filtering would drop.
+Status BrService::prepare_host() {
+  for (const char* s : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}) {
+    auto v = read_sysctl(s);
+    if (v && *v != "1") spdlog::info("enabling {}", s);
+    if (auto st = write_sysctl(s, "1"); !st) return st;
+  }
+  const std::string v6if = cfg_.br.ipv6_interface;
+  if (auto all = read_sysctl("net.ipv4.conf.all.rp_filter"); all && *all == "1") {
+    spdlog::warn("net.ipv4.conf.all.rp_filter=1 (strict) would drop decapsulated packets; "
+                 "setting it to 2 (loose)");
+    if (auto st = write_sysctl("net.ipv4.conf.all.rp_filter", "2"); !st) return st;
+  }
+  if (auto st = write_sysctl("net.ipv4.conf." + v6if + ".rp_filter", "0"); !st) return st;
+
+  const std::string& slow = cfg_.br.slow_path_interface;
+  auto mtu = interface_mtu(v6if);
+  if (!mtu) return mtu.error();
+  if (*mtu < 1280) return make_error(v6if + " has MTU " + std::to_string(*mtu) + " (< 1280)");
+  if (!interface_exists(slow)) {
+    if (auto st = run_ip({"link", "add", slow, "type", "veth", "peer", "name", peer_of(slow)}); !st) {
+      return st;
+    }
+    created_slow_path_ = true;
+  }
+  // IPv4 packets into the domain may be at most MTU - 40 before encapsulation:
+  // the kernel fragments (DF clear) or sends "fragmentation needed" (DF set)
+  // with exactly this MTU.
+  const std::string inner_mtu = std::to_string(*mtu - 40);
+  if (auto st = run_ip_batch({"link set " + slow + " mtu " + inner_mtu + " arp off up",
+                              "link set " + peer_of(slow) + " mtu " + inner_mtu + " up"});
+      !st) {
+    return st;
+  }
+  if (auto st = write_sysctl("net.ipv6.conf." + slow + ".disable_ipv6", "1"); !st) {
+    spdlog::warn("{} (harmless: only router solicitations on it)", st.error().describe());
+  }
+  return Status::Ok();
+}
+
+Status BrService::sync_routes(const Config& cfg) {
+  std::set<std::string> want;
+  for (const auto& d : cfg.br.domains) {
+    for (const auto& r : d.rules) want.insert(r.ipv4_prefix().str());
+  }
+  std::vector<std::string> lines;
+  for (const auto& p : want) {
+    lines.push_back("route replace " + p + " dev " + cfg.br.slow_path_interface + " proto " +
+                    kRouteProto);
+  }
+  for (const auto& p : routes_) {
+    if (!want.count(p)) lines.push_back("route del " + p + " proto " + kRouteProto);
+  }
+  if (auto st = run_ip_batch(lines); !st) return st;
+  routes_ = std::move(want);
+  return Status::Ok();
+}
+
+Status BrService::apply(const Config& cfg) {
+  std::vector<mapgw_br_rule> rules;
+  std::vector<std::array<uint8_t, 16>> addrs;
+  for (const auto& d : cfg.br.domains) {
+    addrs.push_back(d.br_address.bytes());
+    for (const auto& r : d.rules) rules.push_back(make_br_rule(r, d.br_address));
+  }
+  std::vector<uint32_t> ports;
+  for (const auto& ifname : {cfg.br.ipv4_interface, cfg.br.ipv6_interface}) {
+    auto i = interface_index(ifname);
+    if (!i) return i.error();
+    ports.push_back(*i);
+  }
+  mapgw_br_config bc{};
+  auto icmp = cfg.br.icmp_source ? cfg.br.icmp_source : first_ipv4_address(cfg.br.ipv4_interface);
+  if (icmp) bc.icmp_src_ipv4 = htonl(icmp->value);
+  if (!icmp) spdlog::warn("no ICMPv4 source: {} has no IPv4 address and icmp_source is unset; "
+                          "ICMP errors will carry the CE's address", cfg.br.ipv4_interface);
+  // Order matters for a live reload: accept new BR addresses and rules before
+  // the routes that send traffic to them; remove stale ones last.
+  if (auto st = dp_.replace_tx_ports(ports); !st) return st;
+  if (auto st = dp_.set_config(bc); !st) return st;
+  if (auto st = dp_.replace_br_addresses(addrs); !st) return st;
+  if (auto st = dp_.replace_rules(rules); !st) return st;
+  return sync_routes(cfg);
+}
+
+Status BrService::reload(const Config& cfg) {
+  const auto& a = cfg_.br;
+  const auto& b = cfg.br;
+  if (a.ipv4_interface != b.ipv4_interface || a.ipv6_interface != b.ipv6_interface ||
+      a.slow_path_interface != b.slow_path_interface || cfg.xdp_mode != cfg_.xdp_mode ||
+      a.fragment_timeout_s != b.fragment_timeout_s || cfg.instance != cfg_.instance) {
+    return make_error("interfaces, xdp_mode, fragment_timeout and instance change only with a "
+                      "restart; the running configuration is unchanged");
+  }
+  if (auto st = apply(cfg); !st) {
+    spdlog::error("reload failed half-way ({}); re-applying the previous rules", st.error().describe());
+    if (auto back = apply(cfg_); !back) spdlog::error("restoring failed too: {}", back.error().describe());
+    return st;
+  }
+  cfg_ = cfg;
+  spdlog::info("reloaded: {} rules in {} domain(s)", dp_.rule_count(), cfg.br.domains.size());
+  return Status::Ok();
+}
+
+void BrService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  dp_.detach();
+  std::vector<std::string> lines;
+  for (const auto& p : routes_) lines.push_back("route del " + p + " proto " + std::string(kRouteProto));
+  if (auto st = run_ip_batch(lines); !st) spdlog::warn("removing routes: {}", st.error().describe());
+  routes_.clear();
+  if (created_slow_path_) {
+    if (auto st = run_ip({"link", "del", cfg_.br.slow_path_interface}); !st) {
+      spdlog::warn("removing {}: {}", cfg_.br.slow_path_interface, st.error().describe());
+    }
+  }
+  spdlog::info("BR stopped: programs detached, routes removed");
+}
+
+nlohmann::json BrService::status() const {
+  nlohmann::json domains = nlohmann::json::array();
+  for (const auto& d : cfg_.br.domains) {
+    domains.push_back({{"name", d.name}, {"br_address", d.br_address.str()},
+                       {"rules", d.rules.size()}, {"legacy_iid", d.legacy_iid}});
+  }
+  const auto up = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - started_);
+  return {{"role", "br"},
+          {"instance", cfg_.instance},
+          {"pid", getpid()},
+          {"uptime_s", up.count()},
+          {"xdp_mode", cfg_.xdp_mode},
+          {"attached", dp_.attached()},
+          {"interfaces",
+           {{"ipv4", cfg_.br.ipv4_interface},
+            {"ipv6", cfg_.br.ipv6_interface},
+            {"slow_path", cfg_.br.slow_path_interface}}},
+          {"programs",
+           {{"xdp", {{cfg_.br.ipv4_interface, "mapgw_br_v4"}, {cfg_.br.ipv6_interface, "mapgw_br_v6"}}},
+            {"tc_ingress", {{cfg_.br.ipv6_interface, "mapgw_br_tc_v6"}}},
+            {"tc_egress", {{cfg_.br.slow_path_interface, "mapgw_br_tc_encap"}}}}},
+          {"rule_count", dp_.rule_count()},
+          {"domains", domains}};
+}
+
+nlohmann::json BrService::rules() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& d : cfg_.br.domains) {
+    for (const auto& r : d.rules) {
+      auto j = rule_json(r);
+      j["domain"] = d.name;
+      j["br_address"] = d.br_address.str();
+      out.push_back(j);
+    }
+  }
+  return {{"rules", out}};
+}
+
+nlohmann::json BrService::stats() const {
+  auto snap = read_counters(dp_.counters_fd());
+  if (!snap) return {{"error", snap.error().describe()}};
+  nlohmann::json counters = nlohmann::json::object();
+  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
+    if (const char* label = counter_label(i)) {
+      counters[label] = {{"packets", (*snap)[i].packets}, {"bytes", (*snap)[i].bytes}};
+    }
+  }
+  return {{"counters", counters}};
+}
+
+}  // namespace mapgw

@@ -1,0 +1,48 @@
+// The BR role at run time: turns a validated Config into a working relay and
+// back. start() prepares the host (forwarding, the slow-path veth pair and
+// the kernel routes that send MAP-domain IPv4 traffic through it), loads and
+// fills the BPF maps and attaches the programs; reload() applies a new rule
+// set; stop() undoes all of it. status()/rules()/stats() feed mapgwctl.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "agent/common/result.h"
+#include "agent/config/config.h"
+#include "loader/br_dataplane.h"
+
+namespace mapgw {
+
+class BrService {
+ public:
+  static Result<std::unique_ptr<BrService>> start(const Config& cfg);
+  ~BrService();  // stop()
+
+  // Applies the rules, domains and ICMP source of @cfg. Interfaces and the
+  // instance cannot change without a restart; such a change is rejected.
+  Status reload(const Config& cfg);
+  void stop();
+
+  nlohmann::json status() const;
+  nlohmann::json rules() const;
+  nlohmann::json stats() const;
+
+ private:
+  BrService(Config cfg, BrDataplane dp) : cfg_(std::move(cfg)), dp_(std::move(dp)) {}
+  Status prepare_host();
+  Status apply(const Config& cfg);
+  Status sync_routes(const Config& cfg);
+
+  Config cfg_;
+  BrDataplane dp_;
+  std::set<std::string> routes_;  // IPv4 prefixes routed to the slow path
+  bool created_slow_path_ = false;
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace mapgw

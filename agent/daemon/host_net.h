@@ -1,0 +1,30 @@
+// The host-side networking the daemon needs around its BPF programs:
+// iproute2 invocations (argument vectors, never a shell), sysctls and
+// interface facts. iproute2 is used instead of hand-written rtnetlink
+// because it is what operators debug with; every failure carries the
+// command and ip's own message.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/common/result.h"
+#include "agent/net/ip.h"
+
+namespace mapgw {
+
+// Runs `ip ARGS...`.
+Status run_ip(const std::vector<std::string>& args);
+// Runs `ip -batch -` with @lines on stdin (one command per line).
+Status run_ip_batch(const std::vector<std::string>& lines);
+
+Result<std::string> read_sysctl(const std::string& name);  // "net.ipv4.ip_forward"
+Status write_sysctl(const std::string& name, const std::string& value);
+
+bool interface_exists(const std::string& ifname);
+Result<unsigned> interface_index(const std::string& ifname);
+Result<unsigned> interface_mtu(const std::string& ifname);
+std::optional<Ipv4Addr> first_ipv4_address(const std::string& ifname);
+
+}  // namespace mapgw
