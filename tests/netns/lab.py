@@ -1,0 +1,136 @@
+"""Namespace lab harness shared by every netns test and the demo.
+
+A Lab owns a set of network namespaces with unique names, the veth links
+between them and every process it starts in them. Teardown always runs
+(context manager, atexit, SIGTERM/SIGINT) and removes exactly what this lab
+created: its processes by PID, its namespaces by name. Nothing here uses
+pkill or killall.
+"""
+import atexit
+import json
+import os
+import signal
+import subprocess
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("MAPGW_BUILD_DIR", os.path.join(REPO, "build"))
+MAPGW = os.path.join(BUILD, "agent", "mapgw")
+MAPGWCTL = os.path.join(BUILD, "agent", "mapgwctl")
+CLASSIFY_OBJ = os.path.join(BUILD, "bpf", "bpf_out", "mapgw_classify.bpf.o")
+SYS_PYTHON = "/usr/bin/python3"  # Debian's scapy lives under the system python
+
+
+def sh(cmd, check=True, capture=False, timeout=60):
+    r = subprocess.run(cmd, shell=isinstance(cmd, str), text=True, timeout=timeout,
+                       stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    if check and r.returncode != 0:
+        raise RuntimeError("command failed (%d): %s\n%s" % (r.returncode, cmd, r.stderr))
+    return r.stdout if capture else r.returncode
+
+
+def require(condition, what):
+    """Feature probe: a missing feature fails the test loudly, never skips it."""
+    if not condition:
+        raise RuntimeError("this machine lacks %s; scripts/setup.sh should provide it" % what)
+
+
+class Lab:
+    _live = []
+
+    def __init__(self, name):
+        require(os.geteuid() == 0, "root (namespaces need it)")
+        self.tag = "%s%d" % (name, os.getpid() % 100000)
+        self.namespaces = []
+        self.procs = []
+        Lab._live.append(self)
+
+    # --- lifecycle ---------------------------------------------------------------
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.teardown()
+
+    def teardown(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(timeout=5)
+        self.procs = []
+        for ns in reversed(self.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        self.namespaces = []
+        if self in Lab._live:
+            Lab._live.remove(self)
+
+    # --- topology ----------------------------------------------------------------
+    def ns(self, role):
+        name = "%s-%s" % (self.tag, role)
+        sh(["ip", "netns", "add", name])
+        self.namespaces.append(name)
+        self.run(name, "ip link set lo up")
+        # `ip netns exec` remounts /sys: give each namespace a bpffs of its own.
+        return name
+
+    def link(self, ns_a, if_a, ns_b, if_b):
+        sh(["ip", "link", "add", if_a, "netns", ns_a, "type", "veth", "peer", "name", if_b,
+            "netns", ns_b])
+        for ns, ifname in ((ns_a, if_a), (ns_b, if_b)):
+            self.run(ns, "ip link set %s up" % ifname)
+            # XDP-redirected TCP must not arrive with partial checksums.
+            self.run(ns, "ethtool -K %s tx off" % ifname)
+
+    def attach_xdp_pass(self, ns, ifname):
+        """XDP_REDIRECT into a veth needs an XDP program on the receiving peer."""
+        self.run(ns, "ip link set dev %s xdpdrv obj %s sec xdp" % (ifname, CLASSIFY_OBJ))
+
+    # --- running things ------------------------------------------------------------
+    def run(self, ns, cmd, check=True, capture=False, timeout=60):
+        full = ["ip", "netns", "exec", ns] + (["sh", "-c", cmd] if isinstance(cmd, str) else cmd)
+        return sh(full, check=check, capture=capture, timeout=timeout)
+
+    def spawn(self, ns, argv, **kw):
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10):
+        if p.poll() is None:
+            p.terminate()
+            p.wait(timeout=timeout)
+        if p in self.procs:
+            self.procs.remove(p)
+        return p.returncode
+
+
+def _teardown_all(*_):
+    for lab in list(Lab._live):
+        lab.teardown()
+
+
+atexit.register(_teardown_all)
+for _sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(_sig, lambda s, f: (_teardown_all(), os._exit(128 + s)))
+
+
+def wait_for(predicate, timeout=10.0, interval=0.1, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # the thing being waited for may not exist yet
+            pass
+        time.sleep(interval)
+    raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def ctl(socket_path, *args):
+    out = sh([MAPGWCTL, "--socket", socket_path] + list(args) + ["--json"], capture=True)
+    return json.loads(out)

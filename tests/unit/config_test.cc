@@ -1,0 +1,102 @@
+// Configuration parsing: the example config is valid, and every kind of
+// mistake is rejected with the place and the reason.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/config/config.h"
+
+namespace mapgw {
+namespace {
+
+const char* kMinimal = R"(
+role = "br"
+[br]
+ipv4_interface = "eth0"
+ipv6_interface = "eth1"
+[[br.domain]]
+name = "d1"
+br_address = "2001:db8:ffff::1"
+legacy_iid = true
+rules = [
+  "ipv6=2001:db8::/40,ipv4=192.0.2.0/24,ea=16",
+  { rule = "ipv6=2001:db8:100::/40,ipv4=198.51.100.0/24,ea=8", legacy_iid = false },
+]
+)";
+
+TEST(Config, MinimalBrWithDefaults) {
+  auto c = parse_config(kMinimal, "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->instance, "default");
+  EXPECT_EQ(c->socket_path, "/run/mapgw/default.sock");
+  EXPECT_EQ(c->xdp_mode, "native");
+  EXPECT_EQ(c->br.slow_path_interface, "mapgw0");
+  EXPECT_EQ(c->br.fragment_timeout_s, 5u);
+  ASSERT_EQ(c->br.domains.size(), 1u);
+  const auto& d = c->br.domains[0];
+  EXPECT_EQ(d.br_address.str(), "2001:db8:ffff::1");
+  ASSERT_EQ(d.rules.size(), 2u);
+  EXPECT_TRUE(d.rules[0].legacy_iid());   // inherits the domain's layout
+  EXPECT_FALSE(d.rules[1].legacy_iid());  // overridden per rule
+  EXPECT_EQ(c->all_rules().rules().size(), 2u);
+}
+
+TEST(Config, TheShippedExampleIsValid) {
+  std::ifstream f(std::string(MAPGW_SOURCE_DIR) + "/examples/br.toml");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto c = parse_config(ss.str(), "examples/br.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->br.domains.size(), 2u);
+}
+
+struct Bad {
+  const char* name;
+  std::string from, to;  // textual edit applied to kMinimal
+  const char* message_part;
+};
+
+void PrintTo(const Bad& b, std::ostream* os) { *os << b.name; }
+
+class ConfigRejects : public ::testing::TestWithParam<Bad> {};
+
+TEST_P(ConfigRejects, WithPlaceAndReason) {
+  std::string text = kMinimal;
+  const auto& b = GetParam();
+  auto pos = text.find(b.from);
+  ASSERT_NE(pos, std::string::npos) << b.from;
+  text.replace(pos, b.from.size(), b.to);
+  auto c = parse_config(text, "t.toml");
+  ASSERT_FALSE(c.ok()) << "accepted: " << text;
+  EXPECT_NE(c.error().message.find(b.message_part), std::string::npos) << c.error().message;
+  EXPECT_EQ(c.error().message.rfind("t.toml", 0), 0u) << "message must start with the file";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigRejects,
+    ::testing::Values(
+        Bad{"toml_syntax", "role = \"br\"", "role = br\"", "t.toml:2"},
+        Bad{"unknown_top_key", "role = \"br\"", "role = \"br\"\nrol = 1", "unknown key 'rol'"},
+        Bad{"unknown_br_key", "ipv4_interface", "ipv4_iface", "unknown key 'ipv4_iface'"},
+        Bad{"wrong_role", "role = \"br\"", "role = \"router\"", "not a role"},
+        Bad{"no_role", "role = \"br\"", "", "needs 'role'"},
+        Bad{"same_interfaces", "\"eth1\"", "\"eth0\"", "must differ"},
+        Bad{"bad_rule", "ea=16", "ea=49", "domain d1 rule 1: ea=49"},
+        Bad{"bad_rule_location", "ea=16", "ea=49", "t.toml:11:"},
+        Bad{"bad_br_address", "2001:db8:ffff::1", "2001:db8:ffff::1::2", "br_address"},
+        Bad{"empty_rules", "rules = [", "rules = []\nx = [", "unknown key 'x'"},
+        Bad{"no_domain", "[[br.domain]]", "[other]", "unknown key 'other'"},
+        Bad{"rule_wrong_type", "\"ipv6=2001:db8::/40,ipv4=192.0.2.0/24,ea=16\",", "42,",
+            "must be a rule string"},
+        Bad{"ambiguous_rules", "198.51.100.0/24", "192.0.2.0/24", "share the IPv4 prefix"},
+        Bad{"xdp_mode", "role = \"br\"", "role = \"br\"\nxdp_mode = \"turbo\"", "xdp_mode"},
+        Bad{"fragment_timeout", "ipv6_interface = \"eth1\"",
+            "ipv6_interface = \"eth1\"\nfragment_timeout = 0", "fragment_timeout must be"},
+        Bad{"icmp_source", "ipv6_interface = \"eth1\"",
+            "ipv6_interface = \"eth1\"\nicmp_source = \"1.2.3\"", "icmp_source"},
+        Bad{"instance_slash", "role = \"br\"", "role = \"br\"\ninstance = \"a/b\"", "instance"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace mapgw
