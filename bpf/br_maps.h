@@ -13,9 +13,7 @@
 
 #include "mapgw_abi.h"
 
-#ifndef MAPGW_MAX_RULES
-#define MAPGW_MAX_RULES 65536
-#endif
+#define MAPGW_MAX_RULES MAPGW_RULE_LIMIT
 #ifndef MAPGW_MAX_BR_ADDRS
 #define MAPGW_MAX_BR_ADDRS 64
 #endif
@@ -26,9 +24,12 @@
 #define MAPGW_MAX_PORTS 64
 #endif
 
+/* Twice the rule limit: a replacement inserts the whole new set before it
+ * removes the old one, so no lookup misses a rule present in both. Tries
+ * are not preallocated, so the headroom costs nothing until used. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, MAPGW_MAX_RULES);
+	__uint(max_entries, 2 * MAPGW_MAX_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mapgw_lpm4_key);
 	__type(value, struct mapgw_br_rule);
@@ -36,7 +37,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, MAPGW_MAX_RULES);
+	__uint(max_entries, 2 * MAPGW_MAX_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mapgw_lpm6_key);
 	__type(value, struct mapgw_br_rule);

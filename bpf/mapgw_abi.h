@@ -60,6 +60,9 @@ enum mapgw_counter {
 	MAPGW_CNT_MAX = 64, /* array size; room to append without resizing pins */
 };
 
+/* Rules one data plane holds (the LPM tries have room for two sets). */
+#define MAPGW_RULE_LIMIT 65536
+
 /* One counter slot: packets and bytes. */
 struct mapgw_counter_val {
 	__u64 packets;

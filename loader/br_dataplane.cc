@@ -56,6 +56,10 @@ BrDataplane& BrDataplane::operator=(BrDataplane&&) noexcept = default;
 BrDataplane::~BrDataplane() = default;
 
 Status BrDataplane::replace_rules(std::span<const mapgw_br_rule> rules) {
+  if (rules.size() > MAPGW_RULE_LIMIT) {
+    return make_error(std::to_string(rules.size()) + " rules: a BR holds at most " +
+                      std::to_string(MAPGW_RULE_LIMIT));
+  }
   auto* maps = &impl_->skel->maps;
   const int fd4 = bpf_map__fd(maps->mapgw_rules_v4), fd6 = bpf_map__fd(maps->mapgw_rules_v6);
   std::vector<mapgw_lpm4_key> keys4;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "agent/common/result.h"
@@ -23,11 +24,11 @@ inline Status map_update(int fd, const void* key, const void* value, const char*
 // Keys are compared bytewise: they must be fully initialised structs.
 template <typename Key>
 Status map_delete_except(int fd, const std::vector<Key>& keep, const char* name) {
+  std::unordered_set<std::string> kept_bytes;  // O(1) membership: maps hold 64k rules
+  kept_bytes.reserve(keep.size());
+  for (const auto& k : keep) kept_bytes.emplace(reinterpret_cast<const char*>(&k), sizeof(Key));
   auto kept = [&](const Key& k) {
-    for (const auto& x : keep) {
-      if (std::memcmp(&x, &k, sizeof(Key)) == 0) return true;
-    }
-    return false;
+    return kept_bytes.count(std::string(reinterpret_cast<const char*>(&k), sizeof(Key))) > 0;
   };
   std::vector<Key> stale;
   Key cur{}, next{};

@@ -85,24 +85,29 @@ uint32_t counter_index(const std::string& label) {
   return 0;
 }
 
-class BrFixture : public ::testing::TestWithParam<Case> {
- protected:
-  void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(testing::require_root());
-    ASSERT_NO_FATAL_FAILURE(build_topology(topo_));
-    auto dp = BrDataplane::load(5'000'000'000ULL);
-    ASSERT_TRUE(dp.ok()) << dp.error().describe();
-    dp_.emplace(std::move(*dp));
-    auto rules = test_rules();
-    ASSERT_TRUE(dp_->replace_rules(rules).ok());
-    std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
-    ASSERT_TRUE(dp_->replace_br_addresses(std::span(&br, 1)).ok());
-    std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
-    ASSERT_TRUE(dp_->replace_tx_ports(ports).ok());
+// The topology plus a loaded, configured BR data plane.
+void load_br(Topology& topo, std::optional<BrDataplane>& dp_out) {
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  auto dp = BrDataplane::load(5'000'000'000ULL);
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  dp_out.emplace(std::move(*dp));
+  auto& dp_ = dp_out;
+  auto& topo_ = topo;
+  auto rules = test_rules();
+  ASSERT_TRUE(dp_->replace_rules(rules).ok());
+  std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
+  ASSERT_TRUE(dp_->replace_br_addresses(std::span(&br, 1)).ok());
+  std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
+  ASSERT_TRUE(dp_->replace_tx_ports(ports).ok());
     mapgw_br_config cfg{};
     cfg.icmp_src_ipv4 = htonl(Ipv4Addr::parse("203.0.113.1")->value);
     ASSERT_TRUE(dp_->set_config(cfg).ok());
-  }
+}
+
+class BrFixture : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_)); }
 
   Topology topo_;
   std::optional<BrDataplane> dp_;
@@ -131,6 +136,43 @@ TEST_P(BrFixture, VerdictOutputAndCounter) {
     EXPECT_EQ(delta, i == want ? 1u : 0u)
         << "counter " << (counter_label(i) ? counter_label(i) : "?") << " moved by " << delta;
   }
+}
+
+// 64k rules (10.a.b.0/24 <-> 2001:db8:i::/48, ea=16) go in at run time, the
+// last one maps traffic, and replacing them with a small set removes them all.
+TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  auto br = *Ipv6Addr::parse(kBr6);
+  std::vector<mapgw_br_rule> many;
+  for (unsigned i = 0; i < 65536; ++i) {
+    RuleSpec s;
+    s.ipv4 = {Ipv4Addr{(10u << 24) | (i << 8)}, 24};
+    s.ipv6 = {Ipv6Addr{{0x20010db800000000ULL | (uint64_t{i} << 16), 0}}, 48};
+    s.ea_len = 16;
+    auto r = MapRule::create(s);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    many.push_back(make_br_rule(*r, br));
+  }
+  auto st = dp->replace_rules(many);
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(dp->rule_count(), 65536u);
+  // UDP 1.2.3.4 -> 10.255.255.18:1232 (rule 65535, PSID 0x34).
+  const std::vector<uint8_t> pkt = {
+      0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,            // Ethernet
+      0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 10, 255, 255, 18,  // IPv4
+      0x30, 0x39, 0x04, 0xd0, 0, 8, 0, 0};                              // UDP -> 1232
+  auto r = test_run_xdp(dp->prog_fd(BrProgram::kXdpV4), pkt, topo.v4_ifindex);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  ASSERT_GE(r->data_out.size(), 54u);
+  // Outer destination 2001:db8:ffff:ff34:0:aff:ff12:34 (EA = 0x12 0x34 after /48).
+  auto dst = Ipv6Addr::from_bytes(&r->data_out[14 + 24]);
+  EXPECT_EQ(dst.str(), "2001:db8:ffff:1234:0:aff:ff12:34");
+  ASSERT_TRUE(dp->replace_rules(test_rules()).ok());
+  EXPECT_EQ(test_run_xdp(dp->prog_fd(BrProgram::kXdpV4), pkt, topo.v4_ifindex)->retval,
+            static_cast<uint32_t>(XDP_PASS));  // not mapped any more
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),

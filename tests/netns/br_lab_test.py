@@ -261,6 +261,27 @@ class BrLab(unittest.TestCase):
         d = self.delta(before, "punt_no_neigh", "tc_encap")
         self.assertEqual(d, {"punt_no_neigh": 1, "tc_encap": 1})
 
+    def test_decap_slow_path_unresolved_ipv4_neighbour(self):
+        self.lab.run(self.br, "ip neigh flush dev v4")
+        before = self.counters()
+        sn = self.sniff(self.inet, "inet0", "udp and dst port 5002", 1)
+        self.send3(self.ce, IPv6(src=CE_A, dst=BR6) / IP(src="192.0.2.18", dst=INET, ttl=64) /
+                   UDP(sport=1232, dport=5002) / b"slow-decap")
+        (f,) = self.sniffed(sn)
+        self.assertEqual((f[IP].src, f[IP].ttl, bytes(f[UDP].payload)), ("192.0.2.18", 63, b"slow-decap"))
+        self.assertEqual(self.delta(before, "punt_no_neigh", "tc_decap"),
+                         {"punt_no_neigh": 1, "tc_decap": 1})
+
+    def test_ttl_1_from_ce_gets_time_exceeded_through_the_tunnel(self):
+        before = self.counters()
+        sn = self.sniff(self.ce, "up0", "ip6 and ip6[6] == 4 and dst host %s" % CE_A, 1)
+        self.send3(self.ce, IPv6(src=CE_A, dst=BR6) / IP(src="192.0.2.18", dst=INET, ttl=1) /
+                   UDP(sport=1232, dport=5003))
+        (f,) = self.sniffed(sn)
+        self.assertEqual((f[IPv6].src, f[IP].src, f[IP].dst, f[ICMP].type), (BR6, BR4, "192.0.2.18", 11))
+        d = self.delta(before, "punt_ttl", "tc_decap", "tc_encap")
+        self.assertEqual(d, {"punt_ttl": 1, "tc_decap": 1, "tc_encap": 1})
+
     def test_packet_too_big_becomes_frag_needed(self):
         sent = IP(src=INET, dst="192.0.2.18", ttl=63) / UDP(sport=5, dport=1232) / (b"p" * 100)
         sn = self.sniff(self.inet, "inet0", "icmp and icmp[0] == 3", 1)
