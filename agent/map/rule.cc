@@ -206,38 +206,34 @@ Result<RuleSet> RuleSet::create(std::vector<MapRule> rules) {
   return set;
 }
 
-const MapRule* RuleSet::match_end_user(const Ipv6Prefix& prefix) const {
+// Longest match: among rules whose prefix (chosen by @prefix_of) satisfies
+// @covers, the one with the longest prefix.
+template <typename PrefixOf, typename Covers>
+const MapRule* longest_match(const std::vector<MapRule>& rules, PrefixOf prefix_of,
+                             Covers covers) {
   const MapRule* best = nullptr;
-  for (const auto& r : rules_) {
-    if (r.ipv6_prefix().contains(prefix) &&
-        (!best || r.ipv6_prefix().len > best->ipv6_prefix().len)) {
-      best = &r;
-    }
+  for (const auto& r : rules) {
+    if (covers(r) && (!best || prefix_of(r).len > prefix_of(*best).len)) best = &r;
   }
   return best;
+}
+
+const MapRule* RuleSet::match_end_user(const Ipv6Prefix& prefix) const {
+  return longest_match(
+      rules_, [](const MapRule& r) { return r.ipv6_prefix(); },
+      [&](const MapRule& r) { return r.ipv6_prefix().contains(prefix); });
 }
 
 const MapRule* RuleSet::match_ipv6(const Ipv6Addr& addr) const {
-  const MapRule* best = nullptr;
-  for (const auto& r : rules_) {
-    if (r.ipv6_prefix().contains(addr) &&
-        (!best || r.ipv6_prefix().len > best->ipv6_prefix().len)) {
-      best = &r;
-    }
-  }
-  return best;
+  return longest_match(
+      rules_, [](const MapRule& r) { return r.ipv6_prefix(); },
+      [&](const MapRule& r) { return r.ipv6_prefix().contains(addr); });
 }
 
 const MapRule* RuleSet::match_ipv4(Ipv4Addr addr, bool fmr_only) const {
-  const MapRule* best = nullptr;
-  for (const auto& r : rules_) {
-    if (fmr_only && !r.fmr()) continue;
-    if (r.ipv4_prefix().contains(addr) &&
-        (!best || r.ipv4_prefix().len > best->ipv4_prefix().len)) {
-      best = &r;
-    }
-  }
-  return best;
+  return longest_match(
+      rules_, [](const MapRule& r) { return r.ipv4_prefix(); },
+      [&](const MapRule& r) { return (!fmr_only || r.fmr()) && r.ipv4_prefix().contains(addr); });
 }
 
 }  // namespace mapgw
