@@ -111,6 +111,45 @@ int mapgw_br_v4(struct xdp_md *ctx)
 
 /* ---- XDP, IPv6 side ----------------------------------------------------- */
 
+/* PTB about a packet we sent to a CE -> frag-needed to its IPv4 sender. */
+static __always_inline int br_ptb(struct xdp_md *ctx, struct hdr_cursor *c, __u32 l3_off)
+{
+	struct bpf_fib_lookup fib = {};
+	struct mapgw_br_config *cfg;
+	struct ptb_info pi = {};
+	struct in6_addr own;
+	struct iphdr *ip;
+	__be32 icmp_src;
+	__u32 key = 0;
+
+	switch (ptb_parse(l3_off, c, &pi)) {
+	case PTB_MALFORMED:
+		return xdp_count(MAPGW_CNT_DROP_ICMP_UNMATCHED, ctx, XDP_DROP);
+	case PTB_NOT_TUNNEL:
+		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS);
+	default:
+		break;
+	}
+	u128_to_in6(&own, &pi.tunnel_src);
+	if (!br_is_own_address(&own))
+		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS); /* the kernel's own */
+	cfg = bpf_map_lookup_elem(&mapgw_br_config, &key);
+	icmp_src = cfg && cfg->icmp_src_ipv4 ? cfg->icmp_src_ipv4 : pi.orig_dst;
+	fib.family = MAPGW_AF_INET;
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.ipv4_src = icmp_src;
+	fib.ipv4_dst = pi.orig_src;
+	fib.l4_protocol = MAPGW_IPPROTO_ICMP;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return xdp_count(MAPGW_CNT_DROP_ICMP_NO_ROUTE, ctx, XDP_DROP);
+	ip = ptb_rebuild(ctx, &pi, icmp_src, pi.orig_src);
+	if (!ip)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_from_fib((void *)ip - MAPGW_ETH_HLEN, &fib, MAPGW_ETH_P_IP);
+	count(MAPGW_CNT_BR_PTB_TRANSLATED, PTB_OUT_HDRS + pi.quote_len);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
 /* CE -> CE inside the domains: new outer header, no trip through IPv4. */
 static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
 				      struct iphdr *ip, struct hdr_cursor *l4, int len)
@@ -184,7 +223,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 		struct icmp6hdr *icmp6 = c.pos;
 
 		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
-			return br_ptb_to_frag_needed(ctx, &c);
+			return br_ptb(ctx, &c, l3_off);
 	}
 	why = br_v6_nexthdr_verdict((__u8)proto);
 	if (why != BR_GO_ON)

@@ -1,47 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * BR maps. Rules live in two LPM tries (IPv4 destination -> rule for the
- * direction towards CEs; IPv6 source -> rule for the receive check), so the
- * agent changes them at run time without touching programs. Sizes are
- * #ifndef macros (STYLE.md): override them at build time, not at run time.
+ * Maps only the BR uses, on top of the shared ones: its own addresses and
+ * its run-time settings.
  */
 #ifndef MAPGW_BR_MAPS_H
 #define MAPGW_BR_MAPS_H
 
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
+#include "maps_common.h"
 
-#include "mapgw_abi.h"
-
-#define MAPGW_MAX_RULES MAPGW_RULE_LIMIT
 #ifndef MAPGW_MAX_BR_ADDRS
 #define MAPGW_MAX_BR_ADDRS 64
 #endif
-#ifndef MAPGW_MAX_FRAGS
-#define MAPGW_MAX_FRAGS 65536
-#endif
-#ifndef MAPGW_MAX_PORTS
-#define MAPGW_MAX_PORTS 64
-#endif
-
-/* Twice the rule limit: a replacement inserts the whole new set before it
- * removes the old one, so no lookup misses a rule present in both. Tries
- * are not preallocated, so the headroom costs nothing until used. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2 * MAPGW_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct mapgw_lpm4_key);
-	__type(value, struct mapgw_br_rule);
-} mapgw_rules_v4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 2 * MAPGW_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct mapgw_lpm6_key);
-	__type(value, struct mapgw_br_rule);
-} mapgw_rules_v6 SEC(".maps");
 
 /* BR addresses we accept encapsulated traffic on. */
 struct {
@@ -50,22 +19,6 @@ struct {
 	__type(key, struct in6_addr);
 	__type(value, __u32);
 } mapgw_br_addrs SEC(".maps");
-
-/* LRU is right here: an entry is one fragment train, nothing pairs with it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MAPGW_MAX_FRAGS);
-	__type(key, struct mapgw_frag_key);
-	__type(value, struct mapgw_frag_val);
-} mapgw_frags SEC(".maps");
-
-/* Egress devices for XDP_REDIRECT, keyed by ifindex. */
-struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, MAPGW_MAX_PORTS);
-	__type(key, __u32);
-	__type(value, __u32);
-} mapgw_tx_ports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -10,7 +10,7 @@
 #ifndef MAPGW_FRAG_H
 #define MAPGW_FRAG_H
 
-#include "br_maps.h"
+#include "maps_common.h"
 #include "consts.h"
 
 /* Seconds a first fragment's PSID is remembered (set before load). */

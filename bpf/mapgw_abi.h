@@ -51,7 +51,30 @@
 	X(TC_DECAP, 32, "tc_decap")                                  \
 	X(DROP_ICMP_UNMATCHED, 33, "drop_icmp_unmatched")            \
 	X(DROP_INNER_LENGTH, 34, "drop_inner_length")                \
-	X(DROP_ICMP_NO_ROUTE, 35, "drop_icmp_no_route")
+	X(DROP_ICMP_NO_ROUTE, 35, "drop_icmp_no_route")                \
+	X(CE_OUT, 36, "ce_out")                                        \
+	X(CE_IN, 37, "ce_in")                                          \
+	X(CE_HAIRPIN, 38, "ce_hairpin")                                \
+	X(CE_FMR_OUT, 39, "ce_fmr_out")                                \
+	X(NAT_SESSION_CREATED, 40, "nat_session_created")              \
+	X(NAT_BINDING_CREATED, 41, "nat_binding_created")              \
+	X(NAT_PORT_REUSED, 42, "nat_port_reused")                      \
+	X(NAT_PORT_KEPT, 43, "nat_port_kept")                          \
+	X(NAT_MSS_CLAMPED, 44, "nat_mss_clamped")                      \
+	X(DROP_NAT_EXHAUSTED, 45, "drop_nat_exhausted")                \
+	X(DROP_NAT_HOST_LIMIT, 46, "drop_nat_host_limit")              \
+	X(DROP_NAT_NO_MAPPING, 47, "drop_nat_no_mapping")              \
+	X(DROP_NAT_FILTERED, 48, "drop_nat_filtered")                  \
+	X(DROP_NAT_PROTOCOL, 49, "drop_nat_protocol")                  \
+	X(DROP_NAT_RACE, 50, "drop_nat_race")                          \
+	X(DROP_NOT_FROM_BR, 51, "drop_not_from_br")                    \
+	X(DROP_NOT_OWN_ADDRESS, 52, "drop_not_own_address")            \
+	X(DROP_NOT_OWN_PORT, 53, "drop_not_own_port")                  \
+	X(DROP_PACKET_FILTER, 54, "drop_packet_filter")                \
+	X(DROP_NOT_PROVISIONED, 55, "drop_not_provisioned")            \
+	X(CE_PTB_TRANSLATED, 56, "ce_ptb_translated")                  \
+	X(CE_ICMP_ERROR_IN, 57, "ce_icmp_error_in")                    \
+	X(CE_ICMP_ERROR_OUT, 58, "ce_icmp_error_out")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,
@@ -99,8 +122,9 @@ struct mapgw_frag_key {
 
 struct mapgw_frag_val {
 	__u64 expires_ns;
-	__u16 psid;
-	__u16 pad[3];
+	__u16 psid;  /* the CE's PSID (MAP direction) */
+	__u16 pad;
+	__u32 addr;  /* NAT: the inside address the first fragment went to */
 };
 
 /* Run-time settings the agent may change without reloading (array[0]). */
@@ -109,7 +133,153 @@ struct mapgw_br_config {
 	__u32 flags;
 };
 
+/* ---- CE NAT (NAT44 confined to the PSID's port set) ------------------- */
+
+/* Protocols cross the NAT as themselves; ICMP queries use the identifier
+ * as the port. */
+enum mapgw_filtering {
+	MAPGW_FILTER_ENDPOINT_INDEPENDENT = 0, /* RFC 4787 EIF */
+	MAPGW_FILTER_ADDRESS_DEPENDENT = 1,    /* ADF */
+	MAPGW_FILTER_ADDRESS_PORT_DEPENDENT = 2, /* APDF */
+};
+
+/* TCP session states (RFC 7857 §2.1 style: enough to pick a timeout). */
+enum mapgw_tcp_state {
+	MAPGW_TCP_NONE = 0,	  /* not TCP */
+	MAPGW_TCP_SYN_OUT = 1,	  /* SYN from inside seen */
+	MAPGW_TCP_SYN_IN = 2,	  /* SYN from outside seen */
+	MAPGW_TCP_ESTABLISHED = 3,
+	MAPGW_TCP_FIN_OUT = 4,
+	MAPGW_TCP_FIN_IN = 5,
+	MAPGW_TCP_CLOSING = 6,	  /* FIN both ways, or RST: transitory */
+};
+
+#define MAPGW_NAT_F_STATIC 0x01	   /* static NAPT: never expires */
+#define MAPGW_RSESS_F_ADDR_ONLY 0x01 /* ADF marker: remote address seen */
+
+/* Endpoint-independent mapping: inside endpoint -> external port. */
+struct mapgw_nat_bind_key {
+	__u32 addr; /* network order */
+	__u16 port; /* network order */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct mapgw_nat_bind {
+	__u64 last_seen_ns;
+	__u16 ext_port; /* network order */
+	__u8 flags;
+	__u8 pad[5];
+};
+
+/* Who owns an external port: claimed with BPF_NOEXIST, so two CPUs can
+ * never hand out the same port. */
+struct mapgw_nat_port_key {
+	__u16 ext_port; /* network order */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct mapgw_nat_port {
+	__u64 last_seen_ns;
+	__u32 in_addr;
+	__u16 in_port;
+	__u8 flags;
+	__u8 pad;
+};
+
+/* A session, keyed from the inside. */
+struct mapgw_nat_sess_key {
+	__u32 in_addr;
+	__u32 rem_addr;
+	__u16 in_port;
+	__u16 rem_port;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct mapgw_nat_sess {
+	__u64 last_seen_ns;
+	__u64 created_ns;
+	__u16 ext_port;
+	__u8 tcp_state;
+	__u8 flags;
+	__u32 pad;
+};
+
+/* The same session keyed from the outside (and ADF markers, rem_port 0
+ * with MAPGW_RSESS_F_ADDR_ONLY). */
+struct mapgw_nat_rsess_key {
+	__u32 rem_addr;
+	__u16 ext_port;
+	__u16 rem_port;
+	__u8 proto;
+	__u8 flags;
+	__u16 pad;
+};
+
+struct mapgw_nat_rsess {
+	__u32 in_addr;
+	__u16 in_port;
+	__u16 pad;
+};
+
+/* Sessions per inside host: BPF adds to `created`, the sweeper to its own
+ * `deleted` map; live = created - deleted, and neither side races. */
+struct mapgw_nat_host_count {
+	__u64 count;
+};
+
+/* Events the agent reacts to (ring buffer). */
+enum mapgw_event_type {
+	MAPGW_EVENT_PORTS_EXHAUSTED = 1, /* run an urgent sweep */
+};
+
+struct mapgw_event {
+	__u32 type;
+	__u32 in_addr;
+	__u8 proto;
+	__u8 pad[7];
+};
+
+/* What the CE data plane needs to know about itself (array[0]). */
+struct mapgw_ce_config {
+	struct mapgw_u128 ce_addr; /* own MAP IPv6 address */
+	struct mapgw_u128 br_addr; /* BR (DMR) */
+	__u32 ipv4;		   /* own public IPv4, network order; 0: none */
+	__u32 icmp_src;		   /* CE's LAN address, for ICMP it generates */
+	__u16 psid;
+	__u8 psid_len;
+	__u8 psid_offset;
+	__u8 filtering;		   /* enum mapgw_filtering */
+	__u8 flags;
+	__u16 tunnel_mtu;	   /* WAN MTU - 40, for MSS clamping */
+	__u32 lan_ifindex;
+	__u32 host_session_limit;  /* 0: unlimited */
+	__u32 slow_ifindex;	   /* the kernel's route into MAP-E (mapgw0) */
+	__u32 pad;
+};
+
+/* An IPv4 packet filter rule (LAN -> WAN), first match wins. */
+struct mapgw_filter_rule {
+	__u32 src;	/* network order */
+	__u32 src_mask;
+	__u32 dst;
+	__u32 dst_mask;
+	__u16 dport_lo; /* host order; 0-65535 = any */
+	__u16 dport_hi;
+	__u8 proto;	/* 0 = any */
+	__u8 action;	/* 0 = allow, 1 = deny */
+	__u8 used;
+	__u8 pad;
+};
+
+#define MAPGW_MAX_FILTER_RULES 32
+
 #ifdef __cplusplus
+static_assert(sizeof(struct mapgw_nat_sess_key) == 16, "nat ABI");
+static_assert(sizeof(struct mapgw_nat_rsess_key) == 12, "nat ABI");
+static_assert(sizeof(struct mapgw_ce_config) == 64, "ce config ABI");
 static_assert(sizeof(struct mapgw_br_rule) == 48, "br rule ABI");
 static_assert(sizeof(struct mapgw_frag_key) == 12, "frag key ABI");
 static_assert(sizeof(struct mapgw_lpm6_key) == 20, "lpm6 ABI");

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Maps both roles use: the rule tries (IPv4 destination -> rule, IPv6
+ * source -> rule), fragment tracking and the egress devices for
+ * XDP_REDIRECT. The agent changes them at run time without touching
+ * programs. Sizes are macros (STYLE.md): change them at build time.
+ */
+#ifndef MAPGW_MAPS_COMMON_H
+#define MAPGW_MAPS_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "mapgw_abi.h"
+
+#define MAPGW_MAX_RULES MAPGW_RULE_LIMIT
+#ifndef MAPGW_MAX_FRAGS
+#define MAPGW_MAX_FRAGS 65536
+#endif
+#ifndef MAPGW_MAX_PORTS
+#define MAPGW_MAX_PORTS 64
+#endif
+
+/* Twice the rule limit: a replacement inserts the whole new set before it
+ * removes the old one, so no lookup misses a rule present in both. Tries
+ * are not preallocated, so the headroom costs nothing until used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * MAPGW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mapgw_lpm4_key);
+	__type(value, struct mapgw_br_rule);
+} mapgw_rules_v4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * MAPGW_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct mapgw_lpm6_key);
+	__type(value, struct mapgw_br_rule);
+} mapgw_rules_v6 SEC(".maps");
+
+/* LRU is right here: an entry is one fragment train, nothing pairs with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAPGW_MAX_FRAGS);
+	__type(key, struct mapgw_frag_key);
+	__type(value, struct mapgw_frag_val);
+} mapgw_frags SEC(".maps");
+
+/* Egress devices for XDP_REDIRECT, keyed by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, MAPGW_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} mapgw_tx_ports SEC(".maps");
+
+#endif /* MAPGW_MAPS_COMMON_H */
