@@ -32,7 +32,9 @@
 
 static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)
 {
-	count(c, ctx->data_end - ctx->data);
+	/* A helper, not data_end - data: clang may merge the two context loads
+	 * into one at a computed offset, which the verifier rejects. */
+	count(c, bpf_xdp_get_buff_len(ctx));
 	return verdict;
 }
 
@@ -173,26 +175,8 @@ static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, st
 	u128_to_in6(&ip6->daddr, &t.ce);
 	ip6->hop_limit = MAPGW_ENCAP_HOP_LIMIT;
 	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
-	count(MAPGW_CNT_BR_HAIRPIN, ctx->data_end - ctx->data);
+	count(MAPGW_CNT_BR_HAIRPIN, bpf_xdp_get_buff_len(ctx));
 	return xdp_redirect(ctx, fib.ifindex);
-}
-
-/* Next header of a packet to a BR address: what we do with it. */
-static __always_inline enum mapgw_counter br_v6_nexthdr_verdict(__u8 nh)
-{
-	switch (nh) {
-	case MAPGW_IPPROTO_IPIP:
-		return BR_GO_ON;
-	case MAPGW_IPPROTO_FRAGMENT:
-		return MAPGW_CNT_DROP_IPV6_FRAGMENT;
-	case 0:   /* hop-by-hop */
-	case 43:  /* routing */
-	case 60:  /* destination options */
-	case 135: /* mobility */
-		return MAPGW_CNT_DROP_IPV6_EXT_HEADER;
-	default: /* ICMPv6, management traffic to the BR itself */
-		return MAPGW_CNT_PASS_LOCAL_IPV6;
-	}
 }
 
 SEC("xdp")
@@ -225,7 +209,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
 			return br_ptb(ctx, &c, l3_off);
 	}
-	why = br_v6_nexthdr_verdict((__u8)proto);
+	why = tunnel_nexthdr_verdict((__u8)proto);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_LOCAL_IPV6 ? XDP_PASS : XDP_DROP);
 

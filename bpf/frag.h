@@ -35,7 +35,9 @@ static __always_inline void frag_key(struct mapgw_frag_key *k, const struct iphd
 	k->dir = dir;
 }
 
-static __always_inline void frag_remember(const struct iphdr *ip, __u8 dir, __u16 psid)
+/* Remember a first fragment's PSID (MAP) and/or inside address (NAT). */
+static __always_inline void frag_remember_both(const struct iphdr *ip, __u8 dir, __u16 psid,
+					       __u32 addr)
 {
 	struct mapgw_frag_key k = {};
 	struct mapgw_frag_val v = {};
@@ -43,11 +45,17 @@ static __always_inline void frag_remember(const struct iphdr *ip, __u8 dir, __u1
 	frag_key(&k, ip, dir);
 	v.expires_ns = bpf_ktime_get_ns() + frag_timeout_ns;
 	v.psid = psid;
+	v.addr = addr;
 	bpf_map_update_elem(&mapgw_frags, &k, &v, BPF_ANY);
 }
 
-/* 0 and *psid when the train's first fragment was seen in time, else -1. */
-static __always_inline int frag_lookup(const struct iphdr *ip, __u8 dir, __u16 *psid)
+static __always_inline void frag_remember(const struct iphdr *ip, __u8 dir, __u16 psid)
+{
+	frag_remember_both(ip, dir, psid, 0);
+}
+
+/* The train's record when its first fragment was seen in time, else NULL. */
+static __always_inline struct mapgw_frag_val *frag_find(const struct iphdr *ip, __u8 dir)
 {
 	struct mapgw_frag_key k = {};
 	struct mapgw_frag_val *v;
@@ -55,6 +63,16 @@ static __always_inline int frag_lookup(const struct iphdr *ip, __u8 dir, __u16 *
 	frag_key(&k, ip, dir);
 	v = bpf_map_lookup_elem(&mapgw_frags, &k);
 	if (!v || v->expires_ns < bpf_ktime_get_ns())
+		return NULL;
+	return v;
+}
+
+/* 0 and *psid when the train's first fragment was seen in time, else -1. */
+static __always_inline int frag_lookup(const struct iphdr *ip, __u8 dir, __u16 *psid)
+{
+	struct mapgw_frag_val *v = frag_find(ip, dir);
+
+	if (!v)
 		return -1;
 	*psid = v->psid;
 	return 0;

@@ -23,6 +23,7 @@
 #include "checksum.h"
 #include "counters.h"
 #include "encap.h"
+#include "frag.h"
 #include "map_math.h"
 #include "map_port.h"
 #include "parsing.h"

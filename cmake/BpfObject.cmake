@@ -32,7 +32,7 @@ function(bpf_object name src)
     DEPENDS ${obj}
     COMMENT "BPF skeleton ${name}.skel.h"
     VERBATIM)
-  add_custom_target(${name}_skel_gen DEPENDS ${skel})
+  add_custom_target(${name}_skel_gen ALL DEPENDS ${skel})
   add_library(${name}_skel INTERFACE)
   target_include_directories(${name}_skel INTERFACE ${out_dir} ${MAPGW_BPF_DIR})
   target_link_libraries(${name}_skel INTERFACE PkgConfig::LIBBPF)

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * MAP-E CE: NAT44 into the own port set + IPv4-in-IPv6 (RFC 7597 §8, v6plus
+ * book §4-5). Entry points, one per attach point; decisions in ce.h/nat.h.
+ *
+ *   mapgw_ce_lan      XDP, LAN: IPv4 routed into MAP-E (the kernel's route
+ *                     points at mapgw0) -> NAT, encapsulate to the BR (or an
+ *                     FMR peer), redirect to the WAN; hairpinning.
+ *   mapgw_ce_wan      XDP, WAN: IPv4-in-IPv6 to our CE address -> check,
+ *                     reverse NAT, decapsulate, redirect to the LAN; ICMPv6
+ *                     Packet Too Big -> ICMPv4 frag-needed to the LAN host.
+ *   mapgw_ce_tc_wan   TC ingress, WAN: slow path of mapgw_ce_wan (the kernel
+ *                     then forwards or delivers the IPv4 packet).
+ *   mapgw_ce_tc_encap TC egress of mapgw0: slow path of mapgw_ce_lan for what
+ *                     the kernel handled first and for the CE's own traffic.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "ce.h"
+#include "fib.h"
+#include "icmp_ptb.h"
+
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+#define TC_PULL_LEN 160
+
+static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)
+{
+	/* A helper, not data_end - data: clang may merge the two context loads
+	 * into one at a computed offset, which the verifier rejects. */
+	count(c, bpf_xdp_get_buff_len(ctx));
+	return verdict;
+}
+
+static __always_inline void eth_from_fib(struct ethhdr *eth, const struct bpf_fib_lookup *fib,
+					 __u16 proto)
+{
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	eth->h_proto = bpf_htons(proto);
+}
+
+static __always_inline int xdp_redirect(struct xdp_md *ctx, __u32 ifindex)
+{
+	return bpf_redirect_map(&mapgw_tx_ports, ifindex, XDP_PASS);
+}
+
+/* Does the kernel route @ip into MAP-E (via the slow-path device)? */
+static __always_inline bool ce_routed_to_map(void *ctx, const struct mapgw_ce_config *cfg,
+					     struct iphdr *ip, __u32 ifindex)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	fib_prepare4(&fib, ifindex, ip, 0);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	return rc == BPF_FIB_LKUP_RET_SUCCESS && fib.ifindex == cfg->slow_ifindex;
+}
+
+/* ---- XDP, LAN side --------------------------------------------------------- */
+
+static __always_inline int ce_hairpin(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
+				      struct ethhdr *eth, struct iphdr *ip, struct hdr_cursor *l4,
+				      __u64 now)
+{
+	struct bpf_fib_lookup fib = {};
+	struct ce_out_plan out = {};
+	struct ce_in_plan in = {};
+	enum mapgw_counter why;
+
+	why = ce_plan_hairpin(cfg, l4, ip, &out, &in, now);
+	if (why != NAT_OK)
+		return xdp_count(why, ctx, XDP_DROP);
+	fib.family = MAPGW_AF_INET;
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.ipv4_src = cfg->ipv4;
+	fib.ipv4_dst = in.in_addr;
+	fib.l4_protocol = ip->protocol;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+		return xdp_count(MAPGW_CNT_PUNT_NO_NEIGH, ctx, XDP_PASS);
+	if (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, out.ext_port, 1) ||
+	    nat_rewrite(ip, l4->pos, l4->end, false, in.in_addr, in.in_port, 1))
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L4, ctx, XDP_DROP);
+	ipv4_decrease_ttl(ip);
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IP);
+	count(MAPGW_CNT_CE_HAIRPIN, bpf_xdp_get_buff_len(ctx));
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+SEC("xdp")
+int mapgw_ce_lan(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct mapgw_ce_config *cfg = ce_config();
+	struct bpf_fib_lookup fib = {};
+	struct ce_out_plan p = {};
+	enum mapgw_counter why;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 l3_off, label;
+	__u64 now;
+	int proto, len;
+	__u8 tos;
+
+	proto = parse_ethhdr(&c, &eth);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	if (proto != MAPGW_ETH_P_IP)
+		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
+	l3_off = c.pos - data;
+	if (parse_iphdr(&c, &ip) < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
+	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	if (len < 0)
+		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+	if (!cfg || !cfg->ipv4 || !ce_routed_to_map(ctx, cfg, ip, ctx->ingress_ifindex))
+		return xdp_count(MAPGW_CNT_PASS_NOT_MAPPED, ctx, XDP_PASS);
+	if (ip->ttl <= 1)
+		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
+	now = bpf_ktime_get_ns();
+	if (ip->daddr == cfg->ipv4)
+		return ce_hairpin(ctx, cfg, eth, ip, &c, now);
+
+	why = ce_plan_out(cfg, &c, ip, &p, now);
+	if (why != NAT_OK)
+		return xdp_count(why, ctx, XDP_DROP);
+	fib_prepare6(&fib, ctx->ingress_ifindex, &p.target.br, &p.target.ce, len + MAPGW_IPV6_HLEN);
+	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	if (why != FIB_FORWARD)
+		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
+	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
+
+	why = ce_rewrite_out(cfg, ip, c.pos, data_end, &p);
+	if (why != NAT_OK)
+		return xdp_count(why, ctx, XDP_DROP);
+	tos = ip->tos;
+	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
+	ipv4_decrease_ttl(ip);
+	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &p.target.br, &p.target.ce, tos, len, label);
+	count(p.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT, data_end - data);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+/* ---- XDP, WAN side --------------------------------------------------------- */
+
+/* PTB about our tunnel packet -> frag-needed to the inside host. */
+static __always_inline int ce_ptb(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
+				  struct hdr_cursor *c, __u32 l3_off)
+{
+	struct bpf_fib_lookup fib = {};
+	struct ptb_info pi = {};
+	enum mapgw_counter why;
+	struct iphdr *ip;
+	__u32 in_addr = 0;
+
+	switch (ptb_parse(l3_off, c, &pi)) {
+	case PTB_MALFORMED:
+		return xdp_count(MAPGW_CNT_DROP_ICMP_UNMATCHED, ctx, XDP_DROP);
+	case PTB_NOT_TUNNEL:
+		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS);
+	default:
+		break;
+	}
+	if (!mapgw_u128_eq(&pi.tunnel_src, &cfg->ce_addr) || pi.orig_src != cfg->ipv4)
+		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS);
+	/* As if the path had said it to our public address; then the usual
+	 * inbound ICMP error translation finds the inside host. */
+	ip = ptb_rebuild(ctx, &pi, cfg->icmp_src ? cfg->icmp_src : pi.orig_dst, cfg->ipv4);
+	if (!ip)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	why = nat_icmp_error(cfg, ip, (void *)(ip + 1), (void *)(long)ctx->data_end, true,
+			     &in_addr);
+	if (why != NAT_OK)
+		return xdp_count(why, ctx, XDP_DROP);
+	fib.family = MAPGW_AF_INET;
+	fib.ifindex = cfg->lan_ifindex;
+	fib.ipv4_src = ip->saddr;
+	fib.ipv4_dst = in_addr;
+	fib.l4_protocol = MAPGW_IPPROTO_ICMP;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return xdp_count(MAPGW_CNT_DROP_ICMP_NO_ROUTE, ctx, XDP_DROP);
+	eth_from_fib((void *)ip - MAPGW_ETH_HLEN, &fib, MAPGW_ETH_P_IP);
+	count(MAPGW_CNT_CE_PTB_TRANSLATED, PTB_OUT_HDRS + pi.quote_len);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+SEC("xdp")
+int mapgw_ce_wan(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct mapgw_ce_config *cfg = ce_config();
+	struct bpf_fib_lookup fib = {};
+	struct ce_in_plan p = {};
+	struct mapgw_u128 dst;
+	enum mapgw_counter why;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 l3_off;
+	int proto, len;
+
+	proto = parse_ethhdr(&c, &eth);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	if (proto != MAPGW_ETH_P_IPV6)
+		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
+	l3_off = c.pos - data;
+	proto = parse_ipv6hdr(&c, &ip6);
+	if (proto < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV6, ctx, XDP_DROP);
+	if (!cfg || !cfg->ipv4)
+		return xdp_count(MAPGW_CNT_PASS_NOT_BR, ctx, XDP_PASS);
+	u128_from_in6(&dst, &ip6->daddr);
+	if (!mapgw_u128_eq(&dst, &cfg->ce_addr))
+		return xdp_count(MAPGW_CNT_PASS_NOT_BR, ctx, XDP_PASS);
+	if (proto == MAPGW_IPPROTO_ICMPV6) {
+		struct icmp6hdr *icmp6 = c.pos;
+
+		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
+			return ce_ptb(ctx, cfg, &c, l3_off);
+	}
+	why = tunnel_nexthdr_verdict((__u8)proto);
+	if (why != BR_GO_ON)
+		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_LOCAL_IPV6 ? XDP_PASS : XDP_DROP);
+	if (parse_iphdr(&c, &ip) < 0)
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
+	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	if (len < 0)
+		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+	if (ip->ttl <= 1)
+		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
+	why = ce_plan_in(cfg, &c, ip6, ip, &p, bpf_ktime_get_ns());
+	if (why != NAT_OK)
+		return xdp_count(why, ctx, XDP_DROP);
+	if (p.icmp_error) {
+		/* Translated in place first: the inside host is in the quote. */
+		why = ce_rewrite_in(cfg, ip, c.pos, data_end, &p);
+		if (why != NAT_OK)
+			return xdp_count(why, ctx, XDP_DROP);
+		count(MAPGW_CNT_CE_ICMP_ERROR_IN, 0);
+	}
+	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
+	fib.ipv4_dst = p.in_addr;
+	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	if (why != FIB_FORWARD || !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex)) {
+		if (p.icmp_error) /* already rewritten: the slow path cannot redo it */
+			return xdp_count(MAPGW_CNT_DROP_ICMP_NO_ROUTE, ctx, XDP_DROP);
+		if (why == FIB_FORWARD)
+			why = MAPGW_CNT_PUNT_NO_DEVMAP;
+		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
+	}
+	if (!p.icmp_error) {
+		why = ce_rewrite_in(cfg, ip, c.pos, data_end, &p);
+		if (why != NAT_OK)
+			return xdp_count(why, ctx, XDP_DROP);
+	}
+	ipv4_decrease_ttl(ip);
+	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_from_fib(eth, &fib, MAPGW_ETH_P_IP);
+	count(MAPGW_CNT_CE_IN, data_end - data);
+	return xdp_redirect(ctx, fib.ifindex);
+}
+
+/* ---- TC slow paths --------------------------------------------------------- */
+
+SEC("tc")
+int mapgw_ce_tc_wan(struct __sk_buff *skb)
+{
+	struct mapgw_ce_config *cfg = ce_config();
+	struct ce_in_plan p = {};
+	struct hdr_cursor c;
+	enum mapgw_counter why;
+	struct mapgw_u128 dst;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
+	void *data, *data_end;
+
+	if (!cfg || !cfg->ipv4)
+		return TC_ACT_OK;
+	bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	c.pos = data;
+	c.end = data_end;
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
+		return TC_ACT_OK;
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
+		return TC_ACT_OK;
+	u128_from_in6(&dst, &ip6->daddr);
+	if (!mapgw_u128_eq(&dst, &cfg->ce_addr))
+		return TC_ACT_OK;
+	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len)) < 0) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	why = ce_plan_in(cfg, &c, ip6, ip, &p, bpf_ktime_get_ns());
+	if (why == NAT_OK)
+		why = ce_rewrite_in(cfg, ip, c.pos, data_end, &p);
+	if (why != NAT_OK) {
+		count(why, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) ||
+	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0)) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	count(MAPGW_CNT_TC_DECAP, skb->len);
+	return TC_ACT_OK; /* the kernel forwards to the LAN host (or delivers locally) */
+}
+
+/* Hairpin in the slow path: translate both ways, then to the LAN host. */
+static __always_inline int ce_tc_hairpin(struct __sk_buff *skb, const struct mapgw_ce_config *cfg,
+					 struct iphdr *ip, struct hdr_cursor *l4)
+{
+	struct bpf_redir_neigh nh = {.nh_family = MAPGW_AF_INET};
+	struct ce_out_plan out = {};
+	struct ce_in_plan in = {};
+	enum mapgw_counter why;
+
+	why = ce_plan_hairpin(cfg, l4, ip, &out, &in, bpf_ktime_get_ns());
+	if (why == NAT_OK && (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, out.ext_port, 1) ||
+			      nat_rewrite(ip, l4->pos, l4->end, false, in.in_addr, in.in_port, 1)))
+		why = MAPGW_CNT_DROP_MALFORMED_L4;
+	if (why != NAT_OK) {
+		count(why, skb->len);
+		return TC_ACT_SHOT;
+	}
+	count(MAPGW_CNT_CE_HAIRPIN, skb->len);
+	nh.ipv4_nh = in.in_addr;
+	return bpf_redirect_neigh(cfg->lan_ifindex, &nh, sizeof(nh), 0);
+}
+
+SEC("tc")
+int mapgw_ce_tc_encap(struct __sk_buff *skb)
+{
+	struct mapgw_ce_config *cfg = ce_config();
+	struct bpf_fib_lookup fib = {};
+	struct bpf_redir_neigh nh = {};
+	struct ce_out_plan p = {};
+	enum mapgw_counter why;
+	struct hdr_cursor c;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	void *data, *data_end;
+	__u32 label;
+	int len, rc;
+	__u8 tos;
+
+	if (!cfg || !cfg->ipv4) {
+		count(MAPGW_CNT_DROP_NOT_PROVISIONED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	c.pos = data;
+	c.end = data_end;
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP || c.pos != data + MAPGW_ETH_HLEN)
+		return TC_ACT_SHOT; /* mapgw0 carries only IPv4 into MAP-E */
+	if (parse_iphdr(&c, &ip) < 0) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	if (len < 0) {
+		count(MAPGW_CNT_DROP_INNER_LENGTH, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (ip->daddr == cfg->ipv4)
+		return ce_tc_hairpin(skb, cfg, ip, &c);
+	why = ce_plan_out(cfg, &c, ip, &p, bpf_ktime_get_ns());
+	if (why == NAT_OK)
+		why = ce_rewrite_out(cfg, ip, c.pos, data_end, &p);
+	if (why != NAT_OK) {
+		count(why, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (p.icmp_error)
+		count(MAPGW_CNT_CE_ICMP_ERROR_OUT, 0);
+	fib_prepare6(&fib, skb->ifindex, &p.target.br, &p.target.ce, 0);
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
+		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
+		return TC_ACT_SHOT;
+	}
+	tos = ip->tos;
+	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
+	if (bpf_skb_adjust_room(skb, MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV6)) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end) {
+		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
+		return TC_ACT_SHOT;
+	}
+	eth->h_proto = bpf_htons(MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &p.target.br, &p.target.ce, tos, len, label);
+	count(MAPGW_CNT_TC_ENCAP, skb->len);
+	nh.nh_family = MAPGW_AF_INET6;
+	__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, sizeof(nh.ipv6_nh));
+	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

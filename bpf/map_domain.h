@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * MAP-domain decisions shared by both roles and by the XDP fast path and the
+ * TC slow path (RFC 7597 §5, §8): which CE an IPv4 packet belongs to (the BR
+ * for every rule, the CE for its FMRs), and whether a packet from a CE
+ * passes the §8.1 anti-spoofing check. Nothing here touches the packet or
+ * knows which hook runs it.
+ *
+ * Both return MAPGW_CNT_MAX for "go on", else the counter that names why
+ * not (a drop reason, or PASS_NOT_MAPPED for traffic that is not ours).
+ */
+#ifndef MAPGW_MAP_DOMAIN_H
+#define MAPGW_MAP_DOMAIN_H
+
+#include "maps_common.h"
+#include "counters.h"
+#include "encap.h"
+#include "frag.h"
+#include "map_math.h"
+#include "map_port.h"
+#include "parsing.h"
+
+#define BR_GO_ON MAPGW_CNT_MAX
+
+/* Where an IPv4 packet goes inside the MAP domain. */
+struct br_target {
+	struct mapgw_u128 ce;	/* outer destination */
+	struct mapgw_u128 br;	/* outer source: the rule's br_addr (a CE stores its
+				 * own address there for its FMRs) */
+};
+
+static __always_inline enum mapgw_counter map_status_counter(enum mapgw_map_status st)
+{
+	switch (st) {
+	case MAPGW_MAP_EXCLUDED_PORT:
+		return MAPGW_CNT_DROP_EXCLUDED_PORT;
+	case MAPGW_MAP_WRONG_PSID:
+		return MAPGW_CNT_DROP_WRONG_PSID;
+	case MAPGW_MAP_ADDR_OUTSIDE_RULE:
+		return MAPGW_CNT_DROP_ADDR_OUTSIDE_RULE;
+	case MAPGW_MAP_NOT_CE_ADDRESS:
+		return MAPGW_CNT_DROP_NOT_CE_ADDRESS;
+	default:
+		return BR_GO_ON;
+	}
+}
+
+static __always_inline struct mapgw_br_rule *br_rule_for_ipv4(__be32 addr)
+{
+	struct mapgw_lpm4_key k = {.prefixlen = 32};
+
+	__builtin_memcpy(k.addr, &addr, 4);
+	return bpf_map_lookup_elem(&mapgw_rules_v4, &k);
+}
+
+static __always_inline struct mapgw_br_rule *br_rule_for_ipv6(const struct in6_addr *addr)
+{
+	struct mapgw_lpm6_key k = {.prefixlen = 128};
+
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&mapgw_rules_v6, &k);
+}
+
+/*
+ * Towards a CE: the rule covering the IPv4 destination (longest match), the
+ * PSID from the destination port / ICMP identifier / embedded source port
+ * (or from the first fragment), and the CE's MAP address. @l4 sits right
+ * after the IPv4 header.
+ */
+static __always_inline enum mapgw_counter br_target_for(struct hdr_cursor *l4, struct iphdr *ip,
+							struct br_target *t)
+{
+	struct mapgw_br_rule *br = br_rule_for_ipv4(ip->daddr);
+	const struct mapgw_rule *r;
+	__u16 psid = 0, port = 0;
+	int rc;
+
+	if (!br)
+		return MAPGW_CNT_PASS_NOT_MAPPED;
+	r = &br->rule;
+	if (r->psid_len > 0) {
+		if (ipv4_is_later_fragment(ip)) {
+			if (frag_lookup(ip, MAP_PORT_TOWARDS_CE, &psid) < 0)
+				return MAPGW_CNT_DROP_FRAG_UNMATCHED;
+		} else {
+			rc = map_port(l4, ip->protocol, MAP_PORT_TOWARDS_CE, &port);
+			if (rc == MAP_PORT_MALFORMED)
+				return MAPGW_CNT_DROP_MALFORMED_L4;
+			if (rc == MAP_PORT_NONE)
+				return MAPGW_CNT_DROP_NO_PORT;
+			if (mapgw_port_excluded(r->psid_offset, r->psid_len, port))
+				return MAPGW_CNT_DROP_EXCLUDED_PORT;
+			psid = mapgw_port_psid(r->psid_offset, r->psid_len, port);
+			if ((r->flags & MAPGW_RULE_F_PSID_PROVISIONED) && psid != r->psid)
+				return MAPGW_CNT_DROP_WRONG_PSID;
+			if (ipv4_is_fragment(ip))
+				frag_remember(ip, MAP_PORT_TOWARDS_CE, psid);
+		}
+	}
+	mapgw_rule_ce_address(r, bpf_ntohl(ip->daddr), psid, &t->ce);
+	u128_from_in6(&t->br, (const struct in6_addr *)br->br_addr);
+	return BR_GO_ON;
+}
+
+/*
+ * From a CE (RFC 7597 §8.1): the inner source address and port must derive
+ * exactly the outer IPv6 source. A later fragment has no port; it is checked
+ * with the PSID its first fragment passed with.
+ */
+static __always_inline enum mapgw_counter br_check_from_ce(struct hdr_cursor *l4,
+							   const struct ipv6hdr *ip6,
+							   struct iphdr *ip)
+{
+	struct mapgw_br_rule *br = br_rule_for_ipv6(&ip6->saddr);
+	const struct mapgw_rule *r;
+	struct mapgw_u128 src;
+	__u16 port = 0, psid;
+	int rc;
+
+	if (!br)
+		return MAPGW_CNT_DROP_NO_RULE;
+	r = &br->rule;
+	u128_from_in6(&src, &ip6->saddr);
+	if (r->psid_len > 0) {
+		if (ipv4_is_later_fragment(ip)) {
+			if (frag_lookup(ip, MAP_PORT_FROM_CE, &psid) < 0)
+				return MAPGW_CNT_DROP_FRAG_UNMATCHED;
+			/* Any port of that PSID stands for the train. */
+			port = mapgw_port_from_index(r->psid_offset, r->psid_len, psid, 0);
+		} else {
+			rc = map_port(l4, ip->protocol, MAP_PORT_FROM_CE, &port);
+			if (rc == MAP_PORT_MALFORMED)
+				return MAPGW_CNT_DROP_MALFORMED_L4;
+			if (rc == MAP_PORT_NONE)
+				return MAPGW_CNT_DROP_NO_PORT;
+		}
+	}
+	rc = map_status_counter(mapgw_rule_check_source(r, &src, bpf_ntohl(ip->saddr), port));
+	if (rc != BR_GO_ON)
+		return rc;
+	if (r->psid_len > 0 && ipv4_is_fragment(ip) && !ipv4_is_later_fragment(ip))
+		frag_remember(ip, MAP_PORT_FROM_CE,
+			      mapgw_port_psid(r->psid_offset, r->psid_len, port));
+	return BR_GO_ON;
+}
+
+/* Next header of a packet to one of our tunnel addresses: what to do. */
+static __always_inline enum mapgw_counter tunnel_nexthdr_verdict(__u8 nh)
+{
+	switch (nh) {
+	case MAPGW_IPPROTO_IPIP:
+		return BR_GO_ON;
+	case MAPGW_IPPROTO_FRAGMENT:
+		return MAPGW_CNT_DROP_IPV6_FRAGMENT;
+	case 0:   /* hop-by-hop */
+	case 43:  /* routing */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+		return MAPGW_CNT_DROP_IPV6_EXT_HEADER;
+	default: /* ICMPv6, management traffic to the node itself */
+		return MAPGW_CNT_PASS_LOCAL_IPV6;
+	}
+}
+
+/* Ports (or ICMP id) folded into 32 bits for the flow label. */
+static __always_inline __u32 flow_ports(struct hdr_cursor *l4, struct iphdr *ip)
+{
+	struct icmp_query_hdr *q = l4->pos;
+	struct l4_ports *p = l4->pos;
+
+	if (ipv4_is_later_fragment(ip))
+		return 0;
+	if ((ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP) &&
+	    (void *)(p + 1) <= l4->end)
+		return ((__u32)p->source << 16) | p->dest;
+	if (ip->protocol == MAPGW_IPPROTO_ICMP && (void *)(q + 1) <= l4->end)
+		return q->id;
+	return 0;
+}
+
+/* IPv4 total length, checked against what the frame actually holds. */
+static __always_inline int ipv4_len_ok(struct iphdr *ip, void *data_end, __u32 limit)
+{
+	__u32 len = bpf_ntohs(ip->tot_len);
+
+	if (len < (__u32)ip->ihl * 4 || (void *)ip + len > data_end || len > limit)
+		return -1;
+	return (int)len;
+}
+
+#endif /* MAPGW_MAP_DOMAIN_H */
