@@ -26,6 +26,35 @@
 #define TC_ACT_SHOT 2
 #define TC_PULL_LEN 160
 
+/*
+ * Per-packet working space. The BPF stack is 512 bytes for a whole call
+ * chain, and the NAT functions are separate calls; the big structures live
+ * here instead. One slot per CPU; a program never runs twice at once on a
+ * CPU, and each frame of the chain uses its own fields.
+ */
+struct ce_scratch {
+	struct bpf_fib_lookup fib;	/* entry programs */
+	struct ce_out_plan out;
+	struct ce_in_plan in;
+	struct bpf_fib_lookup hp_fib;	/* hairpin / PTB subprograms */
+	struct ce_out_plan hp_out;
+	struct ce_in_plan hp_in;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ce_scratch);
+} mapgw_ce_scratch SEC(".maps");
+
+static __always_inline struct ce_scratch *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mapgw_ce_scratch, &zero);
+}
+
 static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)
 {
 	/* A helper, not data_end - data: clang may merge the two context loads
@@ -61,33 +90,41 @@ static __always_inline bool ce_routed_to_map(void *ctx, const struct mapgw_ce_co
 
 /* ---- XDP, LAN side --------------------------------------------------------- */
 
-static __always_inline int ce_hairpin(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
-				      struct ethhdr *eth, struct iphdr *ip, struct hdr_cursor *l4,
-				      __u64 now)
+/* Own subprogram (own stack frame): the BPF stack is 512 bytes per chain. */
+static __attribute__((noinline)) int ce_hairpin(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
+						   struct iphdr *ip, struct hdr_cursor *l4)
 {
-	struct bpf_fib_lookup fib = {};
-	struct ce_out_plan out = {};
-	struct ce_in_plan in = {};
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct ce_scratch *sc = scratch();
 	enum mapgw_counter why;
 
-	why = ce_plan_hairpin(cfg, l4, ip, &out, &in, now);
+	if (!sc)
+		return xdp_count(MAPGW_CNT_DROP_NOT_PROVISIONED, ctx, XDP_DROP);
+	__builtin_memset(&sc->hp_fib, 0, sizeof(sc->hp_fib));
+	__builtin_memset(&sc->hp_out, 0, sizeof(sc->hp_out));
+	__builtin_memset(&sc->hp_in, 0, sizeof(sc->hp_in));
+	/* The Ethernet header is rewritten in place: only untagged frames. */
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end || (void *)ip != (void *)(eth + 1) ||
+	    (void *)(ip + 1) > (void *)(long)ctx->data_end)
+		return xdp_count(MAPGW_CNT_PUNT_FIB_OTHER, ctx, XDP_PASS);
+	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, bpf_ktime_get_ns());
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
-	fib.family = MAPGW_AF_INET;
-	fib.ifindex = ctx->ingress_ifindex;
-	fib.ipv4_src = cfg->ipv4;
-	fib.ipv4_dst = in.in_addr;
-	fib.l4_protocol = ip->protocol;
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
-	    !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+	sc->hp_fib.family = MAPGW_AF_INET;
+	sc->hp_fib.ifindex = ctx->ingress_ifindex;
+	sc->hp_fib.ipv4_src = cfg->ipv4;
+	sc->hp_fib.ipv4_dst = sc->hp_in.in_addr;
+	sc->hp_fib.l4_protocol = ip->protocol;
+	if (bpf_fib_lookup(ctx, &sc->hp_fib, sizeof(sc->hp_fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    !bpf_map_lookup_elem(&mapgw_tx_ports, &sc->hp_fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_NEIGH, ctx, XDP_PASS);
-	if (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, out.ext_port, 1) ||
-	    nat_rewrite(ip, l4->pos, l4->end, false, in.in_addr, in.in_port, 1))
+	if (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, sc->hp_out.ext_port, 1) ||
+	    nat_rewrite(ip, l4->pos, l4->end, false, sc->hp_in.in_addr, sc->hp_in.in_port, 1))
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L4, ctx, XDP_DROP);
 	ipv4_decrease_ttl(ip);
-	eth_from_fib(eth, &fib, MAPGW_ETH_P_IP);
+	eth_from_fib(eth, &sc->hp_fib, MAPGW_ETH_P_IP);
 	count(MAPGW_CNT_CE_HAIRPIN, bpf_xdp_get_buff_len(ctx));
-	return xdp_redirect(ctx, fib.ifindex);
+	return xdp_redirect(ctx, sc->hp_fib.ifindex);
 }
 
 SEC("xdp")
@@ -96,8 +133,7 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
 	struct mapgw_ce_config *cfg = ce_config();
-	struct bpf_fib_lookup fib = {};
-	struct ce_out_plan p = {};
+	struct ce_scratch *sc = scratch();
 	enum mapgw_counter why;
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
@@ -118,25 +154,28 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
-	if (!cfg || !cfg->ipv4 || !ce_routed_to_map(ctx, cfg, ip, ctx->ingress_ifindex))
+	if (!cfg || !cfg->ipv4 || !sc || !ce_routed_to_map(ctx, cfg, ip, ctx->ingress_ifindex))
 		return xdp_count(MAPGW_CNT_PASS_NOT_MAPPED, ctx, XDP_PASS);
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
 	now = bpf_ktime_get_ns();
 	if (ip->daddr == cfg->ipv4)
-		return ce_hairpin(ctx, cfg, eth, ip, &c, now);
+		return ce_hairpin(ctx, cfg, ip, &c);
 
-	why = ce_plan_out(cfg, &c, ip, &p, now);
+	__builtin_memset(&sc->out, 0, sizeof(sc->out));
+	__builtin_memset(&sc->fib, 0, sizeof(sc->fib));
+	why = ce_plan_out(cfg, &c, ip, &sc->out, now);
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
-	fib_prepare6(&fib, ctx->ingress_ifindex, &p.target.br, &p.target.ce, len + MAPGW_IPV6_HLEN);
-	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	fib_prepare6(&sc->fib, ctx->ingress_ifindex, &sc->out.target.br, &sc->out.target.ce,
+		     len + MAPGW_IPV6_HLEN);
+	why = fib_verdict(bpf_fib_lookup(ctx, &sc->fib, sizeof(sc->fib), 0));
 	if (why != FIB_FORWARD)
 		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
-	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
+	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &sc->fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
-	why = ce_rewrite_out(cfg, ip, c.pos, data_end, &p);
+	why = ce_rewrite_out(cfg, ip, c.pos, data_end, &sc->out);
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
 	tos = ip->tos;
@@ -150,16 +189,16 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 	ip6 = data + MAPGW_ETH_HLEN;
 	if ((void *)(ip6 + 1) > data_end)
 		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, &p.target.br, &p.target.ce, tos, len, label);
-	count(p.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT, data_end - data);
-	return xdp_redirect(ctx, fib.ifindex);
+	eth_from_fib(eth, &sc->fib, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &sc->out.target.br, &sc->out.target.ce, tos, len, label);
+	count(sc->out.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT, data_end - data);
+	return xdp_redirect(ctx, sc->fib.ifindex);
 }
 
 /* ---- XDP, WAN side --------------------------------------------------------- */
 
 /* PTB about our tunnel packet -> frag-needed to the inside host. */
-static __always_inline int ce_ptb(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
+static __attribute__((noinline)) int ce_ptb(struct xdp_md *ctx, const struct mapgw_ce_config *cfg,
 				  struct hdr_cursor *c, __u32 l3_off)
 {
 	struct bpf_fib_lookup fib = {};
@@ -336,24 +375,28 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 }
 
 /* Hairpin in the slow path: translate both ways, then to the LAN host. */
-static __always_inline int ce_tc_hairpin(struct __sk_buff *skb, const struct mapgw_ce_config *cfg,
+static __attribute__((noinline)) int ce_tc_hairpin(struct __sk_buff *skb, const struct mapgw_ce_config *cfg,
 					 struct iphdr *ip, struct hdr_cursor *l4)
 {
 	struct bpf_redir_neigh nh = {.nh_family = MAPGW_AF_INET};
-	struct ce_out_plan out = {};
-	struct ce_in_plan in = {};
+	struct ce_scratch *sc = scratch();
 	enum mapgw_counter why;
 
-	why = ce_plan_hairpin(cfg, l4, ip, &out, &in, bpf_ktime_get_ns());
-	if (why == NAT_OK && (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, out.ext_port, 1) ||
-			      nat_rewrite(ip, l4->pos, l4->end, false, in.in_addr, in.in_port, 1)))
+	if (!sc || (void *)(ip + 1) > (void *)(long)skb->data_end)
+		return TC_ACT_SHOT;
+	__builtin_memset(&sc->hp_out, 0, sizeof(sc->hp_out));
+	__builtin_memset(&sc->hp_in, 0, sizeof(sc->hp_in));
+	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, bpf_ktime_get_ns());
+	if (why == NAT_OK &&
+	    (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, sc->hp_out.ext_port, 1) ||
+	     nat_rewrite(ip, l4->pos, l4->end, false, sc->hp_in.in_addr, sc->hp_in.in_port, 1)))
 		why = MAPGW_CNT_DROP_MALFORMED_L4;
 	if (why != NAT_OK) {
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
 	count(MAPGW_CNT_CE_HAIRPIN, skb->len);
-	nh.ipv4_nh = in.in_addr;
+	nh.ipv4_nh = sc->hp_in.in_addr;
 	return bpf_redirect_neigh(cfg->lan_ifindex, &nh, sizeof(nh), 0);
 }
 
@@ -361,9 +404,8 @@ SEC("tc")
 int mapgw_ce_tc_encap(struct __sk_buff *skb)
 {
 	struct mapgw_ce_config *cfg = ce_config();
-	struct bpf_fib_lookup fib = {};
+	struct ce_scratch *sc = scratch();
 	struct bpf_redir_neigh nh = {};
-	struct ce_out_plan p = {};
 	enum mapgw_counter why;
 	struct hdr_cursor c;
 	struct ethhdr *eth;
@@ -374,7 +416,7 @@ int mapgw_ce_tc_encap(struct __sk_buff *skb)
 	int len, rc;
 	__u8 tos;
 
-	if (!cfg || !cfg->ipv4) {
+	if (!cfg || !cfg->ipv4 || !sc) {
 		count(MAPGW_CNT_DROP_NOT_PROVISIONED, skb->len);
 		return TC_ACT_SHOT;
 	}
@@ -396,17 +438,19 @@ int mapgw_ce_tc_encap(struct __sk_buff *skb)
 	}
 	if (ip->daddr == cfg->ipv4)
 		return ce_tc_hairpin(skb, cfg, ip, &c);
-	why = ce_plan_out(cfg, &c, ip, &p, bpf_ktime_get_ns());
+	__builtin_memset(&sc->out, 0, sizeof(sc->out));
+	__builtin_memset(&sc->fib, 0, sizeof(sc->fib));
+	why = ce_plan_out(cfg, &c, ip, &sc->out, bpf_ktime_get_ns());
 	if (why == NAT_OK)
-		why = ce_rewrite_out(cfg, ip, c.pos, data_end, &p);
+		why = ce_rewrite_out(cfg, ip, c.pos, data_end, &sc->out);
 	if (why != NAT_OK) {
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	if (p.icmp_error)
+	if (sc->out.icmp_error)
 		count(MAPGW_CNT_CE_ICMP_ERROR_OUT, 0);
-	fib_prepare6(&fib, skb->ifindex, &p.target.br, &p.target.ce, 0);
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	fib_prepare6(&sc->fib, skb->ifindex, &sc->out.target.br, &sc->out.target.ce, 0);
+	rc = bpf_fib_lookup(skb, &sc->fib, sizeof(sc->fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
 		return TC_ACT_SHOT;
@@ -427,11 +471,11 @@ int mapgw_ce_tc_encap(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	eth->h_proto = bpf_htons(MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, &p.target.br, &p.target.ce, tos, len, label);
+	build_outer_ipv6(ip6, &sc->out.target.br, &sc->out.target.ce, tos, len, label);
 	count(MAPGW_CNT_TC_ENCAP, skb->len);
 	nh.nh_family = MAPGW_AF_INET6;
-	__builtin_memcpy(nh.ipv6_nh, fib.ipv6_dst, sizeof(nh.ipv6_nh));
-	return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
+	__builtin_memcpy(nh.ipv6_nh, sc->fib.ipv6_dst, sizeof(nh.ipv6_nh));
+	return bpf_redirect_neigh(sc->fib.ifindex, &nh, sizeof(nh), 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

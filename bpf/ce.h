@@ -21,28 +21,39 @@ static __always_inline struct mapgw_ce_config *ce_config(void)
 	return bpf_map_lookup_elem(&mapgw_ce_config, &key);
 }
 
+struct filter_ctx {
+	const struct nat_tuple *t;
+	int deny;
+};
+
+static long filter_cb(__u32 i, void *data)
+{
+	struct filter_ctx *f = data;
+	struct mapgw_filter_rule *r = bpf_map_lookup_elem(&mapgw_filter, &i);
+	const struct nat_tuple *t = f->t;
+	__u16 dport;
+
+	if (!r || !r->used)
+		return 1;
+	if ((t->saddr & r->src_mask) != r->src || (t->daddr & r->dst_mask) != r->dst)
+		return 0;
+	if (r->proto && r->proto != t->proto)
+		return 0;
+	dport = bpf_ntohs(t->dport);
+	if ((r->dport_lo || r->dport_hi != 0xffff) &&
+	    (!t->has_ports || dport < r->dport_lo || dport > r->dport_hi))
+		return 0;
+	f->deny = r->action == 1;
+	return 1;
+}
+
 /* The IPv4 packet filter (LAN -> WAN): first matching rule decides. */
 static __always_inline bool ce_filter_denies(const struct nat_tuple *t)
 {
-	__u32 i;
+	struct filter_ctx f = {.t = t};
 
-	for (i = 0; i < MAPGW_MAX_FILTER_RULES; i++) {
-		struct mapgw_filter_rule *r = bpf_map_lookup_elem(&mapgw_filter, &i);
-		__u16 dport;
-
-		if (!r || !r->used)
-			return false;
-		if ((t->saddr & r->src_mask) != r->src || (t->daddr & r->dst_mask) != r->dst)
-			continue;
-		if (r->proto && r->proto != t->proto)
-			continue;
-		dport = bpf_ntohs(t->dport);
-		if ((r->dport_lo || r->dport_hi != 0xffff) &&
-		    (!t->has_ports || dport < r->dport_lo || dport > r->dport_hi))
-			continue;
-		return r->action == 1;
-	}
-	return false;
+	bpf_loop(MAPGW_MAX_FILTER_RULES, filter_cb, &f, 0);
+	return f.deny;
 }
 
 static __always_inline bool ce_is_icmp_error(struct iphdr *ip, struct hdr_cursor *l4)
@@ -75,7 +86,7 @@ static __always_inline enum mapgw_counter ce_plan_out(const struct mapgw_ce_conf
 	if (ce_filter_denies(&p->t))
 		return MAPGW_CNT_DROP_PACKET_FILTER;
 	if (!p->icmp_error && p->t.has_ports) {
-		why = nat_out(cfg, &p->t, now, &p->ext_port);
+		why = (enum mapgw_counter)nat_out(cfg, &p->t, now, &p->ext_port);
 		if (why != NAT_OK)
 			return why;
 	}
@@ -155,7 +166,7 @@ static __always_inline enum mapgw_counter ce_plan_in(const struct mapgw_ce_confi
 	if (mapgw_port_to_index(cfg->psid_offset, cfg->psid_len, cfg->psid,
 				bpf_ntohs(p->t.dport)) < 0)
 		return MAPGW_CNT_DROP_NOT_OWN_PORT;
-	why = nat_in(cfg, &p->t, now, &p->in_addr, &p->in_port);
+	why = (enum mapgw_counter)nat_in(cfg, &p->t, now, &p->in_addr, &p->in_port);
 	if (why != NAT_OK)
 		return why;
 	if (ipv4_is_fragment(ip))
@@ -194,7 +205,7 @@ static __always_inline enum mapgw_counter ce_plan_hairpin(const struct mapgw_ce_
 		return why;
 	if (!out->t.has_ports || ce_is_icmp_error(ip, l4))
 		return MAPGW_CNT_DROP_NAT_PROTOCOL;
-	why = nat_out(cfg, &out->t, now, &out->ext_port);
+	why = (enum mapgw_counter)nat_out(cfg, &out->t, now, &out->ext_port);
 	if (why != NAT_OK)
 		return why;
 	in->t = out->t;
@@ -202,7 +213,7 @@ static __always_inline enum mapgw_counter ce_plan_hairpin(const struct mapgw_ce_
 	in->t.sport = out->ext_port;
 	if (out->t.icmp_query)
 		in->t.dport = out->ext_port;
-	return nat_in(cfg, &in->t, now, &in->in_addr, &in->in_port);
+	return (enum mapgw_counter)nat_in(cfg, &in->t, now, &in->in_addr, &in->in_port);
 }
 
 #endif /* MAPGW_CE_H */

@@ -360,21 +360,34 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 /*
  * Outbound: the external port for the inside endpoint of @t towards its
  * remote endpoint, creating binding and session as needed.
+ *
+ * nat_out() and nat_in() are global BPF functions, not inlined: the
+ * verifier checks each once, on its own, instead of once per path through
+ * every caller (mapgw_ce_lan went from ~880k to far fewer instructions).
+ * They see only the tuple and the config, never the packet.
  */
-static __always_inline enum mapgw_counter nat_out(const struct mapgw_ce_config *cfg,
-						  const struct nat_tuple *t, __u64 now,
-						  __u16 *ext_port)
+__attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
+				      const struct nat_tuple *t, __u64 now, __u16 *ext_port)
 {
-	__u16 rem_port = t->icmp_query ? 0 : t->dport;
-	struct mapgw_nat_sess_key sk = {.in_addr = t->saddr, .rem_addr = t->daddr,
-					.in_port = t->sport, .rem_port = rem_port,
-					.proto = t->proto};
-	struct mapgw_nat_bind_key bk = {.addr = t->saddr, .port = t->sport, .proto = t->proto};
-	struct mapgw_nat_sess *s = bpf_map_lookup_elem(&mapgw_nat_sessions, &sk);
+	struct mapgw_nat_sess_key sk = {};
+	struct mapgw_nat_bind_key bk = {};
+	struct mapgw_nat_sess *s;
 	struct mapgw_nat_bind *b;
 	struct nat_tuple rt;
-	__u16 port;
+	__u16 port, rem_port;
 
+	if (!cfg || !t || !ext_port)
+		return MAPGW_CNT_DROP_NOT_PROVISIONED;
+	rem_port = t->icmp_query ? 0 : t->dport;
+	sk.in_addr = t->saddr;
+	sk.rem_addr = t->daddr;
+	sk.in_port = t->sport;
+	sk.rem_port = rem_port;
+	sk.proto = t->proto;
+	bk.addr = t->saddr;
+	bk.port = t->sport;
+	bk.proto = t->proto;
+	s = bpf_map_lookup_elem(&mapgw_nat_sessions, &sk);
 	if (s) {
 		*ext_port = s->ext_port;
 		nat_touch_session(s, t, true, now);
@@ -410,20 +423,30 @@ static __always_inline enum mapgw_counter nat_out(const struct mapgw_ce_config *
  * Inbound: the inside endpoint for a packet from @t->saddr:@t->sport to our
  * external port @t->dport, subject to the filtering mode.
  */
-static __always_inline enum mapgw_counter nat_in(const struct mapgw_ce_config *cfg,
-						 const struct nat_tuple *t, __u64 now,
-						 __u32 *in_addr, __u16 *in_port)
+__attribute__((noinline)) int nat_in(const struct mapgw_ce_config *cfg, const struct nat_tuple *t,
+				     __u64 now, __u32 *in_addr, __u16 *in_port)
 {
-	__u16 rem_port = t->icmp_query ? 0 : t->sport;
-	struct mapgw_nat_rsess_key rk = {.rem_addr = t->saddr, .ext_port = t->dport,
-					 .rem_port = rem_port, .proto = t->proto};
-	struct mapgw_nat_port_key pk = {.ext_port = t->dport, .proto = t->proto};
-	struct mapgw_nat_rsess *r = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
-	struct mapgw_nat_sess_key sk = {.rem_addr = t->saddr, .rem_port = rem_port,
-					.proto = t->proto};
+	struct mapgw_nat_rsess_key rk = {};
+	struct mapgw_nat_port_key pk = {};
+	struct mapgw_nat_sess_key sk = {};
+	struct mapgw_nat_rsess *r;
 	struct mapgw_nat_sess *s;
 	struct mapgw_nat_port *o;
+	__u16 rem_port;
 
+	if (!cfg || !t || !in_addr || !in_port)
+		return MAPGW_CNT_DROP_NOT_PROVISIONED;
+	rem_port = t->icmp_query ? 0 : t->sport;
+	rk.rem_addr = t->saddr;
+	rk.ext_port = t->dport;
+	rk.rem_port = rem_port;
+	rk.proto = t->proto;
+	pk.ext_port = t->dport;
+	pk.proto = t->proto;
+	sk.rem_addr = t->saddr;
+	sk.rem_port = rem_port;
+	sk.proto = t->proto;
+	r = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
 	if (r) {
 		*in_addr = r->in_addr;
 		*in_port = r->in_port;

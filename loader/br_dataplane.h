@@ -59,8 +59,4 @@ class BrDataplane {
   size_t rule_count_ = 0;
 };
 
-// LPM keys for a rule (exposed for tests and `mapgwctl` lookups).
-mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r);
-mapgw_lpm6_key lpm6_key_of(const mapgw_rule& r);
-
 }  // namespace mapgw

@@ -10,7 +10,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include <span>
+
 #include "agent/common/result.h"
+#include "mapgw_abi.h"
 
 namespace mapgw {
 
@@ -45,5 +48,15 @@ Status map_delete_except(int fd, const std::vector<Key>& keep, const char* name)
   }
   return Status::Ok();
 }
+
+// The rule tries of either role: exactly @rules afterwards, new ones in
+// before stale ones out. Keys derive from the rule itself.
+Status replace_rule_maps(int fd4, int fd6, std::span<const mapgw_br_rule> rules);
+
+// A devmap holding exactly these egress ifindexes.
+Status replace_devmap(int fd, std::span<const uint32_t> ifindexes);
+
+mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r);
+mapgw_lpm6_key lpm6_key_of(const mapgw_rule& r);
 
 }  // namespace mapgw

@@ -12,9 +12,13 @@
 
 #include <bpf/libbpf.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "agent/common/result.h"
 
@@ -43,8 +47,25 @@ class Skeleton {
     return Skeleton(s);
   }
 
+  // With MAPGW_VERIFIER_STATS set in the environment, logs each program's
+  // verifier statistics (instructions processed, states, time) after load.
   Status load() {
+    const bool stats = std::getenv("MAPGW_VERIFIER_STATS") != nullptr;
+    std::vector<std::pair<bpf_program*, std::vector<char>>> logs;
+    if (stats) {
+      bpf_program* prog;
+      bpf_object__for_each_program(prog, skel_->obj) logs.emplace_back(prog, std::vector<char>(4096));
+      for (auto& [p, buf] : logs) {
+        bpf_program__set_log_level(p, 4 /* BPF_LOG_STATS */);
+        bpf_program__set_log_buf(p, buf.data(), buf.size());
+      }
+    }
     int err = Traits::load(skel_);
+    for (auto& [p, buf] : logs) {
+      std::string text(buf.data());
+      for (auto pos = text.find('\n'); pos != std::string::npos; pos = text.find('\n')) text[pos] = ' ';
+      spdlog::info("verifier {}: {}", bpf_program__name(p), text);
+    }
     if (err) {
       return make_error(std::string("loading BPF object ") + Traits::kName +
                             " (the verifier log, if any, is in the log above)",

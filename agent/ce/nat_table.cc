@@ -1,0 +1,223 @@
+#include "agent/ce/nat_table.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <time.h>
+
+#include <cerrno>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "agent/net/ip.h"
+
+namespace mapgw {
+namespace {
+
+constexpr uint64_t kNs = 1'000'000'000ULL;
+
+// Every entry of a hash map, a few thousand per system call.
+template <typename K, typename V, typename F>
+Status for_each_entry(int fd, const char* name, F&& fn) {
+  constexpr uint32_t kChunk = 4096;
+  std::vector<K> keys(kChunk);
+  std::vector<V> vals(kChunk);
+  uint64_t in_batch = 0, out_batch = 0;
+  bool first = true;
+  for (;;) {
+    uint32_t count = kChunk;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
+                                   vals.data(), &count, &opts);
+    const int e = errno;
+    for (uint32_t i = 0; i < count; ++i) fn(keys[i], vals[i]);
+    if (err) {
+      if (e == ENOENT) return Status::Ok();
+      return make_error(std::string("reading map ") + name, e);
+    }
+    in_batch = out_batch;
+    first = false;
+  }
+}
+
+template <typename K>
+Status delete_keys(int fd, std::vector<K>& keys, const char* name) {
+  if (keys.empty()) return Status::Ok();
+  uint32_t count = static_cast<uint32_t>(keys.size());
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  if (bpf_map_delete_batch(fd, keys.data(), &count, &opts) == 0) return Status::Ok();
+  // A key may be gone already (a racing insert failed and cleaned up): go
+  // one by one and ignore ENOENT.
+  for (auto& k : keys) {
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) {
+      return make_error(std::string("deleting from map ") + name, errno);
+    }
+  }
+  return Status::Ok();
+}
+
+uint64_t timeout_ns(const NatTimeouts& t, uint8_t proto, uint8_t tcp_state) {
+  switch (proto) {
+    case IPPROTO_TCP:
+      return uint64_t{tcp_state == MAPGW_TCP_ESTABLISHED ? t.tcp_established_s
+                                                         : t.tcp_transitory_s} * kNs;
+    case IPPROTO_UDP:
+      return uint64_t{t.udp_s} * kNs;
+    default:
+      return uint64_t{t.icmp_s} * kNs;
+  }
+}
+
+uint64_t idle_ns(uint64_t now, uint64_t last) { return now > last ? now - last : 0; }
+
+std::string endpoint(uint32_t addr_be, uint16_t port_be) {
+  return Ipv4Addr{ntohl(addr_be)}.str() + ":" + std::to_string(ntohs(port_be));
+}
+
+const char* tcp_state_name(uint8_t s) {
+  switch (s) {
+    case MAPGW_TCP_SYN_OUT: return "syn-out";
+    case MAPGW_TCP_SYN_IN: return "syn-in";
+    case MAPGW_TCP_ESTABLISHED: return "established";
+    case MAPGW_TCP_FIN_OUT: return "fin-out";
+    case MAPGW_TCP_FIN_IN: return "fin-in";
+    case MAPGW_TCP_CLOSING: return "closing";
+    default: return "-";
+  }
+}
+
+}  // namespace
+
+const char* proto_name(uint8_t proto) {
+  switch (proto) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_ICMP: return "icmp";
+    default: return "?";
+  }
+}
+
+uint64_t monotonic_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
+  return uint64_t(ts.tv_sec) * kNs + uint64_t(ts.tv_nsec);
+}
+
+Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t now) {
+  SweepResult res;
+  std::vector<mapgw_nat_sess_key> dead_sessions;
+  std::vector<mapgw_nat_rsess_key> dead_rsessions;
+  std::map<uint32_t, uint64_t> deleted_per_host;
+  std::set<std::pair<uint8_t, uint16_t>> ports_in_use;             // (proto, ext port)
+  std::set<std::tuple<uint8_t, uint16_t, uint32_t>> remotes_in_use;  // + remote address
+
+  auto st = for_each_entry<mapgw_nat_sess_key, mapgw_nat_sess>(
+      m.sessions, "mapgw_nat_sessions", [&](const auto& k, const auto& v) {
+        ++res.sessions_seen;
+        if (idle_ns(now, v.last_seen_ns) > timeout_ns(t, k.proto, v.tcp_state)) {
+          dead_sessions.push_back(k);
+          mapgw_nat_rsess_key rk{};
+          rk.rem_addr = k.rem_addr;
+          rk.ext_port = v.ext_port;
+          rk.rem_port = k.rem_port;
+          rk.proto = k.proto;
+          dead_rsessions.push_back(rk);
+          ++deleted_per_host[k.in_addr];
+        } else {
+          ports_in_use.insert({k.proto, v.ext_port});
+          remotes_in_use.insert({k.proto, v.ext_port, k.rem_addr});
+        }
+      });
+  if (!st) return st.error();
+  // The outside half first: once it is gone no packet can revive the session.
+  if (auto s = delete_keys(m.rsessions, dead_rsessions, "mapgw_nat_rsessions"); !s) return s.error();
+  if (auto s = delete_keys(m.sessions, dead_sessions, "mapgw_nat_sessions"); !s) return s.error();
+  res.sessions_expired = dead_sessions.size();
+
+  // ADF markers whose remote address has no session left.
+  std::vector<mapgw_nat_rsess_key> dead_markers;
+  st = for_each_entry<mapgw_nat_rsess_key, mapgw_nat_rsess>(
+      m.rsessions, "mapgw_nat_rsessions", [&](const auto& k, const auto&) {
+        if ((k.flags & MAPGW_RSESS_F_ADDR_ONLY) &&
+            !remotes_in_use.count({k.proto, k.ext_port, k.rem_addr})) {
+          dead_markers.push_back(k);
+        }
+      });
+  if (!st) return st.error();
+  if (auto s = delete_keys(m.rsessions, dead_markers, "mapgw_nat_rsessions"); !s) return s.error();
+  res.markers_removed = dead_markers.size();
+
+  // Bindings whose port no live session uses, idle for their protocol's time.
+  std::vector<mapgw_nat_bind_key> dead_binds;
+  std::vector<mapgw_nat_port_key> dead_ports;
+  st = for_each_entry<mapgw_nat_bind_key, mapgw_nat_bind>(
+      m.binds, "mapgw_nat_binds", [&](const auto& k, const auto& v) {
+        if ((v.flags & MAPGW_NAT_F_STATIC) || ports_in_use.count({k.proto, v.ext_port})) return;
+        if (idle_ns(now, v.last_seen_ns) <= timeout_ns(t, k.proto, MAPGW_TCP_NONE)) return;
+        dead_binds.push_back(k);
+      });
+  if (!st) return st.error();
+  std::set<std::tuple<uint32_t, uint16_t, uint8_t>> dying_binds;
+  for (const auto& d : dead_binds) dying_binds.insert({d.addr, d.port, d.proto});
+  // Port owners: those of dead bindings, and orphans (a claim whose binding
+  // lost a race) that are idle and unused.
+  std::set<std::pair<uint8_t, uint16_t>> bound;
+  st = for_each_entry<mapgw_nat_bind_key, mapgw_nat_bind>(
+      m.binds, "mapgw_nat_binds", [&](const auto& k, const auto& v) {
+        if (!dying_binds.count({k.addr, k.port, k.proto})) bound.insert({k.proto, v.ext_port});
+      });
+  if (!st) return st.error();
+  st = for_each_entry<mapgw_nat_port_key, mapgw_nat_port>(
+      m.ports, "mapgw_nat_ports", [&](const auto& k, const auto& v) {
+        if ((v.flags & MAPGW_NAT_F_STATIC) || bound.count({k.proto, k.ext_port}) ||
+            ports_in_use.count({k.proto, k.ext_port}))
+          return;
+        if (idle_ns(now, v.last_seen_ns) <= timeout_ns(t, k.proto, MAPGW_TCP_NONE)) return;
+        dead_ports.push_back(k);
+      });
+  if (!st) return st.error();
+  if (auto s = delete_keys(m.binds, dead_binds, "mapgw_nat_binds"); !s) return s.error();
+  if (auto s = delete_keys(m.ports, dead_ports, "mapgw_nat_ports"); !s) return s.error();
+  res.bindings_expired = dead_binds.size();
+
+  // Per-host session counts: the sweeper is the only writer of "deleted".
+  for (const auto& [host, n] : deleted_per_host) {
+    mapgw_nat_host_count c{};
+    bpf_map_lookup_elem(m.host_deleted, &host, &c);
+    c.count += n;
+    if (bpf_map_update_elem(m.host_deleted, &host, &c, BPF_ANY) != 0) {
+      return make_error("updating mapgw_nat_host_deleted", errno);
+    }
+  }
+  return res;
+}
+
+Result<std::vector<NatSessionView>> list_sessions(const NatMaps& m, uint64_t now,
+                                                  std::optional<uint32_t> host,
+                                                  std::optional<uint8_t> proto) {
+  std::vector<NatSessionView> out;
+  auto st = for_each_entry<mapgw_nat_sess_key, mapgw_nat_sess>(
+      m.sessions, "mapgw_nat_sessions", [&](const auto& k, const auto& v) {
+        if (host && ntohl(k.in_addr) != *host) return;
+        if (proto && k.proto != *proto) return;
+        out.push_back({k.proto, endpoint(k.in_addr, k.in_port), ntohs(v.ext_port),
+                       endpoint(k.rem_addr, k.rem_port),
+                       k.proto == IPPROTO_TCP ? tcp_state_name(v.tcp_state) : "-",
+                       idle_ns(now, v.created_ns) / kNs, idle_ns(now, v.last_seen_ns) / kNs});
+      });
+  if (!st) return st.error();
+  return out;
+}
+
+Result<std::vector<NatPortView>> list_ports_in_use(const NatMaps& m) {
+  std::vector<NatPortView> out;
+  auto st = for_each_entry<mapgw_nat_port_key, mapgw_nat_port>(
+      m.ports, "mapgw_nat_ports", [&](const auto& k, const auto& v) {
+        out.push_back({k.proto, ntohs(k.ext_port), endpoint(v.in_addr, v.in_port),
+                       (v.flags & MAPGW_NAT_F_STATIC) != 0});
+      });
+  if (!st) return st.error();
+  return out;
+}
+
+}  // namespace mapgw

@@ -1,0 +1,65 @@
+// The CE's NAT state as the agent sees it: expiry (the sweeper) and the
+// operator's views (sessions, ports in use). Works on the kernel maps
+// through NatMaps; time is passed in, so tests can move it.
+//
+// Expiry rules: a session expires after its protocol's timeout (TCP by
+// state: established vs transitory) since it was last seen. Both halves go
+// together. A binding (and its port) goes once no live session uses its
+// port and it has been idle for its protocol's timeout; static NAPT
+// entries never expire. ADF markers go with the last session to their
+// remote address.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/common/result.h"
+#include "loader/ce_dataplane.h"
+
+namespace mapgw {
+
+struct NatTimeouts {
+  uint32_t udp_s = 300;               // RFC 4787 REQ-5: >= 120, default 300
+  uint32_t tcp_established_s = 7440;  // RFC 5382 REQ-5: >= 2 h 4 min
+  uint32_t tcp_transitory_s = 240;    // RFC 5382 REQ-5: 4 min
+  uint32_t icmp_s = 60;               // RFC 5508 REQ-1: >= 60 s
+};
+
+struct SweepResult {
+  uint64_t sessions_seen = 0;
+  uint64_t sessions_expired = 0;
+  uint64_t bindings_expired = 0;
+  uint64_t markers_removed = 0;
+};
+
+Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, uint64_t now_ns);
+
+struct NatSessionView {
+  uint8_t proto;
+  std::string inside;    // a.b.c.d:port
+  uint16_t ext_port;
+  std::string remote;
+  std::string state;     // TCP state, or "-"
+  uint64_t age_s;
+  uint64_t idle_s;
+};
+
+Result<std::vector<NatSessionView>> list_sessions(const NatMaps& maps, uint64_t now_ns,
+                                                  std::optional<uint32_t> host,
+                                                  std::optional<uint8_t> proto);
+
+struct NatPortView {
+  uint8_t proto;
+  uint16_t ext_port;
+  std::string inside;
+  bool is_static;
+};
+
+Result<std::vector<NatPortView>> list_ports_in_use(const NatMaps& maps);
+
+const char* proto_name(uint8_t proto);
+uint64_t monotonic_ns();
+
+}  // namespace mapgw

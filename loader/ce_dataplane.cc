@@ -1,0 +1,188 @@
+#include "loader/ce_dataplane.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "loader/map_ops.h"
+#include "loader/skeleton.h"
+#include "loader/tc_filter.h"
+#include "mapgw_ce.skel.h"
+
+namespace mapgw {
+
+MAPGW_SKELETON_TRAITS(mapgw_ce);
+
+struct CeDataplane::Impl {
+  Skeleton<mapgw_ce_traits> skel;
+  std::vector<XdpLink> xdp;
+  std::vector<TcFilter> tc;
+};
+
+Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
+                                      uint64_t frag_timeout_ns) {
+  if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
+  if (ports_per_proto == 0 || ports_per_proto > 65536) {
+    return make_error("ports_per_proto must be 1..65536");
+  }
+  auto skel = Skeleton<mapgw_ce_traits>::open();
+  if (!skel) return skel.error();
+  auto* m = &skel->get()->maps;
+  // Bindings never outnumber sessions; the outside half also holds ADF markers.
+  for (auto [map, n] : {std::pair{m->mapgw_nat_sessions, max_sessions},
+                        {m->mapgw_nat_binds, max_sessions},
+                        {m->mapgw_nat_rsessions, 2 * max_sessions},
+                        {m->mapgw_nat_ports, 3 * ports_per_proto + 1024 /* static NAPT */}}) {
+    if (int err = bpf_map__set_max_entries(map, n)) {
+      return make_error(std::string("sizing ") + bpf_map__name(map), -err);
+    }
+  }
+  skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
+  if (auto st = skel->load(); !st) return st.error();
+  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}}));
+}
+
+CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CeDataplane::CeDataplane(CeDataplane&&) noexcept = default;
+CeDataplane& CeDataplane::operator=(CeDataplane&&) noexcept = default;
+CeDataplane::~CeDataplane() = default;
+
+Status CeDataplane::set_config(const mapgw_ce_config& cfg) {
+  uint32_t key = 0;
+  return map_update(bpf_map__fd(impl_->skel->maps.mapgw_ce_config), &key, &cfg,
+                    "mapgw_ce_config");
+}
+
+Status CeDataplane::replace_fmrs(std::span<const mapgw_br_rule> rules) {
+  auto* m = &impl_->skel->maps;
+  return replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6), rules);
+}
+
+Status CeDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {
+  return replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes);
+}
+
+// Static entries are a binding plus its owner entry, both flagged static so
+// the sweeper never expires them. Stale static entries are removed.
+Status CeDataplane::replace_static_napt(std::span<const StaticNapt> entries) {
+  const NatMaps m = nat_maps();
+  std::vector<mapgw_nat_port_key> keep_ports;
+  std::vector<mapgw_nat_bind_key> keep_binds;
+  for (const auto& e : entries) {
+    mapgw_nat_port_key pk{};
+    pk.ext_port = htons(e.ext_port);
+    pk.proto = e.proto;
+    mapgw_nat_port pv{};
+    pv.in_addr = htonl(e.in_addr);
+    pv.in_port = htons(e.in_port);
+    pv.flags = MAPGW_NAT_F_STATIC;
+    mapgw_nat_bind_key bk{};
+    bk.addr = pv.in_addr;
+    bk.port = pv.in_port;
+    bk.proto = e.proto;
+    mapgw_nat_bind bv{};
+    bv.ext_port = pk.ext_port;
+    bv.flags = MAPGW_NAT_F_STATIC;
+    if (auto st = map_update(m.ports, &pk, &pv, "mapgw_nat_ports"); !st) return st;
+    if (auto st = map_update(m.binds, &bk, &bv, "mapgw_nat_binds"); !st) return st;
+    keep_ports.push_back(pk);
+    keep_binds.push_back(bk);
+  }
+  // Remove static entries no longer configured (dynamic ones are the sweeper's).
+  mapgw_nat_port_key pk{}, pnext{};
+  mapgw_nat_port pv{};
+  std::vector<mapgw_nat_port_key> stale_ports;
+  bool first = true;
+  while (bpf_map_get_next_key(m.ports, first ? nullptr : &pk, &pnext) == 0) {
+    first = false;
+    pk = pnext;
+    if (bpf_map_lookup_elem(m.ports, &pk, &pv) == 0 && (pv.flags & MAPGW_NAT_F_STATIC)) {
+      bool keep = false;
+      for (const auto& k : keep_ports) keep |= k.ext_port == pk.ext_port && k.proto == pk.proto;
+      if (!keep) stale_ports.push_back(pk);
+    }
+  }
+  for (const auto& k : stale_ports) {
+    if (bpf_map_lookup_elem(m.ports, &k, &pv) != 0) continue;
+    mapgw_nat_bind_key bk{};
+    bk.addr = pv.in_addr;
+    bk.port = pv.in_port;
+    bk.proto = k.proto;
+    bpf_map_delete_elem(m.binds, &bk);
+    bpf_map_delete_elem(m.ports, &k);
+  }
+  return Status::Ok();
+}
+
+Status CeDataplane::replace_filter(std::span<const mapgw_filter_rule> rules) {
+  if (rules.size() > MAPGW_MAX_FILTER_RULES) {
+    return make_error("at most " + std::to_string(MAPGW_MAX_FILTER_RULES) + " filter rules");
+  }
+  const int fd = bpf_map__fd(impl_->skel->maps.mapgw_filter);
+  // Write the new list, then mark the end. A packet that races the update
+  // sees a list that is partly old and partly new, never a hole.
+  for (uint32_t i = 0; i < MAPGW_MAX_FILTER_RULES; ++i) {
+    mapgw_filter_rule r{};
+    if (i < rules.size()) {
+      r = rules[i];
+      r.used = 1;
+    }
+    if (auto st = map_update(fd, &i, &r, "mapgw_filter"); !st) return st;
+  }
+  return Status::Ok();
+}
+
+Status CeDataplane::attach(const CeAttachConfig& cfg) {
+  auto* p = &impl_->skel->progs;
+  auto lan = XdpLink::attach(bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode);
+  if (!lan) return lan.error();
+  auto wan = XdpLink::attach(bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode);
+  if (!wan) return wan.error();
+  auto tcw = TcFilter::attach(bpf_program__fd(p->mapgw_ce_tc_wan), cfg.wan_interface,
+                              TcDirection::kIngress);
+  if (!tcw) return tcw.error();
+  auto enc = TcFilter::attach(bpf_program__fd(p->mapgw_ce_tc_encap), cfg.slow_path_interface,
+                              TcDirection::kEgress);
+  if (!enc) return enc.error();
+  impl_->xdp.push_back(std::move(*lan));
+  impl_->xdp.push_back(std::move(*wan));
+  impl_->tc.push_back(std::move(*tcw));
+  impl_->tc.push_back(std::move(*enc));
+  return Status::Ok();
+}
+
+void CeDataplane::detach() {
+  impl_->xdp.clear();
+  impl_->tc.clear();
+}
+
+bool CeDataplane::attached() const { return !impl_->xdp.empty(); }
+
+int CeDataplane::prog_fd(CeProgram which) const {
+  auto* p = &impl_->skel->progs;
+  switch (which) {
+    case CeProgram::kXdpLan:
+      return bpf_program__fd(p->mapgw_ce_lan);
+    case CeProgram::kXdpWan:
+      return bpf_program__fd(p->mapgw_ce_wan);
+    case CeProgram::kTcWan:
+      return bpf_program__fd(p->mapgw_ce_tc_wan);
+    case CeProgram::kTcEncap:
+      return bpf_program__fd(p->mapgw_ce_tc_encap);
+  }
+  return -1;
+}
+
+int CeDataplane::counters_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_counters); }
+int CeDataplane::events_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_events); }
+
+NatMaps CeDataplane::nat_maps() const {
+  auto* m = &impl_->skel->maps;
+  return {bpf_map__fd(m->mapgw_nat_binds),        bpf_map__fd(m->mapgw_nat_ports),
+          bpf_map__fd(m->mapgw_nat_sessions),     bpf_map__fd(m->mapgw_nat_rsessions),
+          bpf_map__fd(m->mapgw_nat_host_created), bpf_map__fd(m->mapgw_nat_host_deleted)};
+}
+
+}  // namespace mapgw

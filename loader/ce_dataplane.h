@@ -1,0 +1,80 @@
+// The CE's BPF side as one object: the mapgw_ce programs and maps, the
+// operations the agent needs (own mapping, FMRs, static NAPT, packet
+// filter, egress ports) and the attachments:
+//   XDP mapgw_ce_lan on the LAN interface, XDP mapgw_ce_wan on the WAN
+//   interface, TC ingress mapgw_ce_tc_wan on the WAN interface (slow path
+//   decap) and TC egress mapgw_ce_tc_encap on the slow-path device.
+// NAT state is read and expired by the agent (agent/ce/nat_sweeper) through
+// the map descriptors in NatMaps.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "agent/common/result.h"
+#include "loader/xdp_link.h"
+#include "mapgw_abi.h"
+
+namespace mapgw {
+
+struct CeAttachConfig {
+  std::string lan_interface;
+  std::string wan_interface;
+  std::string slow_path_interface;
+  XdpMode xdp_mode = XdpMode::kNative;
+};
+
+// The NAT maps, by file descriptor (owned by CeDataplane).
+struct NatMaps {
+  int binds = -1;
+  int ports = -1;
+  int sessions = -1;
+  int rsessions = -1;
+  int host_created = -1;
+  int host_deleted = -1;
+};
+
+struct StaticNapt {
+  uint8_t proto = 0;
+  uint16_t ext_port = 0;  // host order
+  uint32_t in_addr = 0;   // host order
+  uint16_t in_port = 0;   // host order
+};
+
+enum class CeProgram { kXdpLan, kXdpWan, kTcWan, kTcEncap };
+
+class CeDataplane {
+ public:
+  // @max_sessions sizes the session tables (both halves) and @ports_per_proto
+  // the port-owner table (the own set's size; 65536 without sharing) before
+  // load. Preallocated hash maps cost time to create: size them to need.
+  static Result<CeDataplane> load(uint32_t max_sessions, uint32_t ports_per_proto,
+                                  uint64_t frag_timeout_ns);
+
+  Status set_config(const mapgw_ce_config& cfg);
+  Status replace_fmrs(std::span<const mapgw_br_rule> rules);
+  Status replace_tx_ports(std::span<const uint32_t> ifindexes);
+  Status replace_static_napt(std::span<const StaticNapt> entries);
+  Status replace_filter(std::span<const mapgw_filter_rule> rules);
+
+  Status attach(const CeAttachConfig& cfg);
+  void detach();
+  bool attached() const;
+
+  int prog_fd(CeProgram p) const;
+  int counters_fd() const;
+  int events_fd() const;
+  NatMaps nat_maps() const;
+
+  CeDataplane(CeDataplane&&) noexcept;
+  CeDataplane& operator=(CeDataplane&&) noexcept;
+  ~CeDataplane();
+
+ private:
+  struct Impl;
+  explicit CeDataplane(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mapgw

@@ -1,0 +1,314 @@
+// The CE programs through BPF_PROG_TEST_RUN in a private netns: the scapy
+// fixture table (gen_ce_fixtures.py), then properties no fixed table can
+// show: every external port lies in the set over thousands of flows, two
+// threads never get the same port, a full set falls back to 5-tuple reuse
+// and then to a counted refusal, and the sweeper expires by injected time.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "agent/br/br_rule.h"
+#include "agent/ce/nat_table.h"
+#include "agent/map/port_set.h"
+#include "bpf_test_env.h"
+#include "ce_fixtures.h"
+#include "loader/ce_dataplane.h"
+#include "loader/counters.h"
+#include "loader/test_run.h"
+#include "netns_sandbox.h"
+
+namespace ce_fixtures {
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+}  // namespace ce_fixtures
+
+namespace mapgw {
+namespace {
+
+constexpr const char* kCe6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
+constexpr const char* kBr6 = "2001:db8:ffff::1";
+constexpr uint32_t kPub = (106u << 24) | (72u << 16) | (171u << 8) | 205u;
+const PortSet kSet(4, 8, 0xef);
+
+struct Topology {
+  unsigned lan = 0, wan = 0, slow = 0;
+};
+
+void build_topology(Topology& t) {
+  using testing::run;
+  static Topology built;
+  if (built.lan) {
+    t = built;
+    return;
+  }
+  ASSERT_NO_FATAL_FAILURE(testing::enter_private_netns());
+  run("ip link add l0 type veth peer name l0p");
+  run("ip link add w0 type veth peer name w0p");
+  run("ip link add s0 type veth peer name s0p");
+  run("ip link set l0 address 02:00:00:00:0a:01");
+  run("ip link set w0 address 02:00:00:00:0b:01");
+  run("ip link set s0 mtu 1460 arp off");
+  for (const char* i : {"l0", "l0p", "w0", "w0p", "s0", "s0p"}) run(std::string("ip link set up dev ") + i);
+  run("ip addr add 192.168.1.1/24 dev l0");
+  run("ip neigh add 192.168.1.10 lladdr 02:00:00:00:0a:0a dev l0 nud permanent");
+  run("ip neigh add 192.168.1.11 lladdr 02:00:00:00:0a:0b dev l0 nud permanent");
+  run("ip -6 addr add 2001:db8:aaaa::2/64 dev w0 nodad");
+  run(std::string("ip -6 addr add ") + kCe6 + "/128 dev w0 nodad");
+  run("ip -6 neigh add 2001:db8:aaaa::1 lladdr 02:00:00:00:0b:02 dev w0 nud permanent");
+  run("ip -6 route add default via 2001:db8:aaaa::1 dev w0");
+  run("ip route add default dev s0");
+  testing::write_sysctl("net/ipv4/ip_forward", "1");
+  testing::write_sysctl("net/ipv6/conf/all/forwarding", "1");
+  t.lan = if_nametoindex("l0");
+  t.wan = if_nametoindex("w0");
+  t.slow = if_nametoindex("s0");
+  ASSERT_TRUE(t.lan && t.wan && t.slow);
+  built = t;
+}
+
+mapgw_ce_config ce_config(const Topology& t, uint8_t filtering) {
+  mapgw_ce_config c{};
+  c.ce_addr = Ipv6Addr::parse(kCe6)->value;
+  c.br_addr = Ipv6Addr::parse(kBr6)->value;
+  c.ipv4 = htonl(kPub);
+  c.icmp_src = htonl(Ipv4Addr::parse("192.168.1.1")->value);
+  c.psid = 0xef;
+  c.psid_len = 8;
+  c.psid_offset = 4;
+  c.filtering = filtering;
+  c.tunnel_mtu = 1460;
+  c.lan_ifindex = t.lan;
+  c.slow_ifindex = t.slow;
+  return c;
+}
+
+void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering = 0) {
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL);
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  out.emplace(std::move(*dp));
+  ASSERT_TRUE(out->set_config(ce_config(topo, filtering)).ok());
+  auto spec = RuleSpec::parse("ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4,fmr");
+  spec->legacy_iid = true;
+  std::vector<mapgw_br_rule> fmrs{make_br_rule(*MapRule::create(*spec), *Ipv6Addr::parse(kCe6))};
+  ASSERT_TRUE(out->replace_fmrs(fmrs).ok());
+  std::vector<uint32_t> ports{topo.lan, topo.wan};
+  ASSERT_TRUE(out->replace_tx_ports(ports).ok());
+  std::vector<StaticNapt> napt{{IPPROTO_TCP, 7935, Ipv4Addr::parse("192.168.1.10")->value, 80}};
+  ASSERT_TRUE(out->replace_static_napt(napt).ok());
+}
+
+uint32_t counter_index(const std::string& label) {
+  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
+    if (counter_label(i) && label == counter_label(i)) return i;
+  }
+  ADD_FAILURE() << "no counter named " << label;
+  return 0;
+}
+
+class CeFixture : public ::testing::TestWithParam<ce_fixtures::Case> {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_, GetParam().filtering)); }
+  Topology topo_;
+  std::optional<CeDataplane> dp_;
+};
+
+TEST_P(CeFixture, VerdictOutputAndCounters) {
+  const auto& c = GetParam();
+  const bool lan = std::string(c.program) == "lan";
+  const int fd = dp_->prog_fd(lan ? CeProgram::kXdpLan : CeProgram::kXdpWan);
+  for (const auto& p : c.prelude) {
+    const bool p_lan = p.size() > 13 && p[12] == 0x08 && p[13] == 0x00;
+    auto r = test_run_xdp(dp_->prog_fd(p_lan ? CeProgram::kXdpLan : CeProgram::kXdpWan), p,
+                          p_lan ? topo_.lan : topo_.wan);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << "prelude packet not forwarded";
+  }
+  auto before = read_counters(dp_->counters_fd());
+  ASSERT_TRUE(before.ok());
+  auto r = test_run_xdp(fd, c.input, lan ? topo_.lan : topo_.wan);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->retval, c.verdict);
+  if (c.has_output) {
+    EXPECT_EQ(r->data_out, c.output) << "output frame differs from scapy's";
+  }
+  auto after = read_counters(dp_->counters_fd());
+  std::map<uint32_t, uint64_t> want;
+  for (const auto& [name, n] : c.counters) want[counter_index(name)] = n;
+  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
+    const uint64_t delta = (*after)[i].packets - (*before)[i].packets;
+    EXPECT_EQ(delta, want.count(i) ? want[i] : 0u)
+        << "counter " << (counter_label(i) ? counter_label(i) : "?");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CeFixture, ::testing::ValuesIn(ce_fixtures::cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// ---- packets built here (checked with a from-scratch checksum below) --------
+
+uint16_t fold(uint32_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+uint32_t sum16(const uint8_t* p, size_t n) {
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) s += (p[i] << 8) | p[i + 1];
+  if (n & 1) s += p[n - 1] << 8;
+  return s;
+}
+
+// Ethernet + IPv4 + UDP from @src:@sport to @dst:@dport, checksums filled.
+std::vector<uint8_t> lan_udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0x0a, 0x01, 0x02, 0, 0, 0, 0x0a, 0x0a, 0x08, 0x00};
+  uint8_t ip[20] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
+  }
+  uint16_t c = fold(sum16(ip, 20));
+  ip[10] = c >> 8;
+  ip[11] = c & 0xff;
+  uint8_t udp[12] = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
+                     static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport), 0, 12, 0, 0,
+                     'p', 'r', 'o', 'p'};
+  uint32_t s = sum16(ip + 12, 8) + 17 + 12 + sum16(udp, 12);
+  c = fold(s);
+  udp[6] = c >> 8;
+  udp[7] = c & 0xff;
+  f.insert(f.end(), ip, ip + 20);
+  f.insert(f.end(), udp, udp + 12);
+  return f;
+}
+
+struct Translated {
+  uint16_t sport;
+  bool checksums_ok;
+};
+
+// The inner IPv4/UDP of a tunnel frame: its source port, and whether both
+// checksums verify from scratch.
+Translated inner_of(const std::vector<uint8_t>& f) {
+  const uint8_t* ip = f.data() + 14 + 40;
+  const uint8_t* udp = ip + 20;
+  bool ip_ok = fold(sum16(ip, 20)) == 0;
+  uint32_t s = sum16(ip + 12, 8) + 17 + ((udp[4] << 8) | udp[5]) + sum16(udp, (udp[4] << 8) | udp[5]);
+  return {static_cast<uint16_t>((udp[0] << 8) | udp[1]), ip_ok && fold(s) == 0};
+}
+
+uint32_t host(unsigned i) { return (10u << 24) | (1u << 16) | (i & 0xffff); }
+
+TEST(CeNat, ThousandsOfFlowsAllUseTheSetAndUniqueFiveTuples) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  testing::run("ip route replace 10.1.0.0/16 dev l0");
+  std::set<std::pair<uint16_t, uint32_t>> ext_remote;  // (ext port, remote) must be unique
+  unsigned reused = 0;
+  for (unsigned i = 0; i < 3000; ++i) {
+    const uint32_t remote = 0x08080800u + (i % 8);   // 8 servers
+    auto f = lan_udp(host(i % 600), static_cast<uint16_t>(20000 + i / 600), remote, 53);
+    auto r = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), f, topo.lan);
+    ASSERT_TRUE(r.ok());
+    if (r->retval == static_cast<uint32_t>(XDP_DROP)) continue;  // refused: counted below
+    ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << "flow " << i;
+    auto t = inner_of(r->data_out);
+    ASSERT_TRUE(kSet.contains(t.sport)) << "flow " << i << " got port " << t.sport;
+    ASSERT_TRUE(t.checksums_ok) << "flow " << i;
+    ASSERT_TRUE(ext_remote.insert({t.sport, remote}).second) << "5-tuple reused, flow " << i;
+  }
+  auto c = read_counters(dp->counters_fd());
+  reused = (*c)[MAPGW_CNT_NAT_PORT_REUSED].packets;
+  EXPECT_EQ((*c)[MAPGW_CNT_NAT_BINDING_CREATED].packets, 240u) << "the whole set gets bound";
+  EXPECT_GT(reused, 0u) << "past 240 endpoints, ports must be shared by 5-tuple";
+  EXPECT_EQ(ext_remote.size() + (*c)[MAPGW_CNT_DROP_NAT_EXHAUSTED].packets, 3000u);
+}
+
+TEST(CeNat, TwoThreadsNeverGetTheSamePort) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  std::vector<uint16_t> got[2];
+  auto worker = [&](int id) {
+    for (unsigned i = 0; i < 120; ++i) {
+      auto f = lan_udp(host(id * 1000 + i), 30000, 0x08080808, 53);
+      auto r = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), f, topo.lan);
+      if (r.ok() && r->retval == static_cast<uint32_t>(XDP_REDIRECT)) {
+        got[id].push_back(inner_of(r->data_out).sport);
+      }
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  std::set<uint16_t> all;
+  for (auto& v : got) {
+    for (uint16_t p : v) EXPECT_TRUE(all.insert(p).second) << "port " << p << " handed out twice";
+  }
+  EXPECT_EQ(all.size(), 240u) << "240 endpoints, one remote: every port exactly once";
+}
+
+TEST(CeNat, FullSetThenFiveTupleReuseThenCountedRefusal) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  for (unsigned i = 0; i < 240; ++i) {
+    auto r = test_run_xdp(fd, lan_udp(host(i), 40000, 0x08080808, 53), topo.lan);
+    ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << i;
+  }
+  // Endpoint 241 to another remote: shares a bound port (5-tuple unique).
+  auto reuse = test_run_xdp(fd, lan_udp(host(240), 40000, 0x09090909, 53), topo.lan);
+  ASSERT_EQ(reuse->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_TRUE(kSet.contains(inner_of(reuse->data_out).sport));
+  // Endpoint 242 to the remote every port already talks to: refused.
+  auto refused = test_run_xdp(fd, lan_udp(host(241), 40000, 0x08080808, 53), topo.lan);
+  EXPECT_EQ(refused->retval, static_cast<uint32_t>(XDP_DROP));
+  auto c = read_counters(dp->counters_fd());
+  EXPECT_EQ((*c)[MAPGW_CNT_NAT_BINDING_CREATED].packets, 240u);
+  EXPECT_EQ((*c)[MAPGW_CNT_NAT_PORT_REUSED].packets, 1u);
+  EXPECT_EQ((*c)[MAPGW_CNT_DROP_NAT_EXHAUSTED].packets, 1u);
+}
+
+TEST(CeNat, SweeperExpiresByInjectedTime) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  for (unsigned i = 0; i < 10; ++i) {
+    ASSERT_EQ(test_run_xdp(fd, lan_udp(host(i), 40000, 0x08080808, 53), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  const NatMaps m = dp->nat_maps();
+  const uint64_t now = monotonic_ns();
+  NatTimeouts t;  // UDP 300 s
+  auto keep = sweep_nat(m, t, now + 299'000'000'000ULL);
+  ASSERT_TRUE(keep.ok()) << keep.error().describe();
+  EXPECT_EQ(keep->sessions_seen, 10u);
+  EXPECT_EQ(keep->sessions_expired, 0u);
+  auto gone = sweep_nat(m, t, now + 302'000'000'000ULL);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->sessions_expired, 10u);
+  EXPECT_EQ(gone->bindings_expired, 10u);
+  auto ports = list_ports_in_use(m);
+  ASSERT_TRUE(ports.ok());
+  ASSERT_EQ(ports->size(), 1u) << "only the static NAPT entry stays";
+  EXPECT_TRUE((*ports)[0].is_static);
+  auto left = list_sessions(m, now, std::nullopt, std::nullopt);
+  EXPECT_TRUE(left->empty());
+  // The freed ports are claimable again: the set is whole.
+  for (unsigned i = 0; i < 240; ++i) {
+    auto r = test_run_xdp(fd, lan_udp(host(100 + i), 40000, 0x08080808, 53), topo.lan);
+    ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace mapgw

@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""CE test cases for BPF_PROG_TEST_RUN, built with scapy.
+
+Each case: name, program (lan / wan), filtering mode, input frame, verdict,
+the exact counter deltas it must cause (all others must stay put), the
+expected output frame (scapy recomputes every checksum independently) and
+prelude frames run first. The CE is v6plus-shaped: 106.72.171.205, PSID 0xef,
+a=4, k=8 (ports 0x1ef0-0x1eff, 0x2ef0-..., 240 in all), legacy IID.
+Topology constants must match ce_test.cc.
+
+usage: gen_ce_fixtures.py OUT.h
+"""
+import struct
+import sys
+
+from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
+                       UDPerror, raw)
+
+MAC_LAN, MAC_HOST10, MAC_HOST11 = "02:00:00:00:0a:01", "02:00:00:00:0a:0a", "02:00:00:00:0a:0b"
+MAC_WAN, MAC_GW6 = "02:00:00:00:0b:01", "02:00:00:00:0b:02"
+CE6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00"
+BR6 = "2001:db8:ffff::1"
+PUB = "106.72.171.205"
+LAN_GW = "192.168.1.1"
+H10, H11 = "192.168.1.10", "192.168.1.11"
+PEER_CE6 = "240b:10:102:f400:6a:4801:200:f400"   # 106.72.1.2 PSID 0xf4 via the FMR
+
+XDP_DROP, XDP_PASS, XDP_REDIRECT = 1, 2, 4
+EIF, ADF, APDF = 0, 1, 2
+
+
+def mix32(h):
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    h ^= h >> 16
+    return h
+
+
+def flow_label(ip):
+    b = raw(ip)
+    ihl = (b[0] & 0x0F) * 4
+    le32 = lambda x: struct.unpack("<I", x)[0]
+    le16 = lambda x: struct.unpack("<H", x)[0]
+    later = struct.unpack(">H", b[6:8])[0] & 0x1FFF
+    ports = 0
+    if not later and b[9] in (6, 17) and len(b) >= ihl + 4:
+        ports = (le16(b[ihl:ihl + 2]) << 16) | le16(b[ihl + 2:ihl + 4])
+    elif not later and b[9] == 1 and len(b) >= ihl + 8:
+        ports = le16(b[ihl + 4:ihl + 6])
+    h = mix32(le32(b[12:16]) ^ mix32(le32(b[16:20]) ^ mix32(ports ^ b[9]))) & 0xFFFFF
+    return h or 1
+
+
+def rebuilt(ip, **changes):
+    """@ip with fields changed and every checksum recomputed by scapy."""
+    p = IP(raw(ip))
+    for k, v in changes.items():
+        if k in ("sport", "dport"):
+            setattr(p.payload, k, v)
+        elif k == "id":
+            p[ICMP].id = v
+        else:
+            setattr(p, k, v)
+    del p.chksum
+    if p.frag == 0 and p.payload.name in ("TCP", "UDP", "ICMP"):
+        del p.payload.chksum
+    return IP(raw(p))
+
+
+def lan(ip, mac=MAC_HOST10):
+    return Ether(src=mac, dst=MAC_LAN) / ip
+
+
+def wan(pkt):
+    return Ether(src=MAC_GW6, dst=MAC_WAN) / pkt
+
+
+def tunnel_out(inner, dst=BR6):
+    """What the CE sends to the BR for an (already translated) inner packet."""
+    return Ether(src=MAC_WAN, dst=MAC_GW6) / IPv6(src=CE6, dst=dst, nh=4, hlim=64, tc=inner.tos,
+                                                  fl=flow_label(inner), plen=len(raw(inner))) / inner
+
+
+def to_lan(inner, mac=MAC_HOST10):
+    return Ether(src=MAC_LAN, dst=mac) / inner
+
+
+def from_br(inner, src=BR6):
+    return wan(IPv6(src=src, dst=CE6, nh=4) / inner)
+
+
+NEW_FLOW = {"nat_session_created": 1, "nat_binding_created": 1, "nat_port_kept": 1}
+
+
+def cases():
+    c = []
+
+    def add(name, prog, frame, verdict, counters, expect=None, prelude=(), filtering=EIF):
+        c.append((name, prog, filtering, raw(frame), verdict, counters,
+                  raw(expect) if expect is not None else None, [raw(p) for p in prelude]))
+
+    # --- outbound: NAT + encapsulation --------------------------------------------
+    u = IP(src=H10, dst="8.8.8.8", ttl=64) / UDP(sport=7920, dport=53) / b"query"
+    add("udp_out_keeps_port_in_set", "lan", lan(u), XDP_REDIRECT, dict(NEW_FLOW, ce_out=1),
+        tunnel_out(rebuilt(u, src=PUB, ttl=63)))
+    u0 = IP(src=H10, dst="8.8.8.8") / UDP(sport=7921, dport=53, chksum=0) / b"nocsum"
+    out0 = IP(raw(rebuilt(u0, src=PUB, ttl=63)))
+    out0[UDP].chksum = 0
+    out0 = IP(raw(out0))
+    add("udp_zero_checksum_stays_zero", "lan", lan(u0), XDP_REDIRECT, dict(NEW_FLOW, ce_out=1),
+        tunnel_out(out0))
+    syn = IP(src=H10, dst="203.0.113.5", ttl=64) / TCP(sport=7922, dport=443, flags="S", seq=1000,
+                                                       options=[("MSS", 1460), ("SAckOK", b"")])
+    syn_out = IP(raw(syn))
+    syn_out.src, syn_out.ttl = PUB, 63
+    syn_out[TCP].options = [("MSS", 1420), ("SAckOK", b"")]
+    del syn_out.chksum, syn_out[TCP].chksum
+    add("tcp_syn_out_mss_clamped", "lan", lan(syn), XDP_REDIRECT,
+        dict(NEW_FLOW, ce_out=1, nat_mss_clamped=1), tunnel_out(IP(raw(syn_out))))
+    echo = IP(src=H10, dst="8.8.8.8") / ICMP(type=8, id=7923, seq=1) / b"ping"
+    add("icmp_echo_out_id_kept", "lan", lan(echo), XDP_REDIRECT, dict(NEW_FLOW, ce_out=1),
+        tunnel_out(rebuilt(echo, src=PUB, ttl=63)))
+    fmr = IP(src=H10, dst="106.72.1.2") / UDP(sport=7924, dport=8000) / b"direct"
+    add("fmr_goes_direct_to_peer_ce", "lan", lan(fmr), XDP_REDIRECT, dict(NEW_FLOW, ce_fmr_out=1),
+        tunnel_out(rebuilt(fmr, src=PUB, ttl=63), dst=PEER_CE6))
+    big = IP(src=H10, dst="8.8.8.8", flags="DF") / UDP(sport=7925, dport=9) / (b"b" * 1440)
+    add("df_over_tunnel_mtu_punted", "lan", lan(big), XDP_PASS,
+        dict(NEW_FLOW, punt_frag_needed=1), lan(big))
+    ttl1 = IP(src=H10, dst="8.8.8.8", ttl=1) / UDP(sport=7926, dport=53)
+    add("ttl_1_punted", "lan", lan(ttl1), XDP_PASS, {"punt_ttl": 1}, lan(ttl1))
+    local = IP(src=H10, dst=H11) / UDP(sport=1, dport=2)
+    add("lan_to_lan_not_mapped", "lan", lan(local), XDP_PASS, {"pass_not_mapped": 1}, lan(local))
+    add("gre_cannot_cross", "lan", lan(IP(src=H10, dst="8.8.8.8") / GRE()), XDP_DROP,
+        {"drop_nat_protocol": 1})
+    add("truncated_ipv4", "lan", raw(lan(u))[:14 + 10], XDP_DROP, {"drop_malformed_ipv4": 1})
+    add("truncated_udp", "lan", lan(IP(src=H10, dst="8.8.8.8", proto=17) / b"\x1e\xf0"), XDP_DROP,
+        {"drop_malformed_l4": 1})
+    # An inside port outside the set is mapped into the set; ce_test.cc checks
+    # that case separately (the chosen port depends on the probe start).
+
+    # --- inbound: reverse NAT + decapsulation -------------------------------------
+    reply = IP(src="8.8.8.8", dst=PUB, ttl=60) / UDP(sport=53, dport=7920) / b"answer"
+    add("udp_reply_in", "wan", from_br(reply), XDP_REDIRECT, {"ce_in": 1},
+        to_lan(rebuilt(reply, dst=H10, ttl=59)), prelude=[lan(u)])
+    synack = IP(src="203.0.113.5", dst=PUB, ttl=60) / TCP(sport=443, dport=7922, flags="SA", seq=5,
+                                                          ack=1001, options=[("MSS", 1460)])
+    sa_out = IP(raw(synack))
+    sa_out.dst, sa_out.ttl = H10, 59
+    sa_out[TCP].options = [("MSS", 1420)]
+    del sa_out.chksum, sa_out[TCP].chksum
+    add("tcp_synack_in_mss_clamped", "wan", from_br(synack), XDP_REDIRECT,
+        {"ce_in": 1, "nat_mss_clamped": 1}, to_lan(IP(raw(sa_out))), prelude=[lan(syn)])
+    pong = IP(src="8.8.8.8", dst=PUB, ttl=60) / ICMP(type=0, id=7923, seq=1) / b"ping"
+    add("icmp_echo_reply_in", "wan", from_br(pong), XDP_REDIRECT, {"ce_in": 1},
+        to_lan(rebuilt(pong, dst=H10, ttl=59)), prelude=[lan(echo)])
+    # ICMP error about our translated datagram: the quote goes back to inside form.
+    sent_out = rebuilt(u, src=PUB, ttl=63)
+    sent_in = rebuilt(u, ttl=63)  # what the quote becomes: inside form, TTL as sent
+    err = IP(src="8.8.8.8", dst=PUB, ttl=60) / ICMP(type=3, code=3) / raw(sent_out)[:28]
+    err_lan = IP(src="8.8.8.8", dst=H10, ttl=59) / ICMP(type=3, code=3) / raw(sent_in)[:28]
+    add("icmp_error_in_translates_quote", "wan", from_br(err), XDP_REDIRECT,
+        {"ce_in": 1, "ce_icmp_error_in": 1}, to_lan(IP(raw(err_lan))), prelude=[lan(u)])
+    ptb = wan(IPv6(src="2001:db8:eeee::1", dst=CE6) / ICMPv6PacketTooBig(mtu=1280) /
+              IPv6(src=CE6, dst=BR6, nh=4) / sent_out)
+    ptb_lan = IP(src=LAN_GW, dst=H10, tos=0xC0, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1240) / \
+        raw(sent_in)[:28]
+    add("ptb_becomes_frag_needed_to_inside_host", "wan", ptb, XDP_REDIRECT, {"ce_ptb_translated": 1},
+        to_lan(IP(raw(ptb_lan))), prelude=[lan(u)])
+    # Static NAPT: TCP 7935 -> 192.168.1.10:80 (configured in ce_test.cc).
+    web = IP(src="203.0.113.9", dst=PUB, ttl=60) / TCP(sport=5555, dport=7935, flags="S")
+    add("static_napt_in", "wan", from_br(web), XDP_REDIRECT, {"ce_in": 1, "nat_session_created": 1},
+        to_lan(rebuilt(web, dst=H10, dport=80, ttl=59)))
+    # Filtering: inside 192.168.1.10:7927 talked to 8.8.8.8:53 only.
+    opened = lan(IP(src=H10, dst="8.8.8.8") / UDP(sport=7927, dport=53))
+    other_host = IP(src="9.9.9.9", dst=PUB, ttl=60) / UDP(sport=53, dport=7927) / b"x"
+    other_port = IP(src="8.8.8.8", dst=PUB, ttl=60) / UDP(sport=5353, dport=7927) / b"y"
+    add("eif_admits_any_remote", "wan", from_br(other_host), XDP_REDIRECT,
+        {"ce_in": 1, "nat_session_created": 1}, to_lan(rebuilt(other_host, dst=H10, ttl=59)),
+        prelude=[opened], filtering=EIF)
+    add("adf_refuses_other_address", "wan", from_br(other_host), XDP_DROP, {"drop_nat_filtered": 1},
+        prelude=[opened], filtering=ADF)
+    add("adf_admits_same_address_other_port", "wan", from_br(other_port), XDP_REDIRECT,
+        {"ce_in": 1, "nat_session_created": 1}, to_lan(rebuilt(other_port, dst=H10, ttl=59)),
+        prelude=[opened], filtering=ADF)
+    add("apdf_refuses_other_port", "wan", from_br(other_port), XDP_DROP, {"drop_nat_filtered": 1},
+        prelude=[opened], filtering=APDF)
+    add("not_from_br_or_fmr", "wan", from_br(reply, src="2001:db8:dead::1"), XDP_DROP,
+        {"drop_not_from_br": 1}, prelude=[lan(u)])
+    add("port_outside_own_set", "wan",
+        from_br(IP(src="8.8.8.8", dst=PUB) / UDP(sport=53, dport=80)), XDP_DROP, {"drop_not_own_port": 1})
+    add("no_mapping", "wan", from_br(IP(src="8.8.8.8", dst=PUB) / UDP(sport=53, dport=7930)),
+        XDP_DROP, {"drop_nat_no_mapping": 1})
+    add("not_own_address", "wan", from_br(IP(src="8.8.8.8", dst="106.72.171.206") / UDP(sport=53, dport=7920)),
+        XDP_DROP, {"drop_not_own_address": 1})
+
+    # --- hairpin -------------------------------------------------------------------------------
+    bound11 = lan(IP(src=H11, dst="8.8.8.8") / UDP(sport=7928, dport=53), mac=MAC_HOST11)
+    hp = IP(src=H10, dst=PUB, ttl=64) / UDP(sport=7929, dport=7928) / b"hairpin"
+    add("hairpin_to_own_public_address", "lan", lan(hp), XDP_REDIRECT,
+        dict(NEW_FLOW, ce_hairpin=1, nat_session_created=2),
+        to_lan(rebuilt(hp, src=PUB, dst=H11, ttl=63), mac=MAC_HOST11), prelude=[bound11])
+
+    # --- fragments --------------------------------------------------------------------------------
+    data = UDP(sport=7931, dport=53) / (b"f" * 64)
+    f1 = IP(src=H10, dst="8.8.8.8", id=0x4242, flags="MF", frag=0, proto=17, ttl=64) / raw(data)[:32]
+    f2 = IP(src=H10, dst="8.8.8.8", id=0x4242, flags=0, frag=4, proto=17, ttl=64) / raw(data)[32:]
+    f2_out = IP(raw(f2))
+    f2_out.src, f2_out.ttl = PUB, 63
+    del f2_out.chksum
+    add("later_fragment_out_follows", "lan", lan(f2), XDP_REDIRECT, {"ce_out": 1},
+        tunnel_out(IP(raw(f2_out))), prelude=[lan(f1)])
+    back = UDP(sport=53, dport=7931) / (b"r" * 64)
+    g1 = IP(src="8.8.8.8", dst=PUB, id=0x5151, flags="MF", frag=0, proto=17, ttl=60) / raw(back)[:32]
+    g2 = IP(src="8.8.8.8", dst=PUB, id=0x5151, flags=0, frag=4, proto=17, ttl=60) / raw(back)[32:]
+    g2_lan = IP(raw(g2))
+    g2_lan.dst, g2_lan.ttl = H10, 59
+    del g2_lan.chksum
+    add("later_fragment_in_follows_first", "wan", from_br(g2), XDP_REDIRECT, {"ce_in": 1},
+        to_lan(IP(raw(g2_lan))), prelude=[lan(f1), from_br(g1)])
+    g3 = IP(src="8.8.8.8", dst=PUB, id=0x6161, flags=0, frag=4, proto=17) / raw(back)[32:]
+    add("later_fragment_in_without_first", "wan", from_br(g3), XDP_DROP, {"drop_frag_unmatched": 1})
+    return c
+
+
+def cbytes(b):
+    return "{" + ", ".join("0x%02x" % x for x in b) + "}"
+
+
+def main():
+    out = ["// Generated by gen_ce_fixtures.py (scapy). Do not edit.", "#pragma once",
+           "#include <cstdint>", "#include <map>", "#include <string>", "#include <vector>",
+           "namespace ce_fixtures {",
+           "struct Case { const char* name; const char* program; uint8_t filtering;",
+           "  std::vector<uint8_t> input; uint32_t verdict; std::map<std::string, uint64_t> counters;",
+           "  bool has_output; std::vector<uint8_t> output; std::vector<std::vector<uint8_t>> prelude; };",
+           "inline const std::vector<Case>& cases() {", "  static const std::vector<Case> all = {"]
+    for name, prog, filt, inp, verdict, counters, expect, prelude in cases():
+        cmap = "{" + ", ".join('{"%s", %d}' % kv for kv in sorted(counters.items())) + "}"
+        out.append('    {"%s", "%s", %d, %s, %d, %s, %s, %s, {%s}},' % (
+            name, prog, filt, cbytes(inp), verdict, cmap, "true" if expect else "false",
+            cbytes(expect or b""), ", ".join(cbytes(p) for p in prelude)))
+    out += ["  };", "  return all;", "}", "}  // namespace ce_fixtures"]
+    with open(sys.argv[1], "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
