@@ -14,7 +14,28 @@ using nlohmann::json;
 
 std::string s(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
+void print_ce_status(const json& j, std::ostream& out) {
+  const auto& i = j["interfaces"];
+  out << "Role          CE (instance " << s(j["instance"]) << ", pid " << j["pid"] << ")\n";
+  out << "Interfaces    LAN " << s(i["lan"]) << ", WAN " << s(i["wan"]) << ", slow path "
+      << s(i["slow_path"]) << " (XDP " << s(j["xdp_mode"]) << ", "
+      << (j["attached"].get<bool>() ? "attached" : "detached") << ")\n";
+  out << "End-user      " << s(j["end_user_prefix"]) << "\n";
+  out << "IPv4 address  " << s(j["ipv4_address"]);
+  if (j["ipv4_prefix_len"].get<int>() < 32) out << "/" << j["ipv4_prefix_len"];
+  out << "\n";
+  out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << " (length "
+      << j["psid_len"] << ", offset " << j["psid_offset"] << "), " << j["port_count"]
+      << " ports in " << j["port_ranges"].size() << " ranges\n";
+  out << "CE address    " << s(j["ce_ipv6_address"]) << " (" << s(j["iid_layout"]) << " IID)\n";
+  out << "BR            " << s(j["br_address"]) << "\n";
+  out << "Filtering     " << s(j["filtering"]) << "\n";
+  out << "NAT           " << j["sessions"] << " sessions, " << j["ports_in_use"]
+      << " ports bound\n";
+}
+
 void print_status(const json& j, std::ostream& out) {
+  if (j.value("role", "") == "ce") return print_ce_status(j, out);
   out << "Role          BR (instance " << s(j["instance"]) << ", pid " << j["pid"] << ", up "
       << j["uptime_s"] << " s)\n";
   const auto& i = j["interfaces"];
@@ -68,10 +89,45 @@ void print_stats(const json& j, bool all, std::ostream& out) {
   }
 }
 
+void print_sessions(const json& j, std::ostream& out) {
+  char line[200];
+  std::snprintf(line, sizeof line, "%-5s %-21s %-21s %-21s %-12s %6s %6s\n", "PROTO", "INSIDE",
+                "OUTSIDE", "REMOTE", "STATE", "AGE", "IDLE");
+  out << line;
+  for (const auto& x : j["sessions"]) {
+    std::snprintf(line, sizeof line, "%-5s %-21s %-21s %-21s %-12s %6llu %6llu\n",
+                  s(x["proto"]).c_str(), s(x["inside"]).c_str(), s(x["outside"]).c_str(),
+                  s(x["remote"]).c_str(), s(x["state"]).c_str(),
+                  static_cast<unsigned long long>(x["age_s"].get<uint64_t>()),
+                  static_cast<unsigned long long>(x["idle_s"].get<uint64_t>()));
+    out << line;
+  }
+  out << j["sessions"].size() << " session(s)\n";
+}
+
+// The assigned address and port ranges, as a v6plus home gateway's status
+// page shows them (book §7.2), then the ports in use.
+void print_ports(const json& j, std::ostream& out) {
+  out << "IPv4 address  " << s(j["ipv4_address"]) << "\n";
+  out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << "\n";
+  out << "Port ranges   " << j["port_count"] << " ports\n";
+  for (const auto& r : j["port_ranges"]) out << "              " << r[0] << "-" << r[1] << "\n";
+  out << "In use        ";
+  for (const auto& [p, n] : j["in_use_count"].items()) out << p << " " << n << "  ";
+  out << "\n";
+  for (const auto& p : j["in_use"]) {
+    out << "              " << s(p["proto"]) << " " << p["port"] << " -> " << s(p["inside"])
+        << (p["static"].get<bool>() ? " (static)" : "") << "\n";
+  }
+}
+
 }  // namespace
 
 int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std::ostream& err) {
-  auto reply = control_request(args.socket_path, {{"cmd", cmd}});
+  json req = {{"cmd", cmd}};
+  if (!args.host.empty()) req["host"] = args.host;
+  if (!args.proto.empty()) req["proto"] = args.proto;
+  auto reply = control_request(args.socket_path, req);
   if (!reply) {
     print_error(args.json, reply.error().describe(), out, err);
     return 1;
@@ -87,6 +143,8 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   if (cmd == "status") print_status(*reply, out);
   else if (cmd == "rules") print_rules(*reply, out);
   else if (cmd == "stats") print_stats(*reply, args.all, out);
+  else if (cmd == "sessions") print_sessions(*reply, out);
+  else if (cmd == "ports") print_ports(*reply, out);
   else out << reply->dump(2) << "\n";
   return 0;
 }

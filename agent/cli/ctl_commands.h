@@ -12,6 +12,8 @@ struct CtlArgs {
   std::string socket_path;
   bool json = false;
   bool all = false;  // stats: also counters that are zero
+  std::string host;   // sessions: only this inside host
+  std::string proto;  // sessions: only tcp, udp or icmp
 };
 
 // Exit status: 0 answered, 1 the daemon reported an error or is unreachable.

@@ -37,11 +37,17 @@ void add_daemon_commands(CLI::App& app, mapgw::CtlArgs& a) {
       {"status", "Role, interfaces, attached programs and rules of the running daemon"},
       {"rules", "The MAP rules the daemon has installed"},
       {"stats", "Data-plane counters (packets, bytes) by stable name"},
-      {"reload", "Re-read the configuration file and apply it atomically"}};
+      {"reload", "Re-read the configuration file and apply it atomically"},
+      {"sessions", "CE: NAT sessions (inside, outside, remote, state, age)"},
+      {"ports", "CE: the assigned IPv4 address, port ranges and the ports in use"}};
   for (const auto& [name, help] : cmds) {
     auto* c = app.add_subcommand(name, help);
     c->add_flag("--json", a.json, "Print the daemon's JSON object");
     if (std::string(name) == "stats") c->add_flag("--all", a.all, "Also show counters at zero");
+    if (std::string(name) == "sessions") {
+      c->add_option("--host", a.host, "Only sessions of this inside IPv4 address");
+      c->add_option("--proto", a.proto, "Only tcp, udp or icmp");
+    }
   }
 }
 

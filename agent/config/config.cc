@@ -1,9 +1,13 @@
 #include "agent/config/config.h"
 
+#include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
+
+#include "agent/map/dhcpv6_mape.h"
+#include "agent/map/mapping.h"
 
 namespace mapgw {
 namespace {
@@ -148,10 +152,246 @@ Result<BrConfig> parse_br(const toml::table& t, const std::string& origin) {
   return b;
 }
 
+Result<uint8_t> parse_proto(const std::string& p, const std::string& where, bool allow_any) {
+  if (p == "tcp") return uint8_t{6};
+  if (p == "udp") return uint8_t{17};
+  if (p == "icmp") return uint8_t{1};
+  if (allow_any && p == "any") return uint8_t{0};
+  return make_error(where + ": protocol must be tcp, udp" + (allow_any ? ", icmp or any" : "") +
+                    ", not \"" + p + "\"");
+}
+
+Result<std::pair<uint16_t, uint16_t>> parse_port_range(const std::string& text, const std::string& where) {
+  auto dash = text.find('-');
+  auto one = [&](std::string_view v) -> Result<uint16_t> {
+    unsigned n = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || n > 65535) {
+      return make_error(where + ": bad port \"" + std::string(v) + "\"");
+    }
+    return static_cast<uint16_t>(n);
+  };
+  std::string_view t(text);
+  auto lo = one(t.substr(0, dash));
+  if (!lo) return lo.error();
+  auto hi = dash == std::string::npos ? lo : one(t.substr(dash + 1));
+  if (!hi) return hi.error();
+  if (*hi < *lo) return make_error(where + ": port range " + text + " is backwards");
+  return std::pair{*lo, *hi};
+}
+
+Result<NatTimeoutConfig> parse_timeouts(const toml::table& t, const std::string& origin) {
+  const std::string sec = "[ce.timeouts]";
+  if (auto st = only_keys(t, {"udp", "tcp_established", "tcp_transitory", "icmp"}, origin, sec); !st) {
+    return st.error();
+  }
+  NatTimeoutConfig n;
+  struct Field {
+    const char* key;
+    unsigned* out;
+    unsigned min;
+    const char* why;
+  } fields[] = {{"udp", &n.udp_s, 120, "RFC 4787 REQ-5"},
+                {"tcp_established", &n.tcp_established_s, 7440, "RFC 5382 REQ-5"},
+                {"tcp_transitory", &n.tcp_transitory_s, 240, "RFC 5382 REQ-5"},
+                {"icmp", &n.icmp_s, 60, "RFC 5508 REQ-1"}};
+  for (auto& f : fields) {
+    auto v = get<int64_t>(t, f.key, origin, sec, *f.out);
+    if (!v) return v.error();
+    if (*v < f.min || *v > 86400 * 7) {
+      return make_error(origin + ": " + sec + " " + f.key + " = " + std::to_string(*v) +
+                        ": must be " + std::to_string(f.min) + ".." + std::to_string(86400 * 7) +
+                        " seconds (" + f.why + ")");
+    }
+    *f.out = static_cast<unsigned>(*v);
+  }
+  return n;
+}
+
+Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
+  const std::string sec = "[ce]";
+  if (auto st = only_keys(t, {"wan_interface", "lan_interface", "slow_path_interface", "rules",
+                              "br_address", "dhcpv6_hex", "end_user_prefix", "legacy_iid",
+                              "filtering", "max_sessions", "host_session_limit", "timeouts",
+                              "static_napt", "filter", "ipv4_routes"},
+                          origin, sec);
+      !st) {
+    return st.error();
+  }
+  CeConfig c;
+  auto wan = get<std::string>(t, "wan_interface", origin, sec, std::nullopt);
+  if (!wan) return wan.error();
+  auto lan = get<std::string>(t, "lan_interface", origin, sec, std::nullopt);
+  if (!lan) return lan.error();
+  c.wan_interface = *wan;
+  c.lan_interface = *lan;
+  if (c.wan_interface == c.lan_interface) {
+    return make_error(origin + ": [ce] wan_interface and lan_interface must differ");
+  }
+  auto slow = get<std::string>(t, "slow_path_interface", origin, sec, c.slow_path_interface);
+  if (!slow) return slow.error();
+  c.slow_path_interface = *slow;
+  auto legacy = get<bool>(t, "legacy_iid", origin, sec, false);
+  if (!legacy) return legacy.error();
+  c.legacy_iid = *legacy;
+
+  const toml::array* rules = t.get_as<toml::array>("rules");
+  const toml::node* hex = t.get("dhcpv6_hex");
+  if (rules && hex) {
+    return make_error(origin + ": [ce] takes rules + br_address, or dhcpv6_hex, not both");
+  }
+  if (hex) {
+    auto h = hex->value<std::string>();
+    auto bytes = h ? parse_hex(*h) : Result<std::vector<uint8_t>>(make_error("not a string"));
+    if (!bytes) return make_error(where(origin, *hex) + "dhcpv6_hex: " + bytes.error().message);
+    auto p = parse_dhcpv6_mape(*bytes);
+    if (!p) return make_error(where(origin, *hex) + "dhcpv6_hex: " + p.error().message);
+    for (auto r : p->rules) {
+      RuleSpec spec;  // re-create with this CE's IID layout
+      auto re = RuleSpec::parse(r.str());
+      spec = *re;
+      spec.legacy_iid = c.legacy_iid;
+      c.rules.push_back(*MapRule::create(spec));
+    }
+    c.br_address = p->brs.front();
+  } else {
+    if (!rules || rules->empty()) {
+      return make_error(origin + ": [ce] needs 'rules' (with br_address) or 'dhcpv6_hex'");
+    }
+    for (size_t i = 0; i < rules->size(); ++i) {
+      auto r = parse_rule_node(*rules->get(i), c.legacy_iid, origin, "ce rule " + std::to_string(i + 1));
+      if (!r) return r.error();
+      c.rules.push_back(std::move(*r));
+    }
+  }
+  if (const toml::node* n = t.get("br_address")) {
+    auto s = n->value<std::string>();
+    auto a = s ? Ipv6Addr::parse(*s) : Result<Ipv6Addr>(make_error("not a string"));
+    if (!a) return make_error(where(origin, *n) + "br_address: " + a.error().message);
+    c.br_address = *a;
+  }
+  if (!c.br_address) return make_error(origin + ": [ce] needs br_address (or dhcpv6_hex with a BR)");
+  if (auto set = RuleSet::create(c.rules); !set) {
+    return make_error(origin + ": [ce] rules: " + set.error().message);
+  }
+
+  auto eup = get<std::string>(t, "end_user_prefix", origin, sec, "auto");
+  if (!eup) return eup.error();
+  if (*eup != "auto") {
+    auto p = Ipv6Prefix::parse(*eup);
+    if (!p) return make_error(origin + ": [ce] end_user_prefix: " + p.error().message);
+    auto set = RuleSet::create(c.rules);
+    if (auto m = derive_ce(*set, *p); !m) {
+      return make_error(origin + ": [ce] end_user_prefix: " + m.error().message);
+    }
+    c.end_user_prefix = *p;
+  }
+  auto filt = get<std::string>(t, "filtering", origin, sec, "endpoint-independent");
+  if (!filt) return filt.error();
+  if (*filt == "endpoint-independent") c.filtering = Filtering::kEndpointIndependent;
+  else if (*filt == "address-dependent") c.filtering = Filtering::kAddressDependent;
+  else if (*filt == "address-and-port-dependent") c.filtering = Filtering::kAddressPortDependent;
+  else return make_error(origin + ": [ce] filtering must be endpoint-independent, address-dependent "
+                                  "or address-and-port-dependent, not \"" + *filt + "\"");
+  auto maxs = get<int64_t>(t, "max_sessions", origin, sec, 65536);
+  if (!maxs) return maxs.error();
+  if (*maxs < 1024 || *maxs > (1 << 24)) {
+    return make_error(origin + ": [ce] max_sessions must be 1024..16777216");
+  }
+  c.max_sessions = static_cast<unsigned>(*maxs);
+  auto lim = get<int64_t>(t, "host_session_limit", origin, sec, 0);
+  if (!lim) return lim.error();
+  if (*lim < 0 || *lim > *maxs) return make_error(origin + ": [ce] host_session_limit must be 0..max_sessions");
+  c.host_session_limit = static_cast<unsigned>(*lim);
+  if (const toml::table* to = t.get_as<toml::table>("timeouts")) {
+    auto n = parse_timeouts(*to, origin);
+    if (!n) return n.error();
+    c.timeouts = *n;
+  }
+  if (const toml::array* a = t.get_as<toml::array>("static_napt")) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string w = origin + ": [[ce.static_napt]] #" + std::to_string(i + 1);
+      const toml::table* e = a->get(i)->as_table();
+      if (!e) return make_error(w + " is not a table");
+      if (auto st = only_keys(*e, {"protocol", "external_port", "internal"}, origin, w); !st) return st.error();
+      StaticNaptConfig sn;
+      auto proto = get<std::string>(*e, "protocol", origin, w, std::nullopt);
+      if (!proto) return proto.error();
+      auto pr = parse_proto(*proto, w, false);
+      if (!pr) return pr.error();
+      if (*pr == 1) return make_error(w + ": static NAPT is for tcp or udp");
+      sn.proto = *pr;
+      auto ext = get<int64_t>(*e, "external_port", origin, w, std::nullopt);
+      if (!ext) return ext.error();
+      if (*ext < 1 || *ext > 65535) return make_error(w + ": external_port must be 1..65535");
+      sn.external_port = static_cast<uint16_t>(*ext);
+      auto in = get<std::string>(*e, "internal", origin, w, std::nullopt);
+      if (!in) return in.error();
+      auto ep = Ipv4Endpoint::parse(*in);
+      if (!ep) return make_error(w + ": internal: " + ep.error().message);
+      sn.internal = *ep;
+      c.static_napt.push_back(sn);
+    }
+  }
+  if (const toml::array* a = t.get_as<toml::array>("filter")) {
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string w = origin + ": [[ce.filter]] #" + std::to_string(i + 1);
+      const toml::table* e = a->get(i)->as_table();
+      if (!e) return make_error(w + " is not a table");
+      if (auto st = only_keys(*e, {"action", "protocol", "source", "destination", "ports"}, origin, w); !st) {
+        return st.error();
+      }
+      FilterRuleConfig f;
+      auto act = get<std::string>(*e, "action", origin, w, std::nullopt);
+      if (!act) return act.error();
+      if (*act != "deny" && *act != "allow") return make_error(w + ": action must be deny or allow");
+      f.deny = *act == "deny";
+      auto proto = get<std::string>(*e, "protocol", origin, w, "any");
+      if (!proto) return proto.error();
+      auto pr = parse_proto(*proto, w, true);
+      if (!pr) return pr.error();
+      f.proto = *pr;
+      for (auto [key, out] : {std::pair{"source", &f.source}, {"destination", &f.destination}}) {
+        auto v = get<std::string>(*e, key, origin, w, "0.0.0.0/0");
+        if (!v) return v.error();
+        auto p = Ipv4Prefix::parse(*v);
+        if (!p) return make_error(w + ": " + key + ": " + p.error().message);
+        *out = *p;
+      }
+      auto ports = get<std::string>(*e, "ports", origin, w, "0-65535");
+      if (!ports) return ports.error();
+      auto range = parse_port_range(*ports, w);
+      if (!range) return range.error();
+      if ((range->first != 0 || range->second != 65535) && f.proto != 6 && f.proto != 17) {
+        return make_error(w + ": ports need protocol tcp or udp");
+      }
+      f.port_lo = range->first;
+      f.port_hi = range->second;
+      c.filter.push_back(f);
+    }
+    if (c.filter.size() > 32) return make_error(origin + ": at most 32 [[ce.filter]] rules");
+  }
+  std::vector<std::string> routes{"0.0.0.0/0"};
+  if (const toml::array* a = t.get_as<toml::array>("ipv4_routes")) {
+    routes.clear();
+    for (size_t i = 0; i < a->size(); ++i) {
+      auto v = a->get(i)->value<std::string>();
+      if (!v) return make_error(origin + ": [ce] ipv4_routes must be strings");
+      routes.push_back(*v);
+    }
+  }
+  for (const auto& r : routes) {
+    auto p = Ipv4Prefix::parse(r);
+    if (!p) return make_error(origin + ": [ce] ipv4_routes: " + p.error().message);
+    c.ipv4_routes.push_back(*p);
+  }
+  return c;
+}
+
 }  // namespace
 
 RuleSet Config::all_rules() const {
-  std::vector<MapRule> rules;
+  std::vector<MapRule> rules = ce.rules;
   for (const auto& d : br.domains) rules.insert(rules.end(), d.rules.begin(), d.rules.end());
   auto set = RuleSet::create(std::move(rules));
   return set ? *set : RuleSet{};  // parse_config() already proved it unambiguous
@@ -166,7 +406,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     return make_error(origin + ":" + std::to_string(s.begin.line) + ":" +
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
-  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "br"},
+  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -174,9 +414,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   Config c;
   auto role = get<std::string>(root, "role", origin, "the top level", std::nullopt);
   if (!role) return role.error();
-  if (*role != "br") {
-    return make_error(origin + ": role = \"" + *role + "\" is not a role this mapgw runs (\"br\")");
+  if (*role != "br" && *role != "ce") {
+    return make_error(origin + ": role = \"" + *role + "\" is not a role (\"br\" or \"ce\")");
   }
+  c.role = *role == "br" ? Role::kBr : Role::kCe;
   auto inst = get<std::string>(root, "instance", origin, "the top level", c.instance);
   if (!inst) return inst.error();
   c.instance = *inst;
@@ -198,6 +439,16 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
   if (!levels.count(*level)) return make_error(origin + ": unknown log_level \"" + *level + "\"");
   c.log_level = *level;
+  if (c.role == Role::kCe) {
+    if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
+    const toml::table* ce = root.get_as<toml::table>("ce");
+    if (!ce) return make_error(origin + ": role = \"ce\" needs a [ce] section");
+    auto cc = parse_ce(*ce, origin);
+    if (!cc) return cc.error();
+    c.ce = std::move(*cc);
+    return c;
+  }
+  if (root.get("ce")) return make_error(origin + ": role = \"br\" takes a [br] section, not [ce]");
   const toml::table* br = root.get_as<toml::table>("br");
   if (!br) return make_error(origin + ": role = \"br\" needs a [br] section");
   auto b = parse_br(*br, origin);

@@ -16,7 +16,48 @@
 
 namespace mapgw {
 
-enum class Role { kBr };
+enum class Role { kBr, kCe };
+
+// RFC 4787/5382/5508 minimums are enforced: shorter timers break apps.
+struct NatTimeoutConfig {
+  unsigned udp_s = 300;               // >= 120 (RFC 4787 REQ-5)
+  unsigned tcp_established_s = 7440;  // >= 7440 (RFC 5382 REQ-5)
+  unsigned tcp_transitory_s = 240;    // >= 240 (RFC 5382 REQ-5)
+  unsigned icmp_s = 60;               // >= 60 (RFC 5508 REQ-1)
+};
+
+struct StaticNaptConfig {
+  uint8_t proto = 6;            // IPPROTO_TCP / UDP
+  uint16_t external_port = 0;   // must be in the CE's port set
+  Ipv4Endpoint internal;
+};
+
+struct FilterRuleConfig {       // LAN -> WAN, first match wins
+  bool deny = true;
+  uint8_t proto = 0;            // 0 = any
+  Ipv4Prefix source;            // default 0.0.0.0/0
+  Ipv4Prefix destination;
+  uint16_t port_lo = 0, port_hi = 65535;
+};
+
+enum class Filtering { kEndpointIndependent = 0, kAddressDependent = 1, kAddressPortDependent = 2 };
+
+struct CeConfig {
+  std::string wan_interface;
+  std::string lan_interface;
+  std::string slow_path_interface = "mapgw0";
+  std::vector<MapRule> rules;                 // BMR candidates and FMRs (",fmr")
+  std::optional<Ipv6Addr> br_address;         // from config or DHCPv6
+  std::optional<Ipv6Prefix> end_user_prefix;  // none: read from the WAN interface
+  bool legacy_iid = false;
+  Filtering filtering = Filtering::kEndpointIndependent;
+  NatTimeoutConfig timeouts;
+  unsigned max_sessions = 65536;
+  unsigned host_session_limit = 0;            // 0: unlimited
+  std::vector<StaticNaptConfig> static_napt;
+  std::vector<FilterRuleConfig> filter;
+  std::vector<Ipv4Prefix> ipv4_routes;        // into MAP-E; default 0.0.0.0/0
+};
 
 struct DomainConfig {
   std::string name;
@@ -41,7 +82,8 @@ struct Config {
   std::string socket_path;           // default /run/mapgw/<instance>.sock
   std::string xdp_mode = "native";   // "native" or "generic"
   std::string log_level = "info";    // trace, debug, info, warn, error
-  BrConfig br;
+  BrConfig br;  // role = "br"
+  CeConfig ce;  // role = "ce"
 
   // All rules of all domains, validated together (no ambiguity across domains).
   RuleSet all_rules() const;

@@ -11,11 +11,6 @@
 namespace mapgw {
 namespace {
 
-// Marks the kernel routes mapgw owns (`ip route show proto 109`).
-constexpr const char* kRouteProto = "109";
-
-std::string peer_of(const std::string& slow_if) { return slow_if + "-s"; }
-
 nlohmann::json rule_json(const MapRule& r) {
   nlohmann::json psid = nullptr;
   if (auto p = r.provisioned_psid()) psid = *p;
@@ -47,46 +42,19 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
 
 BrService::~BrService() { stop(); }
 
-// The BR forwards; the slow path needs the kernel to forward too, and the
-// decapsulated packets arrive on the IPv6 interface with CE sources routed
-// via the slow-path device, which strict reverse-path filtering would drop.
+// The BR forwards; the slow path needs the kernel to forward too.
 Status BrService::prepare_host() {
-  for (const char* s : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}) {
-    auto v = read_sysctl(s);
-    if (v && *v != "1") spdlog::info("enabling {}", s);
-    if (auto st = write_sysctl(s, "1"); !st) return st;
-  }
-  const std::string v6if = cfg_.br.ipv6_interface;
-  if (auto all = read_sysctl("net.ipv4.conf.all.rp_filter"); all && *all == "1") {
-    spdlog::warn("net.ipv4.conf.all.rp_filter=1 (strict) would drop decapsulated packets; "
-                 "setting it to 2 (loose)");
-    if (auto st = write_sysctl("net.ipv4.conf.all.rp_filter", "2"); !st) return st;
-  }
-  if (auto st = write_sysctl("net.ipv4.conf." + v6if + ".rp_filter", "0"); !st) return st;
-
-  const std::string& slow = cfg_.br.slow_path_interface;
-  auto mtu = interface_mtu(v6if);
+  if (auto st = enable_forwarding(); !st) return st;
+  if (auto st = relax_rp_filter(cfg_.br.ipv6_interface); !st) return st;
+  auto mtu = interface_mtu(cfg_.br.ipv6_interface);
   if (!mtu) return mtu.error();
-  if (*mtu < 1280) return make_error(v6if + " has MTU " + std::to_string(*mtu) + " (< 1280)");
-  if (!interface_exists(slow)) {
-    if (auto st = run_ip({"link", "add", slow, "type", "veth", "peer", "name", peer_of(slow)}); !st) {
-      return st;
-    }
-    created_slow_path_ = true;
+  if (*mtu < 1280) {
+    return make_error(cfg_.br.ipv6_interface + " has MTU " + std::to_string(*mtu) + " (< 1280)");
   }
   // IPv4 packets into the domain may be at most MTU - 40 before encapsulation:
   // the kernel fragments (DF clear) or sends "fragmentation needed" (DF set)
   // with exactly this MTU.
-  const std::string inner_mtu = std::to_string(*mtu - 40);
-  if (auto st = run_ip_batch({"link set " + slow + " mtu " + inner_mtu + " arp off up",
-                              "link set " + peer_of(slow) + " mtu " + inner_mtu + " up"});
-      !st) {
-    return st;
-  }
-  if (auto st = write_sysctl("net.ipv6.conf." + slow + ".disable_ipv6", "1"); !st) {
-    spdlog::warn("{} (harmless: only router solicitations on it)", st.error().describe());
-  }
-  return Status::Ok();
+  return ensure_slow_path(cfg_.br.slow_path_interface, *mtu - 40, &created_slow_path_);
 }
 
 Status BrService::sync_routes(const Config& cfg) {
@@ -94,15 +62,7 @@ Status BrService::sync_routes(const Config& cfg) {
   for (const auto& d : cfg.br.domains) {
     for (const auto& r : d.rules) want.insert(r.ipv4_prefix().str());
   }
-  std::vector<std::string> lines;
-  for (const auto& p : want) {
-    lines.push_back("route replace " + p + " dev " + cfg.br.slow_path_interface + " proto " +
-                    kRouteProto);
-  }
-  for (const auto& p : routes_) {
-    if (!want.count(p)) lines.push_back("route del " + p + " proto " + kRouteProto);
-  }
-  if (auto st = run_ip_batch(lines); !st) return st;
+  if (auto st = sync_ipv4_routes(want, routes_, cfg.br.slow_path_interface); !st) return st;
   routes_ = std::move(want);
   return Status::Ok();
 }

@@ -13,23 +13,24 @@
 
 #include "agent/common/result.h"
 #include "agent/config/config.h"
+#include "agent/daemon/role_service.h"
 #include "loader/br_dataplane.h"
 
 namespace mapgw {
 
-class BrService {
+class BrService : public RoleService {
  public:
   static Result<std::unique_ptr<BrService>> start(const Config& cfg);
-  ~BrService();  // stop()
+  ~BrService() override;  // stop()
 
   // Applies the rules, domains and ICMP source of @cfg. Interfaces and the
   // instance cannot change without a restart; such a change is rejected.
-  Status reload(const Config& cfg);
-  void stop();
+  Status reload(const Config& cfg) override;
+  void stop() override;
 
-  nlohmann::json status() const;
-  nlohmann::json rules() const;
-  nlohmann::json stats() const;
+  nlohmann::json status() const override;
+  nlohmann::json rules() const override;
+  nlohmann::json stats() const override;
 
  private:
   BrService(Config cfg, BrDataplane dp) : cfg_(std::move(cfg)), dp_(std::move(dp)) {}

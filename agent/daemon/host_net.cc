@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+
 extern char** environ;
 
 namespace mapgw {
@@ -131,6 +133,55 @@ std::optional<Ipv4Addr> first_ipv4_address(const std::string& ifname) {
   }
   freeifaddrs(list);
   return out;
+}
+
+Status enable_forwarding() {
+  for (const char* s : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}) {
+    auto v = read_sysctl(s);
+    if (v && *v != "1") spdlog::info("enabling {}", s);
+    if (auto st = write_sysctl(s, "1"); !st) return st;
+  }
+  return Status::Ok();
+}
+
+Status relax_rp_filter(const std::string& ifname) {
+  if (auto all = read_sysctl("net.ipv4.conf.all.rp_filter"); all && *all == "1") {
+    spdlog::warn("net.ipv4.conf.all.rp_filter=1 (strict) would drop decapsulated packets; "
+                 "setting it to 2 (loose)");
+    if (auto st = write_sysctl("net.ipv4.conf.all.rp_filter", "2"); !st) return st;
+  }
+  return write_sysctl("net.ipv4.conf." + ifname + ".rp_filter", "0");
+}
+
+Status ensure_slow_path(const std::string& name, unsigned mtu, bool* created) {
+  *created = false;
+  const std::string peer = name + "-s";
+  if (!interface_exists(name)) {
+    if (auto st = run_ip({"link", "add", name, "type", "veth", "peer", "name", peer}); !st) return st;
+    *created = true;
+  }
+  const std::string m = std::to_string(mtu);
+  if (auto st = run_ip_batch({"link set " + name + " mtu " + m + " arp off up",
+                              "link set " + peer + " mtu " + m + " up"});
+      !st) {
+    return st;
+  }
+  if (auto st = write_sysctl("net.ipv6.conf." + name + ".disable_ipv6", "1"); !st) {
+    spdlog::warn("{} (harmless: only router solicitations on it)", st.error().describe());
+  }
+  return Status::Ok();
+}
+
+Status sync_ipv4_routes(const std::set<std::string>& want, const std::set<std::string>& have,
+                        const std::string& dev) {
+  std::vector<std::string> lines;
+  for (const auto& p : want) {
+    lines.push_back("route replace " + p + " dev " + dev + " proto " + kRouteProto);
+  }
+  for (const auto& p : have) {
+    if (!want.count(p)) lines.push_back("route del " + p + " proto " + kRouteProto);
+  }
+  return run_ip_batch(lines);
 }
 
 }  // namespace mapgw

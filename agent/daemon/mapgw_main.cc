@@ -14,6 +14,7 @@
 
 #include "agent/config/config.h"
 #include "agent/daemon/br_service.h"
+#include "agent/daemon/ce_service.h"
 #include "agent/daemon/control_server.h"
 #include "loader/libbpf_log.h"
 
@@ -25,6 +26,19 @@ int check_config(const std::string& path) {
   if (!cfg) {
     std::cerr << "mapgw: " << cfg.error().describe() << "\n";
     return 2;
+  }
+  if (cfg->role == Role::kCe) {
+    std::cout << path << ": OK (role ce, " << cfg->ce.rules.size() << " rule(s)";
+    if (cfg->ce.end_user_prefix) {
+      auto m = derive_ce(*RuleSet::create(cfg->ce.rules), *cfg->ce.end_user_prefix);
+      std::cout << ", " << m->ipv4.str() << " PSID "
+                << (m->psid ? std::to_string(*m->psid) : std::string("none")) << ", "
+                << m->ports.size() << " ports";
+    } else {
+      std::cout << ", End-user prefix from " << cfg->ce.wan_interface;
+    }
+    std::cout << ")\n";
+    return 0;
   }
   size_t rules = 0;
   for (const auto& d : cfg->br.domains) rules += d.rules.size();
@@ -53,22 +67,34 @@ int run(const std::string& path) {
     spdlog::error("{}", server.error().describe());
     return 1;
   }
-  auto svc = BrService::start(*cfg);
-  if (!svc) {
-    spdlog::error("starting the BR: {}", svc.error().describe());
-    return 1;
+  std::unique_ptr<RoleService> svc;
+  if (cfg->role == Role::kBr) {
+    auto br = BrService::start(*cfg);
+    if (!br) {
+      spdlog::error("starting the BR: {}", br.error().describe());
+      return 1;
+    }
+    svc = std::move(*br);
+  } else {
+    auto ce = CeService::start(*cfg);
+    if (!ce) {
+      spdlog::error("starting the CE: {}", ce.error().describe());
+      return 1;
+    }
+    svc = std::move(*ce);
   }
-  BrService& br = **svc;
+  RoleService& role = *svc;
   auto reload = [&]() -> nlohmann::json {
     auto next = load_config_file(path);
     if (!next) return {{"error", next.error().describe()}};
-    if (auto st = br.reload(*next); !st) return {{"error", st.error().describe()}};
-    return {{"reloaded", true}, {"rules", br.rules()["rules"].size()}};
+    if (auto st = role.reload(*next); !st) return {{"error", st.error().describe()}};
+    return {{"reloaded", true}, {"rules", role.rules()["rules"].size()}};
   };
-  server->add("status", [&](const nlohmann::json&) { return br.status(); });
-  server->add("rules", [&](const nlohmann::json&) { return br.rules(); });
-  server->add("stats", [&](const nlohmann::json&) { return br.stats(); });
+  server->add("status", [&](const nlohmann::json&) { return role.status(); });
+  server->add("rules", [&](const nlohmann::json&) { return role.rules(); });
+  server->add("stats", [&](const nlohmann::json&) { return role.stats(); });
   server->add("reload", [&](const nlohmann::json&) { return reload(); });
+  role.add_commands(*server);
   spdlog::info("control socket {}", cfg->socket_path);
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -78,12 +104,21 @@ int run(const std::string& path) {
   epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
   ev.data.fd = server->fd();
   epoll_ctl(ep, EPOLL_CTL_ADD, server->fd(), &ev);
+  const auto role_fds = role.event_fds();
+  for (int fd : role_fds) {
+    ev.data.fd = fd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  }
   for (;;) {
-    epoll_event got[4];
-    int n = epoll_wait(ep, got, 4, -1);
+    epoll_event got[8];
+    int n = epoll_wait(ep, got, 8, -1);
     for (int i = 0; i < n; ++i) {
       if (got[i].data.fd == server->fd()) {
         server->serve_one();
+        continue;
+      }
+      if (got[i].data.fd != sfd) {
+        role.on_event(got[i].data.fd);
         continue;
       }
       signalfd_siginfo si{};
@@ -94,7 +129,7 @@ int run(const std::string& path) {
         continue;
       }
       spdlog::info("signal {}: stopping", si.ssi_signo);
-      br.stop();
+      role.stop();
       close(ep);
       close(sfd);
       return 0;
@@ -106,7 +141,7 @@ int run(const std::string& path) {
 }  // namespace mapgw
 
 int main(int argc, char** argv) {
-  CLI::App app{"mapgw - MAP-E gateway daemon (BR role)"};
+  CLI::App app{"mapgw - MAP-E gateway daemon (CE or BR role)"};
   std::string config = mapgw::kDefaultConfigPath;
   std::string check;
   app.add_option("-c,--config", config, "Configuration file")->capture_default_str();

@@ -61,6 +61,7 @@ struct Ipv4Endpoint {
   Ipv4Addr addr;
   uint16_t port = 0;
   static Result<Ipv4Endpoint> parse(std::string_view text);
+  std::string str() const { return addr.str() + ":" + std::to_string(port); }
 };
 
 }  // namespace mapgw

@@ -1,0 +1,399 @@
+#include "agent/daemon/ce_service.h"
+
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <ifaddrs.h>
+#include <spdlog/spdlog.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "agent/br/br_rule.h"
+#include "agent/daemon/host_net.h"
+#include "loader/counters.h"
+
+namespace mapgw {
+namespace {
+
+nlohmann::json ranges_json(const PortSet& ps) {
+  nlohmann::json r = nlohmann::json::array();
+  for (const auto& x : ps.ranges()) r.push_back({x.lo, x.hi});
+  return r;
+}
+
+NatTimeouts to_timeouts(const NatTimeoutConfig& c) {
+  return {c.udp_s, c.tcp_established_s, c.tcp_transitory_s, c.icmp_s};
+}
+
+int on_bpf_event(void* ctx, void* data, size_t size) {
+  if (size >= sizeof(mapgw_event) &&
+      static_cast<mapgw_event*>(data)->type == MAPGW_EVENT_PORTS_EXHAUSTED) {
+    *static_cast<bool*>(ctx) = true;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<Ipv6Prefix> CeService::end_user_prefix(const CeConfig& cfg) {
+  if (cfg.end_user_prefix) return *cfg.end_user_prefix;
+  // From the WAN interface: the first global address a rule covers, with its
+  // prefix length (the /64 of an RA, or a delegated prefix put there).
+  auto set = RuleSet::create(cfg.rules);
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return make_error("reading interface addresses", errno);
+  std::optional<Ipv6Prefix> found;
+  for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET6 || cfg.wan_interface != a->ifa_name) continue;
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(a->ifa_addr);
+    auto* mask = reinterpret_cast<sockaddr_in6*>(a->ifa_netmask);
+    unsigned len = 0;
+    for (uint8_t b : mask->sin6_addr.s6_addr) len += __builtin_popcount(b);
+    Ipv6Addr addr = Ipv6Addr::from_bytes(sin6->sin6_addr.s6_addr);
+    Ipv6Addr net;
+    mapgw_u128_copy_prefix(&net.value, &addr.value, len);
+    Ipv6Prefix p{net, static_cast<uint8_t>(len)};
+    if (derive_ce(*set, p)) found = p;
+  }
+  freeifaddrs(list);
+  if (!found) {
+    return make_error("no address on " + cfg.wan_interface +
+                      " lies in a rule's IPv6 prefix; set end_user_prefix or wait for the RA/PD");
+  }
+  return *found;
+}
+
+Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
+  const CeConfig& c = cfg.ce;
+  for (const auto& ifname : {c.wan_interface, c.lan_interface}) {
+    if (!interface_exists(ifname)) return make_error("interface " + ifname + " does not exist");
+  }
+  auto eup = end_user_prefix(c);
+  if (!eup) return eup.error();
+  auto set = RuleSet::create(c.rules);
+  auto mapping = derive_ce(*set, *eup);
+  if (!mapping) return mapping.error();
+  for (const auto& s : c.static_napt) {
+    if (!mapping->ports.contains(s.external_port)) {
+      return make_error("static NAPT external port " + std::to_string(s.external_port) +
+                        " is not in this CE's port set (PSID " +
+                        std::to_string(mapping->psid.value_or(0)) + ")");
+    }
+  }
+  auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL);
+  if (!dp) return dp.error();
+  std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
+  if (auto st = svc->prepare_host(); !st) return st.error();
+  if (auto st = svc->apply(cfg); !st) return st.error();
+  CeAttachConfig a{c.lan_interface, c.wan_interface, c.slow_path_interface,
+                   cfg.xdp_mode == "generic" ? XdpMode::kGeneric : XdpMode::kNative};
+  if (auto st = svc->dp_.attach(a); !st) return st.error();
+
+  svc->timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  itimerspec every_second{{1, 0}, {1, 0}};
+  if (svc->timer_fd_ < 0 || timerfd_settime(svc->timer_fd_, 0, &every_second, nullptr) != 0) {
+    return make_error("sweeper timer", errno);
+  }
+  svc->events_ = ring_buffer__new(svc->dp_.events_fd(), on_bpf_event, &svc->urgent_, nullptr);
+  if (!svc->events_) return make_error("BPF event ring buffer", errno);
+
+  const auto& m = svc->mapping_;
+  spdlog::info("CE up: {} PSID {} ({} ports in {} ranges), CE address {}, BR {}",
+               m.ipv4.str() + (m.ipv4_prefix_len < 32 ? "/" + std::to_string(m.ipv4_prefix_len) : ""),
+               m.psid ? std::to_string(*m.psid) : "none", m.ports.size(), m.ports.ranges().size(),
+               m.ce_address.str(), c.br_address->str());
+  return svc;
+}
+
+CeService::~CeService() {
+  stop();
+  if (events_) ring_buffer__free(events_);
+  if (timer_fd_ >= 0) close(timer_fd_);
+}
+
+Status CeService::prepare_host() {
+  const CeConfig& c = cfg_.ce;
+  if (auto st = enable_forwarding(); !st) return st;
+  if (auto st = relax_rp_filter(c.wan_interface); !st) return st;
+  auto mtu = interface_mtu(c.wan_interface);
+  if (!mtu) return mtu.error();
+  if (*mtu < 1280) return make_error(c.wan_interface + " has MTU " + std::to_string(*mtu) + " (< 1280)");
+  if (auto st = ensure_slow_path(c.slow_path_interface, *mtu - 40, &created_slow_path_); !st) return st;
+  // Upstream delivers to the CE address; it must be ours on the WAN. The
+  // kernel never uses the shared IPv4 address itself (it is on no
+  // interface), so it never allocates ports from our set.
+  auto st = run_ip({"-6", "addr", "replace", mapping_.ce_address.str() + "/128", "dev",
+                    c.wan_interface, "nodad"});
+  if (!st) return st;
+  added_ce_address_ = true;
+  return Status::Ok();
+}
+
+Status CeService::apply(const Config& cfg) {
+  const CeConfig& c = cfg.ce;
+  mapgw_ce_config bc{};
+  bc.ce_addr = mapping_.ce_address.value;
+  bc.br_addr = c.br_address->value;
+  bc.ipv4 = htonl(mapping_.ipv4.value);
+  if (auto lan_ip = first_ipv4_address(c.lan_interface)) bc.icmp_src = htonl(lan_ip->value);
+  bc.psid = mapping_.psid.value_or(0);
+  bc.psid_len = static_cast<uint8_t>(mapping_.ports.psid_len());
+  bc.psid_offset = static_cast<uint8_t>(mapping_.ports.offset());
+  bc.filtering = static_cast<uint8_t>(c.filtering);
+  auto mtu = interface_mtu(c.wan_interface);
+  if (!mtu) return mtu.error();
+  bc.tunnel_mtu = static_cast<uint16_t>(*mtu - 40);
+  auto lan = interface_index(c.lan_interface);
+  auto wan = interface_index(c.wan_interface);
+  auto slow = interface_index(c.slow_path_interface);
+  if (!lan || !wan || !slow) return make_error("an interface vanished while configuring");
+  bc.lan_ifindex = *lan;
+  bc.slow_ifindex = *slow;
+  bc.host_session_limit = c.host_session_limit;
+
+  std::vector<mapgw_br_rule> fmrs;
+  for (const auto& r : c.rules) {
+    if (r.fmr()) fmrs.push_back(make_br_rule(r, mapping_.ce_address));  // outer source: us
+  }
+  std::vector<StaticNapt> napt;
+  for (const auto& s : c.static_napt) {
+    napt.push_back({s.proto, s.external_port, s.internal.addr.value, s.internal.port});
+  }
+  std::vector<mapgw_filter_rule> filter;
+  for (const auto& f : c.filter) {
+    mapgw_filter_rule r{};
+    r.src = htonl(f.source.addr.value);
+    r.src_mask = htonl(mapgw_top_mask32(f.source.len));
+    r.dst = htonl(f.destination.addr.value);
+    r.dst_mask = htonl(mapgw_top_mask32(f.destination.len));
+    r.dport_lo = f.port_lo;
+    r.dport_hi = f.port_hi;
+    r.proto = f.proto;
+    r.action = f.deny ? 1 : 0;
+    filter.push_back(r);
+  }
+  std::vector<uint32_t> ports{*lan, *wan};
+  if (auto st = dp_.replace_tx_ports(ports); !st) return st;
+  if (auto st = dp_.replace_fmrs(fmrs); !st) return st;
+  if (auto st = dp_.replace_static_napt(napt); !st) return st;
+  if (auto st = dp_.replace_filter(filter); !st) return st;
+  if (auto st = dp_.set_config(bc); !st) return st;
+  std::set<std::string> want;
+  for (const auto& p : c.ipv4_routes) want.insert(p.str());
+  if (auto st = sync_ipv4_routes(want, routes_, c.slow_path_interface); !st) return st;
+  routes_ = std::move(want);
+  return Status::Ok();
+}
+
+Status CeService::reload(const Config& cfg) {
+  const CeConfig &a = cfg_.ce, &b = cfg.ce;
+  if (cfg.role != Role::kCe || a.wan_interface != b.wan_interface ||
+      a.lan_interface != b.lan_interface || a.slow_path_interface != b.slow_path_interface ||
+      a.max_sessions != b.max_sessions || cfg.xdp_mode != cfg_.xdp_mode ||
+      cfg.instance != cfg_.instance) {
+    return make_error("role, interfaces, max_sessions, xdp_mode and instance change only with a "
+                      "restart; the running configuration is unchanged");
+  }
+  auto eup = end_user_prefix(b);
+  if (!eup) return eup.error();
+  auto mapping = derive_ce(*RuleSet::create(b.rules), *eup);
+  if (!mapping) return mapping.error();
+  if (mapping->ipv4 != mapping_.ipv4 || mapping->psid != mapping_.psid ||
+      !(mapping->ce_address == mapping_.ce_address)) {
+    return make_error("the reload changes this CE's IPv4 address, PSID or CE address; that needs "
+                      "a restart (sessions would no longer match)");
+  }
+  for (const auto& s : b.static_napt) {
+    if (!mapping_.ports.contains(s.external_port)) {
+      return make_error("static NAPT external port " + std::to_string(s.external_port) +
+                        " is not in this CE's port set");
+    }
+  }
+  if (auto st = apply(cfg); !st) {
+    spdlog::error("reload failed half-way ({}); re-applying the previous configuration",
+                  st.error().describe());
+    if (auto back = apply(cfg_); !back) spdlog::error("restoring failed too: {}", back.error().describe());
+    return st;
+  }
+  cfg_ = cfg;
+  spdlog::info("reloaded: {} rules, {} static NAPT, {} filter rules", b.rules.size(),
+               b.static_napt.size(), b.filter.size());
+  return Status::Ok();
+}
+
+void CeService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  dp_.detach();
+  if (auto st = sync_ipv4_routes({}, routes_, cfg_.ce.slow_path_interface); !st) {
+    spdlog::warn("removing routes: {}", st.error().describe());
+  }
+  routes_.clear();
+  if (added_ce_address_) {
+    if (auto st = run_ip({"-6", "addr", "del", mapping_.ce_address.str() + "/128", "dev",
+                          cfg_.ce.wan_interface});
+        !st) {
+      spdlog::warn("removing the CE address: {}", st.error().describe());
+    }
+  }
+  if (created_slow_path_) {
+    if (auto st = run_ip({"link", "del", cfg_.ce.slow_path_interface}); !st) {
+      spdlog::warn("removing {}: {}", cfg_.ce.slow_path_interface, st.error().describe());
+    }
+  }
+  spdlog::info("CE stopped: programs detached, routes and CE address removed");
+}
+
+void CeService::sweep(bool urgent) {
+  auto r = sweep_nat(dp_.nat_maps(), to_timeouts(cfg_.ce.timeouts), monotonic_ns());
+  ++sweeps_;
+  if (urgent) ++urgent_sweeps_;
+  if (!r) {
+    ++sweep_errors_;
+    spdlog::error("NAT sweep: {}", r.error().describe());
+    return;
+  }
+  last_sweep_ = *r;
+  expired_total_ += r->sessions_expired;
+  if (urgent) {
+    spdlog::warn("port set full: urgent sweep expired {} sessions, {} bindings",
+                 r->sessions_expired, r->bindings_expired);
+  }
+}
+
+std::vector<int> CeService::event_fds() const {
+  return {timer_fd_, ring_buffer__epoll_fd(events_)};
+}
+
+void CeService::on_event(int fd) {
+  if (fd == timer_fd_) {
+    uint64_t ticks;
+    if (read(timer_fd_, &ticks, sizeof ticks) > 0) sweep(false);
+    return;
+  }
+  urgent_ = false;
+  ring_buffer__consume(events_);
+  // At most ten urgent sweeps a second: a full set under attack must not
+  // turn the agent into a busy loop.
+  const uint64_t now = monotonic_ns();
+  if (urgent_ && now - last_urgent_ns_ > 100'000'000ULL) {
+    last_urgent_ns_ = now;
+    sweep(true);
+  }
+}
+
+nlohmann::json CeService::status() const {
+  const auto& m = mapping_;
+  const auto& c = cfg_.ce;
+  auto sess = list_sessions(dp_.nat_maps(), monotonic_ns(), std::nullopt, std::nullopt);
+  auto used = list_ports_in_use(dp_.nat_maps());
+  static const char* filtering[] = {"endpoint-independent", "address-dependent",
+                                    "address-and-port-dependent"};
+  return {{"role", "ce"},
+          {"instance", cfg_.instance},
+          {"pid", getpid()},
+          {"xdp_mode", cfg_.xdp_mode},
+          {"attached", dp_.attached()},
+          {"interfaces", {{"lan", c.lan_interface}, {"wan", c.wan_interface}, {"slow_path", c.slow_path_interface}}},
+          {"programs",
+           {{"xdp", {{c.lan_interface, "mapgw_ce_lan"}, {c.wan_interface, "mapgw_ce_wan"}}},
+            {"tc_ingress", {{c.wan_interface, "mapgw_ce_tc_wan"}}},
+            {"tc_egress", {{c.slow_path_interface, "mapgw_ce_tc_encap"}}}}},
+          {"end_user_prefix", m.end_user_prefix.str()},
+          {"ipv4_address", m.ipv4.str()},
+          {"ipv4_prefix_len", m.ipv4_prefix_len},
+          {"psid", m.psid ? nlohmann::json(*m.psid) : nlohmann::json(nullptr)},
+          {"psid_len", m.ports.psid_len()},
+          {"psid_offset", m.ports.offset()},
+          {"port_count", m.ports.size()},
+          {"port_ranges", ranges_json(m.ports)},
+          {"ce_ipv6_address", m.ce_address.str()},
+          {"br_address", c.br_address->str()},
+          {"iid_layout", m.rule.legacy_iid() ? "legacy" : "rfc7597"},
+          {"filtering", filtering[static_cast<int>(c.filtering)]},
+          {"rule_count", c.rules.size()},
+          {"sessions", sess ? sess->size() : 0},
+          {"ports_in_use", used ? used->size() : 0}};
+}
+
+nlohmann::json CeService::rules() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : cfg_.ce.rules) {
+    nlohmann::json psid = nullptr;
+    if (auto p = r.provisioned_psid()) psid = *p;
+    out.push_back({{"ipv6", r.ipv6_prefix().str()}, {"ipv4", r.ipv4_prefix().str()},
+                   {"ea", r.ea_len()}, {"offset", r.psid_offset()}, {"psidlen", r.psid_len()},
+                   {"psid", psid}, {"fmr", r.fmr()}, {"legacy_iid", r.legacy_iid()},
+                   {"br_address", cfg_.ce.br_address->str()},
+                   {"bmr", r.ipv6_prefix() == mapping_.rule.ipv6_prefix()}});
+  }
+  return {{"rules", out}};
+}
+
+nlohmann::json CeService::stats() const {
+  auto snap = read_counters(dp_.counters_fd());
+  if (!snap) return {{"error", snap.error().describe()}};
+  nlohmann::json counters = nlohmann::json::object();
+  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
+    if (const char* label = counter_label(i)) {
+      counters[label] = {{"packets", (*snap)[i].packets}, {"bytes", (*snap)[i].bytes}};
+    }
+  }
+  return {{"counters", counters},
+          {"sweeper",
+           {{"sweeps", sweeps_}, {"urgent_sweeps", urgent_sweeps_}, {"errors", sweep_errors_},
+            {"sessions_expired_total", expired_total_},
+            {"last_sessions_seen", last_sweep_.sessions_seen}}}};
+}
+
+nlohmann::json CeService::sessions(const nlohmann::json& req) const {
+  std::optional<uint32_t> host;
+  std::optional<uint8_t> proto;
+  if (req.contains("host") && req["host"].is_string()) {
+    auto a = Ipv4Addr::parse(req["host"].get<std::string>());
+    if (!a) return {{"error", "host: " + a.error().message}};
+    host = a->value;
+  }
+  if (req.contains("proto") && req["proto"].is_string()) {
+    const std::string p = req["proto"];
+    if (p == "tcp") proto = 6;
+    else if (p == "udp") proto = 17;
+    else if (p == "icmp") proto = 1;
+    else return {{"error", "proto must be tcp, udp or icmp"}};
+  }
+  auto list = list_sessions(dp_.nat_maps(), monotonic_ns(), host, proto);
+  if (!list) return {{"error", list.error().describe()}};
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : *list) {
+    out.push_back({{"proto", proto_name(s.proto)}, {"inside", s.inside},
+                   {"outside", mapping_.ipv4.str() + ":" + std::to_string(s.ext_port)},
+                   {"remote", s.remote}, {"state", s.state}, {"age_s", s.age_s}, {"idle_s", s.idle_s}});
+  }
+  return {{"sessions", out}};
+}
+
+nlohmann::json CeService::ports() const {
+  auto used = list_ports_in_use(dp_.nat_maps());
+  if (!used) return {{"error", used.error().describe()}};
+  nlohmann::json in_use = nlohmann::json::array();
+  std::map<std::string, unsigned> per_proto;
+  for (const auto& p : *used) {
+    in_use.push_back({{"proto", proto_name(p.proto)}, {"port", p.ext_port},
+                      {"inside", p.inside}, {"static", p.is_static}});
+    ++per_proto[proto_name(p.proto)];
+  }
+  return {{"ipv4_address", mapping_.ipv4.str()},
+          {"psid", mapping_.psid ? nlohmann::json(*mapping_.psid) : nlohmann::json(nullptr)},
+          {"psid_len", mapping_.ports.psid_len()},
+          {"psid_offset", mapping_.ports.offset()},
+          {"port_count", mapping_.ports.size()},
+          {"port_ranges", ranges_json(mapping_.ports)},
+          {"in_use_count", per_proto},
+          {"in_use", in_use}};
+}
+
+void CeService::add_commands(ControlServer& server) {
+  server.add("sessions", [this](const nlohmann::json& req) { return sessions(req); });
+  server.add("ports", [this](const nlohmann::json&) { return ports(); });
+}
+
+}  // namespace mapgw
