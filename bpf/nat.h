@@ -155,6 +155,7 @@ struct claim_ctx {
 	struct mapgw_nat_port_key key;
 	struct mapgw_nat_port owner;
 	struct mapgw_nat_rsess_key rkey; /* for the reuse search */
+	struct mapgw_nat_rsess rval;
 	__u32 start;
 	__u32 count;
 	__u16 psid;
@@ -196,6 +197,8 @@ static long claim_cb(__u32 i, void *data)
 	return 0;
 }
 
+/* Claims the outside key (remote, port) itself: a lookup followed by a
+ * later insert would let two CPUs pick the same port for one remote. */
 static long reuse_cb(__u32 i, void *data)
 {
 	struct claim_ctx *c = data;
@@ -204,7 +207,7 @@ static long reuse_cb(__u32 i, void *data)
 	if (!claim_port_usable(c, port))
 		return 0;
 	c->rkey.ext_port = bpf_htons(port);
-	if (!bpf_map_lookup_elem(&mapgw_nat_rsessions, &c->rkey)) {
+	if (bpf_map_update_elem(&mapgw_nat_rsessions, &c->rkey, &c->rval, BPF_NOEXIST) == 0) {
 		c->found = 1;
 		c->port = port;
 		return 1;
@@ -279,7 +282,10 @@ static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
 	return 0;
 }
 
-/* Exhausted: a bound port with no session to this remote endpoint. */
+/*
+ * No port of our own for this endpoint: share a bound port that has no
+ * session to this remote endpoint, claiming that 5-tuple's outside key.
+ */
 static __always_inline int nat_reusable_port(const struct mapgw_ce_config *cfg,
 					     const struct nat_tuple *t, __u64 now, __u16 *port)
 {
@@ -289,6 +295,8 @@ static __always_inline int nat_reusable_port(const struct mapgw_ce_config *cfg,
 	c.rkey.rem_addr = t->daddr;
 	c.rkey.rem_port = t->dport;
 	c.rkey.proto = t->proto;
+	c.rval.in_addr = t->saddr;
+	c.rval.in_port = t->sport;
 	bpf_loop(c.count < NAT_MAX_PROBES ? c.count : NAT_MAX_PROBES, reuse_cb, &c, 0);
 	if (!c.found)
 		return -1;
@@ -373,8 +381,10 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	struct mapgw_nat_bind_key bk = {};
 	struct mapgw_nat_sess *s;
 	struct mapgw_nat_bind *b;
+	enum mapgw_counter why;
 	struct nat_tuple rt;
 	__u16 port, rem_port;
+	__u8 state;
 
 	if (!cfg || !t || !ext_port)
 		return MAPGW_CNT_DROP_NOT_PROVISIONED;
@@ -411,12 +421,23 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 		}
 		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
 	}
+	state = t->proto == MAPGW_IPPROTO_TCP ? tcp_next_state(MAPGW_TCP_NONE, t->tcp_flags, true) :
+						 MAPGW_TCP_NONE;
+	why = nat_add_session(cfg, t->saddr, t->sport, t->daddr, rem_port, t->proto, port, state,
+			      now);
+	if (why == MAPGW_CNT_DROP_NAT_RACE) {
+		/* Our own port already carries another endpoint's session to this
+		 * very remote (a shared port): this session takes another port. */
+		rt = *t;
+		rt.dport = rem_port;
+		if (nat_reusable_port(cfg, &rt, now, &port) != 0)
+			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
+		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
+		why = nat_add_session(cfg, t->saddr, t->sport, t->daddr, rem_port, t->proto, port,
+				      state, now);
+	}
 	*ext_port = port;
-	return nat_add_session(cfg, t->saddr, t->sport, t->daddr, rem_port, t->proto, port,
-			       t->proto == MAPGW_IPPROTO_TCP ?
-				       tcp_next_state(MAPGW_TCP_NONE, t->tcp_flags, true) :
-				       MAPGW_TCP_NONE,
-			       now);
+	return why;
 }
 
 /*

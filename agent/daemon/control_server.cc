@@ -13,6 +13,7 @@ namespace mapgw {
 namespace {
 
 constexpr size_t kMaxRequest = 64 * 1024;
+constexpr size_t kMaxReply = 64 * 1024 * 1024;  // a million sessions fit
 
 Result<sockaddr_un> unix_addr(const std::string& path) {
   sockaddr_un a{};
@@ -28,12 +29,12 @@ void set_timeout(int fd, int seconds) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-// Reads up to the first newline; false on timeout, EOF or oversize.
-bool read_line(int fd, std::string& out) {
-  char buf[4096];
+// Reads up to the first newline; false on timeout, EOF or more than @max.
+bool read_line(int fd, std::string& out, size_t max) {
+  char buf[65536];
   while (out.find('\n') == std::string::npos) {
     ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0 || out.size() + static_cast<size_t>(n) > kMaxRequest) return false;
+    if (n <= 0 || out.size() + static_cast<size_t>(n) > max) return false;
     out.append(buf, static_cast<size_t>(n));
   }
   out.resize(out.find('\n'));
@@ -104,7 +105,7 @@ void ControlServer::serve_one() {
   if (c < 0) return;
   set_timeout(c, 1);
   std::string line;
-  if (read_line(c, line)) write_all(c, dispatch(line).dump() + "\n");
+  if (read_line(c, line, kMaxRequest)) write_all(c, dispatch(line).dump() + "\n");
   close(c);
 }
 
@@ -120,7 +121,7 @@ Result<nlohmann::json> control_request(const std::string& path, const nlohmann::
     return make_error("cannot reach mapgw at " + path + " (is the daemon running?)", err);
   }
   std::string line;
-  bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, line);
+  bool ok = write_all(fd, request.dump() + "\n") && read_line(fd, line, kMaxReply);
   close(fd);
   if (!ok) return make_error("no answer from mapgw at " + path);
   auto reply = nlohmann::json::parse(line, nullptr, false);

@@ -134,3 +134,55 @@ def wait_for(predicate, timeout=10.0, interval=0.1, what="condition"):
 def ctl(socket_path, *args):
     out = sh([MAPGWCTL, "--socket", socket_path] + list(args) + ["--json"], capture=True)
     return json.loads(out)
+
+
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scapy_tool.py")
+TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traffic.py")
+
+
+class LabCase:
+    """unittest mixin: captures and counters in a lab. Needs cls.lab and cls.socket."""
+
+    def counters(self, socket_path=None):
+        return {k: v["packets"]
+                for k, v in ctl(socket_path or self.socket, "stats")["counters"].items()}
+
+    def delta(self, before, *names, socket_path=None):
+        after = self.counters(socket_path)
+        return {n: after[n] - before[n] for n in names}
+
+    def sniff(self, ns, iface, flt, count, timeout=4.0):
+        p = self.lab.spawn(ns, [SYS_PYTHON, TOOL, "sniff", iface, flt, str(count), str(timeout)],
+                           stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        return p
+
+    def sniffed(self, p):
+        from scapy.all import Ether
+        out, _ = p.communicate(timeout=60)
+        self.lab.procs.remove(p)
+        lines = out.split()
+        self.assertEqual(lines[-1], "done")
+        return [Ether(bytes.fromhex(h)) for h in lines[:-1]]
+
+    def send3(self, ns, *pkts):
+        from scapy.all import raw
+        self.lab.run(ns, [SYS_PYTHON, TOOL, "send3"] + [raw(p).hex() for p in pkts])
+
+    # Packets are built in the root namespace: give every IP() an explicit
+    # source, or scapy fills in this machine's own address.
+    def sr1(self, ns, pkt, timeout=3):
+        from scapy.all import IP, raw
+        out = self.lab.run(ns, [SYS_PYTHON, TOOL, "sr1", raw(pkt).hex(), str(timeout)],
+                           capture=True).strip()
+        return None if out == "none" else IP(bytes.fromhex(out))
+
+    def traffic(self, ns, *args, timeout=120):
+        return self.lab.run(ns, [SYS_PYTHON, TRAFFIC] + [str(a) for a in args], capture=True,
+                            timeout=timeout)
+
+    def traffic_bg(self, ns, *args):
+        p = self.lab.spawn(ns, [SYS_PYTHON, TRAFFIC] + [str(a) for a in args],
+                           stdout=subprocess.PIPE, text=True)
+        self.assertEqual(p.stdout.readline().strip(), "ready")
+        return p
