@@ -178,6 +178,8 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 	why = ce_rewrite_out(cfg, ip, c.pos, data_end, &sc->out);
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
+	if (sc->out.icmp_error)
+		count(MAPGW_CNT_CE_ICMP_ERROR_OUT, 0);
 	tos = ip->tos;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);

@@ -102,6 +102,14 @@ void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering 
   ASSERT_TRUE(out->replace_tx_ports(ports).ok());
   std::vector<StaticNapt> napt{{IPPROTO_TCP, 7935, Ipv4Addr::parse("192.168.1.10")->value, 80}};
   ASSERT_TRUE(out->replace_static_napt(napt).ok());
+  mapgw_filter_rule smtp{};
+  smtp.src = htonl(Ipv4Addr::parse("192.168.1.0")->value);
+  smtp.src_mask = htonl(0xffffff00);
+  smtp.dport_lo = smtp.dport_hi = 25;
+  smtp.proto = IPPROTO_TCP;
+  smtp.action = 1;
+  std::vector<mapgw_filter_rule> filter{smtp};
+  ASSERT_TRUE(out->replace_filter(filter).ok());
 }
 
 uint32_t counter_index(const std::string& label) {
@@ -275,6 +283,47 @@ TEST(CeNat, FullSetThenFiveTupleReuseThenCountedRefusal) {
   EXPECT_EQ((*c)[MAPGW_CNT_NAT_BINDING_CREATED].packets, 240u);
   EXPECT_EQ((*c)[MAPGW_CNT_NAT_PORT_REUSED].packets, 1u);
   EXPECT_EQ((*c)[MAPGW_CNT_DROP_NAT_EXHAUSTED].packets, 1u);
+}
+
+TEST(CeNat, ParityIsKeptWhileThePortsLast) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  // Inside ports outside the set, all even: the first 120 bindings (the
+  // set's even ports) must be even too (RFC 4787 REQ-4).
+  for (unsigned i = 0; i < 120; ++i) {
+    auto r = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(host(i), 40000, 0x08080808, 53),
+                          topo.lan);
+    ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT));
+    EXPECT_EQ(inner_of(r->data_out).sport % 2, 0) << "binding " << i;
+  }
+}
+
+TEST(CeNat, PerHostSessionLimit) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  auto cfg = ce_config(topo, 0);
+  cfg.host_session_limit = 3;
+  ASSERT_TRUE(dp->set_config(cfg).ok());
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  for (unsigned i = 0; i < 3; ++i) {
+    EXPECT_EQ(test_run_xdp(fd, lan_udp(host(1), 40000 + i, 0x08080808, 53), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  EXPECT_EQ(test_run_xdp(fd, lan_udp(host(1), 40003, 0x08080808, 53), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(test_run_xdp(fd, lan_udp(host(2), 40000, 0x08080808, 53), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT)) << "another host is not affected";
+  // The existing sessions keep working.
+  EXPECT_EQ(test_run_xdp(fd, lan_udp(host(1), 40000, 0x08080808, 53), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  auto c = read_counters(dp->counters_fd());
+  EXPECT_EQ((*c)[MAPGW_CNT_DROP_NAT_HOST_LIMIT].packets, 1u);
+  // Expiry gives the host its budget back.
+  ASSERT_TRUE(sweep_nat(dp->nat_maps(), NatTimeouts{}, monotonic_ns() + 400'000'000'000ULL).ok());
+  EXPECT_EQ(test_run_xdp(fd, lan_udp(host(1), 40003, 0x08080808, 53), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
 }
 
 TEST(CeNat, SweeperExpiresByInjectedTime) {

@@ -195,6 +195,18 @@ def cases():
     add("not_own_address", "wan", from_br(IP(src="8.8.8.8", dst="106.72.171.206") / UDP(sport=53, dport=7920)),
         XDP_DROP, {"drop_not_own_address": 1})
 
+    # An ICMP error from a LAN host about a packet it got through the NAT: the
+    # quote goes out in its outside form.
+    got_in = IP(src="8.8.8.8", dst=H10, ttl=59) / UDP(sport=53, dport=7920) / b"answer"
+    err_out = IP(src=H10, dst="8.8.8.8", ttl=64) / ICMP(type=3, code=3) / raw(got_in)[:28]
+    quote_out = rebuilt(got_in, dst=PUB)
+    want_out = IP(src=PUB, dst="8.8.8.8", ttl=63) / ICMP(type=3, code=3) / raw(quote_out)[:28]
+    add("icmp_error_out_translates_quote", "lan", lan(err_out), XDP_REDIRECT,
+        {"ce_out": 1, "ce_icmp_error_out": 1}, tunnel_out(IP(raw(want_out))), prelude=[lan(u)])
+    # Packet filter (ce_test.cc installs: deny tcp 192.168.1.0/24 -> any port 25).
+    add("filter_denies_smtp", "lan", lan(IP(src=H10, dst="8.8.8.8") / TCP(sport=7933, dport=25, flags="S")),
+        XDP_DROP, {"drop_packet_filter": 1})
+
     # --- hairpin -------------------------------------------------------------------------------
     bound11 = lan(IP(src=H11, dst="8.8.8.8") / UDP(sport=7928, dport=53), mac=MAC_HOST11)
     hp = IP(src=H10, dst=PUB, ttl=64) / UDP(sport=7929, dport=7928) / b"hairpin"

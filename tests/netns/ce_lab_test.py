@@ -194,6 +194,22 @@ class CeLabBase(LabCase):
         self.assertGreater(res["end"]["sum_received"]["bytes"], 1_000_000)
         self.lab.stop(srv)
 
+    def test_df_set_over_tunnel_mtu_gets_frag_needed(self):
+        ans = self.sr1(self.lan, IP(src="192.168.1.10", dst=INET[0], flags="DF") /
+                       UDP(sport=40050, dport=9) / (b"d" * 1472))
+        self.assertIsNotNone(ans, "no ICMP from the CE")
+        self.assertEqual((ans.src, ans[ICMP].type, ans[ICMP].code, ans[ICMP].nexthopmtu),
+                         ("192.168.1.1", 3, 4, 1460))
+
+    def test_df_clear_over_tunnel_mtu_arrives_whole(self):
+        listener = self.traffic_bg(self.inet, "udp-listen", INET[0], 5003, 10)
+        self.lab.run(self.lan, [SYS_PYTHON, "-c", "import socket;s=socket.socket(2,2);"
+                                "s.setsockopt(0,10,0);s.sendto(b'z'*1472,('%s',5003))" % INET[0]])
+        got = json.loads(listener.communicate(timeout=20)[0].strip().split("\n")[-1])
+        self.lab.procs.remove(listener)
+        self.assertEqual(len(got.get("data", "")), 1472, got)
+        self.assertTrue(self.in_set(int(got["from"].split(":")[1])))
+
     def test_every_source_port_seen_outside_is_in_the_set(self):
         sn = self.sniff(self.inet, "eth0", "src host %s and (tcp or udp or icmp)" % self.PUB, 400, timeout=8)
         echo = self.traffic_bg(self.inet, "udp-echo", INET[1], 5002, 20)
