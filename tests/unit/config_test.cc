@@ -98,5 +98,99 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"instance_slash", "role = \"br\"", "role = \"br\"\ninstance = \"a/b\"", "instance"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+const char* kCe = R"(
+role = "ce"
+[ce]
+wan_interface = "wan0"
+lan_interface = "lan0"
+end_user_prefix = "240b:10:abcd:ef00::/56"
+br_address = "2001:db8:ffff::1"
+legacy_iid = true
+rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4,fmr"]
+[ce.timeouts]
+udp = 300
+[[ce.static_napt]]
+protocol = "tcp"
+external_port = 7935
+internal = "192.168.1.10:80"
+[[ce.filter]]
+action = "deny"
+protocol = "tcp"
+ports = "25"
+)";
+
+TEST(ConfigCe, ParsesWithDefaults) {
+  auto c = parse_config(kCe, "ce.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->role, Role::kCe);
+  EXPECT_EQ(c->ce.filtering, Filtering::kEndpointIndependent);
+  EXPECT_EQ(c->ce.timeouts.tcp_established_s, 7440u);
+  ASSERT_EQ(c->ce.rules.size(), 1u);
+  EXPECT_TRUE(c->ce.rules[0].legacy_iid());
+  EXPECT_TRUE(c->ce.rules[0].fmr());
+  ASSERT_EQ(c->ce.static_napt.size(), 1u);
+  EXPECT_EQ(c->ce.static_napt[0].internal.str(), "192.168.1.10:80");
+  ASSERT_EQ(c->ce.filter.size(), 1u);
+  EXPECT_EQ(c->ce.filter[0].port_lo, 25);
+  EXPECT_EQ(c->ce.ipv4_routes.size(), 1u);
+}
+
+TEST(ConfigCe, TheShippedExampleIsValid) {
+  std::ifstream f(std::string(MAPGW_SOURCE_DIR) + "/examples/ce.toml");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto c = parse_config(ss.str(), "examples/ce.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->ce.end_user_prefix.has_value());  // "auto"
+}
+
+TEST(ConfigCe, DhcpOptionGivesRulesAndBr) {
+  std::string text = kCe;
+  text.replace(text.find("br_address"), text.find("legacy_iid") - text.find("br_address"), "");
+  text.replace(text.find("rules = ["), text.find("]\n[ce.timeouts]") + 2 - text.find("rules = ["),
+               "dhcpv6_hex = \"005e002d00590015011018c00002002820010db800005d000406000000"
+               "005a001020010db8ffff00000000000000000001\"\nend_user_prefix_unused = 1\n");
+  text.replace(text.find("end_user_prefix = \"240b"), std::string("end_user_prefix = \"240b:10:abcd:ef00::/56\"").size(),
+               "end_user_prefix = \"2001:db8:12:3400::/56\"");
+  text.replace(text.find("end_user_prefix_unused = 1\n"), std::string("end_user_prefix_unused = 1\n").size(), "");
+  text.replace(text.find("external_port = 7935"), std::string("external_port = 7935").size(), "external_port = 1232");
+  auto c = parse_config(text, "ce.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message << "\n" << text;
+  EXPECT_EQ(c->ce.br_address->str(), "2001:db8:ffff::1");
+  EXPECT_EQ(c->ce.rules[0].ipv4_prefix().str(), "192.0.2.0/24");
+  EXPECT_TRUE(c->ce.rules[0].legacy_iid());
+}
+
+class ConfigCeRejects : public ::testing::TestWithParam<Bad> {};
+
+TEST_P(ConfigCeRejects, WithPlaceAndReason) {
+  std::string text = kCe;
+  const auto& b = GetParam();
+  auto pos = text.find(b.from);
+  ASSERT_NE(pos, std::string::npos) << b.from;
+  text.replace(pos, b.from.size(), b.to);
+  auto c = parse_config(text, "ce.toml");
+  ASSERT_FALSE(c.ok()) << "accepted: " << text;
+  EXPECT_NE(c.error().message.find(b.message_part), std::string::npos) << c.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigCeRejects,
+    ::testing::Values(
+        Bad{"udp_below_two_minutes", "udp = 300", "udp = 60", "RFC 4787 REQ-5"},
+        Bad{"tcp_established_short", "udp = 300", "tcp_established = 3600", "RFC 5382 REQ-5"},
+        Bad{"unknown_filtering", "legacy_iid = true", "legacy_iid = true\nfiltering = \"full-cone\"",
+            "filtering must be"},
+        Bad{"prefix_outside_rules", "240b:10:abcd:ef00::/56", "2001:db8::/56", "outside every rule"},
+        Bad{"no_br", "br_address = \"2001:db8:ffff::1\"", "", "needs br_address"},
+        Bad{"static_icmp", "protocol = \"tcp\"\nexternal_port", "protocol = \"icmp\"\nexternal_port",
+            "static NAPT is for tcp or udp"},
+        Bad{"bad_internal", "192.168.1.10:80", "192.168.1.10", "IPV4:PORT"},
+        Bad{"filter_ports_without_proto", "protocol = \"tcp\"\nports", "ports", "need protocol"},
+        Bad{"filter_action", "action = \"deny\"", "action = \"drop\"", "deny or allow"},
+        Bad{"br_section_in_ce", "role = \"ce\"", "role = \"ce\"\n[br]\nx=1", "not [br]"},
+        Bad{"same_interfaces", "\"lan0\"", "\"wan0\"", "must differ"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 }  // namespace
 }  // namespace mapgw
