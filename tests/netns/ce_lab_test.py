@@ -10,121 +10,43 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import MAPGW, SYS_PYTHON, Lab, LabCase, ctl, require, wait_for  # noqa: E402
+from lab import MAPGW, SYS_PYTHON, Lab, LabCase, ctl, require  # noqa: E402
 from scapy.all import ICMP, IP, TCP, UDP  # noqa: E402
 
-BR6 = "2001:db8:ffff::1"
-INET = ["203.0.113.2", "203.0.113.3", "203.0.113.4"]
-
-CE_CONFIG = """
-role = "ce"
-instance = "{instance}"
-socket = "{socket}"
-[ce]
-wan_interface = "wan0"
-lan_interface = "lan0"
-end_user_prefix = "{eup}"
-br_address = "{br6}"
-legacy_iid = {legacy}
-rules = ["{rule}"]
-filtering = "endpoint-independent"
-[[ce.static_napt]]
-protocol = "tcp"
-external_port = {static_port}
-internal = "192.168.1.10:8080"
-"""
-
-BR_CONFIG = """
-role = "br"
-instance = "{instance}"
-socket = "{socket}"
-[br]
-ipv4_interface = "v4"
-ipv6_interface = "v6"
-[[br.domain]]
-name = "lab"
-br_address = "{br6}"
-legacy_iid = {legacy}
-rules = ["{rule}"]
-"""
+from topology import INET, RFC, V6PLUS, CeBrLab  # noqa: E402
 
 
 class CeLabBase(LabCase):
-    # Set by the shape subclasses.
-    RULE = EUP = PUB = None
-    LEGACY = False
-    A = K = PSID = None
-    STATIC_PORT = None
+    SHAPE = None  # set by the subclasses
 
     @classmethod
     def in_set(cls, port):
-        m = 16 - cls.A - cls.K
-        return (port >> (16 - cls.A)) != 0 and ((port >> m) & ((1 << cls.K) - 1)) == cls.PSID
+        return cls.SHAPE.in_set(port)
 
     @classmethod
     def setUpClass(cls):
         require(os.path.exists(MAPGW), "a built mapgw (scripts/build.sh)")
         cls.lab = Lab("mgwce")
-        lab = cls.lab
-        cls.files = []
         try:
-            cls.lan, cls.ce, cls.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
-            cls.br, cls.inet = lab.ns("br"), lab.ns("inet")
-            lab.link(cls.lan, "eth0", cls.ce, "lan0")
-            lab.link(cls.ce, "wan0", cls.core, "c0")
-            lab.link(cls.core, "c1", cls.br, "v6")
-            lab.link(cls.br, "v4", cls.inet, "eth0")
-            for ns, ifname in ((cls.lan, "eth0"), (cls.core, "c0"), (cls.core, "c1"), (cls.inet, "eth0")):
-                lab.attach_xdp_pass(ns, ifname)
-            lab.run(cls.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip addr add 192.168.1.11/24 dev eth0"
-                             " && ip route add default via 192.168.1.1")
-            lab.run(cls.ce, "ip addr add 192.168.1.1/24 dev lan0 && "
-                            "ip -6 addr add 2001:db8:c0::2/64 dev wan0 nodad && "
-                            "ip -6 route add default via 2001:db8:c0::1")
-            lab.run(cls.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
-                              "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
-                              "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
-                              "ip -6 route add %s via 2001:db8:c0::2 && "
-                              "ip -6 route add %s/128 via 2001:db8:b0::2" % (cls.EUP, BR6))
-            lab.run(cls.br, "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
-                            "ip -6 addr add %s/128 dev v6 nodad && "
-                            "ip -6 route add %s via 2001:db8:b0::1 && "
-                            "ip addr add 203.0.113.1/24 dev v4" % (BR6, cls.EUP))
-            lab.run(cls.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
-                    " && ip route add default via 203.0.113.1")
-            cls.br_sock = "/run/mapgw/%s-br.sock" % lab.tag
-            cls.socket = "/run/mapgw/%s-ce.sock" % lab.tag
-            legacy = "true" if cls.LEGACY else "false"
-            cls.br_daemon = cls.start_daemon(cls.br, BR_CONFIG.format(
-                instance=lab.tag + "-br", socket=cls.br_sock, br6=BR6, legacy=legacy, rule=cls.RULE))
-            cls.ce_daemon = cls.start_daemon(cls.ce, CE_CONFIG.format(
-                instance=lab.tag + "-ce", socket=cls.socket, br6=BR6, legacy=legacy, rule=cls.RULE,
-                eup=cls.EUP, static_port=cls.STATIC_PORT))
-            wait_for(lambda: ctl(cls.br_sock, "status")["attached"], timeout=20, what="BR up")
-            wait_for(lambda: ctl(cls.socket, "status")["attached"], timeout=20, what="CE up")
+            cls.topo = CeBrLab(cls.lab, cls.SHAPE)
         except Exception:
-            cls.tearDownClass()
+            cls.lab.teardown()
             raise
-
-    @classmethod
-    def start_daemon(cls, ns, config):
-        cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-        cfg.write(config)
-        cfg.close()
-        log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        cls.files += [cfg.name, log.name]
-        return cls.lab.spawn(ns, [MAPGW, "--config", cfg.name], stdout=log, stderr=subprocess.STDOUT)
+        t = cls.topo
+        cls.lan, cls.ce, cls.core, cls.br, cls.inet = t.lan, t.ce, t.core, t.br, t.inet
+        cls.socket, cls.br_sock = t.ce_sock, t.br_sock
+        s = cls.SHAPE
+        cls.PUB, cls.LEGACY, cls.A, cls.K, cls.PSID = s.pub, s.legacy, s.a, s.k, s.psid
+        cls.STATIC_PORT = s.static_port
 
     @classmethod
     def tearDownClass(cls):
         cls.lab.teardown()
-        for f in getattr(cls, "files", []):
-            os.unlink(f)
+        cls.topo.cleanup()
 
     # ---------------------------------------------------------------------------------------------
     def test_status_shows_the_assigned_address_and_ports(self):
@@ -242,21 +164,11 @@ class CeLabBase(LabCase):
 
 
 class V6plusShape(CeLabBase, unittest.TestCase):
-    RULE = "ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4,fmr"
-    EUP = "240b:10:abcd:ef00::/56"
-    PUB = "106.72.171.205"
-    LEGACY = True
-    A, K, PSID = 4, 8, 0xEF
-    STATIC_PORT = 7935
+    SHAPE = V6PLUS
 
 
 class RfcShape(CeLabBase, unittest.TestCase):
-    RULE = "ipv6=2001:db8::/40,ipv4=192.0.2.0/24,ea=16,fmr"
-    EUP = "2001:db8:12:3400::/56"
-    PUB = "192.0.2.18"
-    LEGACY = False
-    A, K, PSID = 6, 8, 0x34
-    STATIC_PORT = 1235
+    SHAPE = RFC
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""The CE + BR lab topology, shared by the CE lab tests, the operability
+tests and the demo (scripts/demo.sh):
+
+  lan (192.168.1.10/.11) -- [ce: mapgw] -- core (IPv6) -- [br: mapgw] -- inet (203.0.113.2-.4)
+"""
+import os
+import subprocess
+import tempfile
+
+from lab import MAPGW, ctl, wait_for
+
+BR6 = "2001:db8:ffff::1"
+INET = ["203.0.113.2", "203.0.113.3", "203.0.113.4"]
+
+
+class Shape:
+    """A MAP rule shape and what it gives the CE."""
+
+    def __init__(self, name, rule, eup, pub, legacy, a, k, psid, static_port):
+        self.name, self.rule, self.eup, self.pub, self.legacy = name, rule, eup, pub, legacy
+        self.a, self.k, self.psid, self.static_port = a, k, psid, static_port
+
+    def in_set(self, port):
+        m = 16 - self.a - self.k
+        return (port >> (16 - self.a)) != 0 and ((port >> m) & ((1 << self.k) - 1)) == self.psid
+
+
+V6PLUS = Shape("v6plus", "ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4,fmr",
+               "240b:10:abcd:ef00::/56", "106.72.171.205", True, 4, 8, 0xEF, 7935)
+RFC = Shape("rfc", "ipv6=2001:db8::/40,ipv4=192.0.2.0/24,ea=16,fmr",
+            "2001:db8:12:3400::/56", "192.0.2.18", False, 6, 8, 0x34, 1235)
+
+CE_CONFIG = """
+role = "ce"
+instance = "{instance}"
+socket = "{socket}"
+{extra_top}
+[ce]
+wan_interface = "wan0"
+lan_interface = "lan0"
+end_user_prefix = "{eup}"
+br_address = "{br6}"
+legacy_iid = {legacy}
+rules = ["{rule}"]
+filtering = "endpoint-independent"
+[[ce.static_napt]]
+protocol = "tcp"
+external_port = {static_port}
+internal = "192.168.1.10:8080"
+"""
+
+BR_CONFIG = """
+role = "br"
+instance = "{instance}"
+socket = "{socket}"
+{extra_top}
+[br]
+ipv4_interface = "v4"
+ipv6_interface = "v6"
+[[br.domain]]
+name = "lab"
+br_address = "{br6}"
+legacy_iid = {legacy}
+rules = ["{rule}"]
+"""
+
+
+class CeBrLab:
+    """Builds the namespaces and links, writes the configs, starts both daemons."""
+
+    def __init__(self, lab, shape, ce_extra="", br_extra=""):
+        self.lab, self.shape = lab, shape
+        self.files = []
+        self.lan, self.ce, self.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
+        self.br, self.inet = lab.ns("br"), lab.ns("inet")
+        lab.link(self.lan, "eth0", self.ce, "lan0")
+        lab.link(self.ce, "wan0", self.core, "c0")
+        lab.link(self.core, "c1", self.br, "v6")
+        lab.link(self.br, "v4", self.inet, "eth0")
+        for ns, ifname in ((self.lan, "eth0"), (self.core, "c0"), (self.core, "c1"), (self.inet, "eth0")):
+            lab.attach_xdp_pass(ns, ifname)
+        lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip addr add 192.168.1.11/24 dev eth0"
+                          " && ip route add default via 192.168.1.1")
+        lab.run(self.ce, "ip addr add 192.168.1.1/24 dev lan0 && "
+                         "ip -6 addr add 2001:db8:c0::2/64 dev wan0 nodad && "
+                         "ip -6 route add default via 2001:db8:c0::1")
+        lab.run(self.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
+                           "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
+                           "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
+                           "ip -6 route add %s via 2001:db8:c0::2 && "
+                           "ip -6 route add %s/128 via 2001:db8:b0::2" % (shape.eup, BR6))
+        lab.run(self.br, "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
+                         "ip -6 addr add %s/128 dev v6 nodad && "
+                         "ip -6 route add %s via 2001:db8:b0::1 && "
+                         "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup))
+        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
+                " && ip route add default via 203.0.113.1")
+        self.br_sock = "/run/mapgw/%s-br.sock" % lab.tag
+        self.ce_sock = "/run/mapgw/%s-ce.sock" % lab.tag
+        legacy = "true" if shape.legacy else "false"
+        self.br_cfg = self._write(BR_CONFIG.format(instance=lab.tag + "-br", socket=self.br_sock,
+                                                   br6=BR6, legacy=legacy, rule=shape.rule,
+                                                   extra_top=br_extra))
+        self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
+                                                   br6=BR6, legacy=legacy, rule=shape.rule,
+                                                   eup=shape.eup, static_port=shape.static_port,
+                                                   extra_top=ce_extra))
+        self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
+        self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)
+
+    def _write(self, text):
+        f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+        f.write(text)
+        f.close()
+        self.files.append(f.name)
+        return f.name
+
+    def start(self, ns, cfg, sock):
+        log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        self.files.append(log.name)
+        p = self.lab.spawn(ns, [MAPGW, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
+        p.log_path = log.name
+        wait_for(lambda: ctl(sock, "status")["attached"], timeout=20, what="mapgw up in " + ns)
+        return p
+
+    def cleanup(self):
+        for f in self.files:
+            if os.path.exists(f):
+                os.unlink(f)
