@@ -406,7 +406,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     return make_error(origin + ":" + std::to_string(s.begin.line) + ":" +
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
-  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "br", "ce"},
+  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -439,6 +439,14 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
   if (!levels.count(*level)) return make_error(origin + ": unknown log_level \"" + *level + "\"");
   c.log_level = *level;
+  auto metrics = get<std::string>(root, "metrics", origin, "the top level", c.metrics);
+  if (!metrics) return metrics.error();
+  if (!metrics->empty() && (metrics->find('[') != std::string::npos ||
+                            metrics->find_first_not_of("0123456789.:") != std::string::npos)) {
+    return make_error(origin + ": metrics = \"" + *metrics + "\": expected \"a.b.c.d:port\" (an IPv4 "
+                      "address), \"port\" for all addresses, or \"\" to turn metrics off");
+  }
+  c.metrics = *metrics;
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

@@ -82,6 +82,9 @@ struct Config {
   std::string socket_path;           // default /run/mapgw/<instance>.sock
   std::string xdp_mode = "native";   // "native" or "generic"
   std::string log_level = "info";    // trace, debug, info, warn, error
+  // Prometheus listen address: "a.b.c.d:port" (IPv4; Debian's civetweb has
+  // no IPv6 binding), "port" for all addresses, "" = off.
+  std::string metrics = "127.0.0.1:9680";
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 

@@ -168,9 +168,26 @@ nlohmann::json BrService::rules() const {
   return {{"rules", out}};
 }
 
+nlohmann::json BrService::metrics() const {
+  nlohmann::json m = stats();
+  m["gauges"] = nlohmann::json::array();
+  for (const auto& d : cfg_.br.domains) {
+    m["gauges"].push_back({{"name", "mapgw_rules"}, {"help", "MAP rules installed, by domain"},
+                           {"labels", {{"domain", d.name}}}, {"value", d.rules.size()}});
+  }
+  m["totals"] = nlohmann::json::array({{{"name", "mapgw_map_read_errors_total"},
+                                        {"help", "Failed reads of BPF maps"},
+                                        {"value", map_read_errors_}}});
+  if (m.contains("error")) m.erase("counters");
+  return m;
+}
+
 nlohmann::json BrService::stats() const {
   auto snap = read_counters(dp_.counters_fd());
-  if (!snap) return {{"error", snap.error().describe()}};
+  if (!snap) {
+    ++map_read_errors_;
+    return {{"error", snap.error().describe()}};
+  }
   nlohmann::json counters = nlohmann::json::object();
   for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
     if (const char* label = counter_label(i)) {

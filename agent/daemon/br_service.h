@@ -31,6 +31,7 @@ class BrService : public RoleService {
   nlohmann::json status() const override;
   nlohmann::json rules() const override;
   nlohmann::json stats() const override;
+  nlohmann::json metrics() const override;
 
  private:
   BrService(Config cfg, BrDataplane dp) : cfg_(std::move(cfg)), dp_(std::move(dp)) {}
@@ -43,6 +44,7 @@ class BrService : public RoleService {
   std::set<std::string> routes_;  // IPv4 prefixes routed to the slow path
   bool created_slow_path_ = false;
   bool stopped_ = false;
+  mutable uint64_t map_read_errors_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -7,6 +7,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <map>
+
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
 #include "loader/counters.h"
@@ -329,9 +331,69 @@ nlohmann::json CeService::rules() const {
   return {{"rules", out}};
 }
 
+nlohmann::json CeService::metrics() const {
+  nlohmann::json m = stats();
+  auto gauge = [&](const char* name, const char* help, nlohmann::json labels, double value) {
+    m["gauges"].push_back({{"name", name}, {"help", help}, {"labels", labels}, {"value", value}});
+  };
+  auto total = [&](const char* name, const char* help, nlohmann::json labels, double value) {
+    m["totals"].push_back({{"name", name}, {"help", help}, {"labels", labels}, {"value", value}});
+  };
+  m["gauges"] = nlohmann::json::array();
+  m["totals"] = nlohmann::json::array();
+  // Every (protocol, state) pair is exported, zero or not, so graphs and
+  // alerts never see a series vanish.
+  std::map<std::pair<std::string, std::string>, double> sessions;
+  for (const char* p : {"tcp", "udp", "icmp"}) {
+    if (std::string(p) == "tcp") {
+      for (const char* st : {"syn-out", "syn-in", "established", "fin-out", "fin-in", "closing"}) {
+        sessions[{p, st}] = 0;
+      }
+    } else {
+      sessions[{p, "-"}] = 0;
+    }
+  }
+  if (auto list = list_sessions(dp_.nat_maps(), monotonic_ns(), std::nullopt, std::nullopt)) {
+    for (const auto& s : *list) sessions[{proto_name(s.proto), s.state}] += 1;
+  } else {
+    ++map_read_errors_;
+  }
+  for (const auto& [k, n] : sessions) {
+    gauge("mapgw_nat_sessions", "NAT sessions by protocol and TCP state",
+          {{"proto", k.first}, {"state", k.second}}, n);
+  }
+  std::map<std::string, double> used{{"tcp", 0}, {"udp", 0}, {"icmp", 0}};
+  if (auto ports = list_ports_in_use(dp_.nat_maps())) {
+    for (const auto& p : *ports) used[proto_name(p.proto)] += 1;
+  } else {
+    ++map_read_errors_;
+  }
+  for (const auto& [p, n] : used) {
+    gauge("mapgw_nat_ports_in_use", "External ports bound (dynamic and static), by protocol",
+          {{"proto", p}}, n);
+  }
+  gauge("mapgw_nat_port_set_size", "Ports of this CE's port set (per protocol)", nlohmann::json::object(),
+        mapping_.ports.size());
+  gauge("mapgw_rules", "MAP rules configured", {{"domain", "ce"}}, cfg_.ce.rules.size());
+  total("mapgw_nat_sweeps_total", "NAT sweeps run", {{"kind", "periodic"}},
+        static_cast<double>(sweeps_ - urgent_sweeps_));
+  total("mapgw_nat_sweeps_total", "NAT sweeps run", {{"kind", "urgent"}},
+        static_cast<double>(urgent_sweeps_));
+  total("mapgw_nat_sessions_expired_total", "NAT sessions removed by the sweeper",
+        nlohmann::json::object(), static_cast<double>(expired_total_));
+  total("mapgw_nat_sweep_errors_total", "NAT sweeps that failed", nlohmann::json::object(),
+        static_cast<double>(sweep_errors_));
+  total("mapgw_map_read_errors_total", "Failed reads of BPF maps", nlohmann::json::object(),
+        static_cast<double>(map_read_errors_));
+  return m;
+}
+
 nlohmann::json CeService::stats() const {
   auto snap = read_counters(dp_.counters_fd());
-  if (!snap) return {{"error", snap.error().describe()}};
+  if (!snap) {
+    ++map_read_errors_;
+    return {{"error", snap.error().describe()}};
+  }
   nlohmann::json counters = nlohmann::json::object();
   for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
     if (const char* label = counter_label(i)) {

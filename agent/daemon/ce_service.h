@@ -29,6 +29,7 @@ class CeService : public RoleService {
   nlohmann::json status() const override;
   nlohmann::json rules() const override;
   nlohmann::json stats() const override;
+  nlohmann::json metrics() const override;
   void add_commands(ControlServer& server) override;
   std::vector<int> event_fds() const override;
   void on_event(int fd) override;
@@ -57,6 +58,7 @@ class CeService : public RoleService {
   bool urgent_ = false;
   uint64_t last_urgent_ns_ = 0;
   SweepResult last_sweep_;
+  mutable uint64_t map_read_errors_ = 0;
   uint64_t sweeps_ = 0, urgent_sweeps_ = 0, sweep_errors_ = 0, expired_total_ = 0;
 };
 

@@ -10,12 +10,14 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <mutex>
 #include <iostream>
 
 #include "agent/config/config.h"
 #include "agent/daemon/br_service.h"
 #include "agent/daemon/ce_service.h"
 #include "agent/daemon/control_server.h"
+#include "agent/daemon/metrics.h"
 #include "loader/libbpf_log.h"
 
 namespace mapgw {
@@ -84,13 +86,54 @@ int run(const std::string& path) {
     svc = std::move(*ce);
   }
   RoleService& role = *svc;
+  uint64_t reloads_ok = 0, reloads_failed = 0;
   auto reload = [&]() -> nlohmann::json {
     auto next = load_config_file(path);
-    if (!next) return {{"error", next.error().describe()}};
-    if (auto st = role.reload(*next); !st) return {{"error", st.error().describe()}};
+    Status st = next ? role.reload(*next) : Status(next.error());
+    if (!st) {
+      ++reloads_failed;
+      return {{"error", st.error().describe()}};
+    }
+    ++reloads_ok;
     return {{"reloaded", true}, {"rules", role.rules()["rules"].size()}};
   };
-  server->add("status", [&](const nlohmann::json&) { return role.status(); });
+  // Scrapes arrive on the HTTP server's threads; everything else on this
+  // one. The lock is held around each event and each snapshot.
+  std::mutex state_lock;
+  std::unique_ptr<MetricsExporter> metrics;
+  if (!cfg->metrics.empty()) {
+    auto m = MetricsExporter::start(
+        cfg->metrics,
+        [&]() {
+          auto snap = role.metrics();
+          snap["totals"].push_back({{"name", "mapgw_reloads_total"},
+                                    {"help", "Configuration reloads, by result"},
+                                    {"labels", {{"result", "ok"}}},
+                                    {"value", reloads_ok}});
+          snap["totals"].push_back({{"name", "mapgw_reloads_total"},
+                                    {"help", "Configuration reloads, by result"},
+                                    {"labels", {{"result", "error"}}},
+                                    {"value", reloads_failed}});
+          snap["gauges"].push_back({{"name", "mapgw_info"},
+                                    {"help", "Role and instance of this mapgw"},
+                                    {"labels", {{"role", cfg->role == Role::kBr ? "br" : "ce"},
+                                                {"instance", cfg->instance}}},
+                                    {"value", 1}});
+          return snap;
+        },
+        state_lock);
+    if (!m) {
+      spdlog::error("{}", m.error().describe());
+      return 1;
+    }
+    metrics = std::move(*m);
+    spdlog::info("metrics {}", metrics->url());
+  }
+  server->add("status", [&](const nlohmann::json&) {
+    auto j = role.status();
+    if (metrics) j["metrics_url"] = metrics->url();
+    return j;
+  });
   server->add("rules", [&](const nlohmann::json&) { return role.rules(); });
   server->add("stats", [&](const nlohmann::json&) { return role.stats(); });
   server->add("reload", [&](const nlohmann::json&) { return reload(); });
@@ -112,6 +155,7 @@ int run(const std::string& path) {
   for (;;) {
     epoll_event got[8];
     int n = epoll_wait(ep, got, 8, -1);
+    std::lock_guard<std::mutex> g(state_lock);
     for (int i = 0; i < n; ++i) {
       if (got[i].data.fd == server->fd()) {
         server->serve_one();

@@ -23,6 +23,8 @@ class RoleService {
   virtual nlohmann::json status() const = 0;
   virtual nlohmann::json rules() const = 0;
   virtual nlohmann::json stats() const = 0;
+  // The metrics snapshot (shape documented in metrics.h).
+  virtual nlohmann::json metrics() const = 0;
 
   // Role-specific control commands (the CE's sessions and ports).
   virtual void add_commands(ControlServer&) {}

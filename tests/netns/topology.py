@@ -68,7 +68,9 @@ rules = ["{rule}"]
 class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
-    def __init__(self, lab, shape, ce_extra="", br_extra=""):
+    def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False):
+        """monitoring: a "mon" namespace on a management network (10.99.1.0/30
+        to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
         self.files = []
         self.lan, self.ce, self.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
@@ -95,6 +97,16 @@ class CeBrLab:
                          "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup))
         lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
                 " && ip route add default via 203.0.113.1")
+        if monitoring:
+            self.mon = lab.ns("mon")
+            lab.link(self.mon, "m0", self.ce, "mgmt0")
+            lab.link(self.mon, "m1", self.br, "mgmt0")
+            lab.run(self.mon, "ip addr add 10.99.1.1/30 dev m0 && ip addr add 10.99.2.1/30 dev m1")
+            lab.run(self.ce, "ip addr add 10.99.1.2/30 dev mgmt0")
+            lab.run(self.br, "ip addr add 10.99.2.2/30 dev mgmt0")
+            ce_extra += '\nmetrics = "10.99.1.2:9680"'
+            br_extra += '\nmetrics = "10.99.2.2:9680"'
+            self.ce_metrics, self.br_metrics = "10.99.1.2:9680", "10.99.2.2:9680"
         self.br_sock = "/run/mapgw/%s-br.sock" % lab.tag
         self.ce_sock = "/run/mapgw/%s-ce.sock" % lab.tag
         legacy = "true" if shape.legacy else "false"
@@ -120,7 +132,12 @@ class CeBrLab:
         self.files.append(log.name)
         p = self.lab.spawn(ns, [MAPGW, "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
         p.log_path = log.name
-        wait_for(lambda: ctl(sock, "status")["attached"], timeout=20, what="mapgw up in " + ns)
+        try:
+            wait_for(lambda: p.poll() is None and ctl(sock, "status")["attached"], timeout=20,
+                     what="mapgw up in " + ns)
+        except AssertionError as e:
+            with open(log.name) as f:
+                raise AssertionError("%s; its log:\n%s" % (e, f.read()[-2000:])) from None
         return p
 
     def cleanup(self):

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Operability in the CE + BR lab: a real Prometheus scrapes both daemons,
+and every PromQL expression of dashboards/mapgw.json must return at least
+one series with plausible values while traffic runs."""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lab import MAPGW, REPO, SYS_PYTHON, TRAFFIC, Lab, LabCase, ctl, require, wait_for  # noqa: E402
+from topology import INET, V6PLUS, CeBrLab  # noqa: E402
+
+DASHBOARD = os.path.join(REPO, "dashboards", "mapgw.json")
+PROMETHEUS = "/usr/bin/prometheus"
+
+
+def dashboard_exprs():
+    d = json.load(open(DASHBOARD))
+    out = []
+    for p in d["panels"]:
+        for t in p.get("targets", []):
+            out.append((p["title"], t["expr"]))
+    return out
+
+
+class MetricsAndDashboard(LabCase, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw")
+        require(os.path.exists(PROMETHEUS), "the prometheus server (Debian package prometheus)")
+        cls.lab = Lab("mgwops")
+        try:
+            cls.topo = CeBrLab(cls.lab, V6PLUS, monitoring=True)
+            cls.socket = cls.topo.ce_sock
+            cls.promdir = tempfile.mkdtemp(prefix="mapgw-prom-")
+            cfg = os.path.join(cls.promdir, "prometheus.yml")
+            with open(cfg, "w") as f:
+                f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                        "scrape_configs:\n  - job_name: mapgw\n    static_configs:\n"
+                        "      - targets: ['%s', '%s']\n" % (cls.topo.ce_metrics, cls.topo.br_metrics))
+            cls.prom = cls.lab.spawn(cls.topo.mon, [PROMETHEUS, "--config.file=" + cfg,
+                                                   "--storage.tsdb.path=" + os.path.join(cls.promdir, "data"),
+                                                   "--web.listen-address=127.0.0.1:9090"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: cls.query("up")["result"], timeout=30, what="prometheus up")
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        if hasattr(cls, "topo"):
+            cls.topo.cleanup()
+        if hasattr(cls, "promdir"):
+            subprocess.run(["rm", "-rf", cls.promdir])
+
+    @classmethod
+    def query(cls, expr):
+        url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(expr)
+        out = cls.lab.run(cls.topo.mon, [SYS_PYTHON, "-c",
+                                        "import urllib.request,sys;sys.stdout.write(urllib.request.urlopen(%r, timeout=5).read().decode())" % url],
+                          capture=True)
+        reply = json.loads(out)
+        assert reply["status"] == "success", reply
+        return reply["data"]
+
+    def test_every_dashboard_expression_returns_plausible_series(self):
+        t = self.topo
+        # Both targets scraped and up.
+        wait_for(lambda: len([r for r in self.query("up")["result"] if r["value"][1] == "1"]) == 2,
+                 timeout=30, what="both mapgw targets up")
+        srv = self.lab.spawn(t.inet, ["iperf3", "-s", "-1", "-B", INET[0]], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        self.lab.run(t.lan, ["iperf3", "-c", INET[0], "-t", "6", "-b", "20M"], capture=True, timeout=60)
+        self.lab.run(t.lan, "ping -c 3 -i 0.2 %s" % INET[1], check=False)
+        self.lab.run(t.lan, [SYS_PYTHON, TRAFFIC, "udp-ask", "192.168.1.10", "40000", INET[2] + ":9"],
+                     check=False, capture=True)
+        time.sleep(4)  # a few more scrapes
+        checked = []
+        for title, expr in dashboard_exprs():
+            data = self.query(expr)
+            series = data["result"]
+            self.assertGreater(len(series), 0, "no series for %r (%s)" % (title, expr))
+            values = [float(s["value"][1]) for s in series]
+            self.assertTrue(all(math.isfinite(v) and v >= 0 for v in values),
+                            "implausible values for %r: %s" % (title, values))
+            checked.append((title, expr, len(series), max(values)))
+        by_title = {}
+        for title, _, _, mx in checked:
+            by_title[title] = max(by_title.get(title, 0), mx)
+        self.assertGreater(by_title["Throughput (forwarded bits/s)"], 1e6)
+        self.assertGreater(by_title["NAT sessions by protocol"], 0)
+        self.assertGreater(by_title["Port-set use"], 0)
+        self.assertLessEqual(by_title["Port-set use"], 1)
+        self.assertEqual(by_title["MAP rules"], 1)
+        print("\n%d dashboard expressions checked against Prometheus:" % len(checked), file=sys.stderr)
+        for title, expr, n, mx in checked:
+            print("  %-45s %3d series, max %.3g" % (title[:45], n, mx), file=sys.stderr)
+        self.lab.stop(srv)
+
+    def test_metric_names_follow_conventions(self):
+        names = self.query('group by (__name__) ({__name__=~"mapgw_.*"})')["result"]
+        names = {r["metric"]["__name__"] for r in names}
+        self.assertIn("mapgw_datapath_packets_total", names)
+        for n in names:
+            self.assertTrue(n.startswith("mapgw_"), n)
+        counters = {r["metric"]["counter"] for r in self.query("mapgw_datapath_packets_total")["result"]}
+        self.assertIn("drop_nat_exhausted", counters)
+        self.assertIn("br_encap", counters)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
