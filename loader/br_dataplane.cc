@@ -9,6 +9,7 @@
 #include <set>
 
 #include "loader/map_ops.h"
+#include "loader/pinning.h"
 #include "loader/skeleton.h"
 #include "loader/tc_filter.h"
 #include "mapgw_br.skel.h"
@@ -21,15 +22,35 @@ struct BrDataplane::Impl {
   Skeleton<mapgw_br_traits> skel;
   std::vector<XdpLink> xdp;
   std::vector<TcFilter> tc;
+  std::string pin_dir;
 };
 
-Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns) {
+Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir) {
   auto skel = Skeleton<mapgw_br_traits>::open();
   if (!skel) return skel.error();
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
-  if (auto st = skel->load(); !st) return st.error();
-  return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}}));
+  if (!pin_dir.empty()) {
+    if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
+  }
+  if (auto st = skel->load(); !st) {
+    if (pin_dir.empty()) return st.error();
+    return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
+                      " may be from an incompatible version; stop with on_stop = \"detach\" "
+                      "or remove that directory)");
+  }
+  return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}, pin_dir}));
 }
+
+namespace {
+
+// XDP through a link pinned next to the maps when the data plane is pinned.
+template <typename Impl>
+Result<XdpLink> attach_xdp(const Impl& impl, int prog_fd, const std::string& ifname, XdpMode mode) {
+  if (impl.pin_dir.empty()) return XdpLink::attach(prog_fd, ifname, mode);
+  return XdpLink::attach_pinned(prog_fd, ifname, mode, impl.pin_dir + "/link_xdp_" + ifname);
+}
+
+}  // namespace
 
 BrDataplane::BrDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BrDataplane::BrDataplane(BrDataplane&&) noexcept = default;
@@ -66,9 +87,9 @@ Status BrDataplane::set_config(const mapgw_br_config& cfg) {
 
 Status BrDataplane::attach(const BrAttachConfig& cfg) {
   auto* progs = &impl_->skel->progs;
-  auto v4 = XdpLink::attach(bpf_program__fd(progs->mapgw_br_v4), cfg.ipv4_interface, cfg.xdp_mode);
+  auto v4 = attach_xdp(*impl_, bpf_program__fd(progs->mapgw_br_v4), cfg.ipv4_interface, cfg.xdp_mode);
   if (!v4) return v4.error();
-  auto v6 = XdpLink::attach(bpf_program__fd(progs->mapgw_br_v6), cfg.ipv6_interface, cfg.xdp_mode);
+  auto v6 = attach_xdp(*impl_, bpf_program__fd(progs->mapgw_br_v6), cfg.ipv6_interface, cfg.xdp_mode);
   if (!v6) return v6.error();
   auto tc6 = TcFilter::attach(bpf_program__fd(progs->mapgw_br_tc_v6), cfg.ipv6_interface,
                               TcDirection::kIngress);
@@ -84,6 +105,16 @@ Status BrDataplane::attach(const BrAttachConfig& cfg) {
 }
 
 void BrDataplane::detach() {
+  for (auto& l : impl_->xdp) l.detach();
+  for (auto& f : impl_->tc) f.detach();
+  impl_->xdp.clear();
+  impl_->tc.clear();
+  if (!impl_->pin_dir.empty()) remove_pins(impl_->pin_dir);
+}
+
+void BrDataplane::release() {
+  for (auto& l : impl_->xdp) l.release();
+  for (auto& f : impl_->tc) f.release();
   impl_->xdp.clear();
   impl_->tc.clear();
 }

@@ -31,7 +31,9 @@ enum class BrProgram { kXdpV4, kXdpV6, kTcV6, kTcEncap };
 
 class BrDataplane {
  public:
-  static Result<BrDataplane> load(uint64_t frag_timeout_ns);
+  // @pin_dir: where maps and links are pinned ("" = nothing pinned). Maps
+  // pinned there by a previous run are reused, sessions and counters included.
+  static Result<BrDataplane> load(uint64_t frag_timeout_ns, const std::string& pin_dir = "");
 
   // Install exactly these rules; stale ones are removed after the new ones
   // are in, so a lookup never finds a hole for a key present in both sets.
@@ -40,8 +42,14 @@ class BrDataplane {
   Status replace_tx_ports(std::span<const uint32_t> ifindexes);
   Status set_config(const mapgw_br_config& cfg);
 
+  // Attaches, or, when a previous run left the programs attached (pinned
+  // links), swaps this load's programs in atomically.
   Status attach(const BrAttachConfig& cfg);
+  // Detach everything and remove the pins (state is gone afterwards).
   void detach();
+  // Leave everything attached and pinned: the data plane keeps forwarding
+  // without a daemon, and the next start adopts it.
+  void release();
   bool attached() const;
 
   int prog_fd(BrProgram p) const;

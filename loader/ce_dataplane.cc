@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "loader/map_ops.h"
+#include "loader/pinning.h"
 #include "loader/skeleton.h"
 #include "loader/tc_filter.h"
 #include "mapgw_ce.skel.h"
@@ -19,10 +20,11 @@ struct CeDataplane::Impl {
   Skeleton<mapgw_ce_traits> skel;
   std::vector<XdpLink> xdp;
   std::vector<TcFilter> tc;
+  std::string pin_dir;
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
-                                      uint64_t frag_timeout_ns) {
+                                      uint64_t frag_timeout_ns, const std::string& pin_dir) {
   if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
   if (ports_per_proto == 0 || ports_per_proto > 65536) {
     return make_error("ports_per_proto must be 1..65536");
@@ -40,9 +42,28 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
     }
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
-  if (auto st = skel->load(); !st) return st.error();
-  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}}));
+  if (!pin_dir.empty()) {
+    if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
+  }
+  if (auto st = skel->load(); !st) {
+    if (pin_dir.empty()) return st.error();
+    return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
+                      " differ: max_sessions or the port set changed, or another version; "
+                      "stop with on_stop = \"detach\" or remove that directory)");
+  }
+  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}, pin_dir}));
 }
+
+namespace {
+
+// XDP through a link pinned next to the maps when the data plane is pinned.
+template <typename Impl>
+Result<XdpLink> attach_xdp(const Impl& impl, int prog_fd, const std::string& ifname, XdpMode mode) {
+  if (impl.pin_dir.empty()) return XdpLink::attach(prog_fd, ifname, mode);
+  return XdpLink::attach_pinned(prog_fd, ifname, mode, impl.pin_dir + "/link_xdp_" + ifname);
+}
+
+}  // namespace
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CeDataplane::CeDataplane(CeDataplane&&) noexcept = default;
@@ -136,9 +157,9 @@ Status CeDataplane::replace_filter(std::span<const mapgw_filter_rule> rules) {
 
 Status CeDataplane::attach(const CeAttachConfig& cfg) {
   auto* p = &impl_->skel->progs;
-  auto lan = XdpLink::attach(bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode);
+  auto lan = attach_xdp(*impl_, bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode);
   if (!lan) return lan.error();
-  auto wan = XdpLink::attach(bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode);
+  auto wan = attach_xdp(*impl_, bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode);
   if (!wan) return wan.error();
   auto tcw = TcFilter::attach(bpf_program__fd(p->mapgw_ce_tc_wan), cfg.wan_interface,
                               TcDirection::kIngress);
@@ -154,6 +175,16 @@ Status CeDataplane::attach(const CeAttachConfig& cfg) {
 }
 
 void CeDataplane::detach() {
+  for (auto& l : impl_->xdp) l.detach();
+  for (auto& f : impl_->tc) f.detach();
+  impl_->xdp.clear();
+  impl_->tc.clear();
+  if (!impl_->pin_dir.empty()) remove_pins(impl_->pin_dir);
+}
+
+void CeDataplane::release() {
+  for (auto& l : impl_->xdp) l.release();
+  for (auto& f : impl_->tc) f.release();
   impl_->xdp.clear();
   impl_->tc.clear();
 }

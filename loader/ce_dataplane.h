@@ -49,8 +49,10 @@ class CeDataplane {
   // @max_sessions sizes the session tables (both halves) and @ports_per_proto
   // the port-owner table (the own set's size; 65536 without sharing) before
   // load. Preallocated hash maps cost time to create: size them to need.
+  // @pin_dir: where maps and links are pinned ("" = nothing pinned). Maps
+  // pinned there by a previous run are reused, NAT sessions included.
   static Result<CeDataplane> load(uint32_t max_sessions, uint32_t ports_per_proto,
-                                  uint64_t frag_timeout_ns);
+                                  uint64_t frag_timeout_ns, const std::string& pin_dir = "");
 
   Status set_config(const mapgw_ce_config& cfg);
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);
@@ -58,8 +60,14 @@ class CeDataplane {
   Status replace_static_napt(std::span<const StaticNapt> entries);
   Status replace_filter(std::span<const mapgw_filter_rule> rules);
 
+  // Attaches, or, when a previous run left the programs attached (pinned
+  // links), swaps this load's programs in atomically.
   Status attach(const CeAttachConfig& cfg);
+  // Detach everything and remove the pins (state is gone afterwards).
   void detach();
+  // Leave everything attached and pinned: the data plane keeps forwarding
+  // without a daemon, and the next start adopts it.
+  void release();
   bool attached() const;
 
   int prog_fd(CeProgram p) const;

@@ -20,6 +20,7 @@ int print_to_log(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (n <= 0) return n;
   std::string line(buf);
   while (!line.empty() && line.back() == '\n') line.pop_back();
+  if (line.rfind("libbpf: ", 0) == 0) line.erase(0, 8);
   switch (level) {
     case LIBBPF_WARN:
       spdlog::warn("libbpf: {}", line);

@@ -18,16 +18,19 @@ class TcFilter {
   static Result<TcFilter> attach(int prog_fd, const std::string& ifname, TcDirection dir);
 
   Status replace_program(int new_prog_fd);
+  // Keep the filter attached after this object is gone (lossless restart:
+  // the next run replaces it in place).
+  void release() { attached_ = false; }
 
   TcFilter(TcFilter&& o) noexcept;
   TcFilter& operator=(TcFilter&& o) noexcept;
   TcFilter(const TcFilter&) = delete;
   TcFilter& operator=(const TcFilter&) = delete;
   ~TcFilter();
+  void detach();
 
  private:
   TcFilter() = default;
-  void detach();
 
   int ifindex_ = 0;
   TcDirection dir_ = TcDirection::kIngress;

@@ -39,6 +39,36 @@ Result<XdpLink> XdpLink::attach(int prog_fd, const std::string& ifname, XdpMode 
   return XdpLink(fd, ifname);
 }
 
+Result<XdpLink> XdpLink::attach_pinned(int prog_fd, const std::string& ifname, XdpMode mode,
+                                       const std::string& pin_path) {
+  int old = bpf_obj_get(pin_path.c_str());
+  if (old >= 0) {
+    XdpLink link(old, ifname);
+    link.pin_path_ = pin_path;
+    if (auto st = link.replace_program(prog_fd); !st) return st.error();
+    return link;
+  }
+  auto link = attach(prog_fd, ifname, mode);
+  if (!link) return link.error();
+  if (auto st = link->pin(pin_path); !st) return st.error();
+  link->pin_path_ = pin_path;
+  return link;
+}
+
+void XdpLink::release() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+void XdpLink::detach() {
+  if (!pin_path_.empty()) unlink(pin_path_.c_str());
+  if (fd_ >= 0) {
+    bpf_link_detach(fd_);
+    close(fd_);
+  }
+  fd_ = -1;
+}
+
 Status XdpLink::replace_program(int new_prog_fd) {
   if (bpf_link_update(fd_, new_prog_fd, nullptr) != 0) {
     return make_error("replacing the XDP program on " + ifname_, errno);
@@ -52,13 +82,14 @@ Status XdpLink::pin(const std::string& path) {
 }
 
 XdpLink::XdpLink(XdpLink&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), ifname_(std::move(o.ifname_)) {}
+    : fd_(std::exchange(o.fd_, -1)), ifname_(std::move(o.ifname_)), pin_path_(std::move(o.pin_path_)) {}
 
 XdpLink& XdpLink::operator=(XdpLink&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
     fd_ = std::exchange(o.fd_, -1);
     ifname_ = std::move(o.ifname_);
+    pin_path_ = std::move(o.pin_path_);
   }
   return *this;
 }

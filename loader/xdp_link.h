@@ -16,6 +16,15 @@ enum class XdpMode { kNative, kGeneric };
 class XdpLink {
  public:
   static Result<XdpLink> attach(int prog_fd, const std::string& ifname, XdpMode mode);
+  // With a pin: if a link is pinned at @pin_path (a previous run left the
+  // program attached), swap @prog_fd into it atomically; else attach and pin.
+  static Result<XdpLink> attach_pinned(int prog_fd, const std::string& ifname, XdpMode mode,
+                                       const std::string& pin_path);
+
+  // Forget the link without detaching: it stays attached through its pin.
+  void release();
+  // Detach for good: remove the pin (if any) and close.
+  void detach();
 
   Status replace_program(int new_prog_fd);  // atomic
   Status pin(const std::string& path);
@@ -32,6 +41,7 @@ class XdpLink {
   XdpLink(int fd, std::string ifname) : fd_(fd), ifname_(std::move(ifname)) {}
   int fd_ = -1;
   std::string ifname_;
+  std::string pin_path_;
 };
 
 const char* xdp_mode_name(XdpMode mode);

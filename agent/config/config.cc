@@ -406,7 +406,8 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     return make_error(origin + ":" + std::to_string(s.begin.line) + ":" +
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
-  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "br", "ce"},
+  if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
+                           "on_stop", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -447,6 +448,15 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       "address), \"port\" for all addresses, or \"\" to turn metrics off");
   }
   c.metrics = *metrics;
+  auto bpffs = get<std::string>(root, "bpffs", origin, "the top level", c.bpffs);
+  if (!bpffs) return bpffs.error();
+  c.bpffs = *bpffs;
+  auto on_stop = get<std::string>(root, "on_stop", origin, "the top level", c.on_stop);
+  if (!on_stop) return on_stop.error();
+  if (*on_stop != "keep" && *on_stop != "detach") {
+    return make_error(origin + ": on_stop must be \"keep\" or \"detach\", not \"" + *on_stop + "\"");
+  }
+  c.on_stop = *on_stop;
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

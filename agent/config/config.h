@@ -85,6 +85,12 @@ struct Config {
   // Prometheus listen address: "a.b.c.d:port" (IPv4; Debian's civetweb has
   // no IPv6 binding), "port" for all addresses, "" = off.
   std::string metrics = "127.0.0.1:9680";
+  // Where maps and links are pinned: <bpffs>/mapgw/<instance>/. "" = no pins
+  // (a restart then starts from empty NAT state).
+  std::string bpffs = "/sys/fs/bpf";
+  // On SIGTERM: "keep" leaves the data plane forwarding (pinned) for the
+  // next start to adopt; "detach" removes programs, pins, routes, devices.
+  std::string on_stop = "keep";
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 

@@ -6,6 +6,7 @@
 
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
+#include "loader/pinning.h"
 #include "loader/counters.h"
 
 namespace mapgw {
@@ -26,7 +27,10 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   for (const auto& ifname : {cfg.br.ipv4_interface, cfg.br.ipv6_interface}) {
     if (!interface_exists(ifname)) return make_error("interface " + ifname + " does not exist");
   }
-  auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL);
+  Result<std::string> pins = std::string();
+  if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
+  if (!pins) return pins.error();
+  auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins);
   if (!dp) return dp.error();
   std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp)));
   if (auto st = svc->prepare_host(); !st) return st.error();
@@ -116,12 +120,18 @@ Status BrService::reload(const Config& cfg) {
 void BrService::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (cfg_.on_stop == "keep") {
+    dp_.release();
+    spdlog::info("BR stopped; the data plane keeps forwarding (on_stop = \"keep\"), the next "
+                 "start adopts it");
+    return;
+  }
   dp_.detach();
   std::vector<std::string> lines;
   for (const auto& p : routes_) lines.push_back("route del " + p + " proto " + std::string(kRouteProto));
   if (auto st = run_ip_batch(lines); !st) spdlog::warn("removing routes: {}", st.error().describe());
   routes_.clear();
-  if (created_slow_path_) {
+  if (interface_exists(cfg_.br.slow_path_interface)) {
     if (auto st = run_ip({"link", "del", cfg_.br.slow_path_interface}); !st) {
       spdlog::warn("removing {}: {}", cfg_.br.slow_path_interface, st.error().describe());
     }

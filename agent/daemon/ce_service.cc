@@ -11,6 +11,7 @@
 
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
+#include "loader/pinning.h"
 #include "loader/counters.h"
 
 namespace mapgw {
@@ -81,7 +82,10 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
                         std::to_string(mapping->psid.value_or(0)) + ")");
     }
   }
-  auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL);
+  Result<std::string> pins = std::string();
+  if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
+  if (!pins) return pins.error();
+  auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins);
   if (!dp) return dp.error();
   std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
   if (auto st = svc->prepare_host(); !st) return st.error();
@@ -225,6 +229,12 @@ Status CeService::reload(const Config& cfg) {
 void CeService::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (cfg_.on_stop == "keep") {
+    dp_.release();
+    spdlog::info("CE stopped; the data plane keeps forwarding with its NAT state (on_stop = "
+                 "\"keep\"), the next start adopts it");
+    return;
+  }
   dp_.detach();
   if (auto st = sync_ipv4_routes({}, routes_, cfg_.ce.slow_path_interface); !st) {
     spdlog::warn("removing routes: {}", st.error().describe());
@@ -237,7 +247,7 @@ void CeService::stop() {
       spdlog::warn("removing the CE address: {}", st.error().describe());
     }
   }
-  if (created_slow_path_) {
+  if (interface_exists(cfg_.ce.slow_path_interface)) {
     if (auto st = run_ip({"link", "del", cfg_.ce.slow_path_interface}); !st) {
       spdlog::warn("removing {}: {}", cfg_.ce.slow_path_interface, st.error().describe());
     }

@@ -136,9 +136,11 @@ std::optional<Ipv4Addr> first_ipv4_address(const std::string& ifname) {
 }
 
 Status enable_forwarding() {
+  // Written only when off: rewriting forwarding resets per-device settings.
   for (const char* s : {"net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"}) {
     auto v = read_sysctl(s);
-    if (v && *v != "1") spdlog::info("enabling {}", s);
+    if (v && *v == "1") continue;
+    spdlog::info("enabling {}", s);
     if (auto st = write_sysctl(s, "1"); !st) return st;
   }
   return Status::Ok();

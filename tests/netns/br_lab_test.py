@@ -31,6 +31,8 @@ role = "br"
 instance = "{instance}"
 socket = "{socket}"
 xdp_mode = "native"
+bpffs = "{bpffs}"
+on_stop = "{on_stop}"
 [br]
 ipv4_interface = "v4"
 ipv6_interface = "v6"
@@ -85,7 +87,8 @@ class BrLab(unittest.TestCase):
             cls.instance = lab.tag
             cls.socket = "/run/mapgw/%s.sock" % lab.tag
             cls.cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-            cls.cfg.write(CONFIG.format(instance=cls.instance, socket=cls.socket, br6=BR6))
+            cls.cfg.write(CONFIG.format(instance=cls.instance, socket=cls.socket, br6=BR6,
+                                        bpffs=lab.bpffs, on_stop="keep"))
             cls.cfg.close()
             cls.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
             cls.daemon = lab.spawn(cls.br, [MAPGW, "--config", cls.cfg.name],
@@ -311,7 +314,8 @@ class BrLifecycle(unittest.TestCase):
             lab.link(br, "v6", other, "p6")
             sock = "/run/mapgw/%s.sock" % lab.tag
             with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
-                cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6))
+                cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
+                                        on_stop="detach"))
                 cfg.flush()
                 d = lab.spawn(br, [MAPGW, "--config", cfg.name],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -322,6 +326,38 @@ class BrLifecycle(unittest.TestCase):
             self.assertEqual(lab.run(br, "ip route show proto 109", capture=True).strip(), "")
             self.assertNotEqual(lab.run(br, "ip link show mapgw0", check=False), 0)
             self.assertFalse(os.path.exists(sock))
+            self.assertEqual(os.listdir(lab.bpffs + "/mapgw"), [], "pins left behind")
+
+    def test_sigterm_with_keep_leaves_forwarding_and_restart_adopts(self):
+        with Lab("mgwbk") as lab:
+            br, other = lab.ns("br"), lab.ns("peer")
+            lab.link(br, "v4", other, "p4")
+            lab.link(br, "v6", other, "p6")
+            sock = "/run/mapgw/%s.sock" % lab.tag
+            with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
+                cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
+                                        on_stop="keep"))
+                cfg.flush()
+                d = lab.spawn(br, [MAPGW, "--config", cfg.name], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+                wait_for(lambda: ctl(sock, "status")["attached"], timeout=20, what="mapgw up")
+                self.assertEqual(lab.stop(d), 0)
+                # No daemon, still forwarding: programs, pins, routes, device stay.
+                self.assertIn("xdp", lab.run(br, "ip link show v4", capture=True))
+                self.assertIn("192.0.2.0/24 dev mapgw0", lab.run(br, "ip route show proto 109", capture=True))
+                pins = sorted(os.listdir(lab.bpffs + "/mapgw/" + lab.tag))
+                self.assertIn("mapgw_rules_v4", pins)
+                self.assertIn("link_xdp_v4", pins)
+                log = tempfile.TemporaryFile("w+")
+                d = lab.spawn(br, [MAPGW, "--config", cfg.name], stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    wait_for(lambda: d.poll() is None and ctl(sock, "status")["attached"], timeout=20,
+                             what="mapgw adopted")
+                except AssertionError:
+                    log.seek(0)
+                    raise AssertionError("restart failed; log:\n" + log.read()[-2000:]) from None
+                self.assertEqual(ctl(sock, "status")["rule_count"], 2)
+                self.assertEqual(lab.stop(d), 0)
 
 
 if __name__ == "__main__":

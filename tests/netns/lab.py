@@ -44,6 +44,11 @@ class Lab:
         self.tag = "%s%d" % (name, os.getpid() % 100000)
         self.namespaces = []
         self.procs = []
+        # A BPF file system of this lab's own for mapgw's pins: under /run,
+        # which `ip netns exec` does not remount, and gone at teardown.
+        self.bpffs = "/run/mapgw-lab/%s" % self.tag
+        os.makedirs(self.bpffs, exist_ok=True)
+        sh(["mount", "-t", "bpf", "bpf", self.bpffs])
         Lab._live.append(self)
 
     # --- lifecycle ---------------------------------------------------------------
@@ -66,6 +71,11 @@ class Lab:
         for ns in reversed(self.namespaces):
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
         self.namespaces = []
+        if self.bpffs and os.path.ismount(self.bpffs):
+            subprocess.run(["umount", self.bpffs], stderr=subprocess.DEVNULL)
+        if self.bpffs and os.path.isdir(self.bpffs):
+            os.rmdir(self.bpffs)
+        self.bpffs = None
         if self in Lab._live:
             Lab._live.remove(self)
 

@@ -117,5 +117,79 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         self.assertIn("br_encap", counters)
 
 
+class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
+    """5 restarts of each daemon and 5 reloads of each, with numbered UDP at a
+    fixed rate and a long TCP transfer running: no UDP datagram of the
+    established flow may be lost, and the TCP connection must not reset."""
+
+    ROUNDS = 5
+
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw")
+        cls.lab = Lab("mgwlife")
+        try:
+            cls.topo = CeBrLab(cls.lab, V6PLUS)
+        except Exception:
+            cls.lab.teardown()
+            raise
+        cls.socket = cls.topo.ce_sock
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        cls.topo.cleanup()
+
+    def restart(self, which):
+        t = self.topo
+        old = t.ce_daemon if which == "ce" else t.br_daemon
+        self.assertEqual(self.lab.stop(old), 0)
+        if which == "ce":
+            t.ce_daemon = t.start(t.ce, t.ce_cfg, t.ce_sock)
+        else:
+            t.br_daemon = t.start(t.br, t.br_cfg, t.br_sock)
+
+    def test_no_loss_across_restarts_and_reloads(self):
+        t, lab = self.topo, self.lab
+        rate, seconds = 200, 40
+        sink = self.traffic_bg(t.inet, "udp-sink", INET[2], 6000, seconds + 15)
+        srv = lab.spawn(t.inet, ["iperf3", "-s", "-1", "-B", INET[0]], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        tcp = lab.spawn(t.lan, ["iperf3", "-c", INET[0], "-t", str(seconds + 5), "-b", "10M", "-J"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        udp = lab.spawn(t.lan, [SYS_PYTHON, TRAFFIC, "udp-seq", "192.168.1.10", "41000",
+                                INET[2] + ":6000", str(rate), str(seconds)], stdout=subprocess.PIPE,
+                        text=True)
+        time.sleep(3)  # the flows are established before the first restart
+        before = ctl(t.ce_sock, "status")["sessions"]
+        for _ in range(self.ROUNDS):
+            self.restart("ce")
+            time.sleep(1)
+            self.restart("br")
+            time.sleep(1)
+            for sock in (t.ce_sock, t.br_sock):
+                self.assertTrue(ctl(sock, "reload").get("reloaded"))
+            time.sleep(1)
+        self.assertGreaterEqual(ctl(t.ce_sock, "status")["sessions"], before,
+                                "NAT sessions were lost across restarts")
+        sent = json.loads(udp.communicate(timeout=seconds + 30)[0])["sent"]
+        lab.procs.remove(udp)
+        got = json.loads(sink.communicate(timeout=seconds + 30)[0].strip().split("\n")[-1])
+        lab.procs.remove(sink)
+        out = tcp.communicate(timeout=seconds + 60)[0]
+        lab.procs.remove(tcp)
+        res = json.loads(out)
+        lost = sent - got["unique"]
+        print("\n%d CE + %d BR restarts, %d reloads each: UDP sent %d, received %d, lost %d; "
+              "TCP %.1f MB, %s" % (self.ROUNDS, self.ROUNDS, self.ROUNDS, sent, got["unique"], lost,
+                                   res.get("end", {}).get("sum_received", {}).get("bytes", 0) / 1e6,
+                                   res.get("error", "no error")), file=sys.stderr)
+        self.assertEqual(lost, 0, "lost datagrams: %s" % got["missing"])
+        self.assertNotIn("error", res, "TCP transfer failed: %s" % res.get("error"))
+        self.assertGreater(res["end"]["sum_received"]["bytes"], 10_000_000)
+        lab.stop(srv)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

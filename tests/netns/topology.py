@@ -34,6 +34,7 @@ CE_CONFIG = """
 role = "ce"
 instance = "{instance}"
 socket = "{socket}"
+bpffs = "{bpffs}"
 {extra_top}
 [ce]
 wan_interface = "wan0"
@@ -53,6 +54,7 @@ BR_CONFIG = """
 role = "br"
 instance = "{instance}"
 socket = "{socket}"
+bpffs = "{bpffs}"
 {extra_top}
 [br]
 ipv4_interface = "v4"
@@ -112,11 +114,11 @@ class CeBrLab:
         legacy = "true" if shape.legacy else "false"
         self.br_cfg = self._write(BR_CONFIG.format(instance=lab.tag + "-br", socket=self.br_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
-                                                   extra_top=br_extra))
+                                                   extra_top=br_extra, bpffs=lab.bpffs))
         self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
                                                    eup=shape.eup, static_port=shape.static_port,
-                                                   extra_top=ce_extra))
+                                                   extra_top=ce_extra, bpffs=lab.bpffs))
         self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
         self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)
 

@@ -8,6 +8,10 @@
       source and payload as JSON lines (timeout 3 s per destination)
   traffic.py udp-listen ADDR PORT SECONDS
       print the first datagram received as JSON, or {"timeout": true}
+  traffic.py udp-seq BIND_ADDR BIND_PORT DST:PORT RATE SECONDS
+      send numbered datagrams at RATE per second; print {"sent": n}
+  traffic.py udp-sink ADDR PORT SECONDS
+      count distinct sequence numbers; prints "ready", then a JSON summary
   traffic.py tcp-echo SECONDS ADDR:PORT [ADDR:PORT ...]
       accept connections and echo lines; prints "ready"
   traffic.py tcp-many COUNT HOLD_SECONDS DST:PORT [DST:PORT ...]
@@ -63,6 +67,38 @@ def udp_listen(addr, port, seconds):
         print(json.dumps({"from": "%s:%d" % peer, "data": data.decode()}), flush=True)
     except socket.timeout:
         print(json.dumps({"timeout": True}), flush=True)
+
+
+def udp_seq(bind_addr, bind_port, dst, rate, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((bind_addr, bind_port))
+    target = hostport(dst)
+    n = int(rate * seconds)
+    start = time.time()
+    for i in range(n):
+        s.sendto(i.to_bytes(8, "big") + b"x" * 56, target)
+        delay = start + (i + 1) / rate - time.time()
+        if delay > 0:
+            time.sleep(delay)
+    print(json.dumps({"sent": n}), flush=True)
+
+
+def udp_sink(addr, port, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.settimeout(0.5)
+    seen = set()
+    print("ready", flush=True)
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            data, _ = s.recvfrom(2048)
+            seen.add(int.from_bytes(data[:8], "big"))
+        except socket.timeout:
+            pass
+    missing = sorted(set(range(max(seen) + 1)) - seen) if seen else []
+    print(json.dumps({"unique": len(seen), "max_seq": max(seen) if seen else -1,
+                      "missing": missing[:50]}), flush=True)
 
 
 async def tcp_echo(seconds, endpoints):
@@ -122,6 +158,10 @@ def main():
         udp_ask(a[0], int(a[1]), a[2:])
     elif cmd == "udp-listen":
         udp_listen(a[0], int(a[1]), float(a[2]))
+    elif cmd == "udp-seq":
+        udp_seq(a[0], int(a[1]), a[2], float(a[3]), float(a[4]))
+    elif cmd == "udp-sink":
+        udp_sink(a[0], int(a[1]), float(a[2]))
     elif cmd == "tcp-echo":
         asyncio.run(tcp_echo(float(a[0]), a[1:]))
     elif cmd == "tcp-many":

@@ -1,0 +1,27 @@
+// Pinned state for lossless restarts. Every map of a data plane is pinned
+// under <bpffs>/mapgw/<instance>/ before load, so a restarted daemon reuses
+// the same maps (NAT sessions, counters, rules) and the XDP links pinned
+// there keep the programs attached while no daemon runs. A restart loads
+// the new programs against the reused maps and swaps them into the links
+// atomically (bpf_link_update): no packet sees a half-configured gateway.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <string>
+
+#include "agent/common/result.h"
+
+namespace mapgw {
+
+// "<bpffs>/mapgw/<instance>", created if missing; fails clearly when
+// <bpffs> is not a BPF file system.
+Result<std::string> pin_dir(const std::string& bpffs, const std::string& instance);
+
+// Pin path for every non-internal map of @obj (call between open and load).
+Status set_map_pins(bpf_object* obj, const std::string& dir);
+
+// Remove everything pinned in @dir, then the directory.
+void remove_pins(const std::string& dir);
+
+}  // namespace mapgw
