@@ -192,6 +192,44 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
   return res;
 }
 
+Result<uint64_t> flush_nat(const NatMaps& m) {
+  std::vector<mapgw_nat_sess_key> sessions;
+  std::vector<mapgw_nat_rsess_key> rsessions;
+  std::vector<mapgw_nat_bind_key> binds;
+  std::vector<mapgw_nat_port_key> ports;
+  std::map<uint32_t, uint64_t> per_host;
+  auto st = for_each_entry<mapgw_nat_rsess_key, mapgw_nat_rsess>(
+      m.rsessions, "mapgw_nat_rsessions", [&](const auto& k, const auto&) { rsessions.push_back(k); });
+  if (!st) return st.error();
+  st = for_each_entry<mapgw_nat_sess_key, mapgw_nat_sess>(
+      m.sessions, "mapgw_nat_sessions", [&](const auto& k, const auto&) {
+        sessions.push_back(k);
+        ++per_host[k.in_addr];
+      });
+  if (!st) return st.error();
+  st = for_each_entry<mapgw_nat_bind_key, mapgw_nat_bind>(
+      m.binds, "mapgw_nat_binds", [&](const auto& k, const auto& v) {
+        if (!(v.flags & MAPGW_NAT_F_STATIC)) binds.push_back(k);
+      });
+  if (!st) return st.error();
+  st = for_each_entry<mapgw_nat_port_key, mapgw_nat_port>(
+      m.ports, "mapgw_nat_ports", [&](const auto& k, const auto& v) {
+        if (!(v.flags & MAPGW_NAT_F_STATIC)) ports.push_back(k);
+      });
+  if (!st) return st.error();
+  if (auto s = delete_keys(m.rsessions, rsessions, "mapgw_nat_rsessions"); !s) return s.error();
+  if (auto s = delete_keys(m.sessions, sessions, "mapgw_nat_sessions"); !s) return s.error();
+  if (auto s = delete_keys(m.binds, binds, "mapgw_nat_binds"); !s) return s.error();
+  if (auto s = delete_keys(m.ports, ports, "mapgw_nat_ports"); !s) return s.error();
+  for (const auto& [host, n] : per_host) {
+    mapgw_nat_host_count c{};
+    bpf_map_lookup_elem(m.host_deleted, &host, &c);
+    c.count += n;
+    bpf_map_update_elem(m.host_deleted, &host, &c, BPF_ANY);
+  }
+  return static_cast<uint64_t>(sessions.size());
+}
+
 Result<std::vector<NatSessionView>> list_sessions(const NatMaps& m, uint64_t now,
                                                   std::optional<uint32_t> host,
                                                   std::optional<uint8_t> proto) {

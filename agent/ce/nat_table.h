@@ -36,6 +36,11 @@ struct SweepResult {
 
 Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, uint64_t now_ns);
 
+// Remove all dynamic NAT state (sessions, bindings, port owners, ADF
+// markers); static NAPT entries stay. For when the mapping itself changed.
+// Returns the number of sessions removed.
+Result<uint64_t> flush_nat(const NatMaps& maps);
+
 struct NatSessionView {
   uint8_t proto;
   std::string inside;    // a.b.c.d:port

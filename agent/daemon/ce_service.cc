@@ -4,6 +4,9 @@
 #include <bpf/libbpf.h>
 #include <ifaddrs.h>
 #include <spdlog/spdlog.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -51,6 +54,7 @@ Result<Ipv6Prefix> CeService::end_user_prefix(const CeConfig& cfg) {
     auto* mask = reinterpret_cast<sockaddr_in6*>(a->ifa_netmask);
     unsigned len = 0;
     for (uint8_t b : mask->sin6_addr.s6_addr) len += __builtin_popcount(b);
+    if (len == 128) continue;  // our own CE address (and other host routes)
     Ipv6Addr addr = Ipv6Addr::from_bytes(sin6->sin6_addr.s6_addr);
     Ipv6Addr net;
     mapgw_u128_copy_prefix(&net.value, &addr.value, len);
@@ -101,6 +105,18 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   }
   svc->events_ = ring_buffer__new(svc->dp_.events_fd(), on_bpf_event, &svc->urgent_, nullptr);
   if (!svc->events_) return make_error("BPF event ring buffer", errno);
+  if (!c.end_user_prefix) {
+    // The prefix comes from the WAN interface (RA /64, or a delegated prefix
+    // placed there): follow its changes.
+    svc->netlink_fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    sockaddr_nl nl{};
+    nl.nl_family = AF_NETLINK;
+    nl.nl_groups = RTMGRP_IPV6_IFADDR;
+    if (svc->netlink_fd_ < 0 ||
+        bind(svc->netlink_fd_, reinterpret_cast<sockaddr*>(&nl), sizeof nl) != 0) {
+      return make_error("netlink (watching " + c.wan_interface + "'s addresses)", errno);
+    }
+  }
 
   const auto& m = svc->mapping_;
   spdlog::info("CE up: {} PSID {} ({} ports in {} ranges), CE address {}, BR {}",
@@ -114,6 +130,56 @@ CeService::~CeService() {
   stop();
   if (events_) ring_buffer__free(events_);
   if (timer_fd_ >= 0) close(timer_fd_);
+  if (netlink_fd_ >= 0) close(netlink_fd_);
+}
+
+void CeService::on_prefix_change() {
+  auto eup = end_user_prefix(cfg_.ce);
+  if (!eup) {
+    spdlog::warn("End-user prefix: {}; keeping {}", eup.error().describe(),
+                 mapping_.end_user_prefix.str());
+    return;
+  }
+  if (*eup == mapping_.end_user_prefix) return;
+  auto next = derive_ce(*RuleSet::create(cfg_.ce.rules), *eup);
+  if (!next) {
+    spdlog::error("End-user prefix {}: {}", eup->str(), next.error().describe());
+    return;
+  }
+  const CeMapping old = mapping_;
+  const bool nat_invalid = next->ipv4 != old.ipv4 || next->psid != old.psid ||
+                           next->ipv4_prefix_len != old.ipv4_prefix_len;
+  uint64_t flushed = 0;
+  if (nat_invalid) {
+    // Outside endpoints of every session change: none can stay valid.
+    auto f = flush_nat(dp_.nat_maps());
+    if (!f) {
+      spdlog::error("flushing NAT state after the prefix change: {}", f.error().describe());
+      return;
+    }
+    flushed = *f;
+  }
+  mapping_ = *next;
+  if (auto st = run_ip({"-6", "addr", "replace", mapping_.ce_address.str() + "/128", "dev",
+                        cfg_.ce.wan_interface, "nodad"});
+      !st) {
+    spdlog::error("{}", st.error().describe());
+  }
+  if (!(old.ce_address == mapping_.ce_address)) {
+    if (auto st = run_ip({"-6", "addr", "del", old.ce_address.str() + "/128", "dev",
+                          cfg_.ce.wan_interface});
+        !st) {
+      spdlog::warn("{}", st.error().describe());
+    }
+  }
+  if (auto st = apply(cfg_); !st) spdlog::error("applying the new mapping: {}", st.error().describe());
+  ++prefix_changes_;
+  sessions_flushed_ += flushed;
+  spdlog::warn("End-user prefix {} -> {}: IPv4 {} PSID {} ({} ports), CE address {}; {} NAT "
+               "sessions flushed",
+               old.end_user_prefix.str(), mapping_.end_user_prefix.str(), mapping_.ipv4.str(),
+               mapping_.psid ? std::to_string(*mapping_.psid) : "none", mapping_.ports.size(),
+               mapping_.ce_address.str(), flushed);
 }
 
 Status CeService::prepare_host() {
@@ -273,10 +339,19 @@ void CeService::sweep(bool urgent) {
 }
 
 std::vector<int> CeService::event_fds() const {
-  return {timer_fd_, ring_buffer__epoll_fd(events_)};
+  std::vector<int> fds{timer_fd_, ring_buffer__epoll_fd(events_)};
+  if (netlink_fd_ >= 0) fds.push_back(netlink_fd_);
+  return fds;
 }
 
 void CeService::on_event(int fd) {
+  if (fd == netlink_fd_) {
+    char buf[8192];
+    while (recv(netlink_fd_, buf, sizeof buf, 0) > 0) {
+    }  // any address change on any interface: look again
+    on_prefix_change();
+    return;
+  }
   if (fd == timer_fd_) {
     uint64_t ticks;
     if (read(timer_fd_, &ticks, sizeof ticks) > 0) sweep(false);
@@ -324,6 +399,8 @@ nlohmann::json CeService::status() const {
           {"filtering", filtering[static_cast<int>(c.filtering)]},
           {"rule_count", c.rules.size()},
           {"sessions", sess ? sess->size() : 0},
+          {"prefix_changes", prefix_changes_},
+          {"sessions_flushed", sessions_flushed_},
           {"ports_in_use", used ? used->size() : 0}};
 }
 
@@ -395,6 +472,10 @@ nlohmann::json CeService::metrics() const {
         static_cast<double>(sweep_errors_));
   total("mapgw_map_read_errors_total", "Failed reads of BPF maps", nlohmann::json::object(),
         static_cast<double>(map_read_errors_));
+  total("mapgw_prefix_changes_total", "End-user prefix changes applied without a restart",
+        nlohmann::json::object(), static_cast<double>(prefix_changes_));
+  total("mapgw_nat_sessions_flushed_total", "NAT sessions dropped because the mapping changed",
+        nlohmann::json::object(), static_cast<double>(sessions_flushed_));
   return m;
 }
 

@@ -44,6 +44,9 @@ class CeService : public RoleService {
   Status apply(const Config& cfg);
   void sweep(bool urgent);
   nlohmann::json sessions(const nlohmann::json& req) const;
+  // End-user prefix learned from the WAN interface changed (or may have):
+  // re-derive the mapping and apply it without a restart.
+  void on_prefix_change();
   nlohmann::json ports() const;
 
   Config cfg_;
@@ -54,6 +57,8 @@ class CeService : public RoleService {
   bool added_ce_address_ = false;
   bool stopped_ = false;
   int timer_fd_ = -1;
+  int netlink_fd_ = -1;  // RTMGRP_IPV6_IFADDR, when the prefix is "auto"
+  uint64_t prefix_changes_ = 0, sessions_flushed_ = 0;
   ring_buffer* events_ = nullptr;
   bool urgent_ = false;
   uint64_t last_urgent_ns_ = 0;

@@ -117,6 +117,65 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         self.assertIn("br_encap", counters)
 
 
+class LiveEndUserPrefix(LabCase, unittest.TestCase):
+    """The CE follows a new End-user prefix on its WAN interface (book §6.2:
+    the NGN can renumber) without a restart."""
+
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw")
+        cls.lab = Lab("mgwpfx")
+        try:
+            cls.topo = CeBrLab(cls.lab, V6PLUS, auto_prefix=True)
+        except Exception:
+            cls.lab.teardown()
+            raise
+        cls.socket = cls.topo.ce_sock
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        cls.topo.cleanup()
+
+    def test_prefix_change_under_traffic(self):
+        t, lab = self.topo, self.lab
+        st = ctl(t.ce_sock, "status")
+        self.assertEqual((st["end_user_prefix"], st["psid"]), ("240b:10:abcd:ef00::/64", 0xEF))
+        echo = self.traffic_bg(t.inet, "udp-echo", INET[1], 5005, 60)
+        sink = self.traffic_bg(t.inet, "udp-sink", INET[2], 6001, 14)
+        udp = lab.spawn(t.lan, [SYS_PYTHON, TRAFFIC, "udp-seq", "192.168.1.10", "41001",
+                                INET[2] + ":6001", "100", "10"], stdout=subprocess.PIPE, text=True)
+        time.sleep(2)
+        self.assertGreater(ctl(t.ce_sock, "status")["sessions"], 0)
+        # Renumbering: the new /56 is routed to the CE, the /64 on the WAN changes.
+        new_eup = "240b:10:abcd:ee00::/56"
+        lab.run(t.core, "ip -6 route add %s via 2001:db8:c0::2" % new_eup)
+        lab.run(t.br, "ip -6 route add %s via 2001:db8:b0::1" % new_eup)
+        lab.run(t.ce, "ip -6 addr add 240b:10:abcd:ee00::1/64 dev wan0 nodad && "
+                      "ip -6 addr del 240b:10:abcd:ef00::1/64 dev wan0")
+        wait_for(lambda: ctl(t.ce_sock, "status")["psid"] == 0xEE, timeout=10, what="new PSID")
+        st = ctl(t.ce_sock, "status")
+        self.assertEqual(st["end_user_prefix"], "240b:10:abcd:ee00::/64")
+        self.assertEqual(st["ce_ipv6_address"], "240b:10:abcd:ee00:6a:48ab:cd00:ee00")
+        self.assertEqual(st["prefix_changes"], 1)
+        self.assertGreater(st["sessions_flushed"], 0)
+        # Traffic goes on, from ports of the new set.
+        sn = self.sniff(t.inet, "eth0", "udp and dst port 5005", 1)
+        out = self.traffic(t.lan, "udp-ask", "192.168.1.10", 40005, INET[1] + ":5005")
+        self.assertIn('"from": "%s:5005"' % INET[1], out)
+        (f,) = self.sniffed(sn)
+        port = f["UDP"].sport
+        self.assertEqual((port >> 4) & 0xFF, 0xEE, "source port %d is not of the new PSID" % port)
+        udp.communicate(timeout=30)
+        lab.procs.remove(udp)
+        got = json.loads(sink.communicate(timeout=30)[0].strip().split("\n")[-1])
+        lab.procs.remove(sink)
+        self.assertGreater(got["max_seq"], 900, "the UDP flow did not continue after the change: %s" % got)
+        print("\nprefix change: %d datagrams of 1000 arrived across it (missing: %s)" %
+              (got["unique"], got["missing"][:10]), file=sys.stderr)
+        lab.stop(echo)
+
+
 class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
     """5 restarts of each daemon and 5 reloads of each, with numbered UDP at a
     fixed rate and a long TCP transfer running: no UDP datagram of the

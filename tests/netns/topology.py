@@ -70,7 +70,7 @@ rules = ["{rule}"]
 class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
-    def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False):
+    def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False, auto_prefix=False):
         """monitoring: a "mon" namespace on a management network (10.99.1.0/30
         to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
@@ -99,6 +99,12 @@ class CeBrLab:
                          "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup))
         lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
                 " && ip route add default via 203.0.113.1")
+        eup = shape.eup
+        if auto_prefix:
+            # As after an RA: a /64 of the End-user prefix on the WAN, and
+            # the CE learns its prefix from there.
+            lab.run(self.ce, "ip -6 addr add %s1/64 dev wan0 nodad" % shape.eup.split("/")[0])
+            eup = "auto"
         if monitoring:
             self.mon = lab.ns("mon")
             lab.link(self.mon, "m0", self.ce, "mgmt0")
@@ -117,7 +123,7 @@ class CeBrLab:
                                                    extra_top=br_extra, bpffs=lab.bpffs))
         self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
-                                                   eup=shape.eup, static_port=shape.static_port,
+                                                   eup=eup, static_port=shape.static_port,
                                                    extra_top=ce_extra, bpffs=lab.bpffs))
         self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
         self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)
