@@ -121,12 +121,29 @@ void print_ports(const json& j, std::ostream& out) {
   }
 }
 
+void print_whois(const json& j, std::ostream& out) {
+  out << "Query         " << s(j["query"]) << " at " << s(j["at"]) << "\n";
+  if (j.contains("rules_since")) out << "Rules since   " << s(j["rules_since"]) << "\n";
+  if (j.value("found", false)) {
+    out << "Domain        " << s(j["domain"]) << "\n";
+    out << "End-user      " << s(j["end_user_prefix"]) << "\n";
+    out << "CE address    " << s(j["ce_ipv6_address"]) << "\n";
+    out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << "\n";
+  } else {
+    out << "Not found     " << s(j.value("reason", json("?")));
+    if (j.contains("detail")) out << " (" << s(j["detail"]) << ")";
+    out << "\n";
+  }
+}
+
 }  // namespace
 
 int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std::ostream& err) {
   json req = {{"cmd", cmd}};
   if (!args.host.empty()) req["host"] = args.host;
   if (!args.proto.empty()) req["proto"] = args.proto;
+  if (!args.addr.empty()) req["addr"] = args.addr;
+  if (!args.at.empty()) req["at"] = args.at;
   auto reply = control_request(args.socket_path, req);
   if (!reply) {
     print_error(args.json, reply.error().describe(), out, err);
@@ -145,6 +162,7 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   else if (cmd == "stats") print_stats(*reply, args.all, out);
   else if (cmd == "sessions") print_sessions(*reply, out);
   else if (cmd == "ports") print_ports(*reply, out);
+  else if (cmd == "whois") print_whois(*reply, out);
   else out << reply->dump(2) << "\n";
   return 0;
 }

@@ -14,6 +14,8 @@ struct CtlArgs {
   bool all = false;  // stats: also counters that are zero
   std::string host;   // sessions: only this inside host
   std::string proto;  // sessions: only tcp, udp or icmp
+  std::string addr;   // whois: IPV4:PORT
+  std::string at;     // whois: time (default now)
 };
 
 // Exit status: 0 answered, 1 the daemon reported an error or is unreachable.

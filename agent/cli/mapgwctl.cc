@@ -39,11 +39,16 @@ void add_daemon_commands(CLI::App& app, mapgw::CtlArgs& a) {
       {"stats", "Data-plane counters (packets, bytes) by stable name"},
       {"reload", "Re-read the configuration file and apply it atomically"},
       {"sessions", "CE: NAT sessions (inside, outside, remote, state, age)"},
-      {"ports", "CE: the assigned IPv4 address, port ranges and the ports in use"}};
+      {"ports", "CE: the assigned IPv4 address, port ranges and the ports in use"},
+      {"whois", "BR: which End-user prefix and CE held IPV4:PORT (now, or --at TIME)"}};
   for (const auto& [name, help] : cmds) {
     auto* c = app.add_subcommand(name, help);
     c->add_flag("--json", a.json, "Print the daemon's JSON object");
     if (std::string(name) == "stats") c->add_flag("--all", a.all, "Also show counters at zero");
+    if (std::string(name) == "whois") {
+      c->add_option("address", a.addr, "IPV4:PORT")->required();
+      c->add_option("--at", a.at, "2026-11-21T14:00:00Z, 2026-11-21T23:00:00+09:00 or @unix-seconds");
+    }
     if (std::string(name) == "sessions") {
       c->add_option("--host", a.host, "Only sessions of this inside IPv4 address");
       c->add_option("--proto", a.proto, "Only tcp, udp or icmp");

@@ -407,7 +407,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "br", "ce"},
+                           "on_stop", "state_dir", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -457,6 +457,9 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     return make_error(origin + ": on_stop must be \"keep\" or \"detach\", not \"" + *on_stop + "\"");
   }
   c.on_stop = *on_stop;
+  auto state = get<std::string>(root, "state_dir", origin, "the top level", c.state_dir);
+  if (!state) return state.error();
+  c.state_dir = *state;
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

@@ -91,6 +91,8 @@ struct Config {
   // On SIGTERM: "keep" leaves the data plane forwarding (pinned) for the
   // next start to adopt; "detach" removes programs, pins, routes, devices.
   std::string on_stop = "keep";
+  // Files that outlive a run (the BR's rule history): <state_dir>/<instance>/.
+  std::string state_dir = "/var/lib/mapgw";
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 

@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <filesystem>
 
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
@@ -21,7 +24,27 @@ nlohmann::json rule_json(const MapRule& r) {
           {"fmr", r.fmr()},               {"legacy_iid", r.legacy_iid()}};
 }
 
+int64_t wall_clock_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
 }  // namespace
+
+void BrService::add_commands(ControlServer& server) {
+  server.add("whois", [this](const nlohmann::json& req) -> nlohmann::json {
+    auto who = Ipv4Endpoint::parse(req.value("addr", ""));
+    if (!who) return {{"error", who.error().message}};
+    int64_t at = wall_clock_ms();
+    if (req.contains("at") && req["at"].is_string() && !req["at"].get<std::string>().empty()) {
+      auto t = parse_time_ms(req["at"].get<std::string>());
+      if (!t) return {{"error", t.error().message}};
+      at = *t;
+    }
+    return whois(history_, *who, at);
+  });
+}
 
 Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   for (const auto& ifname : {cfg.br.ipv4_interface, cfg.br.ipv6_interface}) {
@@ -32,12 +55,23 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   if (!pins) return pins.error();
   auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins);
   if (!dp) return dp.error();
-  std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp)));
+  std::string history_path;
+  if (!cfg.state_dir.empty()) {
+    const std::string dir = cfg.state_dir + "/" + cfg.instance;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error("creating " + dir + ": " + ec.message());
+    history_path = dir + "/rule-history.jsonl";
+  }
+  auto history = RuleHistory::open(history_path);
+  if (!history) return history.error();
+  std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp), std::move(*history)));
   if (auto st = svc->prepare_host(); !st) return st.error();
   if (auto st = svc->apply(cfg); !st) return st.error();
   BrAttachConfig a{cfg.br.ipv4_interface, cfg.br.ipv6_interface, cfg.br.slow_path_interface,
                    cfg.xdp_mode == "generic" ? XdpMode::kGeneric : XdpMode::kNative};
   if (auto st = svc->dp_.attach(a); !st) return st.error();
+  if (auto st = svc->history_.record(wall_clock_ms(), cfg.br.domains); !st) return st.error();
   spdlog::info("BR up: XDP ({}) on {} and {}, slow path {}, {} rules in {} domain(s)",
                cfg.xdp_mode, cfg.br.ipv4_interface, cfg.br.ipv6_interface,
                cfg.br.slow_path_interface, svc->dp_.rule_count(), cfg.br.domains.size());
@@ -113,6 +147,9 @@ Status BrService::reload(const Config& cfg) {
     return st;
   }
   cfg_ = cfg;
+  if (auto st = history_.record(wall_clock_ms(), cfg.br.domains); !st) {
+    spdlog::error("rule history: {}", st.error().describe());  // the reload itself stands
+  }
   spdlog::info("reloaded: {} rules in {} domain(s)", dp_.rule_count(), cfg.br.domains.size());
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/common/result.h"
+#include "agent/br/rule_history.h"
 #include "agent/config/config.h"
 #include "agent/daemon/role_service.h"
 #include "loader/br_dataplane.h"
@@ -32,15 +33,18 @@ class BrService : public RoleService {
   nlohmann::json rules() const override;
   nlohmann::json stats() const override;
   nlohmann::json metrics() const override;
+  void add_commands(ControlServer& server) override;
 
  private:
-  BrService(Config cfg, BrDataplane dp) : cfg_(std::move(cfg)), dp_(std::move(dp)) {}
+  BrService(Config cfg, BrDataplane dp, RuleHistory history)
+      : cfg_(std::move(cfg)), dp_(std::move(dp)), history_(std::move(history)) {}
   Status prepare_host();
   Status apply(const Config& cfg);
   Status sync_routes(const Config& cfg);
 
   Config cfg_;
   BrDataplane dp_;
+  RuleHistory history_;
   std::set<std::string> routes_;  // IPv4 prefixes routed to the slow path
   bool created_slow_path_ = false;
   bool stopped_ = false;

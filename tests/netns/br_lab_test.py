@@ -33,6 +33,7 @@ socket = "{socket}"
 xdp_mode = "native"
 bpffs = "{bpffs}"
 on_stop = "{on_stop}"
+state_dir = "{state}"
 [br]
 ipv4_interface = "v4"
 ipv6_interface = "v6"
@@ -88,7 +89,7 @@ class BrLab(unittest.TestCase):
             cls.socket = "/run/mapgw/%s.sock" % lab.tag
             cls.cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
             cls.cfg.write(CONFIG.format(instance=cls.instance, socket=cls.socket, br6=BR6,
-                                        bpffs=lab.bpffs, on_stop="keep"))
+                                        bpffs=lab.bpffs, on_stop="keep", state=lab.state_dir))
             cls.cfg.close()
             cls.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
             cls.daemon = lab.spawn(cls.br, [MAPGW, "--config", cls.cfg.name],
@@ -315,7 +316,7 @@ class BrLifecycle(unittest.TestCase):
             sock = "/run/mapgw/%s.sock" % lab.tag
             with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
                 cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
-                                        on_stop="detach"))
+                                        on_stop="detach", state=lab.state_dir))
                 cfg.flush()
                 d = lab.spawn(br, [MAPGW, "--config", cfg.name],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -336,7 +337,7 @@ class BrLifecycle(unittest.TestCase):
             sock = "/run/mapgw/%s.sock" % lab.tag
             with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
                 cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
-                                        on_stop="keep"))
+                                        on_stop="keep", state=lab.state_dir))
                 cfg.flush()
                 d = lab.spawn(br, [MAPGW, "--config", cfg.name], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
@@ -357,6 +358,25 @@ class BrLifecycle(unittest.TestCase):
                     log.seek(0)
                     raise AssertionError("restart failed; log:\n" + log.read()[-2000:]) from None
                 self.assertEqual(ctl(sock, "status")["rule_count"], 2)
+                # whois: the rules change by reload, the history keeps both.
+                before = ctl(sock, "whois", "192.0.2.18:1232")
+                self.assertEqual(before["ce_ipv6_address"], "2001:db8:12:3400:0:c000:212:34")
+                t_before = "@%.3f" % time.time()
+                time.sleep(0.01)
+                with open(cfg.name) as f:
+                    text = f.read()
+                with open(cfg.name, "w") as f:
+                    f.write(text.replace("ipv6=2001:db8::/40", "ipv6=2001:db8:100::/40"))
+                self.assertTrue(ctl(sock, "reload")["reloaded"])
+                now = ctl(sock, "whois", "192.0.2.18:1232")
+                self.assertEqual(now["ce_ipv6_address"], "2001:db8:112:3400:0:c000:212:34")
+                self.assertEqual(lab.stop(d), 0)
+                d = lab.spawn(br, [MAPGW, "--config", cfg.name], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+                wait_for(lambda: ctl(sock, "status")["attached"], timeout=20, what="mapgw again")
+                then = ctl(sock, "whois", "192.0.2.18:1232", "--at", t_before)
+                self.assertEqual(then["ce_ipv6_address"], "2001:db8:12:3400:0:c000:212:34",
+                                 "the history must survive a restart")
                 self.assertEqual(lab.stop(d), 0)
 
 

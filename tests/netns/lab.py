@@ -9,8 +9,10 @@ pkill or killall.
 import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,6 +51,7 @@ class Lab:
         self.bpffs = "/run/mapgw-lab/%s" % self.tag
         os.makedirs(self.bpffs, exist_ok=True)
         sh(["mount", "-t", "bpf", "bpf", self.bpffs])
+        self.state_dir = tempfile.mkdtemp(prefix="mapgw-lab-state-")
         Lab._live.append(self)
 
     # --- lifecycle ---------------------------------------------------------------
@@ -76,6 +79,9 @@ class Lab:
         if self.bpffs and os.path.isdir(self.bpffs):
             os.rmdir(self.bpffs)
         self.bpffs = None
+        if self.state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.state_dir = None
         if self in Lab._live:
             Lab._live.remove(self)
 

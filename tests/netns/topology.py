@@ -35,6 +35,7 @@ role = "ce"
 instance = "{instance}"
 socket = "{socket}"
 bpffs = "{bpffs}"
+state_dir = "{state}"
 {extra_top}
 [ce]
 wan_interface = "wan0"
@@ -55,6 +56,7 @@ role = "br"
 instance = "{instance}"
 socket = "{socket}"
 bpffs = "{bpffs}"
+state_dir = "{state}"
 {extra_top}
 [br]
 ipv4_interface = "v4"
@@ -120,11 +122,13 @@ class CeBrLab:
         legacy = "true" if shape.legacy else "false"
         self.br_cfg = self._write(BR_CONFIG.format(instance=lab.tag + "-br", socket=self.br_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
-                                                   extra_top=br_extra, bpffs=lab.bpffs))
+                                                   extra_top=br_extra, bpffs=lab.bpffs,
+                                                   state=lab.state_dir))
         self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
                                                    eup=eup, static_port=shape.static_port,
-                                                   extra_top=ce_extra, bpffs=lab.bpffs))
+                                                   extra_top=ce_extra, bpffs=lab.bpffs,
+                                                   state=lab.state_dir))
         self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
         self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)
 
