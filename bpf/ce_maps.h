@@ -75,6 +75,26 @@ struct {
 	__type(value, struct mapgw_filter_rule);
 } mapgw_filter SEC(".maps");
 
+/* NAT log events; never blocks a packet: when full, the event is lost
+ * (counted as natlog_lost). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} mapgw_nat_log SEC(".maps");
+
+struct natlog_bucket {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
+/* Token bucket per CPU for the NAT log. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct natlog_bucket);
+} mapgw_natlog_bucket SEC(".maps");
+
 /* Last exhaustion event per CPU, to rate-limit them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -74,7 +74,10 @@
 	X(DROP_NOT_PROVISIONED, 55, "drop_not_provisioned")            \
 	X(CE_PTB_TRANSLATED, 56, "ce_ptb_translated")                  \
 	X(CE_ICMP_ERROR_IN, 57, "ce_icmp_error_in")                    \
-	X(CE_ICMP_ERROR_OUT, 58, "ce_icmp_error_out")
+	X(CE_ICMP_ERROR_OUT, 58, "ce_icmp_error_out")                  \
+	X(NATLOG_WRITTEN, 59, "natlog_events")                         \
+	X(NATLOG_RATE_LIMITED, 60, "natlog_rate_limited")              \
+	X(NATLOG_LOST, 61, "natlog_lost")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,
@@ -242,6 +245,28 @@ struct mapgw_event {
 	__u8 pad[7];
 };
 
+/* NAT log (book §5.3.2, RFC 6302): what was mapped to what, and when. */
+#define MAPGW_CE_F_NATLOG_BINDINGS 0x01 /* log binding creation */
+#define MAPGW_CE_F_NATLOG_SESSIONS 0x02 /* log session creation too */
+
+enum mapgw_natlog_type {
+	MAPGW_NATLOG_BINDING_CREATE = 1,
+	MAPGW_NATLOG_SESSION_CREATE = 2,
+	MAPGW_NATLOG_BINDING_DELETE = 3, /* written by the sweeper */
+	MAPGW_NATLOG_SESSION_DELETE = 4,
+};
+
+struct mapgw_natlog_event {
+	__u64 ts_ns; /* bpf_ktime_get_ns() */
+	__u32 in_addr;
+	__u32 rem_addr; /* 0 for bindings */
+	__u16 in_port;
+	__u16 ext_port;
+	__u16 rem_port;
+	__u8 type;
+	__u8 proto;
+};
+
 /* What the CE data plane needs to know about itself (array[0]). */
 struct mapgw_ce_config {
 	struct mapgw_u128 ce_addr; /* own MAP IPv6 address */
@@ -257,7 +282,7 @@ struct mapgw_ce_config {
 	__u32 lan_ifindex;
 	__u32 host_session_limit;  /* 0: unlimited */
 	__u32 slow_ifindex;	   /* the kernel's route into MAP-E (mapgw0) */
-	__u32 pad;
+	__u32 natlog_rate;	   /* NAT log events per second per CPU */
 };
 
 /* An IPv4 packet filter rule (LAN -> WAN), first match wins. */
@@ -278,6 +303,7 @@ struct mapgw_filter_rule {
 
 #ifdef __cplusplus
 static_assert(sizeof(struct mapgw_nat_sess_key) == 16, "nat ABI");
+static_assert(sizeof(struct mapgw_natlog_event) == 24, "natlog ABI");
 static_assert(sizeof(struct mapgw_nat_rsess_key) == 12, "nat ABI");
 static_assert(sizeof(struct mapgw_ce_config) == 64, "ce config ABI");
 static_assert(sizeof(struct mapgw_br_rule) == 48, "br rule ABI");

@@ -149,6 +149,40 @@ static __always_inline void nat_event(__u32 type, __u32 in_addr, __u8 proto, __u
 	bpf_ringbuf_output(&mapgw_events, &ev, sizeof(ev), 0);
 }
 
+/* NAT log: bounded cost (a token bucket per CPU; a full ring buffer loses
+ * the event), never blocks or drops the packet. */
+static __always_inline void nat_log(const struct mapgw_ce_config *cfg, __u8 type, __u8 proto,
+				    __u32 in_addr, __u16 in_port, __u16 ext_port, __u32 rem_addr,
+				    __u16 rem_port, __u64 now)
+{
+	struct mapgw_natlog_event ev = {.ts_ns = now, .in_addr = in_addr, .rem_addr = rem_addr,
+					.in_port = in_port, .ext_port = ext_port,
+					.rem_port = rem_port, .type = type, .proto = proto};
+	struct natlog_bucket *b;
+	__u32 zero = 0;
+	__u64 refill;
+
+	b = bpf_map_lookup_elem(&mapgw_natlog_bucket, &zero);
+	if (!b)
+		return;
+	refill = (now - b->last_ns) * cfg->natlog_rate / 1000000000ULL;
+	if (refill) {
+		b->tokens += refill;
+		if (b->tokens > cfg->natlog_rate)
+			b->tokens = cfg->natlog_rate; /* a burst of one second at most */
+		b->last_ns = now;
+	}
+	if (!b->tokens) {
+		count(MAPGW_CNT_NATLOG_RATE_LIMITED, 0);
+		return;
+	}
+	b->tokens--;
+	if (bpf_ringbuf_output(&mapgw_nat_log, &ev, sizeof(ev), 0))
+		count(MAPGW_CNT_NATLOG_LOST, 0);
+	else
+		count(MAPGW_CNT_NATLOG_WRITTEN, 0);
+}
+
 /* ---- port claiming ------------------------------------------------------ */
 
 struct claim_ctx {
@@ -278,6 +312,9 @@ static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
 		return 0;
 	}
 	count(MAPGW_CNT_NAT_BINDING_CREATED, 0);
+	if (cfg->flags & MAPGW_CE_F_NATLOG_BINDINGS)
+		nat_log(cfg, MAPGW_NATLOG_BINDING_CREATE, t->proto, t->saddr, t->sport, bv.ext_port,
+			0, 0, now);
 	*port = bv.ext_port;
 	return 0;
 }
@@ -356,6 +393,9 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 	if (bpf_map_update_elem(&mapgw_nat_sessions, &sk, &sv, BPF_NOEXIST) == 0) {
 		nat_host_count(in_addr);
 		count(MAPGW_CNT_NAT_SESSION_CREATED, 0);
+		if (cfg->flags & MAPGW_CE_F_NATLOG_SESSIONS)
+			nat_log(cfg, MAPGW_NATLOG_SESSION_CREATE, proto, in_addr, in_port, ext_port,
+				rem_addr, rem_port, now);
 	}
 	if (cfg->filtering == MAPGW_FILTER_ADDRESS_DEPENDENT) {
 		rk.rem_port = 0;

@@ -208,6 +208,7 @@ int CeDataplane::prog_fd(CeProgram which) const {
 
 int CeDataplane::counters_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_counters); }
 int CeDataplane::events_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_events); }
+int CeDataplane::nat_log_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_nat_log); }
 
 NatMaps CeDataplane::nat_maps() const {
   auto* m = &impl_->skel->maps;

@@ -73,6 +73,7 @@ class CeDataplane {
   int prog_fd(CeProgram p) const;
   int counters_fd() const;
   int events_fd() const;
+  int nat_log_fd() const;
   NatMaps nat_maps() const;
 
   CeDataplane(CeDataplane&&) noexcept;

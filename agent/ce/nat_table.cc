@@ -103,7 +103,8 @@ uint64_t monotonic_ns() {
   return uint64_t(ts.tv_sec) * kNs + uint64_t(ts.tv_nsec);
 }
 
-Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t now) {
+Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t now,
+                              const std::function<void(const mapgw_natlog_event&)>& on_delete) {
   SweepResult res;
   std::vector<mapgw_nat_sess_key> dead_sessions;
   std::vector<mapgw_nat_rsess_key> dead_rsessions;
@@ -123,6 +124,18 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
           rk.proto = k.proto;
           dead_rsessions.push_back(rk);
           ++deleted_per_host[k.in_addr];
+          if (on_delete) {
+            mapgw_natlog_event ev{};
+            ev.ts_ns = now;
+            ev.type = MAPGW_NATLOG_SESSION_DELETE;
+            ev.proto = k.proto;
+            ev.in_addr = k.in_addr;
+            ev.in_port = k.in_port;
+            ev.ext_port = v.ext_port;
+            ev.rem_addr = k.rem_addr;
+            ev.rem_port = k.rem_port;
+            on_delete(ev);
+          }
         } else {
           ports_in_use.insert({k.proto, v.ext_port});
           remotes_in_use.insert({k.proto, v.ext_port, k.rem_addr});
@@ -155,6 +168,16 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
         if ((v.flags & MAPGW_NAT_F_STATIC) || ports_in_use.count({k.proto, v.ext_port})) return;
         if (idle_ns(now, v.last_seen_ns) <= timeout_ns(t, k.proto, MAPGW_TCP_NONE)) return;
         dead_binds.push_back(k);
+        if (on_delete) {
+          mapgw_natlog_event ev{};
+          ev.ts_ns = now;
+          ev.type = MAPGW_NATLOG_BINDING_DELETE;
+          ev.proto = k.proto;
+          ev.in_addr = k.addr;
+          ev.in_port = k.port;
+          ev.ext_port = v.ext_port;
+          on_delete(ev);
+        }
       });
   if (!st) return st.error();
   std::set<std::tuple<uint32_t, uint16_t, uint8_t>> dying_binds;

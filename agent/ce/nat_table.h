@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,10 @@ struct SweepResult {
   uint64_t markers_removed = 0;
 };
 
-Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, uint64_t now_ns);
+// @on_delete, if set, sees every session and binding the sweep removes (as
+// NAT log events with ts_ns = @now_ns).
+Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, uint64_t now_ns,
+                              const std::function<void(const mapgw_natlog_event&)>& on_delete = {});
 
 // Remove all dynamic NAT state (sessions, bindings, port owners, ADF
 // markers); static NAPT entries stay. For when the mapping itself changed.

@@ -213,7 +213,7 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
   if (auto st = only_keys(t, {"wan_interface", "lan_interface", "slow_path_interface", "rules",
                               "br_address", "dhcpv6_hex", "end_user_prefix", "legacy_iid",
                               "filtering", "max_sessions", "host_session_limit", "timeouts",
-                              "static_napt", "filter", "ipv4_routes"},
+                              "static_napt", "filter", "ipv4_routes", "nat_log"},
                           origin, sec);
       !st) {
     return st.error();
@@ -370,6 +370,25 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
       c.filter.push_back(f);
     }
     if (c.filter.size() > 32) return make_error(origin + ": at most 32 [[ce.filter]] rules");
+  }
+  if (const toml::table* nl = t.get_as<toml::table>("nat_log")) {
+    const std::string w = "[ce.nat_log]";
+    if (auto st = only_keys(*nl, {"enabled", "sessions", "destination", "rate_limit"}, origin, w); !st) {
+      return st.error();
+    }
+    auto en = get<bool>(*nl, "enabled", origin, w, false);
+    auto ses = get<bool>(*nl, "sessions", origin, w, false);
+    auto dest = get<std::string>(*nl, "destination", origin, w, "syslog");
+    auto rate = get<int64_t>(*nl, "rate_limit", origin, w, 20000);
+    if (!en) return en.error();
+    if (!ses) return ses.error();
+    if (!dest) return dest.error();
+    if (!rate) return rate.error();
+    if (*dest != "syslog" && dest->rfind("file:/", 0) != 0) {
+      return make_error(origin + ": " + w + " destination must be \"syslog\" or \"file:/path\"");
+    }
+    if (*rate < 1 || *rate > 10'000'000) return make_error(origin + ": " + w + " rate_limit must be 1..10000000");
+    c.nat_log = {*en, *ses, *dest, static_cast<unsigned>(*rate)};
   }
   std::vector<std::string> routes{"0.0.0.0/0"};
   if (const toml::array* a = t.get_as<toml::array>("ipv4_routes")) {

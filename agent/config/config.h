@@ -40,6 +40,13 @@ struct FilterRuleConfig {       // LAN -> WAN, first match wins
   uint16_t port_lo = 0, port_hi = 65535;
 };
 
+struct NatLogConfig {
+  bool enabled = false;              // off by default (book §5.3.2: for abuse response)
+  bool sessions = false;             // also every session (with the remote endpoint)
+  std::string destination = "syslog";  // or "file:/path"
+  unsigned rate_limit = 20000;       // events per second per CPU; the rest are counted, not logged
+};
+
 enum class Filtering { kEndpointIndependent = 0, kAddressDependent = 1, kAddressPortDependent = 2 };
 
 struct CeConfig {
@@ -57,6 +64,7 @@ struct CeConfig {
   std::vector<StaticNaptConfig> static_napt;
   std::vector<FilterRuleConfig> filter;
   std::vector<Ipv4Prefix> ipv4_routes;        // into MAP-E; default 0.0.0.0/0
+  NatLogConfig nat_log;
 };
 
 struct DomainConfig {

@@ -40,6 +40,14 @@ int on_bpf_event(void* ctx, void* data, size_t size) {
 
 }  // namespace
 
+int on_natlog_event(void* ctx, void* data, size_t size) {
+  auto* svc = static_cast<CeService*>(ctx);
+  if (svc->natlog_ && size >= sizeof(mapgw_natlog_event)) {
+    svc->natlog_->write(*static_cast<mapgw_natlog_event*>(data), svc->mapping_.ipv4);
+  }
+  return 0;
+}
+
 Result<Ipv6Prefix> CeService::end_user_prefix(const CeConfig& cfg) {
   if (cfg.end_user_prefix) return *cfg.end_user_prefix;
   // From the WAN interface: the first global address a rule covers, with its
@@ -105,6 +113,16 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   }
   svc->events_ = ring_buffer__new(svc->dp_.events_fd(), on_bpf_event, &svc->urgent_, nullptr);
   if (!svc->events_) return make_error("BPF event ring buffer", errno);
+  if (c.nat_log.enabled) {
+    auto w = NatLogWriter::open(c.nat_log.destination);
+    if (!w) return w.error();
+    svc->natlog_ = std::move(*w);
+  }
+  // Drained always, so events logged by a previous run or while the log was
+  // off do not pile up.
+  if (int err = ring_buffer__add(svc->events_, svc->dp_.nat_log_fd(), on_natlog_event, svc.get())) {
+    return make_error("NAT log ring buffer", -err);
+  }
   if (!c.end_user_prefix) {
     // The prefix comes from the WAN interface (RA /64, or a delegated prefix
     // placed there): follow its changes.
@@ -221,6 +239,11 @@ Status CeService::apply(const Config& cfg) {
   bc.lan_ifindex = *lan;
   bc.slow_ifindex = *slow;
   bc.host_session_limit = c.host_session_limit;
+  if (c.nat_log.enabled) {
+    bc.flags |= MAPGW_CE_F_NATLOG_BINDINGS;
+    if (c.nat_log.sessions) bc.flags |= MAPGW_CE_F_NATLOG_SESSIONS;
+  }
+  bc.natlog_rate = c.nat_log.rate_limit;
 
   std::vector<mapgw_br_rule> fmrs;
   for (const auto& r : c.rules) {
@@ -280,6 +303,12 @@ Status CeService::reload(const Config& cfg) {
                         " is not in this CE's port set");
     }
   }
+  if (b.nat_log.enabled && (!natlog_ || b.nat_log.destination != a.nat_log.destination)) {
+    auto w = NatLogWriter::open(b.nat_log.destination);
+    if (!w) return w.error();
+    natlog_ = std::move(*w);
+  }
+  if (!b.nat_log.enabled) natlog_.reset();
   if (auto st = apply(cfg); !st) {
     spdlog::error("reload failed half-way ({}); re-applying the previous configuration",
                   st.error().describe());
@@ -322,7 +351,15 @@ void CeService::stop() {
 }
 
 void CeService::sweep(bool urgent) {
-  auto r = sweep_nat(dp_.nat_maps(), to_timeouts(cfg_.ce.timeouts), monotonic_ns());
+  std::function<void(const mapgw_natlog_event&)> log_delete;
+  if (natlog_) {
+    log_delete = [this](const mapgw_natlog_event& ev) {
+      if (ev.type == MAPGW_NATLOG_BINDING_DELETE || cfg_.ce.nat_log.sessions) {
+        natlog_->write(ev, mapping_.ipv4);
+      }
+    };
+  }
+  auto r = sweep_nat(dp_.nat_maps(), to_timeouts(cfg_.ce.timeouts), monotonic_ns(), log_delete);
   ++sweeps_;
   if (urgent) ++urgent_sweeps_;
   if (!r) {
@@ -472,6 +509,10 @@ nlohmann::json CeService::metrics() const {
         static_cast<double>(sweep_errors_));
   total("mapgw_map_read_errors_total", "Failed reads of BPF maps", nlohmann::json::object(),
         static_cast<double>(map_read_errors_));
+  total("mapgw_nat_log_lines_total", "NAT log lines written", nlohmann::json::object(),
+        static_cast<double>(natlog_ ? natlog_->written() : 0));
+  total("mapgw_nat_log_write_errors_total", "NAT log lines that could not be written",
+        nlohmann::json::object(), static_cast<double>(natlog_ ? natlog_->errors() : 0));
   total("mapgw_prefix_changes_total", "End-user prefix changes applied without a restart",
         nlohmann::json::object(), static_cast<double>(prefix_changes_));
   total("mapgw_nat_sessions_flushed_total", "NAT sessions dropped because the mapping changed",

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 
+#include "agent/ce/nat_log.h"
 #include "agent/ce/nat_table.h"
 #include "agent/daemon/role_service.h"
 #include "agent/map/mapping.h"
@@ -59,6 +60,8 @@ class CeService : public RoleService {
   int timer_fd_ = -1;
   int netlink_fd_ = -1;  // RTMGRP_IPV6_IFADDR, when the prefix is "auto"
   uint64_t prefix_changes_ = 0, sessions_flushed_ = 0;
+  std::unique_ptr<NatLogWriter> natlog_;
+  friend int on_natlog_event(void* ctx, void* data, size_t size);
   ring_buffer* events_ = nullptr;
   bool urgent_ = false;
   uint64_t last_urgent_ns_ = 0;

@@ -4,16 +4,19 @@
 // threads never get the same port, a full set falls back to 5-tuple reuse
 // and then to a counted refusal, and the sweeper expires by injected time.
 #include <arpa/inet.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "agent/br/br_rule.h"
+#include "agent/ce/nat_log.h"
 #include "agent/ce/nat_table.h"
 #include "agent/map/port_set.h"
 #include "bpf_test_env.h"
@@ -326,6 +329,75 @@ TEST(CeNat, PerHostSessionLimit) {
             static_cast<uint32_t>(XDP_REDIRECT));
 }
 
+std::vector<mapgw_natlog_event> drain_natlog(int fd) {
+  std::vector<mapgw_natlog_event> out;
+  auto cb = [](void* ctx, void* data, size_t) -> int {
+    static_cast<std::vector<mapgw_natlog_event>*>(ctx)->push_back(*static_cast<mapgw_natlog_event*>(data));
+    return 0;
+  };
+  ring_buffer* rb = ring_buffer__new(fd, cb, &out, nullptr);
+  EXPECT_NE(rb, nullptr);
+  ring_buffer__consume(rb);
+  ring_buffer__free(rb);
+  return out;
+}
+
+TEST(CeNatLog, CreationEventsCarryTheMapping) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  auto cfg = ce_config(topo, 0);
+  cfg.flags = MAPGW_CE_F_NATLOG_BINDINGS | MAPGW_CE_F_NATLOG_SESSIONS;
+  cfg.natlog_rate = 1000;
+  ASSERT_TRUE(dp->set_config(cfg).ok());
+  auto r = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(host(7), 7920, 0x08080808, 53), topo.lan);
+  ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  auto ev = drain_natlog(dp->nat_log_fd());
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0].type, MAPGW_NATLOG_BINDING_CREATE);
+  EXPECT_EQ(ev[1].type, MAPGW_NATLOG_SESSION_CREATE);
+  for (const auto& e : ev) {
+    EXPECT_EQ(ntohl(e.in_addr), host(7));
+    EXPECT_EQ(ntohs(e.in_port), 7920);
+    EXPECT_EQ(ntohs(e.ext_port), 7920);  // kept: in the set
+    EXPECT_EQ(e.proto, IPPROTO_UDP);
+  }
+  EXPECT_EQ(ntohl(ev[1].rem_addr), 0x08080808u);
+  EXPECT_EQ(ntohs(ev[1].rem_port), 53);
+  const std::string line = NatLogWriter::format(ev[1], Ipv4Addr{kPub}, 0);
+  EXPECT_NE(line.find("\"inside\":\"10.1.0.7:7920\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"outside\":\"106.72.171.205:7920\""), std::string::npos) << line;
+  EXPECT_NE(line.find("\"remote\":\"8.8.8.8:53\""), std::string::npos) << line;
+  // Off: nothing logged.
+  cfg.flags = 0;
+  ASSERT_TRUE(dp->set_config(cfg).ok());
+  ASSERT_TRUE(test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(host(8), 7921, 0x08080808, 53),
+                           topo.lan).ok());
+  EXPECT_TRUE(drain_natlog(dp->nat_log_fd()).empty());
+}
+
+TEST(CeNatLog, RateLimitedAndCountedNeverBlocking) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  auto cfg = ce_config(topo, 0);
+  cfg.flags = MAPGW_CE_F_NATLOG_BINDINGS;
+  cfg.natlog_rate = 5;  // per second, burst of one second
+  ASSERT_TRUE(dp->set_config(cfg).ok());
+  unsigned forwarded = 0;
+  for (unsigned i = 0; i < 50; ++i) {
+    auto r = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(host(i), 40000, 0x08080808, 53), topo.lan);
+    forwarded += r->retval == static_cast<uint32_t>(XDP_REDIRECT);
+  }
+  EXPECT_EQ(forwarded, 50u) << "logging must never cost a packet";
+  auto c = read_counters(dp->counters_fd());
+  const uint64_t logged = (*c)[MAPGW_CNT_NATLOG_WRITTEN].packets;
+  const uint64_t limited = (*c)[MAPGW_CNT_NATLOG_RATE_LIMITED].packets;
+  EXPECT_EQ(logged + limited, 50u);
+  EXPECT_LE(logged, 10u) << "5/s with a one-second burst";
+  EXPECT_EQ(drain_natlog(dp->nat_log_fd()).size(), logged);
+}
+
 TEST(CeNat, SweeperExpiresByInjectedTime) {
   Topology topo;
   std::optional<CeDataplane> dp;
@@ -338,14 +410,21 @@ TEST(CeNat, SweeperExpiresByInjectedTime) {
   const NatMaps m = dp->nat_maps();
   const uint64_t now = monotonic_ns();
   NatTimeouts t;  // UDP 300 s
-  auto keep = sweep_nat(m, t, now + 299'000'000'000ULL);
+  std::vector<mapgw_natlog_event> deleted;
+  auto record = [&](const mapgw_natlog_event& e) { deleted.push_back(e); };
+  auto keep = sweep_nat(m, t, now + 299'000'000'000ULL, record);
   ASSERT_TRUE(keep.ok()) << keep.error().describe();
   EXPECT_EQ(keep->sessions_seen, 10u);
   EXPECT_EQ(keep->sessions_expired, 0u);
-  auto gone = sweep_nat(m, t, now + 302'000'000'000ULL);
+  EXPECT_TRUE(deleted.empty());
+  auto gone = sweep_nat(m, t, now + 302'000'000'000ULL, record);
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ(gone->sessions_expired, 10u);
   EXPECT_EQ(gone->bindings_expired, 10u);
+  EXPECT_EQ(std::count_if(deleted.begin(), deleted.end(),
+                          [](auto& e) { return e.type == MAPGW_NATLOG_SESSION_DELETE; }), 10);
+  EXPECT_EQ(std::count_if(deleted.begin(), deleted.end(),
+                          [](auto& e) { return e.type == MAPGW_NATLOG_BINDING_DELETE; }), 10);
   auto ports = list_ports_in_use(m);
   ASSERT_TRUE(ports.ok());
   ASSERT_EQ(ports->size(), 1u) << "only the static NAPT entry stays";

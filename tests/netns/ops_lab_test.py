@@ -176,6 +176,47 @@ class LiveEndUserPrefix(LabCase, unittest.TestCase):
         lab.stop(echo)
 
 
+class NatLogToFile(LabCase, unittest.TestCase):
+    """The NAT log (book §5.3.2, RFC 6302 fields) written as JSON lines."""
+
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw")
+        cls.lab = Lab("mgwlog")
+        cls.logfile = os.path.join(cls.lab.state_dir, "nat.jsonl")
+        try:
+            cls.topo = CeBrLab(cls.lab, V6PLUS, ce_tables='[ce.nat_log]\nenabled = true\nsessions = true\n'
+                                                          'destination = "file:%s"\n' % cls.logfile)
+        except Exception:
+            cls.lab.teardown()
+            raise
+        cls.socket = cls.topo.ce_sock
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        cls.topo.cleanup()
+
+    def test_bindings_and_sessions_are_logged(self):
+        t = self.topo
+        echo = self.traffic_bg(t.inet, "udp-echo", INET[1], 5006, 20)
+        self.traffic(t.lan, "udp-ask", "192.168.1.11", 40006, INET[1] + ":5006")
+        wait_for(lambda: os.path.getsize(self.logfile) > 0, timeout=5, what="NAT log lines")
+        time.sleep(0.5)
+        lines = [json.loads(l) for l in open(self.logfile)]
+        mine = [l for l in lines if l["inside"] == "192.168.1.11:40006"]
+        events = {l["event"] for l in mine}
+        self.assertEqual(events, {"binding_create", "session_create"}, mine)
+        for l in mine:
+            self.assertEqual(l["proto"], "udp")
+            self.assertTrue(l["outside"].startswith(V6PLUS.pub + ":"))
+            self.assertTrue(V6PLUS.in_set(int(l["outside"].split(":")[1])))
+            self.assertRegex(l["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual([l["remote"] for l in mine if l["event"] == "session_create"], [INET[1] + ":5006"])
+        self.assertEqual(self.counters()["natlog_lost"], 0)
+        self.lab.stop(echo)
+
+
 class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
     """5 restarts of each daemon and 5 reloads of each, with numbered UDP at a
     fixed rate and a long TCP transfer running: no UDP datagram of the

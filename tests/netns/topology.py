@@ -49,6 +49,7 @@ filtering = "endpoint-independent"
 protocol = "tcp"
 external_port = {static_port}
 internal = "192.168.1.10:8080"
+{ce_tables}
 """
 
 BR_CONFIG = """
@@ -72,7 +73,8 @@ rules = ["{rule}"]
 class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
-    def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False, auto_prefix=False):
+    def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False, auto_prefix=False,
+                 ce_tables=""):
         """monitoring: a "mon" namespace on a management network (10.99.1.0/30
         to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
@@ -127,7 +129,7 @@ class CeBrLab:
         self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
                                                    eup=eup, static_port=shape.static_port,
-                                                   extra_top=ce_extra, bpffs=lab.bpffs,
+                                                   extra_top=ce_extra, ce_tables=ce_tables, bpffs=lab.bpffs,
                                                    state=lab.state_dir))
         self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
         self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)

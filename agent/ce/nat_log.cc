@@ -1,0 +1,90 @@
+#include "agent/ce/nat_log.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "agent/br/rule_history.h"
+
+namespace mapgw {
+namespace {
+
+int64_t mono_to_real_now() {
+  timespec r{}, m{};
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  return (int64_t(r.tv_sec) - int64_t(m.tv_sec)) * 1'000'000'000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+const char* type_name(uint8_t t) {
+  switch (t) {
+    case MAPGW_NATLOG_BINDING_CREATE: return "binding_create";
+    case MAPGW_NATLOG_SESSION_CREATE: return "session_create";
+    case MAPGW_NATLOG_BINDING_DELETE: return "binding_delete";
+    case MAPGW_NATLOG_SESSION_DELETE: return "session_delete";
+    default: return "unknown";
+  }
+}
+
+const char* proto_text(uint8_t p) {
+  return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" : "?";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NatLogWriter>> NatLogWriter::open(const std::string& dest) {
+  std::unique_ptr<NatLogWriter> w(new NatLogWriter());
+  if (dest == "syslog") {
+    openlog("mapgw-nat", LOG_NDELAY, LOG_DAEMON);
+    w->syslog_ = true;
+    return w;
+  }
+  if (dest.rfind("file:", 0) != 0) {
+    return make_error("nat_log destination must be \"syslog\" or \"file:/path\", not \"" + dest + "\"");
+  }
+  const std::string path = dest.substr(5);
+  w->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (w->fd_ < 0) return make_error("opening the NAT log " + path, errno);
+  return w;
+}
+
+NatLogWriter::~NatLogWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (syslog_) closelog();
+}
+
+std::string NatLogWriter::format(const mapgw_natlog_event& ev, Ipv4Addr outside,
+                                 int64_t mono_to_real_ns) {
+  const int64_t real_ms = (int64_t(ev.ts_ns) + mono_to_real_ns) / 1'000'000;
+  nlohmann::json j = {{"ts", format_time_ms(real_ms)},
+                      {"event", type_name(ev.type)},
+                      {"proto", proto_text(ev.proto)},
+                      {"inside", Ipv4Addr{ntohl(ev.in_addr)}.str() + ":" + std::to_string(ntohs(ev.in_port))},
+                      {"outside", outside.str() + ":" + std::to_string(ntohs(ev.ext_port))}};
+  if (ev.type == MAPGW_NATLOG_SESSION_CREATE || ev.type == MAPGW_NATLOG_SESSION_DELETE) {
+    j["remote"] = Ipv4Addr{ntohl(ev.rem_addr)}.str() + ":" + std::to_string(ntohs(ev.rem_port));
+  }
+  return j.dump();
+}
+
+void NatLogWriter::write(const mapgw_natlog_event& ev, Ipv4Addr outside) {
+  const std::string line = format(ev, outside, mono_to_real_now());
+  if (syslog_) {
+    syslog(LOG_INFO, "%s", line.c_str());
+    ++written_;
+    return;
+  }
+  const std::string with_nl = line + "\n";
+  if (::write(fd_, with_nl.data(), with_nl.size()) == static_cast<ssize_t>(with_nl.size())) {
+    ++written_;
+  } else {
+    ++errors_;
+  }
+}
+
+}  // namespace mapgw
