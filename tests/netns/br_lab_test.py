@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import MAPGW, SYS_PYTHON, Lab, ctl, require, sh, wait_for  # noqa: E402
+from lab import MAPGW, MAPGWCTL, SYS_PYTHON, Lab, ctl, require, sh, wait_for  # noqa: E402
 from scapy.all import ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, Raw, raw  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -368,6 +368,18 @@ class BrLifecycle(unittest.TestCase):
                 with open(cfg.name, "w") as f:
                     f.write(text.replace("ipv6=2001:db8::/40", "ipv6=2001:db8:100::/40"))
                 self.assertTrue(ctl(sock, "reload")["reloaded"])
+                # An invalid configuration is rejected precisely; nothing changes.
+                good = open(cfg.name).read()
+                with open(cfg.name, "w") as f:
+                    f.write(good.replace("ea=16", "ea=99"))
+                bad = subprocess.run([MAPGWCTL, "--socket", sock, "reload", "--json"],
+                                     capture_output=True, text=True)
+                self.assertEqual(bad.returncode, 1)
+                self.assertIn("ea=99: the EA-bits length must be 0..48", json.loads(bad.stdout)["error"])
+                self.assertEqual(sorted(r["ipv6"] for r in ctl(sock, "rules")["rules"]),
+                                 ["2001:db8:100::/40", "240b:10::/31"])
+                with open(cfg.name, "w") as f:
+                    f.write(good)
                 now = ctl(sock, "whois", "192.0.2.18:1232")
                 self.assertEqual(now["ce_ipv6_address"], "2001:db8:112:3400:0:c000:212:34")
                 self.assertEqual(lab.stop(d), 0)

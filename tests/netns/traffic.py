@@ -71,6 +71,7 @@ def udp_listen(addr, port, seconds):
 
 def udp_seq(bind_addr, bind_port, dst, rate, seconds):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((bind_addr, bind_port))
     target = hostport(dst)
     n = int(rate * seconds)
