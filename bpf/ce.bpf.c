@@ -20,10 +20,9 @@
 
 #include "ce.h"
 #include "fib.h"
+#include "xdp_common.h"
 #include "icmp_ptb.h"
 
-#define TC_ACT_OK 0
-#define TC_ACT_SHOT 2
 #define TC_PULL_LEN 160
 
 /*
@@ -53,27 +52,6 @@ static __always_inline struct ce_scratch *scratch(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&mapgw_ce_scratch, &zero);
-}
-
-static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)
-{
-	/* A helper, not data_end - data: clang may merge the two context loads
-	 * into one at a computed offset, which the verifier rejects. */
-	count(c, bpf_xdp_get_buff_len(ctx));
-	return verdict;
-}
-
-static __always_inline void eth_from_fib(struct ethhdr *eth, const struct bpf_fib_lookup *fib,
-					 __u16 proto)
-{
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	eth->h_proto = bpf_htons(proto);
-}
-
-static __always_inline int xdp_redirect(struct xdp_md *ctx, __u32 ifindex)
-{
-	return bpf_redirect_map(&mapgw_tx_ports, ifindex, XDP_PASS);
 }
 
 /* Does the kernel route @ip into MAP-E (via the slow-path device)? */

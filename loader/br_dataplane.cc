@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "loader/attachments.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/skeleton.h"
@@ -20,9 +21,7 @@ MAPGW_SKELETON_TRAITS(mapgw_br);
 
 struct BrDataplane::Impl {
   Skeleton<mapgw_br_traits> skel;
-  std::vector<XdpLink> xdp;
-  std::vector<TcFilter> tc;
-  std::string pin_dir;
+  Attachments attached;
 };
 
 Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir) {
@@ -38,19 +37,8 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
                       " may be from an incompatible version; stop with on_stop = \"detach\" "
                       "or remove that directory)");
   }
-  return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}, pin_dir}));
+  return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)}));
 }
-
-namespace {
-
-// XDP through a link pinned next to the maps when the data plane is pinned.
-template <typename Impl>
-Result<XdpLink> attach_xdp(const Impl& impl, int prog_fd, const std::string& ifname, XdpMode mode) {
-  if (impl.pin_dir.empty()) return XdpLink::attach(prog_fd, ifname, mode);
-  return XdpLink::attach_pinned(prog_fd, ifname, mode, impl.pin_dir + "/link_xdp_" + ifname);
-}
-
-}  // namespace
 
 BrDataplane::BrDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BrDataplane::BrDataplane(BrDataplane&&) noexcept = default;
@@ -86,40 +74,22 @@ Status BrDataplane::set_config(const mapgw_br_config& cfg) {
 }
 
 Status BrDataplane::attach(const BrAttachConfig& cfg) {
-  auto* progs = &impl_->skel->progs;
-  auto v4 = attach_xdp(*impl_, bpf_program__fd(progs->mapgw_br_v4), cfg.ipv4_interface, cfg.xdp_mode);
-  if (!v4) return v4.error();
-  auto v6 = attach_xdp(*impl_, bpf_program__fd(progs->mapgw_br_v6), cfg.ipv6_interface, cfg.xdp_mode);
-  if (!v6) return v6.error();
-  auto tc6 = TcFilter::attach(bpf_program__fd(progs->mapgw_br_tc_v6), cfg.ipv6_interface,
-                              TcDirection::kIngress);
-  if (!tc6) return tc6.error();
-  auto enc = TcFilter::attach(bpf_program__fd(progs->mapgw_br_tc_encap), cfg.slow_path_interface,
-                              TcDirection::kEgress);
-  if (!enc) return enc.error();
-  impl_->xdp.push_back(std::move(*v4));
-  impl_->xdp.push_back(std::move(*v6));
-  impl_->tc.push_back(std::move(*tc6));
-  impl_->tc.push_back(std::move(*enc));
-  return Status::Ok();
+  auto* p = &impl_->skel->progs;
+  auto& a = impl_->attached;
+  if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_br_v4), cfg.ipv4_interface, cfg.xdp_mode); !st) return st;
+  if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_br_v6), cfg.ipv6_interface, cfg.xdp_mode); !st) return st;
+  if (auto st = a.add_tc(bpf_program__fd(p->mapgw_br_tc_v6), cfg.ipv6_interface, TcDirection::kIngress);
+      !st) {
+    return st;
+  }
+  return a.add_tc(bpf_program__fd(p->mapgw_br_tc_encap), cfg.slow_path_interface, TcDirection::kEgress);
 }
 
-void BrDataplane::detach() {
-  for (auto& l : impl_->xdp) l.detach();
-  for (auto& f : impl_->tc) f.detach();
-  impl_->xdp.clear();
-  impl_->tc.clear();
-  if (!impl_->pin_dir.empty()) remove_pins(impl_->pin_dir);
-}
+void BrDataplane::detach() { impl_->attached.detach(); }
 
-void BrDataplane::release() {
-  for (auto& l : impl_->xdp) l.release();
-  for (auto& f : impl_->tc) f.release();
-  impl_->xdp.clear();
-  impl_->tc.clear();
-}
+void BrDataplane::release() { impl_->attached.release(); }
 
-bool BrDataplane::attached() const { return !impl_->xdp.empty(); }
+bool BrDataplane::attached() const { return !impl_->attached.empty(); }
 
 int BrDataplane::prog_fd(BrProgram p) const {
   auto* progs = &impl_->skel->progs;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "loader/attachments.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/skeleton.h"
@@ -18,9 +19,7 @@ MAPGW_SKELETON_TRAITS(mapgw_ce);
 
 struct CeDataplane::Impl {
   Skeleton<mapgw_ce_traits> skel;
-  std::vector<XdpLink> xdp;
-  std::vector<TcFilter> tc;
-  std::string pin_dir;
+  Attachments attached;
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
@@ -51,19 +50,8 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
                       " differ: max_sessions or the port set changed, or another version; "
                       "stop with on_stop = \"detach\" or remove that directory)");
   }
-  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), {}, {}, pin_dir}));
+  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)}));
 }
-
-namespace {
-
-// XDP through a link pinned next to the maps when the data plane is pinned.
-template <typename Impl>
-Result<XdpLink> attach_xdp(const Impl& impl, int prog_fd, const std::string& ifname, XdpMode mode) {
-  if (impl.pin_dir.empty()) return XdpLink::attach(prog_fd, ifname, mode);
-  return XdpLink::attach_pinned(prog_fd, ifname, mode, impl.pin_dir + "/link_xdp_" + ifname);
-}
-
-}  // namespace
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CeDataplane::CeDataplane(CeDataplane&&) noexcept = default;
@@ -157,39 +145,21 @@ Status CeDataplane::replace_filter(std::span<const mapgw_filter_rule> rules) {
 
 Status CeDataplane::attach(const CeAttachConfig& cfg) {
   auto* p = &impl_->skel->progs;
-  auto lan = attach_xdp(*impl_, bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode);
-  if (!lan) return lan.error();
-  auto wan = attach_xdp(*impl_, bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode);
-  if (!wan) return wan.error();
-  auto tcw = TcFilter::attach(bpf_program__fd(p->mapgw_ce_tc_wan), cfg.wan_interface,
-                              TcDirection::kIngress);
-  if (!tcw) return tcw.error();
-  auto enc = TcFilter::attach(bpf_program__fd(p->mapgw_ce_tc_encap), cfg.slow_path_interface,
-                              TcDirection::kEgress);
-  if (!enc) return enc.error();
-  impl_->xdp.push_back(std::move(*lan));
-  impl_->xdp.push_back(std::move(*wan));
-  impl_->tc.push_back(std::move(*tcw));
-  impl_->tc.push_back(std::move(*enc));
-  return Status::Ok();
+  auto& a = impl_->attached;
+  if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode); !st) return st;
+  if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode); !st) return st;
+  if (auto st = a.add_tc(bpf_program__fd(p->mapgw_ce_tc_wan), cfg.wan_interface, TcDirection::kIngress);
+      !st) {
+    return st;
+  }
+  return a.add_tc(bpf_program__fd(p->mapgw_ce_tc_encap), cfg.slow_path_interface, TcDirection::kEgress);
 }
 
-void CeDataplane::detach() {
-  for (auto& l : impl_->xdp) l.detach();
-  for (auto& f : impl_->tc) f.detach();
-  impl_->xdp.clear();
-  impl_->tc.clear();
-  if (!impl_->pin_dir.empty()) remove_pins(impl_->pin_dir);
-}
+void CeDataplane::detach() { impl_->attached.detach(); }
 
-void CeDataplane::release() {
-  for (auto& l : impl_->xdp) l.release();
-  for (auto& f : impl_->tc) f.release();
-  impl_->xdp.clear();
-  impl_->tc.clear();
-}
+void CeDataplane::release() { impl_->attached.release(); }
 
-bool CeDataplane::attached() const { return !impl_->xdp.empty(); }
+bool CeDataplane::attached() const { return !impl_->attached.empty(); }
 
 int CeDataplane::prog_fd(CeProgram which) const {
   auto* p = &impl_->skel->progs;

@@ -10,7 +10,7 @@
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
 #include "loader/pinning.h"
-#include "loader/counters.h"
+#include "agent/daemon/counters_json.h"
 
 namespace mapgw {
 namespace {
@@ -229,19 +229,6 @@ nlohmann::json BrService::metrics() const {
   return m;
 }
 
-nlohmann::json BrService::stats() const {
-  auto snap = read_counters(dp_.counters_fd());
-  if (!snap) {
-    ++map_read_errors_;
-    return {{"error", snap.error().describe()}};
-  }
-  nlohmann::json counters = nlohmann::json::object();
-  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
-    if (const char* label = counter_label(i)) {
-      counters[label] = {{"packets", (*snap)[i].packets}, {"bytes", (*snap)[i].bytes}};
-    }
-  }
-  return {{"counters", counters}};
-}
+nlohmann::json BrService::stats() const { return counters_json(dp_.counters_fd(), map_read_errors_); }
 
 }  // namespace mapgw

@@ -15,7 +15,7 @@
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
 #include "loader/pinning.h"
-#include "loader/counters.h"
+#include "agent/daemon/counters_json.h"
 
 namespace mapgw {
 namespace {
@@ -521,22 +521,11 @@ nlohmann::json CeService::metrics() const {
 }
 
 nlohmann::json CeService::stats() const {
-  auto snap = read_counters(dp_.counters_fd());
-  if (!snap) {
-    ++map_read_errors_;
-    return {{"error", snap.error().describe()}};
-  }
-  nlohmann::json counters = nlohmann::json::object();
-  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
-    if (const char* label = counter_label(i)) {
-      counters[label] = {{"packets", (*snap)[i].packets}, {"bytes", (*snap)[i].bytes}};
-    }
-  }
-  return {{"counters", counters},
-          {"sweeper",
-           {{"sweeps", sweeps_}, {"urgent_sweeps", urgent_sweeps_}, {"errors", sweep_errors_},
-            {"sessions_expired_total", expired_total_},
-            {"last_sessions_seen", last_sweep_.sessions_seen}}}};
+  nlohmann::json j = counters_json(dp_.counters_fd(), map_read_errors_);
+  j["sweeper"] = {{"sweeps", sweeps_}, {"urgent_sweeps", urgent_sweeps_}, {"errors", sweep_errors_},
+                  {"sessions_expired_total", expired_total_},
+                  {"last_sessions_seen", last_sweep_.sessions_seen}};
+  return j;
 }
 
 nlohmann::json CeService::sessions(const nlohmann::json& req) const {

@@ -10,9 +10,9 @@ mapgw's documented hash, reimplemented here.
 The topology constants must match br_test.cc.
 usage: gen_br_fixtures.py OUT.h
 """
-import struct
 import sys
 
+from fixture_lib import cbytes, flow_label
 from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, TCPerror, UDPerror, raw)
 
@@ -31,31 +31,6 @@ CE_FULL = "2001:db8:107::c633:6407:0"        # 198.51.100.7, no sharing
 XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = 1, 2, 3, 4
 
 
-def mix32(h):
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
-    h ^= h >> 16
-    return h
-
-
-def flow_label(ip):
-    """mapgw's label: murmur3 fmix32 chain over the inner 5-tuple as the
-    BPF program loads it (network-order words read on a little-endian CPU)."""
-    b = raw(ip)
-    ihl = (b[0] & 0x0F) * 4
-    le32 = lambda x: struct.unpack("<I", x)[0]
-    le16 = lambda x: struct.unpack("<H", x)[0]
-    saddr, daddr, proto = le32(b[12:16]), le32(b[16:20]), b[9]
-    later_fragment = struct.unpack(">H", b[6:8])[0] & 0x1FFF
-    ports = 0
-    if not later_fragment and proto in (6, 17) and len(b) >= ihl + 4:
-        ports = (le16(b[ihl:ihl + 2]) << 16) | le16(b[ihl + 2:ihl + 4])
-    elif not later_fragment and proto == 1 and len(b) >= ihl + 8:
-        ports = le16(b[ihl + 4:ihl + 6])
-    h = mix32(saddr ^ mix32(daddr ^ mix32(ports ^ proto))) & 0xFFFFF
-    return h or 1
 
 
 def ttl_minus_one(ip):
@@ -215,9 +190,6 @@ def cases():
     add("ptb_becomes_frag_needed", "xdp_v6", ptb, XDP_REDIRECT, "br_ptb_translated", want)
     return c
 
-
-def cbytes(b):
-    return "{" + ", ".join("0x%02x" % x for x in b) + "}"
 
 
 def main():

@@ -10,9 +10,9 @@ Topology constants must match ce_test.cc.
 
 usage: gen_ce_fixtures.py OUT.h
 """
-import struct
 import sys
 
+from fixture_lib import cbytes, flow_label
 from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        UDPerror, raw)
 
@@ -29,28 +29,6 @@ XDP_DROP, XDP_PASS, XDP_REDIRECT = 1, 2, 4
 EIF, ADF, APDF = 0, 1, 2
 
 
-def mix32(h):
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
-    h ^= h >> 16
-    return h
-
-
-def flow_label(ip):
-    b = raw(ip)
-    ihl = (b[0] & 0x0F) * 4
-    le32 = lambda x: struct.unpack("<I", x)[0]
-    le16 = lambda x: struct.unpack("<H", x)[0]
-    later = struct.unpack(">H", b[6:8])[0] & 0x1FFF
-    ports = 0
-    if not later and b[9] in (6, 17) and len(b) >= ihl + 4:
-        ports = (le16(b[ihl:ihl + 2]) << 16) | le16(b[ihl + 2:ihl + 4])
-    elif not later and b[9] == 1 and len(b) >= ihl + 8:
-        ports = le16(b[ihl + 4:ihl + 6])
-    h = mix32(le32(b[12:16]) ^ mix32(le32(b[16:20]) ^ mix32(ports ^ b[9]))) & 0xFFFFF
-    return h or 1
 
 
 def rebuilt(ip, **changes):
@@ -235,9 +213,6 @@ def cases():
     add("later_fragment_in_without_first", "wan", from_br(g3), XDP_DROP, {"drop_frag_unmatched": 1})
     return c
 
-
-def cbytes(b):
-    return "{" + ", ".join("0x%02x" % x for x in b) + "}"
 
 
 def main():

@@ -17,11 +17,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import MAPGW, MAPGWCTL, SYS_PYTHON, Lab, ctl, require, sh, wait_for  # noqa: E402
+from lab import MAPGW, MAPGWCTL, SYS_PYTHON, Lab, LabCase, ctl, require, wait_for  # noqa: E402
 from scapy.all import ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, Raw, raw  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOOL = os.path.join(HERE, "scapy_tool.py")
 BR6, BR4, INET = "2001:db8:ffff::1", "203.0.113.1", "203.0.113.2"
 CE_A, CE_B = "2001:db8:12:3400:0:c000:212:34", "2001:db8:12:3500:0:c000:212:35"
 CE_LEGACY = "240b:10:abcd:ef00:6a:48ab:cd00:ef00"
@@ -49,7 +48,7 @@ rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4"]
 """
 
 
-class BrLab(unittest.TestCase):
+class BrLab(LabCase, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require(os.path.exists(MAPGW), "a built mapgw (scripts/build.sh)")
@@ -105,37 +104,6 @@ class BrLab(unittest.TestCase):
         for f in ("cfg", "log"):
             if hasattr(cls, f):
                 os.unlink(getattr(cls, f).name)
-
-    # --- helpers -------------------------------------------------------------------
-    def counters(self):
-        return {k: v["packets"] for k, v in ctl(self.socket, "stats")["counters"].items()}
-
-    def delta(self, before, *names):
-        after = self.counters()
-        return {n: after[n] - before[n] for n in names}
-
-    def sniff(self, ns, iface, flt, count, timeout=4.0):
-        p = self.lab.spawn(ns, [SYS_PYTHON, TOOL, "sniff", iface, flt, str(count), str(timeout)],
-                           stdout=subprocess.PIPE, text=True)
-        self.assertEqual(p.stdout.readline().strip(), "ready")
-        return p
-
-    def sniffed(self, p):
-        out, _ = p.communicate(timeout=30)
-        self.lab.procs.remove(p)
-        lines = out.split()
-        self.assertEqual(lines[-1], "done")
-        return [Ether(bytes.fromhex(h)) for h in lines[:-1]]
-
-    def send3(self, ns, *pkts):
-        self.lab.run(ns, [SYS_PYTHON, TOOL, "send3"] + [raw(p).hex() for p in pkts])
-
-    # Packets are built here, in the root namespace: give every IP() an explicit
-    # source, or scapy fills in this machine's own address.
-    def sr1(self, ns, pkt, timeout=3):
-        out = self.lab.run(ns, [SYS_PYTHON, TOOL, "sr1", raw(pkt).hex(), str(timeout)],
-                           capture=True).strip()
-        return None if out == "none" else IP(bytes.fromhex(out))
 
     def udp_send(self, ns, dst, port, payload=b"hello", size=None, df=None):
         code = ("import socket;s=socket.socket(2,2);"
