@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Benchmark helpers (never part of mapgw itself):
+ *   bench_gen   live-frames traffic generator for BPF_PROG_RUN: sends the
+ *               template frame (at least 64 bytes) with XDP_TX, varying one
+ *               port over `flows`.
+ *   bench_sink  counts tunnelled (or plain IPv4) frames and drops everything
+ *               (the receiver at the end of the topology).
+ *   bench_fwd   bare XDP forward: rewrite MACs, redirect through a devmap —
+ *               the local ceiling every data plane is compared with.
+ *   bench_pass  XDP_PASS, so a veth can receive XDP_TX/redirected frames
+ *               while the kernel does the forwarding (the kernel path).
+ * The kernel path's encapsulation is in lwt_encap.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+const volatile __u32 flows = 1;
+const volatile __u16 base_port = 20000;
+const volatile __u8 vary_dport = 0;  /* 0: vary the source port, 1: the destination */
+const volatile __u32 l4_offset = 34; /* Ethernet + IPv4 */
+/* The frame, rewritten into every packet: live frames are recycled without
+ * restoring their bytes, and the DUT's encap/decap has overwritten them. */
+__u64 tmpl[16] SEC(".data.tmpl"); /* writable, so not constant-folded */
+const volatile __u32 tmpl_len = 64;
+const volatile __u8 fwd_dmac[6];
+const volatile __u8 fwd_smac[6];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} bench_count SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} bench_out SEC(".maps");
+
+static __always_inline __u64 *counter(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&bench_count, &zero);
+}
+
+static __always_inline void copy_words(__u64 *dst, const int words)
+{
+#pragma unroll
+	for (int i = 0; i < words; i++)
+		dst[i] = tmpl[i];
+}
+
+SEC("xdp")
+int bench_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u64 *n = counter();
+	__u16 *port;
+
+	if (!n)
+		return XDP_ABORTED;
+	if (data + 64 > end)
+		return XDP_ABORTED;
+	/* 8-byte stores: x86 XDP allows unaligned packet access. */
+	if (tmpl_len >= 128 && data + 128 <= end)
+		copy_words(data, 16);
+	else
+		copy_words(data, 8);
+	port = data + (l4_offset & 0x3ff) + (vary_dport ? 2 : 0);
+	if ((void *)(port + 1) > end)
+		return XDP_ABORTED;
+	/* UDP checksum is 0 in the template: a changed port needs no fix-up. */
+	*port = bpf_htons(base_port + (__u16)(*n % flows));
+	*n += 1;
+	return XDP_TX;
+}
+
+/* Counts only what the DUT should deliver: IPv4-in-IPv6 (and IPv4 for the
+ * bare forward), so stray ICMP errors or neighbour solicitations from a
+ * contender do not count as throughput. */
+SEC("xdp")
+int bench_sink(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	__u64 *n = counter();
+
+	if (!n || (void *)(ip6 + 1) > end)
+		return XDP_DROP;
+	if (eth->h_proto == bpf_htons(0x0800) ||
+	    (eth->h_proto == bpf_htons(0x86dd) && ip6->nexthdr == 4))
+		*n += 1;
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int bench_fwd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, (const void *)fwd_dmac, 6);
+	__builtin_memcpy(eth->h_source, (const void *)fwd_smac, 6);
+	return bpf_redirect_map(&bench_out, 0, 0);
+}
+
+SEC("xdp")
+int bench_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
