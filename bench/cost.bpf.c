@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Per-packet cost with BPF_PROG_TEST_RUN and a large repeat count. The kernel
+ * does not reset the packet between repetitions, so every run goes through
+ * bench_restore first: it puts the frame back to the template (length and
+ * bytes), varies up to two header fields to walk over many flows, and tail-
+ * calls the program under test (cost_target[0]). Its own cost is measured by
+ * tail-calling cost_nop; bench/prog_cost.cc subtracts it.
+ *
+ *   cost_nop    returns XDP_TX: the floor (restore + tail call + test-run)
+ *   cost_encap  bare MAP-E-sized encapsulation, no lookups: the reference
+ *               every mapgw program is compared with
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "cost_abi.h"
+
+__u64 frame[COST_FRAME_WORDS] SEC(".data.cost");
+struct field_walk walk_fast SEC(".data.cost"); /* base + stride * (n % count) */
+struct field_walk walk_slow SEC(".data.cost"); /* base + stride * (n / fast.count % count) */
+__u64 runs SEC(".data.cost");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cost_target SEC(".maps");
+
+static __always_inline void put_at(void *data, void *end, __u32 offset, __u32 width, __u32 v)
+{
+	void *p = data + (offset & 0x7f);
+
+	if (!offset)
+		return;
+	if (width == 4 && p + 4 <= end)
+		*(__u32 *)p = bpf_htonl(v);
+	else if (width == 2 && p + 2 <= end)
+		*(__u16 *)p = bpf_htons((__u16)v);
+}
+
+static __always_inline void walk(void *data, void *end, const struct field_walk *w, __u32 step)
+{
+	__u32 v = w->base + w->stride * step;
+
+	put_at(data, end, w->offset[0], w->width, v);
+	put_at(data, end, w->offset[1], w->width, v);
+	put_at(data, end, w->offset[2], w->width, v);
+}
+
+SEC("xdp")
+int bench_restore(struct xdp_md *ctx)
+{
+	int delta = (int)(ctx->data_end - ctx->data) - (int)sizeof(frame);
+	void *data, *end;
+	__u32 fast_count, n;
+
+	if (delta && bpf_xdp_adjust_head(ctx, delta))
+		return XDP_ABORTED;
+	asm volatile("" : "+r"(ctx)); /* keep clang from offsetting the ctx pointer */
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + sizeof(frame) > end)
+		return XDP_ABORTED;
+	for (int i = 0; i < COST_FRAME_WORDS; i++)
+		((__u64 *)data)[i] = frame[i];
+	n = (__u32)runs++;
+	fast_count = walk_fast.count ? walk_fast.count : 1;
+	if (walk_fast.count)
+		walk(data, end, &walk_fast, n % fast_count);
+	if (walk_slow.count)
+		walk(data, end, &walk_slow, (n / fast_count) % walk_slow.count);
+	bpf_tail_call(ctx, &cost_target, 0);
+	return XDP_ABORTED;
+}
+
+SEC("xdp")
+int cost_nop(struct xdp_md *ctx)
+{
+	return XDP_TX;
+}
+
+SEC("xdp")
+int cost_encap(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	void *data, *end;
+	__u16 len;
+
+	len = (__u16)(ctx->data_end - ctx->data) - sizeof(*eth);
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*ip6)))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip6 = (void *)(eth + 1);
+	if ((void *)(ip6 + 1) > end)
+		return XDP_DROP;
+	__builtin_memset(ip6, 0, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->payload_len = bpf_htons(len);
+	ip6->nexthdr = 4;
+	ip6->hop_limit = 64;
+	ip6->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
+	ip6->daddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
+	ip6->daddr.in6_u.u6_addr32[3] = bpf_htonl(1);
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
+	eth->h_proto = bpf_htons(0x86dd);
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

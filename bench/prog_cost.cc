@@ -1,0 +1,459 @@
+// Per-packet cost of the data-plane programs, in the kernel, with
+// BPF_PROG_TEST_RUN and a large repeat count (Google Benchmark drives the
+// iterations; time is the kernel's own measurement). Every run passes through
+// cost.bpf.c's restore step, which puts the frame back and walks over many
+// flows or CEs; its cost (the floor) is measured in each iteration and
+// subtracted. Each iteration checks the verdict and that the counter of the
+// expected work grew by the repeat count, so a broken setup cannot produce a
+// number.
+//
+//   floor            restore + tail call + test-run loop
+//   bare_encap       push Ethernet + IPv6, no lookups (the reference)
+//   br_encap/R       BR IPv4 -> IPv6, walking over R rules (one CE each)
+//   br_decap/R       BR IPv6 -> IPv4 with the source check, over R rules
+//   ce_out/N/A       CE established flow, LAN -> WAN: N sessions installed,
+//                    A of them active (walked over)
+//   ce_in/N/A        the same flows, WAN -> LAN
+//   ce_new_session   a new remote for a bound endpoint (session only)
+//   ce_new_binding   a new inside endpoint: port claim + binding + session
+//
+// Run as root: build/bench/prog_cost [--benchmark_format=json] [--quick]
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/br/br_rule.h"
+#include "agent/ce/nat_table.h"
+#include "agent/map/rule.h"
+#include "agent/net/ip.h"
+#include "cost_abi.h"
+#include "frames.h"
+#include "loader/br_dataplane.h"
+#include "loader/ce_dataplane.h"
+#include "loader/counters.h"
+#include "loader/libbpf_log.h"
+#include "loader/skeleton.h"
+#include "loader/test_run.h"
+#include "mapgw_cost.skel.h"
+
+namespace mapgw::bench {
+namespace {
+
+MAPGW_SKELETON_TRAITS(mapgw_cost);
+using CostSkel = Skeleton<mapgw_cost_traits>;
+
+constexpr const char* kBr6 = "2001:db8:ffff::1";           // the BR's own address
+constexpr const char* kCeBr6 = "fd00:b::1";                 // the BR the CE talks to
+constexpr const char* kCe6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
+constexpr uint32_t kPub = (106u << 24) | (72u << 16) | (171u << 8) | 205u;
+constexpr uint32_t kInside = (192u << 24) | (168u << 16) | (1u << 8) | 10u;
+constexpr uint32_t kRemoteBase = 8u << 24;  // 8.0.0.0: remotes walk up from here
+constexpr uint32_t kBrIpv4Peer = (203u << 24) | (113u << 8) | 2u;
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "prog_cost: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+void sh(const std::string& c) {
+  if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) die("failed: " + c);
+}
+
+std::array<uint8_t, 16> v6(const char* s) { return Ipv6Addr::parse(s)->bytes(); }
+
+// One private netns with both roles' interfaces, routes and permanent
+// neighbours: the programs' FIB lookups see a real kernel FIB.
+struct Netns {
+  unsigned lan, wan, slow, v4, v6;
+  Netns() {
+    if (unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET): needs root");
+    sh("ip link set lo up");
+    for (const char* p : {"l0", "w0", "s0", "t4a", "t6a"}) {
+      sh(std::string("ip link add ") + p + " type veth peer name " + p + "p");
+      sh(std::string("ip link set up dev ") + p + " && ip link set up dev " + p + "p");
+    }
+    sh("ip link set s0 arp off");
+    // CE: LAN, WAN towards its BR, and the slow-path device IPv4 routes into.
+    sh("ip addr add 192.168.1.1/24 dev l0");
+    sh("ip neigh add 192.168.1.10 lladdr 02:00:00:00:0a:0a dev l0 nud permanent");
+    sh(std::string("ip -6 addr add 2001:db8:aaaa::2/64 dev w0 nodad && ip -6 addr add ") + kCe6 +
+       "/128 dev w0 nodad");
+    sh("ip -6 neigh add 2001:db8:aaaa::1 lladdr 02:00:00:00:0b:02 dev w0 nud permanent");
+    sh("ip -6 route add fd00:b::/64 via 2001:db8:aaaa::1 dev w0");
+    sh("ip route add default dev s0");
+    // BR: IPv4 side and IPv6 side.
+    sh("ip addr add 203.0.113.1/24 dev t4a");
+    sh("ip neigh add 203.0.113.2 lladdr 02:00:00:00:04:02 dev t4a nud permanent");
+    sh(std::string("ip -6 addr add ") + kBr6 + "/64 dev t6a nodad");
+    sh("ip -6 neigh add 2001:db8:ffff::2 lladdr 02:00:00:00:06:02 dev t6a nud permanent");
+    sh("ip -6 route add 2001:db8::/32 via 2001:db8:ffff::2 dev t6a");
+    sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1");
+    lan = if_nametoindex("l0");
+    wan = if_nametoindex("w0");
+    slow = if_nametoindex("s0");
+    v4 = if_nametoindex("t4a");
+    v6 = if_nametoindex("t6a");
+  }
+};
+
+// The restore wrapper and its reference programs.
+class Harness {
+ public:
+  Harness() {
+    auto s = CostSkel::open();
+    if (!s) die(s.error().describe());
+    if (auto st = s->load(); !st) die(st.error().describe());
+    skel_.emplace(std::move(*s));
+  }
+  struct Walk {
+    std::array<uint32_t, 3> offset{};
+    uint32_t width = 4, base = 0, stride = 1, count = 0;
+  };
+  void prepare(int target_fd, const std::vector<uint8_t>& frame, const Walk& fast,
+               const Walk& slow, uint64_t start = 0) {
+    auto* d = skel_->get()->data_cost;
+    std::memcpy(d->frame, frame.data(), kFrameLen);
+    set(d->walk_fast, fast);
+    set(d->walk_slow, slow);
+    d->runs = start;
+    set_target(target_fd);
+    frame_ = frame;
+  }
+  void set_target(int fd) {
+    uint32_t key = 0;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->get()->maps.cost_target), &key, &fd, 0)) {
+      die("prog array update: " + std::string(std::strerror(errno)));
+    }
+  }
+  uint64_t runs() const { return skel_->get()->data_cost->runs; }
+  void set_runs(uint64_t n) { skel_->get()->data_cost->runs = n; }
+  int nop_fd() const { return bpf_program__fd(skel_->get()->progs.cost_nop); }
+  int encap_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap); }
+
+  // Mean ns per run of @repeat runs; *verdict = the last run's.
+  double run(unsigned ifindex, uint32_t repeat, uint32_t* verdict) {
+    xdp_md ctx{};
+    ctx.data_end = static_cast<uint32_t>(frame_.size());
+    ctx.ingress_ifindex = ifindex;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame_.data(),
+                .data_size_in = static_cast<uint32_t>(frame_.size()), .ctx_in = &ctx,
+                .ctx_size_in = sizeof ctx, .repeat = static_cast<int>(repeat));
+    if (bpf_prog_test_run_opts(bpf_program__fd(skel_->get()->progs.bench_restore), &opts)) {
+      die("BPF_PROG_TEST_RUN: " + std::string(std::strerror(errno)));
+    }
+    if (verdict) *verdict = opts.retval;
+    return opts.duration;
+  }
+
+ private:
+  static void set(field_walk& w, const Walk& from) {
+    for (int i = 0; i < 3; ++i) w.offset[i] = from.offset[i];
+    w.width = from.width;
+    w.base = from.base;
+    w.stride = from.stride;
+    w.count = from.count;
+  }
+  std::optional<CostSkel> skel_;
+  std::vector<uint8_t> frame_;
+};
+
+// One measured case: the program, its frame and walks, and the counter
+// that must grow by one per run.
+struct Case {
+  int prog_fd;
+  unsigned ifindex;
+  std::vector<uint8_t> frame;
+  Harness::Walk fast, slow;
+  int counters_fd;  // -1: no counter check (reference programs)
+  uint32_t counter;
+  uint32_t verdict;
+  bool continue_walk = false;  // new-state cases: never revisit a flow
+  uint32_t repeat = 0;         // runs per iteration; 0 = repeat_count
+  std::function<void()> between;  // untimed, after each iteration
+};
+
+uint64_t counter_packets(int fd, uint32_t idx) {
+  auto snap = read_counters(fd);
+  if (!snap) die(snap.error().describe());
+  return (*snap)[idx].packets;
+}
+
+uint32_t repeat_count = 100000;
+
+void measure(benchmark::State& state, Harness& h, const Case& c) {
+  double floor_sum = 0, ns_sum = 0;
+  uint64_t next = 0;
+  const uint32_t repeat = c.repeat ? c.repeat : repeat_count;
+  for (auto _ : state) {
+    uint32_t verdict = 0;
+    h.prepare(h.nop_fd(), c.frame, c.fast, c.slow);
+    const double floor = h.run(c.ifindex, repeat, nullptr);
+    h.prepare(c.prog_fd, c.frame, c.fast, c.slow, c.continue_walk ? next : 0);
+    const uint64_t before = c.counters_fd >= 0 ? counter_packets(c.counters_fd, c.counter) : 0;
+    const double ns = h.run(c.ifindex, repeat, &verdict);
+    next = h.runs();
+    if (verdict != c.verdict) {
+      state.SkipWithError(("verdict " + std::to_string(verdict) + ", expected " +
+                           std::to_string(c.verdict)).c_str());
+      break;
+    }
+    if (c.counters_fd >= 0) {
+      const uint64_t grew = counter_packets(c.counters_fd, c.counter) - before;
+      if (grew != repeat) {
+        state.SkipWithError(("counter grew by " + std::to_string(grew) + ", expected " +
+                             std::to_string(repeat)).c_str());
+        break;
+      }
+    }
+    state.SetIterationTime(ns * repeat / 1e9);
+    floor_sum += floor;
+    ns_sum += ns;
+    if (c.between) c.between();
+  }
+  const double n = static_cast<double>(state.iterations());
+  if (n > 0) {
+    state.counters["ns"] = ns_sum / n;
+    state.counters["floor_ns"] = floor_sum / n;
+    state.counters["net_ns"] = (ns_sum - floor_sum) / n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * repeat);
+}
+
+// ---- BR ---------------------------------------------------------------------
+
+// Rule i: 10.(i>>8).(i&255).0/24 <-> 2001:db8:i::/48, ea=16 (PSID 8 bits at
+// offset 6). The walked CE in rule i: host .18, PSID 0x34, port 1232.
+std::vector<mapgw_br_rule> br_rules(unsigned n) {
+  auto br = *Ipv6Addr::parse(kBr6);
+  std::vector<mapgw_br_rule> out;
+  for (unsigned i = 0; i < n; ++i) {
+    RuleSpec s;
+    s.ipv4 = {Ipv4Addr{(10u << 24) | (i << 8)}, 24};
+    s.ipv6 = {Ipv6Addr{{0x20010db800000000ULL | (uint64_t{i} << 16), 0}}, 48};
+    s.ea_len = 16;
+    out.push_back(make_br_rule(*MapRule::create(s), br));
+  }
+  return out;
+}
+
+BrDataplane load_br(const Netns& ns, unsigned rules) {
+  auto dp = BrDataplane::load(5'000'000'000ULL);
+  if (!dp) die(dp.error().describe());
+  if (!dp->replace_rules(br_rules(rules))) die("BR rules");
+  auto br = v6(kBr6);
+  std::vector<uint32_t> ports{ns.v4, ns.v6};
+  mapgw_br_config cfg{};
+  cfg.icmp_src_ipv4 = htonl((203u << 24) | (113u << 8) | 1u);
+  if (!dp->replace_br_addresses(std::span(&br, 1)) || !dp->replace_tx_ports(ports) ||
+      !dp->set_config(cfg)) {
+    die("BR config");
+  }
+  return std::move(*dp);
+}
+
+Case br_encap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+  FrameBuilder b;
+  b.eth(0x0800).ipv4(kBrIpv4Peer, (10u << 24) | 18u).udp(53, 1232);
+  Case c{dp.prog_fd(BrProgram::kXdpV4), ns.v4, b.done(), {}, {}, dp.counters_fd(),
+         MAPGW_CNT_BR_ENCAP, XDP_REDIRECT};
+  const uint32_t dst = static_cast<uint32_t>(b.ipv4_offset() + 16);
+  c.fast = {{dst + 1, 0, 0}, 2, 0, 1, rules};  // the rule's 16 bits of 10.x.y.18
+  return c;
+}
+
+// CE (rule i) -> BR: 2001:db8:i:1234:0:a(i):(i)12:34, inner 10.(i).18:1232.
+Case br_decap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+  FrameBuilder b;
+  std::array<uint8_t, 16> ce = v6("2001:db8:0:1234:0:a00:12:34");
+  b.eth(0x86dd).ipv6(ce, v6(kBr6)).ipv4((10u << 24) | 18u, kBrIpv4Peer).udp(1232, 53);
+  Case c{dp.prog_fd(BrProgram::kXdpV6), ns.v6, b.done(), {}, {}, dp.counters_fd(),
+         MAPGW_CNT_BR_DECAP, XDP_REDIRECT};
+  const uint32_t src6 = static_cast<uint32_t>(b.ipv6_offset() + 8);
+  const uint32_t src4 = static_cast<uint32_t>(b.ipv4_offset() + 12);
+  c.fast = {{src6 + 4, src6 + 11, src4 + 1}, 2, 0, 1, rules};
+  return c;
+}
+
+// ---- CE ---------------------------------------------------------------------
+
+struct Ce {
+  CeDataplane dp;
+  uint16_t ext_port = 0;  // the walked endpoint's external port (host order)
+};
+
+Ce load_ce(const Netns& ns, uint32_t max_sessions) {
+  auto dp = CeDataplane::load(max_sessions, 240, 5'000'000'000ULL);
+  if (!dp) die(dp.error().describe());
+  mapgw_ce_config c{};
+  c.ce_addr = Ipv6Addr::parse(kCe6)->value;
+  c.br_addr = Ipv6Addr::parse(kCeBr6)->value;
+  c.ipv4 = htonl(kPub);
+  c.icmp_src = htonl((192u << 24) | (168u << 16) | (1u << 8) | 1u);
+  c.psid = 0xef;
+  c.psid_len = 8;
+  c.psid_offset = 4;
+  c.tunnel_mtu = 1460;
+  c.lan_ifindex = ns.lan;
+  c.slow_ifindex = ns.slow;
+  std::vector<uint32_t> ports{ns.lan, ns.wan};
+  if (!dp->set_config(c) || !dp->replace_tx_ports(ports)) die("CE config");
+  return Ce{std::move(*dp)};
+}
+
+// Inside 192.168.1.10:40000 (or walked) -> remote 8.x.y.z:53 (walked).
+Case ce_out_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+  FrameBuilder b;
+  b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+  Case c{ce.dp.prog_fd(CeProgram::kXdpLan), ns.lan, b.done(), {}, {}, ce.dp.counters_fd(),
+         MAPGW_CNT_CE_OUT, XDP_REDIRECT};
+  c.fast = {{static_cast<uint32_t>(b.ipv4_offset() + 16), 0, 0}, 4, kRemoteBase, 1, remotes};
+  return c;
+}
+
+Case ce_in_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+  FrameBuilder b;
+  b.eth(0x86dd).ipv6(v6(kCeBr6), v6(kCe6)).ipv4(kRemoteBase, kPub).udp(53, ce.ext_port);
+  Case c{ce.dp.prog_fd(CeProgram::kXdpWan), ns.wan, b.done(), {}, {}, ce.dp.counters_fd(),
+         MAPGW_CNT_CE_IN, XDP_REDIRECT};
+  c.fast = {{static_cast<uint32_t>(b.ipv4_offset() + 12), 0, 0}, 4, kRemoteBase, 1, remotes};
+  return c;
+}
+
+// Sessions from the walked endpoint to @n remotes, made by the program
+// itself; also learns the endpoint's external port.
+void install_sessions(Harness& h, const Netns& ns, Ce& ce, uint32_t n) {
+  Case c = ce_out_case(ns, ce, n);
+  auto first = test_run_xdp(c.prog_fd, c.frame, ns.lan);
+  if (!first || first->retval != XDP_REDIRECT || first->data_out.size() < 14 + 40 + 20 + 2) {
+    die("CE did not forward the first packet");
+  }
+  const auto& o = first->data_out;
+  ce.ext_port = static_cast<uint16_t>((o[14 + 40 + 20] << 8) | o[14 + 40 + 21]);
+  h.prepare(c.prog_fd, c.frame, c.fast, c.slow);
+  for (uint32_t done = 0; done < n;) {
+    const uint32_t step = std::min<uint32_t>(n - done, 1'000'000);
+    h.set_runs(done);
+    h.run(ns.lan, step, nullptr);
+    done += step;
+  }
+  const uint64_t made = counter_packets(ce.dp.counters_fd(), MAPGW_CNT_NAT_SESSION_CREATED);
+  if (made < n) die("installed " + std::to_string(made) + " of " + std::to_string(n) + " sessions");
+}
+
+bool quick = false;
+
+void register_all(Harness& h, const Netns& ns) {
+  using benchmark::RegisterBenchmark;
+  auto reg = [&](const std::string& name, std::function<Case()> make, int iterations) {
+    auto* b = RegisterBenchmark(name.c_str(), [&h, make](benchmark::State& st) {
+      const Case c = make();
+      measure(st, h, c);
+    });
+    b->UseManualTime()->Iterations(quick ? std::max(2, iterations / 3) : iterations)->Unit(benchmark::kMillisecond);
+  };
+  // Data planes are made when a benchmark first needs them, so a filter
+  // (--benchmark_filter) pays only for what it runs.
+  static std::map<unsigned, std::unique_ptr<BrDataplane>> brs;
+  static std::map<uint32_t, std::unique_ptr<Ce>> ces;  // by installed sessions
+  auto br_for = [&ns](unsigned rules) {
+    auto& dp = brs[rules];
+    if (!dp) dp = std::make_unique<BrDataplane>(load_br(ns, rules));
+    return dp.get();
+  };
+  auto ce_with = [&ns, &h](uint32_t sessions) {
+    auto& ce = ces[sessions];
+    if (!ce) {
+      ce = std::make_unique<Ce>(load_ce(ns, sessions ? sessions + sessions / 4 + 1024 : 1u << 21));
+      if (sessions) install_sessions(h, ns, *ce, sessions);
+    }
+    return ce.get();
+  };
+
+  reg("floor", [&] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    return Case{h.nop_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
+  }, 10);
+  reg("bare_encap", [&] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    return Case{h.encap_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
+  }, 10);
+  for (unsigned rules : {1u, 1000u, 65536u}) {
+    reg("br_encap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_encap_case(ns, *br_for(rules), rules); }, 10);
+    reg("br_decap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_decap_case(ns, *br_for(rules), rules); }, 10);
+  }
+
+  // New state on a data plane of its own (sized for 2 M sessions).
+  reg("ce_new_session", [&ns, ce_with] {
+    Case c = ce_out_case(ns, *ce_with(0), 1u << 24);  // 16 M remotes: never revisited
+    c.counter = MAPGW_CNT_NAT_SESSION_CREATED;
+    c.continue_walk = true;
+    return c;
+  }, 10);
+  reg("ce_new_binding", [&ns, ce_with] {
+    // 200 new inside endpoints per iteration (the set has 240 ports), one
+    // new host per iteration: every run claims a port. Flushed in between.
+    Ce* fresh = ce_with(0);
+    Case c = ce_out_case(ns, *fresh, 1);
+    c.counter = MAPGW_CNT_NAT_BINDING_CREATED;
+    c.fast = {{static_cast<uint32_t>(14 + 20), 0, 0}, 2, 20000, 1, 200};
+    c.slow = {{static_cast<uint32_t>(14 + 12), 0, 0}, 4, (10u << 24), 1, 1u << 20};
+    c.continue_walk = true;
+    c.repeat = 200;
+    CeDataplane* dp = &fresh->dp;
+    c.between = [dp] {
+      if (!flush_nat(dp->nat_maps())) die("flush");
+    };
+    return c;
+  }, 200);
+
+  for (uint32_t sessions : {1000u, 100000u, 1000000u}) {
+    std::vector<uint32_t> actives{std::min<uint32_t>(sessions, 10000)};
+    if (sessions > 10000) actives.push_back(sessions);
+    for (uint32_t active : actives) {
+      const std::string tag = "/sessions:" + std::to_string(sessions) + "/active:" + std::to_string(active);
+      reg("ce_out" + tag, [&ns, ce_with, sessions, active] { return ce_out_case(ns, *ce_with(sessions), active); }, 10);
+      reg("ce_in" + tag, [&ns, ce_with, sessions, active] { return ce_in_case(ns, *ce_with(sessions), active); }, 10);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mapgw::bench
+
+int main(int argc, char** argv) {
+  using namespace mapgw::bench;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--quick") {
+      quick = true;
+      repeat_count = 20000;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int n = static_cast<int>(args.size());
+  mapgw::route_libbpf_logs(false);
+  static Netns ns;
+  static Harness h;
+  register_all(h, ns);
+  benchmark::Initialize(&n, args.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
