@@ -65,7 +65,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
 
 	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, len + MAPGW_IPV6_HLEN);
-	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
 	if (why != FIB_FORWARD)
 		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
@@ -141,7 +141,7 @@ static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, st
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, XDP_DROP);
 	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, len + MAPGW_IPV6_HLEN);
-	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
 	if (why != FIB_FORWARD || !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		/* The TC slow path decapsulates; the kernel routes the inner
 		 * packet to mapgw0, whose egress program encapsulates again. */
@@ -204,7 +204,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 		return br_hairpin(ctx, eth, ip6, ip, &c, len);
 
 	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
-	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
 	if (why != FIB_FORWARD)
 		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))

@@ -62,7 +62,7 @@ static __always_inline bool ce_routed_to_map(void *ctx, const struct mapgw_ce_co
 	int rc;
 
 	fib_prepare4(&fib, ifindex, ip, 0);
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	rc = fib_lookup_cached(ctx, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
 	return rc == BPF_FIB_LKUP_RET_SUCCESS && fib.ifindex == cfg->slow_ifindex;
 }
 
@@ -147,7 +147,7 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 		return xdp_count(why, ctx, XDP_DROP);
 	fib_prepare6(&sc->fib, ctx->ingress_ifindex, &sc->out.target.br, &sc->out.target.ce,
 		     len + MAPGW_IPV6_HLEN);
-	why = fib_verdict(bpf_fib_lookup(ctx, &sc->fib, sizeof(sc->fib), 0));
+	why = fib_verdict(fib_lookup_cached(ctx, &sc->fib, 0));
 	if (why != FIB_FORWARD)
 		return xdp_count(why, ctx, counter_is_drop(why) ? XDP_DROP : XDP_PASS);
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &sc->fib.ifindex))
@@ -277,7 +277,7 @@ int mapgw_ce_wan(struct xdp_md *ctx)
 	}
 	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
 	fib.ipv4_dst = p.in_addr;
-	why = fib_verdict(bpf_fib_lookup(ctx, &fib, sizeof(fib), 0));
+	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
 	if (why != FIB_FORWARD || !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex)) {
 		if (p.icmp_error) /* already rewritten: the slow path cannot redo it */
 			return xdp_count(MAPGW_CNT_DROP_ICMP_NO_ROUTE, ctx, XDP_DROP);

@@ -13,6 +13,7 @@
 #include "consts.h"
 #include "counters.h"
 #include "encap.h"
+#include "route_cache.h"
 
 #define FIB_FORWARD MAPGW_CNT_MAX
 

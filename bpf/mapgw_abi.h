@@ -301,6 +301,16 @@ struct mapgw_filter_rule {
 
 #define MAPGW_MAX_FILTER_RULES 32
 
+/*
+ * The route cache's switch (array[0]). The agent moves `epoch` on every
+ * route, neighbour, address, link or rule change it hears of; entries of an
+ * older epoch are not used. Epoch 0 turns the cache off.
+ */
+struct mapgw_route_ctl {
+	__u32 epoch;
+	__u32 pad;
+};
+
 #ifdef __cplusplus
 static_assert(sizeof(struct mapgw_nat_sess_key) == 16, "nat ABI");
 static_assert(sizeof(struct mapgw_natlog_event) == 24, "natlog ABI");

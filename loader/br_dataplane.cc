@@ -11,6 +11,7 @@
 #include "loader/attachments.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
+#include "loader/route_ctl.h"
 #include "loader/skeleton.h"
 #include "loader/tc_filter.h"
 #include "mapgw_br.skel.h"
@@ -36,6 +37,9 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
     return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
                       " may be from an incompatible version; stop with on_stop = \"detach\" "
                       "or remove that directory)");
+  }
+  if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
+    return st.error();
   }
   return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)}));
 }
@@ -105,6 +109,8 @@ int BrDataplane::prog_fd(BrProgram p) const {
   }
   return -1;
 }
+
+int BrDataplane::route_ctl_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_route_ctl); }
 
 int BrDataplane::counters_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_counters); }
 

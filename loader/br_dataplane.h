@@ -54,6 +54,8 @@ class BrDataplane {
 
   int prog_fd(BrProgram p) const;
   int counters_fd() const;
+  // The route cache switch (loader/route_ctl.h); on after load.
+  int route_ctl_fd() const;
   size_t rule_count() const { return rule_count_; }
 
   BrDataplane(BrDataplane&&) noexcept;

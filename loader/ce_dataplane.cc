@@ -9,6 +9,7 @@
 #include "loader/attachments.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
+#include "loader/route_ctl.h"
 #include "loader/skeleton.h"
 #include "loader/tc_filter.h"
 #include "mapgw_ce.skel.h"
@@ -49,6 +50,9 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
     return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
                       " differ: max_sessions or the port set changed, or another version; "
                       "stop with on_stop = \"detach\" or remove that directory)");
+  }
+  if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
+    return st.error();
   }
   return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)}));
 }
@@ -175,6 +179,8 @@ int CeDataplane::prog_fd(CeProgram which) const {
   }
   return -1;
 }
+
+int CeDataplane::route_ctl_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_route_ctl); }
 
 int CeDataplane::counters_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_counters); }
 int CeDataplane::events_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_events); }

@@ -72,6 +72,8 @@ class CeDataplane {
 
   int prog_fd(CeProgram p) const;
   int counters_fd() const;
+  // The route cache switch (loader/route_ctl.h); on after load.
+  int route_ctl_fd() const;
   int events_fd() const;
   int nat_log_fd() const;
   NatMaps nat_maps() const;

@@ -426,7 +426,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "state_dir", "br", "ce"},
+                           "on_stop", "state_dir", "route_cache", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -479,6 +479,9 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   auto state = get<std::string>(root, "state_dir", origin, "the top level", c.state_dir);
   if (!state) return state.error();
   c.state_dir = *state;
+  auto route_cache = get<bool>(root, "route_cache", origin, "the top level", c.route_cache);
+  if (!route_cache) return route_cache.error();
+  c.route_cache = *route_cache;
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

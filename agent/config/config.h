@@ -101,6 +101,10 @@ struct Config {
   std::string on_stop = "keep";
   // Files that outlive a run (the BR's rule history): <state_dir>/<instance>/.
   std::string state_dir = "/var/lib/mapgw";
+  // The data plane's per-CPU cache of FIB answers (bpf/route_cache.h),
+  // invalidated on every netlink route/neighbour/address/link/rule change.
+  // false: every packet asks the kernel's FIB.
+  bool route_cache = true;
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 

@@ -66,6 +66,9 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   auto history = RuleHistory::open(history_path);
   if (!history) return history.error();
   std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp), std::move(*history)));
+  auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
+  if (!watch) return watch.error();
+  svc->route_watch_.emplace(std::move(*watch));
   if (auto st = svc->prepare_host(); !st) return st.error();
   if (auto st = svc->apply(cfg); !st) return st.error();
   BrAttachConfig a{cfg.br.ipv4_interface, cfg.br.ipv6_interface, cfg.br.slow_path_interface,
@@ -106,6 +109,7 @@ Status BrService::sync_routes(const Config& cfg) {
 }
 
 Status BrService::apply(const Config& cfg) {
+  if (auto st = route_watch_->set_enabled(cfg.route_cache); !st) return st;
   std::vector<mapgw_br_rule> rules;
   std::vector<std::array<uint8_t, 16>> addrs;
   for (const auto& d : cfg.br.domains) {
@@ -198,6 +202,7 @@ nlohmann::json BrService::status() const {
            {{"xdp", {{cfg_.br.ipv4_interface, "mapgw_br_v4"}, {cfg_.br.ipv6_interface, "mapgw_br_v6"}}},
             {"tc_ingress", {{cfg_.br.ipv6_interface, "mapgw_br_tc_v6"}}},
             {"tc_egress", {{cfg_.br.slow_path_interface, "mapgw_br_tc_encap"}}}}},
+          {"route_cache", route_watch_->status()},
           {"rule_count", dp_.rule_count()},
           {"domains", domains}};
 }
@@ -227,6 +232,12 @@ nlohmann::json BrService::metrics() const {
                                         {"value", map_read_errors_}}});
   if (m.contains("error")) m.erase("counters");
   return m;
+}
+
+std::vector<int> BrService::event_fds() const { return {route_watch_->fd()}; }
+
+void BrService::on_event(int fd) {
+  if (fd == route_watch_->fd()) route_watch_->on_readable();
 }
 
 nlohmann::json BrService::stats() const { return counters_json(dp_.counters_fd(), map_read_errors_); }

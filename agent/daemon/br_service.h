@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -15,6 +16,7 @@
 #include "agent/br/rule_history.h"
 #include "agent/config/config.h"
 #include "agent/daemon/role_service.h"
+#include "agent/daemon/route_watch.h"
 #include "loader/br_dataplane.h"
 
 namespace mapgw {
@@ -34,6 +36,8 @@ class BrService : public RoleService {
   nlohmann::json stats() const override;
   nlohmann::json metrics() const override;
   void add_commands(ControlServer& server) override;
+  std::vector<int> event_fds() const override;
+  void on_event(int fd) override;
 
  private:
   BrService(Config cfg, BrDataplane dp, RuleHistory history)
@@ -45,6 +49,7 @@ class BrService : public RoleService {
   Config cfg_;
   BrDataplane dp_;
   RuleHistory history_;
+  std::optional<RouteWatch> route_watch_;
   std::set<std::string> routes_;  // IPv4 prefixes routed to the slow path
   bool created_slow_path_ = false;
   bool stopped_ = false;

@@ -100,6 +100,9 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins);
   if (!dp) return dp.error();
   std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
+  auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
+  if (!watch) return watch.error();
+  svc->route_watch_.emplace(std::move(*watch));
   if (auto st = svc->prepare_host(); !st) return st.error();
   if (auto st = svc->apply(cfg); !st) return st.error();
   CeAttachConfig a{c.lan_interface, c.wan_interface, c.slow_path_interface,
@@ -219,6 +222,7 @@ Status CeService::prepare_host() {
 }
 
 Status CeService::apply(const Config& cfg) {
+  if (auto st = route_watch_->set_enabled(cfg.route_cache); !st) return st;
   const CeConfig& c = cfg.ce;
   mapgw_ce_config bc{};
   bc.ce_addr = mapping_.ce_address.value;
@@ -378,10 +382,15 @@ void CeService::sweep(bool urgent) {
 std::vector<int> CeService::event_fds() const {
   std::vector<int> fds{timer_fd_, ring_buffer__epoll_fd(events_)};
   if (netlink_fd_ >= 0) fds.push_back(netlink_fd_);
+  fds.push_back(route_watch_->fd());
   return fds;
 }
 
 void CeService::on_event(int fd) {
+  if (fd == route_watch_->fd()) {
+    route_watch_->on_readable();
+    return;
+  }
   if (fd == netlink_fd_) {
     char buf[8192];
     while (recv(netlink_fd_, buf, sizeof buf, 0) > 0) {
@@ -438,7 +447,8 @@ nlohmann::json CeService::status() const {
           {"sessions", sess ? sess->size() : 0},
           {"prefix_changes", prefix_changes_},
           {"sessions_flushed", sessions_flushed_},
-          {"ports_in_use", used ? used->size() : 0}};
+          {"ports_in_use", used ? used->size() : 0},
+          {"route_cache", route_watch_->status()}};
 }
 
 nlohmann::json CeService::rules() const {

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "agent/ce/nat_log.h"
 #include "agent/ce/nat_table.h"
 #include "agent/daemon/role_service.h"
+#include "agent/daemon/route_watch.h"
 #include "agent/map/mapping.h"
 #include "loader/ce_dataplane.h"
 
@@ -53,6 +55,7 @@ class CeService : public RoleService {
   Config cfg_;
   CeMapping mapping_;
   CeDataplane dp_;
+  std::optional<RouteWatch> route_watch_;
   std::set<std::string> routes_;
   bool created_slow_path_ = false;
   bool added_ce_address_ = false;

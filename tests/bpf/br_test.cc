@@ -7,13 +7,16 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "agent/br/br_rule.h"
 #include "br_fixtures.h"
 #include "bpf_test_env.h"
 #include "loader/br_dataplane.h"
 #include "loader/counters.h"
+#include "loader/route_ctl.h"
 #include "loader/test_run.h"
 #include "netns_sandbox.h"
 
@@ -173,6 +176,84 @@ TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
   ASSERT_TRUE(dp->replace_rules(test_rules()).ok());
   EXPECT_EQ(test_run_xdp(dp->prog_fd(BrProgram::kXdpV4), pkt, topo.v4_ifindex)->retval,
             static_cast<uint32_t>(XDP_PASS));  // not mapped any more
+}
+
+// UDP 1.2.3.4 -> 106.72.171.205:7920 (the v6plus rule's CE with PSID 0xef),
+// @payload bytes of payload, DF set.
+std::vector<uint8_t> to_v6plus_ce(size_t payload) {
+  const uint16_t total = static_cast<uint16_t>(28 + payload);
+  std::vector<uint8_t> p = {0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,
+                            0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total),
+                            0, 1, 0x40, 0, 64, 17, 0, 0, 1, 2, 3, 4, 106, 72, 171, 205,
+                            0x30, 0x39, 0x1e, 0xf0, static_cast<uint8_t>((8 + payload) >> 8),
+                            static_cast<uint8_t>(8 + payload), 0, 0};
+  p.resize(p.size() + payload, 'x');
+  uint32_t sum = 0;
+  for (size_t i = 14; i < 34; i += 2) sum += (p[i] << 8) | p[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  p[24] = static_cast<uint8_t>(~sum >> 8);
+  p[25] = static_cast<uint8_t>(~sum);
+  return p;
+}
+
+// The destination MAC the BR writes for a packet to that CE (next hop
+// 2001:db8:ffff::2 on t6a).
+std::string next_hop_mac(const BrDataplane& dp, const Topology& t) {
+  auto r = test_run_xdp(dp.prog_fd(BrProgram::kXdpV4), to_v6plus_ce(18), t.v4_ifindex);
+  if (!r.ok() || r->retval != XDP_REDIRECT || r->data_out.size() < 6) return "not forwarded";
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", r->data_out[0], r->data_out[1],
+                r->data_out[2], r->data_out[3], r->data_out[4], r->data_out[5]);
+  return buf;
+}
+
+void set_next_hop_mac(const char* mac) {
+  testing::run(std::string("ip -6 neigh replace 2001:db8:ffff::2 lladdr ") + mac +
+               " dev t6a nud permanent");
+}
+
+// The cache answers until the epoch moves (what the agent does on netlink
+// news), or until an answer is a second old; off means every packet asks.
+TEST(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  const int ctl = dp->route_ctl_fd();
+  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02");
+  set_next_hop_mac("02:00:00:00:06:99");
+  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02") << "the cached answer is used";
+  ASSERT_TRUE(route_cache_invalidate(ctl).ok());
+  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:99") << "a new epoch asks the FIB again";
+  set_next_hop_mac("02:00:00:00:06:02");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02") << "answers expire after a second";
+  ASSERT_TRUE(route_cache_enable(ctl, false).ok());
+  EXPECT_EQ(*route_cache_epoch(ctl), 0u);
+  set_next_hop_mac("02:00:00:00:06:77");
+  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:77") << "off: every packet asks the FIB";
+  set_next_hop_mac("02:00:00:00:06:02");
+}
+
+// A cached answer is for packets no longer than one the kernel already let
+// through: a bigger one meets the FIB's MTU check (t6a: MTU 1280).
+TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  const int prog = dp->prog_fd(BrProgram::kXdpV4);
+  auto small = test_run_xdp(prog, to_v6plus_ce(18), topo.v4_ifindex);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  auto before = read_counters(dp->counters_fd());
+  auto big = test_run_xdp(prog, to_v6plus_ce(1250), topo.v4_ifindex);  // 1278 + 40 > 1280
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->retval, static_cast<uint32_t>(XDP_PASS));
+  auto after = read_counters(dp->counters_fd());
+  EXPECT_EQ((*after)[counter_index("punt_frag_needed")].packets -
+                (*before)[counter_index("punt_frag_needed")].packets,
+            1u);
+  auto again = test_run_xdp(prog, to_v6plus_ce(18), topo.v4_ifindex);
+  EXPECT_EQ(again->retval, static_cast<uint32_t>(XDP_REDIRECT));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),

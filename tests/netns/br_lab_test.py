@@ -223,8 +223,36 @@ class BrLab(LabCase, unittest.TestCase):
         self.assertIsNotNone(ans)
         self.assertEqual((ans.src, ans[ICMP].type), (BR4, 11))
 
+    def route_epoch(self):
+        return ctl(self.socket, "status")["route_cache"]["epoch"]
+
+    def wait_route_cache_moved(self, since):
+        """The agent has heard netlink's news and moved the cache's epoch."""
+        wait_for(lambda: self.route_epoch() != since, timeout=5, what="route cache invalidated")
+
+    def test_next_hop_mac_change_is_followed_at_once(self):
+        # Well inside the cache's 1 s lifetime: only the agent's invalidation
+        # on netlink news can make the new MAC appear this soon.
+        new_mac = "02:00:00:00:99:02"
+        old_mac = self.lab.run(self.ce, "cat /sys/class/net/up0/address", capture=True).strip()
+        self.udp_send(self.inet, "192.0.2.18", 1232, b"warm")  # fill the cache
+        epoch = self.route_epoch()
+        try:
+            self.lab.run(self.ce, "ip link set up0 address %s" % new_mac)
+            self.lab.run(self.br, "ip -6 neigh replace 2001:db8:ffff::2 lladdr %s dev v6" % new_mac)
+            self.wait_route_cache_moved(epoch)
+            sn = self.sniff(self.ce, "up0", "ip6 and ip6[6] == 4 and dst host %s" % CE_A, 1)
+            self.udp_send(self.inet, "192.0.2.18", 1232, b"new-mac")
+            (f,) = self.sniffed(sn)
+            self.assertEqual((f[Ether].dst, bytes(f[UDP].payload)), (new_mac, b"new-mac"))
+        finally:
+            self.lab.run(self.ce, "ip link set up0 address %s" % old_mac)
+            self.lab.run(self.br, "ip -6 neigh del 2001:db8:ffff::2 dev v6", check=False)
+
     def test_unresolved_neighbour_goes_through_slow_path(self):
+        epoch = self.route_epoch()
         self.lab.run(self.br, "ip -6 neigh flush dev v6")
+        self.wait_route_cache_moved(epoch)
         before = self.counters()
         sn = self.sniff(self.ce, "up0", "ip6 and ip6[6] == 4 and dst host %s" % CE_A, 1)
         self.udp_send(self.inet, "192.0.2.18", 1232, b"no-neigh")

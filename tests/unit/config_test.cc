@@ -33,6 +33,7 @@ TEST(Config, MinimalBrWithDefaults) {
   EXPECT_EQ(c->xdp_mode, "native");
   EXPECT_EQ(c->br.slow_path_interface, "mapgw0");
   EXPECT_EQ(c->br.fragment_timeout_s, 5u);
+  EXPECT_TRUE(c->route_cache);
   ASSERT_EQ(c->br.domains.size(), 1u);
   const auto& d = c->br.domains[0];
   EXPECT_EQ(d.br_address.str(), "2001:db8:ffff::1");
@@ -40,6 +41,12 @@ TEST(Config, MinimalBrWithDefaults) {
   EXPECT_TRUE(d.rules[0].legacy_iid());   // inherits the domain's layout
   EXPECT_FALSE(d.rules[1].legacy_iid());  // overridden per rule
   EXPECT_EQ(c->all_rules().rules().size(), 2u);
+}
+
+TEST(Config, RouteCacheCanBeTurnedOff) {
+  auto c = parse_config(std::string("route_cache = false\n") + kMinimal, "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->route_cache);
 }
 
 TEST(Config, TheShippedExampleIsValid) {
@@ -95,7 +102,8 @@ INSTANTIATE_TEST_SUITE_P(
             "ipv6_interface = \"eth1\"\nfragment_timeout = 0", "fragment_timeout must be"},
         Bad{"icmp_source", "ipv6_interface = \"eth1\"",
             "ipv6_interface = \"eth1\"\nicmp_source = \"1.2.3\"", "icmp_source"},
-        Bad{"instance_slash", "role = \"br\"", "role = \"br\"\ninstance = \"a/b\"", "instance"}),
+        Bad{"instance_slash", "role = \"br\"", "role = \"br\"\ninstance = \"a/b\"", "instance"},
+        Bad{"route_cache_type", "role = \"br\"", "role = \"br\"\nroute_cache = \"yes\"", "route_cache"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 const char* kCe = R"(

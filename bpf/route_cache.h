@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A per-CPU cache in front of bpf_fib_lookup(). A FIB lookup is the largest
+ * single cost of a forwarded packet (a third of it on the CE, measured with
+ * perf), yet the answer for a tunnel endpoint rarely changes.
+ *
+ * Direct-mapped: the lookup's inputs hash to one slot; a slot holds the last
+ * successful answer for its inputs. An entry is used only while
+ *   - its epoch is the current one (the agent moves the epoch on any route,
+ *     neighbour, address, link or ip-rule change: netlink tells it), and
+ *   - it is younger than ROUTE_CACHE_TTL_NS (what netlink does not announce,
+ *     such as a learned path MTU, is picked up within that time), and
+ *   - the packet is no longer than one already forwarded this way (the
+ *     kernel's MTU check keeps its say on growth).
+ * Failed lookups are never cached: they take the kernel's slow path anyway.
+ * The inputs are family, flags, ingress device, TOS, L4 protocol and both
+ * addresses, so ip rules on those are honoured; rules on fwmark or ports,
+ * and multipath hashing on ports, see one answer per address pair.
+ */
+#ifndef MAPGW_ROUTE_CACHE_H
+#define MAPGW_ROUTE_CACHE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "consts.h"
+#include "encap.h"
+#include "mapgw_abi.h"
+
+#ifndef MAPGW_ROUTE_CACHE_SLOTS
+#define MAPGW_ROUTE_CACHE_SLOTS 4096 /* per CPU; a power of two */
+#endif
+#define ROUTE_CACHE_TTL_NS 1000000000ULL
+
+struct route_cache_key {
+	__u32 addr[8]; /* source, destination (IPv4: words 0 and 4) */
+	__u32 iif;
+	__u8 family;
+	__u8 flags;
+	__u8 tos;
+	__u8 proto;
+};
+
+struct route_cache_entry {
+	struct route_cache_key key;
+	__u64 filled_ns;
+	__u32 epoch;
+	__u32 ifindex;
+	__u16 max_len;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPGW_ROUTE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct route_cache_entry);
+} mapgw_route_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mapgw_route_ctl);
+} mapgw_route_ctl SEC(".maps");
+
+static __always_inline void route_key_of(struct route_cache_key *k, const struct bpf_fib_lookup *fib,
+					 __u32 flags)
+{
+	if (fib->family == MAPGW_AF_INET6) {
+		__builtin_memcpy(&k->addr[0], fib->ipv6_src, 16);
+		__builtin_memcpy(&k->addr[4], fib->ipv6_dst, 16);
+	} else {
+		k->addr[0] = fib->ipv4_src;
+		k->addr[4] = fib->ipv4_dst;
+	}
+	k->iif = fib->ifindex;
+	k->family = fib->family;
+	k->flags = (__u8)flags;
+	k->tos = fib->tos;
+	k->proto = fib->l4_protocol;
+}
+
+static __always_inline __u32 route_key_hash(const struct route_cache_key *k)
+{
+	__u32 h = k->iif ^ ((__u32)k->family << 8) ^ ((__u32)k->tos << 16) ^ ((__u32)k->proto << 24);
+
+	for (int i = 0; i < 8; i++)
+		h = hash_mix32(h ^ k->addr[i]);
+	return h & (MAPGW_ROUTE_CACHE_SLOTS - 1);
+}
+
+static __always_inline bool route_key_eq(const struct route_cache_key *a,
+					 const struct route_cache_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u64 diff = 0;
+
+	for (int i = 0; i < (int)(sizeof(*a) / 8); i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+/*
+ * bpf_fib_lookup() through the cache: the same return codes, and on success
+ * fib->ifindex, smac and dmac as the kernel fills them (callers use no other
+ * output of a successful lookup). Its own subprogram: the key's stack space
+ * must not add to the entry programs' deepest call chains (512 bytes).
+ */
+static __attribute__((noinline)) int fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags)
+{
+	struct route_cache_entry *e;
+	struct route_cache_key k = {};
+	struct mapgw_route_ctl *ctl;
+	__u32 zero = 0, slot, epoch;
+	__u16 len = fib->tot_len;
+	__u64 now;
+	int rc;
+
+	ctl = bpf_map_lookup_elem(&mapgw_route_ctl, &zero);
+	epoch = ctl ? ctl->epoch : 0;
+	if (!epoch)
+		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	route_key_of(&k, fib, flags);
+	slot = route_key_hash(&k);
+	e = bpf_map_lookup_elem(&mapgw_route_cache, &slot);
+	if (!e)
+		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	now = bpf_ktime_get_coarse_ns();
+	if (e->epoch == epoch && now - e->filled_ns < ROUTE_CACHE_TTL_NS && len <= e->max_len &&
+	    route_key_eq(&e->key, &k)) {
+		fib->ifindex = e->ifindex;
+		__builtin_memcpy(fib->smac, e->smac, 6);
+		__builtin_memcpy(fib->dmac, e->dmac, 6);
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	if (e->epoch == epoch && now - e->filled_ns < ROUTE_CACHE_TTL_NS &&
+	    route_key_eq(&e->key, &k) && e->ifindex == fib->ifindex) {
+		if (len > e->max_len)
+			e->max_len = len; /* a bigger packet passed the MTU check */
+		return rc;
+	}
+	e->key = k;
+	e->filled_ns = now;
+	e->epoch = epoch;
+	e->ifindex = fib->ifindex;
+	e->max_len = len;
+	__builtin_memcpy(e->smac, fib->smac, 6);
+	__builtin_memcpy(e->dmac, fib->dmac, 6);
+	return rc;
+}
+
+#endif /* MAPGW_ROUTE_CACHE_H */
