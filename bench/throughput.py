@@ -92,15 +92,20 @@ class Scenario:
         lab.run(self.sink, [BENCHCTL, "attach", "bench_sink", "s0", "--pin", self.pin + "_sink"])
         self.daemon = None
 
-    def pin_dut_napi(self):
-        """The DUT's receive work in a kthread on CPU 1, the generator on CPU 0."""
-        self.lab.run(self.dut, "echo 1 > /sys/class/net/d0/threaded")
+    def pin_napi(self, ns, ifname, cpu):
+        """Run @ifname's receive work in its own kthread on @cpu."""
+        self.lab.run(ns, "echo 1 > /sys/class/net/%s/threaded" % ifname)
         out = sh("ps -eo pid,comm", capture=True)
         for line in out.splitlines():
             pid, _, comm = line.strip().partition(" ")
-            if comm.strip().startswith("napi/d0"):
-                # Several labs may have a d0: pin every such thread.
-                sh(["taskset", "-pc", "1", pid])
+            if comm.strip().startswith("napi/%s-" % ifname):
+                # Every lab has its own d0 and s0: pin every such thread.
+                sh(["taskset", "-pc", str(cpu), pid], capture=True)
+
+    def pin_dut_napi(self):
+        """The DUT's receive work on CPU 1, the generator on CPU 0. (The sink
+        runs where the DUT sends from; a sink on CPU 0 starves the generator.)"""
+        self.pin_napi(self.dut, "d0", 1)
 
     def start_mapgw(self, cfg):
         f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
