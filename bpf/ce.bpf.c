@@ -85,7 +85,7 @@ static __attribute__((noinline)) int ce_hairpin(struct xdp_md *ctx, const struct
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end || (void *)ip != (void *)(eth + 1) ||
 	    (void *)(ip + 1) > (void *)(long)ctx->data_end)
 		return xdp_count(MAPGW_CNT_PUNT_FIB_OTHER, ctx, XDP_PASS);
-	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, bpf_ktime_get_ns());
+	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, nat_clock());
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
 	sc->hp_fib.family = MAPGW_AF_INET;
@@ -136,7 +136,7 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 		return xdp_count(MAPGW_CNT_PASS_NOT_MAPPED, ctx, XDP_PASS);
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
-	now = bpf_ktime_get_ns();
+	now = nat_clock();
 	if (ip->daddr == cfg->ipv4)
 		return ce_hairpin(ctx, cfg, ip, &c);
 
@@ -265,7 +265,7 @@ int mapgw_ce_wan(struct xdp_md *ctx)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
-	why = ce_plan_in(cfg, &c, ip6, ip, &p, bpf_ktime_get_ns());
+	why = ce_plan_in(cfg, &c, ip6, ip, &p, nat_clock());
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
 	if (p.icmp_error) {
@@ -337,7 +337,7 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
 		return TC_ACT_SHOT;
 	}
-	why = ce_plan_in(cfg, &c, ip6, ip, &p, bpf_ktime_get_ns());
+	why = ce_plan_in(cfg, &c, ip6, ip, &p, nat_clock());
 	if (why == NAT_OK)
 		why = ce_rewrite_in(cfg, ip, c.pos, data_end, &p);
 	if (why != NAT_OK) {
@@ -366,7 +366,7 @@ static __attribute__((noinline)) int ce_tc_hairpin(struct __sk_buff *skb, const 
 		return TC_ACT_SHOT;
 	__builtin_memset(&sc->hp_out, 0, sizeof(sc->hp_out));
 	__builtin_memset(&sc->hp_in, 0, sizeof(sc->hp_in));
-	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, bpf_ktime_get_ns());
+	why = ce_plan_hairpin(cfg, l4, ip, &sc->hp_out, &sc->hp_in, nat_clock());
 	if (why == NAT_OK &&
 	    (nat_rewrite(ip, l4->pos, l4->end, true, cfg->ipv4, sc->hp_out.ext_port, 1) ||
 	     nat_rewrite(ip, l4->pos, l4->end, false, sc->hp_in.in_addr, sc->hp_in.in_port, 1)))
@@ -420,7 +420,7 @@ int mapgw_ce_tc_encap(struct __sk_buff *skb)
 		return ce_tc_hairpin(skb, cfg, ip, &c);
 	__builtin_memset(&sc->out, 0, sizeof(sc->out));
 	__builtin_memset(&sc->fib, 0, sizeof(sc->fib));
-	why = ce_plan_out(cfg, &c, ip, &sc->out, bpf_ktime_get_ns());
+	why = ce_plan_out(cfg, &c, ip, &sc->out, nat_clock());
 	if (why == NAT_OK)
 		why = ce_rewrite_out(cfg, ip, c.pos, data_end, &sc->out);
 	if (why != NAT_OK) {

@@ -51,7 +51,11 @@ static long filter_cb(__u32 i, void *data)
 static __always_inline bool ce_filter_denies(const struct nat_tuple *t)
 {
 	struct filter_ctx f = {.t = t};
+	__u32 first = 0;
+	struct mapgw_filter_rule *r = bpf_map_lookup_elem(&mapgw_filter, &first);
 
+	if (!r || !r->used)
+		return false; /* no filter: no loop */
 	bpf_loop(MAPGW_MAX_FILTER_RULES, filter_cb, &f, 0);
 	return f.deny;
 }

@@ -29,6 +29,13 @@
 #include "parsing.h"
 
 #define NAT_OK MAPGW_CNT_MAX
+
+/* NAT time: CLOCK_MONOTONIC at jiffy resolution (what the sweeper compares
+ * with), a plain read instead of a clock-source access per packet. */
+static __always_inline __u64 nat_clock(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
 #define NAT_TOUCH_NS 1000000000ULL /* write last_seen at most once a second */
 #define NAT_MAX_PROBES 1024
 #define NAT_EVENT_GAP_NS 100000000ULL
@@ -440,10 +447,14 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	s = bpf_map_lookup_elem(&mapgw_nat_sessions, &sk);
 	if (s) {
 		*ext_port = s->ext_port;
+		/* The binding lives while a session of it does: refreshed when the
+		 * session is (once a second), not looked up per packet. */
+		if (now - s->last_seen_ns >= NAT_TOUCH_NS) {
+			b = bpf_map_lookup_elem(&mapgw_nat_binds, &bk);
+			if (b)
+				b->last_seen_ns = now;
+		}
 		nat_touch_session(s, t, true, now);
-		b = bpf_map_lookup_elem(&mapgw_nat_binds, &bk);
-		if (b && now - b->last_seen_ns >= NAT_TOUCH_NS)
-			b->last_seen_ns = now;
 		return NAT_OK;
 	}
 	if (nat_host_over_limit(cfg, t->saddr))
