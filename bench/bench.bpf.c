@@ -2,8 +2,8 @@
 /*
  * Benchmark helpers (never part of mapgw itself):
  *   bench_gen   live-frames traffic generator for BPF_PROG_RUN: sends the
- *               template frame (at least 64 bytes) with XDP_TX, varying one
- *               port over `flows`.
+ *               template frame (at least 64 bytes) with XDP_TX, walking
+ *               header fields over the flows.
  *   bench_sink  counts tunnelled (or plain IPv4) frames and drops everything
  *               (the receiver at the end of the topology).
  *   bench_fwd   bare XDP forward: rewrite MACs, redirect through a devmap —
@@ -16,13 +16,15 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-const volatile __u32 flows = 1;
-const volatile __u16 base_port = 20000;
-const volatile __u8 vary_dport = 0;  /* 0: vary the source port, 1: the destination */
-const volatile __u32 l4_offset = 34; /* Ethernet + IPv4 */
+#include "cost_abi.h"
+
 /* The frame, rewritten into every packet: live frames are recycled without
  * restoring their bytes, and the DUT's encap/decap has overwritten them. */
 __u64 tmpl[16] SEC(".data.tmpl"); /* writable, so not constant-folded */
+/* The flows: packet n gets walk_fast's step n % count and walk_slow's step
+ * n / fast.count % count (as in cost.bpf.c). */
+struct field_walk walk_fast SEC(".data.tmpl");
+struct field_walk walk_slow SEC(".data.tmpl");
 const volatile __u32 tmpl_len = 64;
 const volatile __u8 fwd_dmac[6];
 const volatile __u8 fwd_smac[6];
@@ -55,14 +57,35 @@ static __always_inline void copy_words(__u64 *dst, const int words)
 		dst[i] = tmpl[i];
 }
 
+static __always_inline void put_at(void *data, void *end, __u32 offset, __u32 width, __u32 v)
+{
+	void *p = data + (offset & 0x7f);
+
+	if (!offset)
+		return;
+	if (width == 4 && p + 4 <= end)
+		*(__u32 *)p = bpf_htonl(v);
+	else if (width == 2 && p + 2 <= end)
+		*(__u16 *)p = bpf_htons((__u16)v);
+}
+
+static __always_inline void walk(void *data, void *end, const struct field_walk *w, __u32 step)
+{
+	__u32 v = w->base + w->stride * step;
+
+	put_at(data, end, w->offset[0], w->width, v);
+	put_at(data, end, w->offset[1], w->width, v);
+	put_at(data, end, w->offset[2], w->width, v);
+}
+
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u64 *n = counter();
-	__u16 *port;
+	__u32 n, fast_count;
+	__u64 *count = counter();
 
-	if (!n)
+	if (!count)
 		return XDP_ABORTED;
 	if (data + 64 > end)
 		return XDP_ABORTED;
@@ -71,12 +94,16 @@ int bench_gen(struct xdp_md *ctx)
 		copy_words(data, 16);
 	else
 		copy_words(data, 8);
-	port = data + (l4_offset & 0x3ff) + (vary_dport ? 2 : 0);
-	if ((void *)(port + 1) > end)
-		return XDP_ABORTED;
-	/* UDP checksum is 0 in the template: a changed port needs no fix-up. */
-	*port = bpf_htons(base_port + (__u16)(*n % flows));
-	*n += 1;
+	n = (__u32)*count;
+	*count += 1;
+	/* Checksums are not fixed up: templates carry UDP checksum 0, and the
+	 * DUTs do not verify IPv4 header checksums (the kernel path is fed
+	 * fields that keep it valid; see throughput.py). */
+	fast_count = walk_fast.count ? walk_fast.count : 1;
+	if (walk_fast.count)
+		walk(data, end, &walk_fast, n % fast_count);
+	if (walk_slow.count)
+		walk(data, end, &walk_slow, (n / fast_count) % walk_slow.count);
 	return XDP_TX;
 }
 

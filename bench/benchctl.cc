@@ -3,10 +3,13 @@
 //       attach bench_{sink,fwd,pass} through a link pinned at PATH (and its
 //       packet counter at PATH_count); stays attached after benchctl exits
 //   benchctl count PATH_count      packets counted so far (sum over CPUs)
-//   benchctl gen IFNAME --template HEX --packets N [--flows N --base-port P
-//       --vary-dport --cpu C]
+//   benchctl gen IFNAME --template HEX --packets N [--walk SPEC [--walk SPEC]]
+//       [--start N] [--cpu C]
 //       BPF_PROG_RUN with live frames: N copies of the frame leave IFNAME
-//       (XDP_TX), one port varied over `flows`; prints {"packets","seconds","pps"}
+//       (XDP_TX), header fields walked over the flows; prints
+//       {"packets","seconds","pps"}. SPEC = OFFSET[,OFFSET[,OFFSET]]:WIDTH:BASE:STRIDE:COUNT
+//       (byte offsets in the frame, width 2 or 4, big-endian); the first
+//       walk moves fastest. --start: the first packet's flow number.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -21,6 +24,7 @@
 
 #include "agent/map/dhcpv6_mape.h"
 #include "loader/libbpf_log.h"
+#include "cost_abi.h"
 #include "loader/skeleton.h"
 #include "mapgw_bench.skel.h"
 
@@ -82,21 +86,50 @@ int count(const std::string& pin) {
   return 0;
 }
 
-int gen(const std::string& ifname, const std::string& hex, uint64_t packets, unsigned flows,
-        unsigned base_port, bool vary_dport, int cpu) {
+bool parse_walk(const std::string& spec, field_walk& w) {
+  unsigned o[3] = {0, 0, 0}, width, base, stride, count;
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos) return false;
+  const std::string offs = spec.substr(0, colon);
+  if (std::sscanf(offs.c_str(), "%u,%u,%u", &o[0], &o[1], &o[2]) < 1) return false;
+  if (std::sscanf(spec.c_str() + colon + 1, "%u:%u:%u:%u", &width, &base, &stride, &count) != 4) {
+    return false;
+  }
+  if ((width != 2 && width != 4) || count == 0) return false;
+  for (int i = 0; i < 3; ++i) {
+    if (o[i] >= 128 - width) return false;
+    w.offset[i] = o[i];
+  }
+  w.width = width;
+  w.base = base;
+  w.stride = stride;
+  w.count = count;
+  return true;
+}
+
+int gen(const std::string& ifname, const std::string& hex, uint64_t packets,
+        const std::vector<std::string>& walks, uint64_t start, int cpu) {
   auto frame = mapgw::parse_hex(hex);
   if (!frame || frame->size() < 64) return fail("bad template (at least 64 bytes)");
+  if (walks.size() > 2) return fail("at most two --walk");
   auto skel = BenchSkel::open();
   if (!skel) return fail(skel.error().describe());
-  auto* ro = skel->get()->rodata;
-  ro->flows = flows ? flows : 1;
-  ro->base_port = static_cast<uint16_t>(base_port);
-  ro->vary_dport = vary_dport;
-  ro->l4_offset = 14 + ((*frame)[14] & 0x0f) * 4;
+  auto* d = skel->get()->data_tmpl;
+  field_walk* targets[2] = {&d->walk_fast, &d->walk_slow};
+  for (size_t i = 0; i < walks.size(); ++i) {
+    if (!parse_walk(walks[i], *targets[i])) return fail("bad --walk " + walks[i]);
+  }
+  skel->get()->rodata->tmpl_len = static_cast<uint32_t>(frame->size());
   auto* tmpl = skel->get()->data_tmpl->tmpl;
   std::memcpy(tmpl, frame->data(), std::min(frame->size(), sizeof skel->get()->data_tmpl->tmpl));
-  ro->tmpl_len = static_cast<uint32_t>(frame->size());
   if (auto st = skel->load(); !st) return fail(st.error().describe());
+  const uint32_t zero = 0;
+  const int ncpu = libbpf_num_possible_cpus();
+  std::vector<uint64_t> first(static_cast<size_t>(ncpu), 0);
+  first[static_cast<size_t>(cpu)] = start;  // the generator runs on @cpu only
+  if (bpf_map_update_elem(bpf_map__fd(skel->get()->maps.bench_count), &zero, first.data(), 0)) {
+    return fail("setting the first flow");
+  }
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
@@ -131,10 +164,9 @@ int main(int argc, char** argv) {
   CLI::App app{"benchctl - benchmark helper"};
   app.require_subcommand(1);
   std::string prog, ifname, pin, out, dmac, smac, hex;
-  uint64_t packets = 1'000'000;
-  unsigned flows = 1, base_port = 20000;
+  uint64_t packets = 1'000'000, start = 0;
+  std::vector<std::string> walks;
   int cpu = 0;
-  bool vary_dport = false;
   auto* a = app.add_subcommand("attach", "attach a bench program (pinned link)");
   a->add_option("prog", prog)->required();
   a->add_option("ifname", ifname)->required();
@@ -148,12 +180,11 @@ int main(int argc, char** argv) {
   g->add_option("ifname", ifname)->required();
   g->add_option("--template", hex)->required();
   g->add_option("--packets", packets);
-  g->add_option("--flows", flows);
-  g->add_option("--base-port", base_port);
-  g->add_flag("--vary-dport", vary_dport);
+  g->add_option("--walk", walks);
+  g->add_option("--start", start);
   g->add_option("--cpu", cpu);
   CLI11_PARSE(app, argc, argv);
   if (app.got_subcommand(a)) return attach(prog, ifname, pin, out, dmac, smac);
   if (app.got_subcommand(c)) return count(pin);
-  return gen(ifname, hex, packets, flows, base_port, vary_dport, cpu);
+  return gen(ifname, hex, packets, walks, start, cpu);
 }

@@ -1,22 +1,26 @@
 #!/usr/bin/python3
-"""Packet-rate benchmark: gen -> DUT -> sink in namespaces, 64-byte frames.
+"""Packet rates: generator -> DUT -> sink, each in its own namespace.
 
 The generator is BPF_PROG_RUN with live frames (benchctl gen) pinned to
-CPU 0; the DUT's receive work runs in a threaded NAPI kthread pinned to
-CPU 1; the sink counts and drops. The DUT forwards what it can; its rate is
-what reaches the sink per second of generation. Scenarios, measured in
-interleaved rounds (A B C ... A B C ...) because this shared VM drifts:
+CPU 0; the DUT's receive work runs in a threaded-NAPI kthread pinned to
+CPU 1; the sink counts tunnelled (or, for the bare forward, IPv4) frames and
+drops them. A DUT's rate is what reaches the sink per second of generation:
+the generator offers about twice what any DUT here forwards. Every contender
+has a topology of its own, built once; rounds run them in turn (A B C ...
+A B C ...) because this shared VM drifts, and ratios are taken per round.
 
+Contenders:
   xdp_forward  bare XDP redirect (the local ceiling)
-  ce           mapgw CE: NAT44 into the port set + MAP-E encap (XDP)
-  br           mapgw BR: MAP-E encap towards the CE (XDP)
-  kernel_ce    Linux: forwarding + nftables SNAT into the port set +
-               lwt-bpf IPv6 encapsulation
+  ce, br       mapgw (XDP): NAT44 + MAP-E encapsulation; MAP-E encapsulation
+  kernel_ce    Linux: forwarding + nftables SNAT into 240 ports + lwt-bpf
+               IPv6 encapsulation (`encap bpf xmit`)
   kernel_br    Linux: forwarding + lwt-bpf IPv6 encapsulation
+  ce_1k, ce_1m       mapgw CE holding 1 k / 1 M sessions (scale)
+  br_1rule, br_64k   mapgw BR with 1 / 65536 rules (scale)
+  ce_new       mapgw CE where every packet is a new flow (new sessions/s)
 
-usage: throughput.py [--rounds N] [--packets N] [--flows 1,256] [--json]
-The last line of stdout is one JSON object with medians, min, max and the
-per-round ratios' medians.
+Used by bench/run_all.py; run alone for a quick look:
+  throughput.py [--rounds N] [--packets N]
 """
 import argparse
 import json
@@ -39,6 +43,9 @@ PUB = "106.72.171.205"
 # The CE's port set is 15 ranges of 16 ports; nftables SNAT takes one range,
 # so the kernel gets 240 contiguous ports (an easier job than the port set).
 KERNEL_SNAT_PORTS = "7920-8159"
+# Frame offsets (Ethernet + IPv4 + UDP).
+SADDR, DADDR, SPORT, DPORT = 26, 30, 34, 36
+IMIX = ((64, 7), (576, 4), (1474, 1))  # frame bytes, share (1474: a 1460-byte IPv4 packet)
 
 CE_CFG = """role = "ce"
 instance = "{tag}"
@@ -53,6 +60,7 @@ lan_interface = "d0"
 end_user_prefix = "240b:10:abcd:ef00::/56"
 br_address = "2001:db8:ffff::1"
 legacy_iid = true
+max_sessions = {sessions}
 rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4"]
 """
 
@@ -69,18 +77,41 @@ ipv6_interface = "d1"
 [[br.domain]]
 name = "bench"
 br_address = "2001:db8:ffff::1"
-legacy_iid = true
-rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4"]
+rules = [{rules}]
 """
 
+# The BR's rules: the v6plus domain (legacy IID) for the packet-rate runs;
+# for the scale runs, 10.0.0.0/8 as one rule or as 65536 /24 rules, so the
+# same 10 k CEs (10.x.y.18, PSID 0x34, port 1232) are reached either way.
+V6PLUS_RULE = '{ rule = "ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4", legacy_iid = true }'
+ONE_RULE = '"ipv6=2001:db8::/32,ipv4=10.0.0.0/8,ea=32"'
 
-def template(src, dst, sport, dport):
+
+def many_rules(n):
+    return ",\n".join('"ipv6=2001:db8:%x::/48,ipv4=10.%d.%d.0/24,ea=16"' % (i, i >> 8, i & 255)
+                      for i in range(n))
+
+
+def frame(src, dst, sport, dport, size=64):
     from scapy.all import IP, UDP, Ether, raw
-    return raw(Ether(dst=MAC["d0"], src=MAC["g0"]) / IP(src=src, dst=dst, ttl=64) /
-               UDP(sport=sport, dport=dport, chksum=0) / (b"x" * 22)).hex()
+    pkt = Ether(dst=MAC["d0"], src=MAC["g0"]) / IP(src=src, dst=dst, ttl=64) / UDP(sport=sport, dport=dport,
+                                                                                    chksum=0)
+    return raw(pkt / (b"x" * (size - len(pkt)))).hex()
 
 
-class Scenario:
+def walk(offset, width, base, count, stride=1):
+    """benchctl's --walk: OFFSETS:WIDTH:BASE:STRIDE:COUNT (big-endian field)."""
+    return "%s:%d:%d:%d:%d" % (offset, width, base, stride, count)
+
+
+def ipv4_int(a):
+    b = [int(x) for x in a.split(".")]
+    return (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]
+
+
+class Contender:
+    """One generator -> DUT -> sink topology."""
+
     def __init__(self, lab, name, index):
         self.lab, self.name = lab, name
         self.gen, self.dut, self.sink = (lab.ns("%s%d" % (r, index)) for r in ("g", "d", "s"))
@@ -90,7 +121,10 @@ class Scenario:
             lab.run(ns, "ip link set %s address %s" % (i, MAC[i]))
         self.pin = "%s/%s" % (lab.bpffs, name)
         lab.run(self.sink, [BENCHCTL, "attach", "bench_sink", "s0", "--pin", self.pin + "_sink"])
-        self.daemon = None
+        self.socket = None
+
+    def dut_run(self, cmd):
+        self.lab.run(self.dut, cmd)
 
     def pin_napi(self, ns, ifname, cpu):
         """Run @ifname's receive work in its own kthread on @cpu."""
@@ -99,7 +133,7 @@ class Scenario:
         for line in out.splitlines():
             pid, _, comm = line.strip().partition(" ")
             if comm.strip().startswith("napi/%s-" % ifname):
-                # Every lab has its own d0 and s0: pin every such thread.
+                # Every topology has its own d0: pin every such thread.
                 sh(["taskset", "-pc", str(cpu), pid], capture=True)
 
     def pin_dut_napi(self):
@@ -107,108 +141,220 @@ class Scenario:
         runs where the DUT sends from; a sink on CPU 0 starves the generator.)"""
         self.pin_napi(self.dut, "d0", 1)
 
-    def start_mapgw(self, cfg):
+    def start_mapgw(self, cfg, **fields):
+        tag = self.lab.tag + self.name.replace("_", "")
         f = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-        f.write(cfg.format(tag=self.lab.tag + self.name, bpffs=self.lab.bpffs, state=self.lab.state_dir))
+        f.write(cfg.format(tag=tag, bpffs=self.lab.bpffs, state=self.lab.state_dir, **fields))
         f.close()
-        self.daemon = self.lab.spawn(self.dut, [MAPGW, "--config", f.name], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        sock = "/run/mapgw/%s%s.sock" % (self.lab.tag, self.name)
-        wait_for(lambda: ctl(sock, "status")["attached"], timeout=30, what=self.name + " up")
+        self.lab.spawn(self.dut, [MAPGW, "--config", f.name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        self.socket = "/run/mapgw/%s.sock" % tag
+        wait_for(lambda: ctl(self.socket, "status")["attached"], timeout=120, what=self.name + " up")
         os.unlink(f.name)
+
+    def counter(self, name):
+        return ctl(self.socket, "stats")["counters"][name]["packets"]
 
     def sink_count(self):
         return int(sh([BENCHCTL, "count", self.pin + "_sink_count"], capture=True))
 
-    def run(self, hexframe, packets, flows, vary_dport):
+    def send(self, packets, hexframe=None, walks=None, start=0):
+        """Offer @packets; returns (delivered, seconds of generation)."""
         before = self.sink_count()
-        argv = [BENCHCTL, "gen", "g0", "--template", hexframe, "--packets", str(packets),
-                "--flows", str(flows), "--cpu", "0", "--base-port", str(self.base_port)]
-        if vary_dport:
-            argv.append("--vary-dport")
-        out = json.loads(self.lab.run(self.gen, argv, capture=True, timeout=300))
+        argv = [BENCHCTL, "gen", "g0", "--template", hexframe or self.frame, "--packets", str(packets),
+                "--cpu", "0", "--start", str(start)]
+        for w in (self.walks if walks is None else walks):
+            argv += ["--walk", w]
+        out = json.loads(self.lab.run(self.gen, argv, capture=True, timeout=600))
         time.sleep(0.2)  # let the DUT drain
-        return (self.sink_count() - before) / out["seconds"]
+        return self.sink_count() - before, out["seconds"]
+
+    def pps(self, packets, **kw):
+        delivered, seconds = self.send(packets, **kw)
+        return delivered / seconds
+
+
+def ce_dut(c, sessions=65536):
+    c.dut_run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
+              "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
+              "ip -6 route add default via 2001:db8:c0::1" % MAC["s0"])
+    c.start_mapgw(CE_CFG, sessions=sessions)
+
+
+def br_dut(c, rules):
+    c.dut_run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
+              "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
+              "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
+              "ip -6 route add 240b::/16 via 2001:db8:b0::1 && "
+              "ip -6 route add 2001:db8::/32 via 2001:db8:b0::1" % MAC["s0"])
+    c.start_mapgw(BR_CFG, rules=rules)
 
 
 def build(lab, name, index):
-    s = Scenario(lab, name, index)
-    run = lambda cmd: lab.run(s.dut, cmd)
+    c = Contender(lab, name, index)
+    ce_frame = lambda size=64: frame("192.168.1.10", "203.0.113.2", 20000, 53, size)
+    br_frame = lambda size=64: frame("203.0.113.2", PUB, 53, 7920, size)
     if name == "xdp_forward":
-        run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", s.pin + "_fwd", "--out", "d1",
-             "--dmac", MAC["s0"], "--smac", MAC["d1"]])
-        s.frame, s.base_port, s.vary_dport = template("192.168.1.10", "203.0.113.2", 20000, 53), 20000, False
-    elif name in ("ce", "kernel_ce"):
-        run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
-            "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
-            "ip -6 route add default via 2001:db8:c0::1" % MAC["s0"])
-        if name == "ce":
-            s.start_mapgw(CE_CFG)
-        else:
-            run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", s.pin + "_pass"])
-            run("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
-                "ip -6 addr add 240b:10:abcd:ef00:6a:48ab:cd00:ef00/128 dev d1 nodad && "
-                "nft add table ip nat && nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
-                "nft add rule ip nat post ip saddr 192.168.1.0/24 udp dport 53 snat to %s:%s && "
-                "ip route add default encap bpf xmit obj %s sec lwt_xmit dev d1" % (PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"]))
-        s.frame, s.base_port, s.vary_dport = template("192.168.1.10", "203.0.113.2", 20000, 53), 20000, False
-    else:  # br, kernel_br
-        run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
-            "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
-            "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
-            "ip -6 route add 240b::/16 via 2001:db8:b0::1" % MAC["s0"])
-        if name == "br":
-            s.start_mapgw(BR_CFG)
-        else:
-            run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", s.pin + "_pass"])
-            run("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
-                "ip route add 106.72.0.0/15 encap bpf xmit obj %s sec lwt_xmit dev d1" % LWT_OBJ["br"])
-        s.frame, s.base_port, s.vary_dport = template("203.0.113.2", PUB, 53, 7920), 7920, True
-    s.pin_dut_napi()
-    return s
+        c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
+                   "--dmac", MAC["s0"], "--smac", MAC["d1"]])
+        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+    elif name in ("ce", "ce_1k", "ce_1m", "ce_new"):
+        ce_dut(c, {"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
+        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+    elif name == "kernel_ce":
+        c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
+        c.dut_run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
+                  "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
+                  "ip -6 route add default via 2001:db8:c0::1 && "
+                  "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
+                  "ip -6 addr add 240b:10:abcd:ef00:6a:48ab:cd00:ef00/128 dev d1 nodad && "
+                  "nft add table ip nat && "
+                  "nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
+                  "nft add rule ip nat post ip saddr 192.168.1.0/24 meta l4proto udp snat to %s:%s && "
+                  "ip route add default encap bpf xmit obj %s sec lwt_xmit dev d1"
+                  % (MAC["s0"], PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"]))
+        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+    elif name == "br":
+        br_dut(c, V6PLUS_RULE)
+        c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
+    elif name == "kernel_br":
+        c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
+        c.dut_run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
+                  "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
+                  "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
+                  "ip -6 route add 240b::/16 via 2001:db8:b0::1 && "
+                  "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
+                  "ip route add 106.72.0.0/15 encap bpf xmit obj %s sec lwt_xmit dev d1"
+                  % (MAC["s0"], LWT_OBJ["br"]))
+        c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
+    elif name in ("br_1rule", "br_64k"):
+        br_dut(c, ONE_RULE if name == "br_1rule" else many_rules(65536))
+        c.make_frame = lambda size=64: frame("203.0.113.2", "10.0.0.18", 53, 1232, size)
+        c.flow_field = None
+    else:
+        raise ValueError(name)
+    c.frame = c.make_frame()
+    c.walks = []
+    c.pin_dut_napi()
+    return c
+
+
+def flows_walk(c, flows):
+    off, base = c.flow_field
+    return [walk(off, 2, base, flows)]
+
+
+def per_round_ratio(a, b):
+    ratios = [x / y for x, y in zip(a, b) if y > 0]
+    return round(statistics.median(ratios), 3) if ratios else None
+
+
+def summary(values):
+    return {"median_mpps": round(statistics.median(values) / 1e6, 3),
+            "min_mpps": round(min(values) / 1e6, 3), "max_mpps": round(max(values) / 1e6, 3)}
+
+
+def packet_rates(lab, rounds, packets, flows_list=(1, 200), log=print):
+    """The main comparison: 64-byte frames and an IMIX-like mix, every
+    contender per round."""
+    names = ["xdp_forward", "ce", "br", "kernel_ce", "kernel_br"]
+    cs = {n: build(lab, n, i) for i, n in enumerate(names)}
+    results = {}
+    for flows in flows_list:
+        for n in names:  # warm-up: NAT sessions, neighbours, caches
+            cs[n].pps(200_000, walks=flows_walk(cs[n], flows))
+        for r in range(rounds):
+            for n in names:
+                v = cs[n].pps(packets, walks=flows_walk(cs[n], flows))
+                results.setdefault("%s_f%d" % (n, flows), []).append(v)
+                log("round %d %4d flows %-12s %6.3f Mpps" % (r + 1, flows, n, v / 1e6))
+    # IMIX-like: the sizes in turn, 7:4:1, 200 flows; one rate per round.
+    for r in range(rounds):
+        for n in names:
+            delivered = seconds = 0
+            for size, share in IMIX:
+                d, s = cs[n].send(packets * share // 12, hexframe=cs[n].make_frame(size),
+                                  walks=flows_walk(cs[n], 200))
+                delivered += d
+                seconds += s
+            results.setdefault("%s_imix" % n, []).append(delivered / seconds)
+            log("round %d imix       %-12s %6.3f Mpps" % (r + 1, n, delivered / seconds / 1e6))
+    out = {k: summary(v) for k, v in results.items()}
+    for tag in ["f%d" % f for f in flows_list] + ["imix"]:
+        for who, peer in (("ce", "kernel_ce"), ("br", "kernel_br"), ("ce", "xdp_forward"), ("br", "xdp_forward")):
+            out.setdefault("%s_vs_%s" % (who, peer.replace("_ce", "").replace("_br", "")), {})[tag] = \
+                per_round_ratio(results["%s_%s" % (who, tag)], results["%s_%s" % (peer, tag)])
+    return out
+
+
+def scale(lab, rounds, packets, log=print):
+    """1 k vs 1 M sessions (CE) and 1 vs 65536 rules (BR), 10 k active flows;
+    and 1 M uniformly active flows."""
+    cs = {n: build(lab, n, 10 + i) for i, n in enumerate(["ce_1k", "ce_1m", "br_1rule", "br_64k"])}
+    # CE sessions: one inside endpoint to remotes 8.0.x.y (slow walk) port
+    # 1000 + i (fast walk), made by a first pass of the generator.
+    ce_sessions = lambda ports, hosts: [walk(DPORT, 2, 1000, ports), walk(DADDR, 4, ipv4_int("8.0.0.0"), hosts)]
+    for name, (ports, hosts) in (("ce_1k", (10, 100)), ("ce_1m", (1000, 1000))):
+        c = cs[name]
+        made = c.counter("nat_session_created")
+        for _ in range(40):  # the DUT drops what it cannot take: offer until all exist
+            c.send(ports * hosts * 2, walks=ce_sessions(ports, hosts))
+            if c.counter("nat_session_created") - made >= ports * hosts:
+                break
+        log("%s: %d sessions" % (name, c.counter("nat_session_created") - made))
+    # BR: CE i of the 10 k is 10.(6i >> 8).(6i & 255).18 in both rule sets.
+    br_walk = [walk(DADDR + 1, 2, 0, 10_000, stride=6)]
+    runs = {"ce_1k": ce_sessions(10, 100), "ce_1m_10k": ce_sessions(100, 100),
+            "ce_1m_1m": ce_sessions(1000, 1000), "br_1rule": br_walk, "br_64k": br_walk}
+    who = {"ce_1m_10k": "ce_1m", "ce_1m_1m": "ce_1m"}
+    results = {}
+    for r in range(rounds):
+        for run, walks in runs.items():
+            v = cs[who.get(run, run)].pps(packets, walks=walks)
+            results.setdefault(run, []).append(v)
+            log("round %d scale %-10s %6.3f Mpps" % (r + 1, run, v / 1e6))
+    out = {k: summary(v) for k, v in results.items()}
+    out["ce_1m_vs_1k"] = per_round_ratio(results["ce_1m_10k"], results["ce_1k"])
+    out["ce_1m_uniform_vs_1k"] = per_round_ratio(results["ce_1m_1m"], results["ce_1k"])
+    out["br_64k_vs_1rule"] = per_round_ratio(results["br_64k"], results["br_1rule"])
+    return out
+
+
+def new_flows(lab, rounds, log=print):
+    """Every packet a flow never seen: sessions created per second, checked
+    against the CE's own counter."""
+    c = build(lab, "ce_new", 20)
+    rates = []
+    start = 0
+    for r in range(rounds):
+        made = c.counter("nat_session_created")
+        # 60000 remote ports x 1000 remotes: a never-repeating walk.
+        walks = [walk(DPORT, 2, 1000, 60000), walk(DADDR, 4, ipv4_int("9.0.0.0"), 1000)]
+        delivered, seconds = c.send(400_000, walks=walks, start=start)
+        start += 400_000
+        created = c.counter("nat_session_created") - made
+        if abs(created - delivered) > delivered * 0.01 + 10:
+            raise RuntimeError("new flows: %d delivered but %d sessions made" % (delivered, created))
+        rates.append(created / seconds)
+        log("round %d new flows %8.0f /s" % (r + 1, created / seconds))
+    return {"new_sessions_per_s": {"median": round(statistics.median(rates)), "min": round(min(rates)),
+                                   "max": round(max(rates))}}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--packets", type=int, default=4_000_000)
-    ap.add_argument("--flows", default="1,256")
-    ap.add_argument("--scenarios", default="xdp_forward,ce,br,kernel_ce,kernel_br")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--part", choices=["rates", "scale", "new_flows"], default="rates")
     args = ap.parse_args()
-    names = args.scenarios.split(",")
-    flows_list = [int(f) for f in args.flows.split(",")]
-    results = {}
     with Lab("mgwbench") as lab:
-        scen = {n: build(lab, n, i) for i, n in enumerate(names)}
-        for flows in flows_list:
-            for n in names:  # warm-up: NAT sessions, neighbours
-                scen[n].run(scen[n].frame, 200_000, flows, scen[n].vary_dport)
-            for r in range(args.rounds):
-                for n in names:
-                    pps = scen[n].run(scen[n].frame, args.packets, flows, scen[n].vary_dport)
-                    results.setdefault((n, flows), []).append(pps)
-                    print("round %d flows %3d %-12s %6.2f Mpps" % (r + 1, flows, n, pps / 1e6), flush=True)
-    summary = {}
-    for (n, flows), v in results.items():
-        summary["%s_f%d" % (n, flows)] = {"median_mpps": round(statistics.median(v) / 1e6, 3),
-                                          "min_mpps": round(min(v) / 1e6, 3),
-                                          "max_mpps": round(max(v) / 1e6, 3)}
-
-    def ratio(a, b):
-        out = {}
-        for flows in flows_list:
-            if (a, flows) in results and (b, flows) in results:
-                per_round = [x / y for x, y in zip(results[(a, flows)], results[(b, flows)]) if y > 0]
-                if per_round:
-                    out["f%d" % flows] = round(statistics.median(per_round), 3)
-        return out
-
-    summary["ce_vs_kernel"] = ratio("ce", "kernel_ce")
-    summary["br_vs_kernel"] = ratio("br", "kernel_br")
-    summary["ce_vs_xdp_forward"] = ratio("ce", "xdp_forward")
-    summary["br_vs_xdp_forward"] = ratio("br", "xdp_forward")
-    print(json.dumps(summary))
+        if args.part == "rates":
+            out = packet_rates(lab, args.rounds, args.packets)
+        elif args.part == "scale":
+            out = scale(lab, args.rounds, args.packets)
+        else:
+            out = new_flows(lab, args.rounds)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
