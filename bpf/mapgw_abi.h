@@ -225,6 +225,9 @@ struct mapgw_nat_rsess {
 	__u32 in_addr;
 	__u16 in_port;
 	__u16 pad;
+	/* NAT clock >> 30 (~1.07 s ticks) when inbound traffic last refreshed
+	 * the session: inbound packets look the session up once a tick. */
+	__u32 touched;
 };
 
 /* Sessions per inside host: BPF adds to `created`, the sweeper to its own

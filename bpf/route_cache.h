@@ -4,8 +4,9 @@
  * single cost of a forwarded packet (a third of it on the CE, measured with
  * perf), yet the answer for a tunnel endpoint rarely changes.
  *
- * Direct-mapped: the lookup's inputs hash to one slot; a slot holds the last
- * successful answer for its inputs. An entry is used only while
+ * Four-way set associative: the lookup's inputs hash to one set of four
+ * entries (one map lookup), each holding a successful answer; a new answer
+ * replaces an unusable entry or the oldest. An entry is used only while
  *   - its epoch is the current one (the agent moves the epoch on any route,
  *     neighbour, address, link or ip-rule change: netlink tells it), and
  *   - it is younger than a second (what netlink does not announce,
@@ -27,9 +28,10 @@
 #include "encap.h"
 #include "mapgw_abi.h"
 
-#ifndef MAPGW_ROUTE_CACHE_SLOTS
-#define MAPGW_ROUTE_CACHE_SLOTS 16384 /* per CPU, 64 bytes each (1 MiB); a power of two */
+#ifndef MAPGW_ROUTE_CACHE_SETS
+#define MAPGW_ROUTE_CACHE_SETS 4096 /* per CPU, 256 bytes each (1 MiB); a power of two */
 #endif
+#define ROUTE_CACHE_WAYS 4
 /* Ages in units of 2^20 ns (~1.05 ms): 32 bits of them last 52 days. */
 #define ROUTE_CACHE_AGE_SHIFT 20
 #define ROUTE_CACHE_TTL_UNITS (1000000000U >> ROUTE_CACHE_AGE_SHIFT)
@@ -54,11 +56,15 @@ struct route_cache_entry {
 	__u8 dmac[6];
 };
 
+struct route_cache_set {
+	struct route_cache_entry way[ROUTE_CACHE_WAYS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAPGW_ROUTE_CACHE_SLOTS);
+	__uint(max_entries, MAPGW_ROUTE_CACHE_SETS);
 	__type(key, __u32);
-	__type(value, struct route_cache_entry);
+	__type(value, struct route_cache_set);
 } mapgw_route_cache SEC(".maps");
 
 struct {
@@ -93,7 +99,7 @@ static __always_inline __u32 route_key_hash(const struct route_cache_key *k)
 
 	for (int i = 0; i < 8; i++)
 		h = (h ^ k->addr[i]) * 0x9e3779b1;
-	return hash_mix32(h) & (MAPGW_ROUTE_CACHE_SLOTS - 1);
+	return hash_mix32(h) & (MAPGW_ROUTE_CACHE_SETS - 1);
 }
 
 static __always_inline bool route_key_eq(const struct route_cache_key *a,
@@ -115,12 +121,12 @@ static __always_inline bool route_key_eq(const struct route_cache_key *a,
  */
 static __attribute__((noinline)) int fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags)
 {
-	struct route_cache_entry *e;
+	struct route_cache_entry *e, *victim = 0;
 	struct route_cache_key k = {};
+	struct route_cache_set *set;
 	struct mapgw_route_ctl *ctl;
-	__u32 zero = 0, slot, epoch;
+	__u32 zero = 0, idx, epoch, now, oldest = 0;
 	__u16 len = fib->tot_len;
-	__u32 now;
 	int rc;
 
 	ctl = bpf_map_lookup_elem(&mapgw_route_ctl, &zero);
@@ -128,34 +134,51 @@ static __attribute__((noinline)) int fib_lookup_cached(void *ctx, struct bpf_fib
 	if (!epoch)
 		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	route_key_of(&k, fib, flags);
-	slot = route_key_hash(&k);
-	e = bpf_map_lookup_elem(&mapgw_route_cache, &slot);
-	if (!e)
+	idx = route_key_hash(&k);
+	set = bpf_map_lookup_elem(&mapgw_route_cache, &idx);
+	if (!set)
 		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	now = (__u32)(bpf_ktime_get_coarse_ns() >> ROUTE_CACHE_AGE_SHIFT);
-	if (e->epoch == epoch && now - e->filled < ROUTE_CACHE_TTL_UNITS && len <= e->max_len &&
-	    route_key_eq(&e->key, &k)) {
-		fib->ifindex = e->ifindex;
-		__builtin_memcpy(fib->smac, e->smac, 6);
-		__builtin_memcpy(fib->dmac, e->dmac, 6);
-		return BPF_FIB_LKUP_RET_SUCCESS;
+	for (int i = 0; i < ROUTE_CACHE_WAYS; i++) {
+		e = &set->way[i];
+		if (e->epoch != epoch || now - e->filled >= ROUTE_CACHE_TTL_UNITS) {
+			if (!victim || oldest != ~0U) {
+				victim = e; /* unusable: the first choice to refill */
+				oldest = ~0U;
+			}
+			continue;
+		}
+		if (route_key_eq(&e->key, &k)) {
+			if (len <= e->max_len) {
+				fib->ifindex = e->ifindex;
+				__builtin_memcpy(fib->smac, e->smac, 6);
+				__builtin_memcpy(fib->dmac, e->dmac, 6);
+				return BPF_FIB_LKUP_RET_SUCCESS;
+			}
+			victim = e; /* same inputs, a bigger packet: ask, then widen */
+			oldest = ~0U;
+			break;
+		}
+		if (oldest != ~0U && (!victim || now - e->filled > oldest)) {
+			victim = e;
+			oldest = now - e->filled;
+		}
 	}
 	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS || fib->ifindex > 0xffff)
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS || fib->ifindex > 0xffff || !victim)
 		return rc;
-	if (e->epoch == epoch && now - e->filled < ROUTE_CACHE_TTL_UNITS &&
-	    route_key_eq(&e->key, &k) && e->ifindex == fib->ifindex) {
-		if (len > e->max_len)
-			e->max_len = len; /* a bigger packet passed the MTU check */
+	if (victim->epoch == epoch && route_key_eq(&victim->key, &k) &&
+	    victim->ifindex == fib->ifindex && len > victim->max_len) {
+		victim->max_len = len; /* a bigger packet passed the MTU check */
 		return rc;
 	}
-	e->key = k;
-	e->filled = now;
-	e->epoch = epoch;
-	e->ifindex = (__u16)fib->ifindex;
-	e->max_len = len;
-	__builtin_memcpy(e->smac, fib->smac, 6);
-	__builtin_memcpy(e->dmac, fib->dmac, 6);
+	victim->key = k;
+	victim->filled = now;
+	victim->epoch = epoch;
+	victim->ifindex = (__u16)fib->ifindex;
+	victim->max_len = len;
+	__builtin_memcpy(victim->smac, fib->smac, 6);
+	__builtin_memcpy(victim->dmac, fib->dmac, 6);
 	return rc;
 }
 
