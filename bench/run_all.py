@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""Every benchmark of mapgw, one JSON line at the end (scripts/bench.sh).
+
+  1. per-packet cost in the kernel (prog_cost, BPF_PROG_TEST_RUN)
+  2. packet rates against the kernel path and bare XDP forward (throughput.py)
+  3. scale: 1 M sessions, 64 k rules
+  4. new flows per second through the CE
+  5. memory per session (bpftool's view of the CE's NAT maps)
+  6. TCP through CE + BR (tcp.py)
+
+--quick: fewer rounds and packets (<= 20 minutes on 2 cores). A full run also
+writes a Markdown report (--report, default bench/results/latest.md).
+The last line of stdout is one JSON object; everything else goes to stderr.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "netns"))
+import throughput  # noqa: E402
+import tcp  # noqa: E402
+from lab import BUILD, Lab  # noqa: E402
+
+PROG_COST = os.path.join(BUILD, "bench", "prog_cost")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def prog_costs(quick):
+    argv = [PROG_COST, "--benchmark_format=json"] + (["--quick"] if quick else [])
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError("prog_cost failed:\n" + out.stderr[-4000:])
+    rows = {}
+    for b in json.loads(out.stdout)["benchmarks"]:
+        if b.get("error_occurred"):
+            raise RuntimeError("prog_cost %s: %s" % (b["name"], b.get("error_message")))
+        name = b["name"].split("/iterations")[0]
+        rows[name] = {"ns": round(b["ns"], 1), "net_ns": round(b["net_ns"], 1), "floor_ns": round(b["floor_ns"], 1)}
+        log("cost %-45s %7.1f ns (%.1f above the floor)" % (name, b["ns"], b["net_ns"]))
+    bare = rows["bare_encap"]["net_ns"]
+    ratios = {
+        "ce_out_vs_bare_encap": round(rows["ce_out/sessions:1000/active:1000"]["net_ns"] / bare, 2),
+        "ce_in_vs_bare_encap": round(rows["ce_in/sessions:1000/active:1000"]["net_ns"] / bare, 2),
+        "br_encap_vs_bare_encap": round(rows["br_encap/rules:1"]["net_ns"] / bare, 2),
+        "br_decap_vs_bare_encap": round(rows["br_decap/rules:1"]["net_ns"] / bare, 2),
+        "new_sessions_per_s_per_core": round(1e9 / rows["ce_new_session"]["ns"]),
+        "new_bindings_per_s_per_core": round(1e9 / rows["ce_new_binding"]["ns"]),
+    }
+    return rows, ratios
+
+
+def memory_per_session(lab):
+    """Bytes the kernel charges for the NAT maps, per session they hold."""
+    c = throughput.build(lab, "ce_1k", 30)
+    pins = os.path.join(lab.bpffs, "mapgw", lab.tag + "ce1k")
+    mem = {}
+    for m in ("mapgw_nat_sessions", "mapgw_nat_rsessions", "mapgw_nat_binds"):
+        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "pinned", os.path.join(pins, m)],
+                                         capture_output=True, text=True, check=True).stdout)
+        mem[m] = {"bytes": info["bytes_memlock"], "entries": info["max_entries"],
+                  "key": info["bytes_key"], "value": info["bytes_value"]}
+    sessions = mem["mapgw_nat_sessions"]["entries"]
+    both = mem["mapgw_nat_sessions"]["bytes"] + mem["mapgw_nat_rsessions"]["bytes"]
+    return {"sessions": sessions, "maps": mem,
+            "bytes_per_session": round(both / sessions, 1),
+            "bytes_per_session_with_binding": round((both + mem["mapgw_nat_binds"]["bytes"]) / sessions, 1)}
+
+
+def report(path, result, argv):
+    r = result
+    rates = r["rates"]
+    lines = ["# mapgw benchmark results", "",
+             "Produced by `%s` on %s (%s, %s CPUs, kernel %s)." % (" ".join(argv), r["date"], platform.node(),
+                                                                   os.cpu_count(), platform.release()),
+             "Medians of per-round values; ratios are medians of per-round ratios.", "",
+             "## Packet rates (Mpps, 64-byte frames unless IMIX)", "",
+             "| contender | 1 flow | 200 flows | IMIX |", "|---|---|---|---|"]
+    for n in ("xdp_forward", "ce", "br", "kernel_ce", "kernel_br"):
+        lines.append("| %s | %s | %s | %s |" % (n, *(rates["%s_%s" % (n, t)]["median_mpps"] for t in ("f1", "f200", "imix"))))
+    lines += ["", "| ratio | 1 flow | 200 flows | IMIX | target |", "|---|---|---|---|---|"]
+    targets = {"ce_vs_kernel": ">= 6", "br_vs_kernel": ">= 6", "ce_vs_xdp_forward": ">= 0.70",
+               "br_vs_xdp_forward": ">= 0.75"}
+    for k, t in targets.items():
+        lines.append("| %s | %s | %s | %s | %s |" % (k, rates[k]["f1"], rates[k]["f200"], rates[k]["imix"], t))
+    lines += ["", "## Per-packet cost (BPF_PROG_TEST_RUN, ns)", "", "| program | ns | above floor |", "|---|---|---|"]
+    for name, v in r["prog_cost"].items():
+        lines.append("| %s | %s | %s |" % (name, v["ns"], v["net_ns"]))
+    lines += ["", "| ratio | value |", "|---|---|"] + ["| %s | %s |" % kv for kv in r["prog_ratios"].items()]
+    lines += ["", "## Scale (Mpps)", "", "| run | median | min | max |", "|---|---|---|---|"]
+    for k, v in r["scale"].items():
+        if isinstance(v, dict):
+            lines.append("| %s | %s | %s | %s |" % (k, v["median_mpps"], v["min_mpps"], v["max_mpps"]))
+    lines += ["", "| ratio | value | target |", "|---|---|---|",
+              "| ce_1m_vs_1k (10 k active) | %s | >= 0.85 |" % r["scale"]["ce_1m_vs_1k"],
+              "| ce_1m_uniform_vs_1k (1 M active) | %s | reported |" % r["scale"]["ce_1m_uniform_vs_1k"],
+              "| br_64k_vs_1rule (10 k active) | %s | >= 0.85 |" % r["scale"]["br_64k_vs_1rule"]]
+    nf = r["new_flows"]["new_sessions_per_s"]
+    lines += ["", "## New flows and memory", "",
+              "- new sessions through the CE lab: median %s/s (min %s, max %s)" % (nf["median"], nf["min"], nf["max"]),
+              "- new sessions in test-run: %s/s per core; new bindings: %s/s per core"
+              % (r["prog_ratios"]["new_sessions_per_s_per_core"], r["prog_ratios"]["new_bindings_per_s_per_core"]),
+              "- memory: %s bytes per session (both halves), %s with a binding of its own (bpftool, %s sessions)"
+              % (r["memory"]["bytes_per_session"], r["memory"]["bytes_per_session_with_binding"], r["memory"]["sessions"])]
+    if "tcp" in r:
+        lines += ["", "## TCP through CE + BR (Gbit/s)", "", "| configuration | mapgw | kernel | ratio |", "|---|---|---|---|"]
+        for k, v in r["tcp"].items():
+            if isinstance(v, dict) and "mapgw" in v:
+                lines.append("| %s | %s | %s | %s |" % (k, v["mapgw"], v["kernel"], v["ratio"]))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--report", default=os.path.join(HERE, "results", "latest.md"))
+    args = ap.parse_args()
+    rounds, packets = (6, 2_000_000) if args.quick else (10, 6_000_000)
+    result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick}
+    result["prog_cost"], result["prog_ratios"] = prog_costs(args.quick)
+    with Lab("mgwbench") as lab:
+        result["rates"] = throughput.packet_rates(lab, rounds, packets, log=log)
+    with Lab("mgwscale") as lab:
+        result["scale"] = throughput.scale(lab, 3 if args.quick else 6, packets, log=log)
+    with Lab("mgwnew") as lab:
+        result["new_flows"] = throughput.new_flows(lab, 3 if args.quick else 4, log=log)
+        result["memory"] = memory_per_session(lab)
+    result["tcp"] = tcp.compare(5 if args.quick else 10, 3 if args.quick else 5, log=log)
+    if not args.quick:
+        report(args.report, result, sys.argv)
+        log("report: %s" % args.report)
+    r = result["rates"]
+    line = {"ce_vs_kernel": r["ce_vs_kernel"]["f200"], "br_vs_kernel": r["br_vs_kernel"]["f200"],
+            "ce_vs_xdp_forward": r["ce_vs_xdp_forward"]["f200"], "br_vs_xdp_forward": r["br_vs_xdp_forward"]["f200"]}
+    line.update(result)
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""TCP through CE + BR: mapgw against the Linux kernel doing the same jobs.
+
+  lan -- CE -- core (IPv6 router) -- BR -- inet      (one lab per contender)
+
+mapgw: both daemons, the lab topology of the CE tests (tests/netns/topology.py).
+kernel: the CE forwards with nftables SNAT into 240 ports of the v6plus
+address and encapsulates with lwt-bpf (`encap bpf xmit`); the BR encapsulates
+towards the CE the same way; both decapsulate at tc ingress (tc_decap.bpf.c:
+no ip6tnl in this kernel) and conntrack undoes the NAT. The kernel gets GRO
+on its tunnel-side interfaces, its best working configuration here (GRO on
+the IPv4 sides breaks lwt-bpf encapsulation: TCP stalls).
+
+Sender offloads: "wire" has TSO/GSO off at the iperf3 senders, so packets are
+wire-sized as on a real link; "offload" turns GSO on (see set_sender_offloads
+for why not TSO). Upload (lan -> inet) and
+download (-R). Contenders alternate per round; ratios are per round.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "netns"))
+from lab import BUILD, Lab  # noqa: E402
+from topology import BR6, INET, V6PLUS, CeBrLab  # noqa: E402
+
+LWT = {r: os.path.join(BUILD, "bench", "bpf_out", "bench_lwt_%s.bpf.o" % r) for r in ("ce", "br")}
+DECAP = os.path.join(BUILD, "bench", "bpf_out", "bench_tc_decap.bpf.o")
+CE6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00"  # the v6plus shape's CE address (lwt_encap.h)
+
+
+class KernelCeBr:
+    """The same addresses as CeBrLab, forwarded by the kernel."""
+
+    def __init__(self, lab):
+        s = V6PLUS
+        self.lan, self.ce, self.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
+        self.br, self.inet = lab.ns("br"), lab.ns("inet")
+        lab.link(self.lan, "eth0", self.ce, "lan0")
+        lab.link(self.ce, "wan0", self.core, "c0")
+        lab.link(self.core, "c1", self.br, "v6")
+        lab.link(self.br, "v4", self.inet, "eth0")
+        for ns, ifname in ((self.lan, "eth0"), (self.core, "c0"), (self.core, "c1"), (self.inet, "eth0")):
+            lab.attach_xdp_pass(ns, ifname)
+        # GRO where the tunnel arrives (decapsulation takes aggregates whole).
+        # Not on the IPv4 sides: lwt-bpf encapsulation of GRO aggregates
+        # stalls TCP completely on this kernel (measured: 0.0002 Gbit/s).
+        for ns, i in ((self.ce, "wan0"), (self.br, "v6")):
+            lab.run(ns, "ethtool -K %s gro on" % i)
+        lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip route add default via 192.168.1.1")
+        lab.run(self.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
+                           "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
+                           "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
+                           "ip -6 route add %s via 2001:db8:c0::2 && "
+                           "ip -6 route add %s/128 via 2001:db8:b0::2" % (s.eup, BR6))
+        lab.run(self.ce, "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+                         "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.wan0.rp_filter=0 && "
+                         "ip addr add 192.168.1.1/24 dev lan0 && "
+                         "ip -6 addr add 2001:db8:c0::2/64 dev wan0 nodad && "
+                         "ip -6 addr add %s/128 dev wan0 nodad && "
+                         "ip -6 route add default via 2001:db8:c0::1 && "
+                         "ip link set lan0 mtu 1460 && "
+                         "nft add table ip nat && "
+                         "nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
+                         "nft add rule ip nat post ip saddr 192.168.1.0/24 meta l4proto { tcp, udp } "
+                         "snat to %s:7920-8159 && "
+                         "ip route add default encap bpf xmit obj %s sec lwt_xmit dev wan0 mtu 1460 && "
+                         "tc qdisc add dev wan0 clsact && "
+                         "tc filter add dev wan0 ingress bpf da obj %s sec tc"
+                         % (CE6, s.pub, LWT["ce"], DECAP))
+        lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+                         "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.v6.rp_filter=0 && "
+                         "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
+                         "ip -6 addr add %s/128 dev v6 nodad && "
+                         "ip -6 route add %s via 2001:db8:b0::1 && "
+                         "ip addr add 203.0.113.1/24 dev v4 && "
+                         "ip route add %s/32 encap bpf xmit obj %s sec lwt_xmit dev v6 mtu 1460 && "
+                         "tc qdisc add dev v6 clsact && "
+                         "tc filter add dev v6 ingress bpf da obj %s sec tc"
+                         % (BR6, s.eup, s.pub, LWT["br"], DECAP))
+        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
+                " && ip route add default via 203.0.113.1 && ip link set eth0 mtu 1460")
+
+    def cleanup(self):
+        pass
+
+
+def set_sender_offloads(lab, topo, on):
+    """"offload": GSO at the senders (segmentation in their own stack, after
+    TCP). Not TSO with tx checksum offload: a frame with a partial checksum
+    loses that state in mapgw's XDP redirect, and the kernel path stalls on
+    such aggregates in lwt-bpf encapsulation (measured: 0.0002 Gbit/s); a
+    real link delivers neither."""
+    for ns in (topo.lan, topo.inet):
+        lab.run(ns, "ethtool -K eth0 %s" % ("gso on" if on else "tso off gso off"))
+
+
+def iperf(lab, topo, seconds, reverse):
+    argv = ["iperf3", "-c", INET[0], "-t", str(seconds), "-J", "-M", "1400"] + (["-R"] if reverse else [])
+    out = json.loads(lab.run(topo.lan, argv, capture=True, timeout=seconds + 60))
+    if "error" in out:
+        raise RuntimeError("iperf3: %s" % out["error"])
+    return out["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def compare(seconds, rounds, log=print):
+    """Gbit/s per configuration, medians over rounds, and per-round ratios."""
+    results = {}
+    with Lab("mgwtcpm") as lm, Lab("mgwtcpk") as lk:
+        mapgw = CeBrLab(lm, V6PLUS)
+        kernel = KernelCeBr(lk)
+        # MSS clamping and the tunnel: both paths carry 1460-byte IPv4 packets.
+        lm.run(mapgw.lan, "ip link set eth0 mtu 1460")
+        lm.run(mapgw.inet, "ip link set eth0 mtu 1460")
+        lk.run(kernel.lan, "ip link set eth0 mtu 1460")
+        servers = [lab.spawn(t.inet, ["iperf3", "-s", "-B", INET[0]], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL) for lab, t in ((lm, mapgw), (lk, kernel))]
+        time.sleep(0.5)
+        try:
+            for offload in (False, True):
+                for reverse in (False, True):
+                    key = "%s_%s" % ("offload" if offload else "wire", "download" if reverse else "upload")
+                    for lab, topo in ((lm, mapgw), (lk, kernel)):
+                        set_sender_offloads(lab, topo, offload)
+                    for r in range(rounds):
+                        for who, lab, topo in (("mapgw", lm, mapgw), ("kernel", lk, kernel)):
+                            g = iperf(lab, topo, seconds, reverse)
+                            results.setdefault(key, {}).setdefault(who, []).append(g)
+                            log("round %d tcp %-18s %-6s %6.2f Gbit/s" % (r + 1, key, who, g))
+        finally:
+            for p in servers:
+                p.terminate()
+            mapgw.cleanup()
+    out = {}
+    for key, v in results.items():
+        ratios = [a / b for a, b in zip(v["mapgw"], v["kernel"]) if b > 0]
+        out[key] = {"mapgw": round(statistics.median(v["mapgw"]), 2),
+                    "kernel": round(statistics.median(v["kernel"]), 2),
+                    "ratio": round(statistics.median(ratios), 2) if ratios else None}
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(compare(int(sys.argv[1]) if len(sys.argv) > 1 else 5, 3)))
