@@ -224,10 +224,10 @@ struct mapgw_nat_rsess_key {
 struct mapgw_nat_rsess {
 	__u32 in_addr;
 	__u16 in_port;
-	__u16 pad;
-	/* NAT clock >> 30 (~1.07 s ticks) when inbound traffic last refreshed
-	 * the session: inbound packets look the session up once a tick. */
-	__u32 touched;
+	/* (NAT clock >> 30) & 0xffff: the ~1.07 s tick in which inbound traffic
+	 * last refreshed the session; inbound packets look the session up once
+	 * a tick. Wraps after 19 h, far beyond any session timeout. */
+	__u16 touched;
 };
 
 /* Sessions per inside host: BPF adds to `created`, the sweeper to its own

@@ -389,7 +389,7 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 	struct mapgw_nat_rsess_key rk = {.rem_addr = rem_addr, .ext_port = ext_port,
 					 .rem_port = rem_port, .proto = proto};
 	struct mapgw_nat_rsess rv = {.in_addr = in_addr, .in_port = in_port,
-				     .touched = (__u32)(now >> NAT_TICK_SHIFT)};
+				     .touched = (__u16)(now >> NAT_TICK_SHIFT)};
 	struct mapgw_nat_sess sv = {.last_seen_ns = now, .created_ns = now, .ext_port = ext_port,
 				    .tcp_state = state};
 	struct mapgw_nat_rsess *other;
@@ -526,14 +526,14 @@ __attribute__((noinline)) int nat_in(const struct mapgw_ce_config *cfg, const st
 		*in_port = r->in_port;
 		/* The session itself is needed once a tick (to keep it alive)
 		 * and for TCP flags (state); otherwise this half is enough. */
-		if (r->touched == (__u32)(now >> NAT_TICK_SHIFT) && !t->tcp_flags)
+		if (r->touched == (__u16)(now >> NAT_TICK_SHIFT) && !t->tcp_flags)
 			return NAT_OK;
 		sk.in_addr = r->in_addr;
 		sk.in_port = r->in_port;
 		s = bpf_map_lookup_elem(&mapgw_nat_sessions, &sk);
 		if (s)
 			nat_touch_session(s, t, false, now);
-		r->touched = (__u32)(now >> NAT_TICK_SHIFT);
+		r->touched = (__u16)(now >> NAT_TICK_SHIFT);
 		return NAT_OK;
 	}
 	o = bpf_map_lookup_elem(&mapgw_nat_ports, &pk);

@@ -24,7 +24,7 @@ struct CeDataplane::Impl {
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
-                                      uint64_t frag_timeout_ns, const std::string& pin_dir) {
+                                      uint64_t frag_timeout_ns, const std::string& pin_dir, bool adf_markers) {
   if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
   if (ports_per_proto == 0 || ports_per_proto > 65536) {
     return make_error("ports_per_proto must be 1..65536");
@@ -32,10 +32,12 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   auto skel = Skeleton<mapgw_ce_traits>::open();
   if (!skel) return skel.error();
   auto* m = &skel->get()->maps;
-  // Bindings never outnumber sessions; the outside half also holds ADF markers.
+  // Bindings never outnumber sessions; the outside half holds every session
+  // (plus slack for a replacement in flight) and, with ADF, the markers.
   for (auto [map, n] : {std::pair{m->mapgw_nat_sessions, max_sessions},
                         {m->mapgw_nat_binds, max_sessions},
-                        {m->mapgw_nat_rsessions, 2 * max_sessions},
+                        {m->mapgw_nat_rsessions,
+                         adf_markers ? 2 * max_sessions : max_sessions + max_sessions / 8},
                         {m->mapgw_nat_ports, 3 * ports_per_proto + 1024 /* static NAPT */}}) {
     if (int err = bpf_map__set_max_entries(map, n)) {
       return make_error(std::string("sizing ") + bpf_map__name(map), -err);

@@ -51,8 +51,12 @@ class CeDataplane {
   // load. Preallocated hash maps cost time to create: size them to need.
   // @pin_dir: where maps and links are pinned ("" = nothing pinned). Maps
   // pinned there by a previous run are reused, NAT sessions included.
+  // @adf_markers: address-dependent filtering keeps a marker per (inside
+  // endpoint, remote address) in the outside table, which then gets twice
+  // the room; otherwise it holds the sessions plus 1/8 slack.
   static Result<CeDataplane> load(uint32_t max_sessions, uint32_t ports_per_proto,
-                                  uint64_t frag_timeout_ns, const std::string& pin_dir = "");
+                                  uint64_t frag_timeout_ns, const std::string& pin_dir = "",
+                                  bool adf_markers = false);
 
   Status set_config(const mapgw_ce_config& cfg);
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);

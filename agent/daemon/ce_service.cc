@@ -97,7 +97,8 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   Result<std::string> pins = std::string();
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
-  auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins);
+  auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins,
+                              c.filtering == Filtering::kAddressDependent);
   if (!dp) return dp.error();
   std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
@@ -288,8 +289,10 @@ Status CeService::reload(const Config& cfg) {
   if (cfg.role != Role::kCe || a.wan_interface != b.wan_interface ||
       a.lan_interface != b.lan_interface || a.slow_path_interface != b.slow_path_interface ||
       a.max_sessions != b.max_sessions || cfg.xdp_mode != cfg_.xdp_mode ||
-      cfg.instance != cfg_.instance) {
-    return make_error("role, interfaces, max_sessions, xdp_mode and instance change only with a "
+      cfg.instance != cfg_.instance ||
+      (a.filtering == Filtering::kAddressDependent) != (b.filtering == Filtering::kAddressDependent)) {
+    return make_error("role, interfaces, max_sessions, xdp_mode, instance and a change to or from "
+                      "address-dependent filtering (its markers size the session table) take a "
                       "restart; the running configuration is unchanged");
   }
   auto eup = end_user_prefix(b);
