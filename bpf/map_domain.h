@@ -45,20 +45,82 @@ static __always_inline enum mapgw_counter map_status_counter(enum mapgw_map_stat
 	}
 }
 
+struct rule_search {
+	struct mapgw_rule_lens *lens;
+	struct mapgw_br_rule *found;
+	__u64 hi, lo; /* the address, host order (IPv4: in lo) */
+	__u8 v6;
+};
+
+/* @v with only its top @bits (0..64) kept. */
+static __always_inline __u64 keep_top64(__u64 v, __u32 bits)
+{
+	if (bits == 0)
+		return 0;
+	if (bits >= 64)
+		return v;
+	return v & (~0ULL << (64 - bits));
+}
+
+/* One prefix length per call, longest first; stops at the first rule. */
+static long rule_search_cb(__u32 i, void *data)
+{
+	struct rule_search *s = data;
+	struct mapgw_lpm6_key k6 = {};
+	struct mapgw_lpm4_key k4 = {};
+	__u64 hi, lo;
+	__u32 len, a;
+
+	if (s->v6) {
+		if (i >= s->lens->n6 || i >= 129)
+			return 1;
+		len = s->lens->v6[i];
+		k6.prefixlen = len;
+		hi = bpf_cpu_to_be64(keep_top64(s->hi, len));
+		lo = bpf_cpu_to_be64(len > 64 ? keep_top64(s->lo, len - 64) : 0);
+		__builtin_memcpy(&k6.addr[0], &hi, 8);
+		__builtin_memcpy(&k6.addr[8], &lo, 8);
+		s->found = bpf_map_lookup_elem(&mapgw_rules_v6, &k6);
+	} else {
+		if (i >= s->lens->n4 || i >= 33)
+			return 1;
+		len = s->lens->v4[i];
+		k4.prefixlen = len;
+		a = bpf_htonl((__u32)(keep_top64(s->lo << 32, len) >> 32));
+		__builtin_memcpy(k4.addr, &a, 4);
+		s->found = bpf_map_lookup_elem(&mapgw_rules_v4, &k4);
+	}
+	return s->found ? 1 : 0;
+}
+
+static __always_inline struct mapgw_br_rule *rule_search(struct rule_search *s)
+{
+	__u32 zero = 0;
+
+	s->lens = bpf_map_lookup_elem(&mapgw_rule_lens, &zero);
+	if (!s->lens)
+		return 0;
+	bpf_loop(s->v6 ? 129 : 33, rule_search_cb, s, 0);
+	return s->found;
+}
+
 static __always_inline struct mapgw_br_rule *br_rule_for_ipv4(__be32 addr)
 {
-	struct mapgw_lpm4_key k = {.prefixlen = 32};
+	struct rule_search s = {.lo = bpf_ntohl(addr)};
 
-	__builtin_memcpy(k.addr, &addr, 4);
-	return bpf_map_lookup_elem(&mapgw_rules_v4, &k);
+	return rule_search(&s);
 }
 
 static __always_inline struct mapgw_br_rule *br_rule_for_ipv6(const struct in6_addr *addr)
 {
-	struct mapgw_lpm6_key k = {.prefixlen = 128};
+	struct rule_search s = {.v6 = 1};
+	__u64 hi, lo;
 
-	__builtin_memcpy(k.addr, addr, 16);
-	return bpf_map_lookup_elem(&mapgw_rules_v6, &k);
+	__builtin_memcpy(&hi, &addr->in6_u.u6_addr8[0], 8);
+	__builtin_memcpy(&lo, &addr->in6_u.u6_addr8[8], 8);
+	s.hi = bpf_be64_to_cpu(hi);
+	s.lo = bpf_be64_to_cpu(lo);
+	return rule_search(&s);
 }
 
 /*

@@ -96,6 +96,10 @@ struct mapgw_counter_val {
 };
 
 /* LPM trie keys: prefixlen first, address in network order (kernel ABI). */
+/* Rule keys: a prefix, host bits zero. The rule tables are hash maps
+ * searched once per distinct prefix length, longest first (mapgw_rule_lens):
+ * one lookup for the usual single length, where an LPM trie of 64 k rules
+ * takes ~16 dependent node loads. */
 struct mapgw_lpm4_key {
 	__u32 prefixlen;
 	__u8 addr[4];
@@ -104,6 +108,14 @@ struct mapgw_lpm4_key {
 struct mapgw_lpm6_key {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/* The distinct prefix lengths in the rule tables, longest first (array[0]). */
+struct mapgw_rule_lens {
+	__u8 n4;
+	__u8 n6;
+	__u8 v4[33];
+	__u8 v6[129];
 };
 
 /* A BR rule: the mapping rule plus the BR address of its domain, which is

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Maps both roles use: the rule tries (IPv4 destination -> rule, IPv6
- * source -> rule), fragment tracking and the egress devices for
+ * Maps both roles use: the rule tables (IPv4 destination -> rule, IPv6
+ * source -> rule, longest prefix first), fragment tracking and the egress devices for
  * XDP_REDIRECT. The agent changes them at run time without touching
  * programs. Sizes are macros (STYLE.md): change them at build time.
  */
@@ -22,10 +22,10 @@
 #endif
 
 /* Twice the rule limit: a replacement inserts the whole new set before it
- * removes the old one, so no lookup misses a rule present in both. Tries
- * are not preallocated, so the headroom costs nothing until used. */
+ * removes the old one, so no lookup misses a rule present in both. Not
+ * preallocated, so the headroom costs nothing until used. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * MAPGW_MAX_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mapgw_lpm4_key);
@@ -33,12 +33,19 @@ struct {
 } mapgw_rules_v4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * MAPGW_MAX_RULES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mapgw_lpm6_key);
 	__type(value, struct mapgw_br_rule);
 } mapgw_rules_v6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mapgw_rule_lens);
+} mapgw_rule_lens SEC(".maps");
 
 /* LRU is right here: an entry is one fragment train, nothing pairs with it. */
 struct {

@@ -52,7 +52,7 @@ BrDataplane::~BrDataplane() = default;
 Status BrDataplane::replace_rules(std::span<const mapgw_br_rule> rules) {
   auto* maps = &impl_->skel->maps;
   auto st = replace_rule_maps(bpf_map__fd(maps->mapgw_rules_v4), bpf_map__fd(maps->mapgw_rules_v6),
-                              rules);
+                              bpf_map__fd(maps->mapgw_rule_lens), rules);
   if (st) rule_count_ = rules.size();
   return st;
 }

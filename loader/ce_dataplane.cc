@@ -72,7 +72,8 @@ Status CeDataplane::set_config(const mapgw_ce_config& cfg) {
 
 Status CeDataplane::replace_fmrs(std::span<const mapgw_br_rule> rules) {
   auto* m = &impl_->skel->maps;
-  return replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6), rules);
+  return replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6),
+                           bpf_map__fd(m->mapgw_rule_lens), rules);
 }
 
 Status CeDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {

@@ -1,13 +1,45 @@
 #include "loader/map_ops.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <functional>
+#include <set>
 
 namespace mapgw {
+
+namespace {
+
+uint64_t keep_top(uint64_t v, unsigned bits) {
+  if (bits == 0) return 0;
+  if (bits >= 64) return v;
+  return v & (~0ULL << (64 - bits));
+}
+
+// The distinct prefix lengths of @rules (and of @also), longest first.
+mapgw_rule_lens lens_of(std::span<const mapgw_br_rule> rules, const mapgw_rule_lens* also) {
+  std::set<unsigned, std::greater<>> v4, v6;
+  for (const auto& r : rules) {
+    v4.insert(r.rule.ipv4_len);
+    v6.insert(r.rule.ipv6_len);
+  }
+  if (also) {
+    for (unsigned i = 0; i < also->n4 && i < 33; ++i) v4.insert(also->v4[i]);
+    for (unsigned i = 0; i < also->n6 && i < 129; ++i) v6.insert(also->v6[i]);
+  }
+  mapgw_rule_lens l{};
+  for (unsigned len : v4) l.v4[l.n4++] = static_cast<uint8_t>(len);
+  for (unsigned len : v6) l.v6[l.n6++] = static_cast<uint8_t>(len);
+  return l;
+}
+
+}  // namespace
 
 mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r) {
   mapgw_lpm4_key k{};
   k.prefixlen = r.ipv4_len;
-  uint32_t be = htonl(r.ipv4_prefix);
+  uint32_t be = htonl(static_cast<uint32_t>(keep_top(uint64_t{r.ipv4_prefix} << 32, r.ipv4_len) >> 32));
   std::memcpy(k.addr, &be, 4);
   return k;
 }
@@ -15,18 +47,27 @@ mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r) {
 mapgw_lpm6_key lpm6_key_of(const mapgw_rule& r) {
   mapgw_lpm6_key k{};
   k.prefixlen = r.ipv6_len;
+  const uint64_t hi = keep_top(r.ipv6_prefix.hi, r.ipv6_len);
+  const uint64_t lo = r.ipv6_len > 64 ? keep_top(r.ipv6_prefix.lo, r.ipv6_len - 64) : 0;
   for (int i = 0; i < 8; ++i) {
-    k.addr[i] = static_cast<uint8_t>(r.ipv6_prefix.hi >> (56 - 8 * i));
-    k.addr[8 + i] = static_cast<uint8_t>(r.ipv6_prefix.lo >> (56 - 8 * i));
+    k.addr[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+    k.addr[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
   }
   return k;
 }
 
-Status replace_rule_maps(int fd4, int fd6, std::span<const mapgw_br_rule> rules) {
+// Hitless: the lengths grow to cover old and new rules first, the new rules
+// go in, the stale ones out, then the lengths shrink to the new set's.
+Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br_rule> rules) {
   if (rules.size() > MAPGW_RULE_LIMIT) {
     return make_error(std::to_string(rules.size()) + " rules: a data plane holds at most " +
                       std::to_string(MAPGW_RULE_LIMIT));
   }
+  const uint32_t zero = 0;
+  mapgw_rule_lens old{};
+  if (bpf_map_lookup_elem(fd_lens, &zero, &old) != 0) return make_error("reading mapgw_rule_lens", errno);
+  const mapgw_rule_lens both = lens_of(rules, &old);
+  if (auto st = map_update(fd_lens, &zero, &both, "mapgw_rule_lens"); !st) return st;
   std::vector<mapgw_lpm4_key> keys4;
   std::vector<mapgw_lpm6_key> keys6;
   for (const auto& r : rules) {
@@ -38,7 +79,9 @@ Status replace_rule_maps(int fd4, int fd6, std::span<const mapgw_br_rule> rules)
     keys6.push_back(k6);
   }
   if (auto st = map_delete_except(fd4, keys4, "mapgw_rules_v4"); !st) return st;
-  return map_delete_except(fd6, keys6, "mapgw_rules_v6");
+  if (auto st = map_delete_except(fd6, keys6, "mapgw_rules_v6"); !st) return st;
+  const mapgw_rule_lens now = lens_of(rules, nullptr);
+  return map_update(fd_lens, &zero, &now, "mapgw_rule_lens");
 }
 
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes) {

@@ -49,9 +49,10 @@ Status map_delete_except(int fd, const std::vector<Key>& keep, const char* name)
   return Status::Ok();
 }
 
-// The rule tries of either role: exactly @rules afterwards, new ones in
-// before stale ones out. Keys derive from the rule itself.
-Status replace_rule_maps(int fd4, int fd6, std::span<const mapgw_br_rule> rules);
+// The rule tables of either role and their prefix lengths (@fd_lens):
+// exactly @rules afterwards, new ones in before stale ones out, so a lookup
+// never misses a rule present in both sets. Keys derive from the rule.
+Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br_rule> rules);
 
 // A devmap holding exactly these egress ifindexes.
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes);
