@@ -290,6 +290,11 @@ class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
               "TCP %.1f MB, %s" % (self.ROUNDS, self.ROUNDS, self.ROUNDS, sent, got["unique"], lost,
                                    res.get("end", {}).get("sum_received", {}).get("bytes", 0) / 1e6,
                                    res.get("error", "no error")), file=sys.stderr)
+        if lost:  # name where they went: every drop and punt has a counter
+            for who, sock in (("CE", t.ce_sock), ("BR", t.br_sock)):
+                c = ctl(sock, "stats")["counters"]
+                print("%s: %s" % (who, {k: v["packets"] for k, v in c.items()
+                                        if v["packets"] and not k.startswith("rx_")}), file=sys.stderr)
         self.assertEqual(lost, 0, "lost datagrams: %s" % got["missing"])
         self.assertNotIn("error", res, "TCP transfer failed: %s" % res.get("error"))
         self.assertGreater(res["end"]["sum_received"]["bytes"], 10_000_000)
