@@ -57,27 +57,6 @@ static __always_inline void copy_words(__u64 *dst, const int words)
 		dst[i] = tmpl[i];
 }
 
-static __always_inline void put_at(void *data, void *end, __u32 offset, __u32 width, __u32 v)
-{
-	void *p = data + (offset & 0x7f);
-
-	if (!offset)
-		return;
-	if (width == 4 && p + 4 <= end)
-		*(__u32 *)p = bpf_htonl(v);
-	else if (width == 2 && p + 2 <= end)
-		*(__u16 *)p = bpf_htons((__u16)v);
-}
-
-static __always_inline void walk(void *data, void *end, const struct field_walk *w, __u32 step)
-{
-	__u32 v = w->base + w->stride * step;
-
-	put_at(data, end, w->offset[0], w->width, v);
-	put_at(data, end, w->offset[1], w->width, v);
-	put_at(data, end, w->offset[2], w->width, v);
-}
-
 SEC("xdp")
 int bench_gen(struct xdp_md *ctx)
 {

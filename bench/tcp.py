@@ -26,7 +26,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "netns"))
 from lab import BUILD, Lab  # noqa: E402
-from topology import BR6, INET, V6PLUS, CeBrLab  # noqa: E402
+from topology import BR6, INET, V6PLUS, CeBrLab, build_chain  # noqa: E402
 
 LWT = {r: os.path.join(BUILD, "bench", "bpf_out", "bench_lwt_%s.bpf.o" % r) for r in ("ce", "br")}
 DECAP = os.path.join(BUILD, "bench", "bpf_out", "bench_tc_decap.bpf.o")
@@ -38,14 +38,7 @@ class KernelCeBr:
 
     def __init__(self, lab):
         s = V6PLUS
-        self.lan, self.ce, self.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
-        self.br, self.inet = lab.ns("br"), lab.ns("inet")
-        lab.link(self.lan, "eth0", self.ce, "lan0")
-        lab.link(self.ce, "wan0", self.core, "c0")
-        lab.link(self.core, "c1", self.br, "v6")
-        lab.link(self.br, "v4", self.inet, "eth0")
-        for ns, ifname in ((self.lan, "eth0"), (self.core, "c0"), (self.core, "c1"), (self.inet, "eth0")):
-            lab.attach_xdp_pass(ns, ifname)
+        build_chain(self, lab)
         # GRO where the tunnel arrives (decapsulation takes aggregates whole).
         # Not on the IPv4 sides: lwt-bpf encapsulation of GRO aggregates
         # stalls TCP completely on this kernel (measured: 0.0002 Gbit/s).

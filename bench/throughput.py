@@ -174,20 +174,27 @@ class Contender:
         return delivered / seconds
 
 
-def ce_dut(c, sessions=65536):
+def ce_addressing(c):
+    """LAN 192.168.1.0/24 on d0; the WAN on d1 with the sink as next hop."""
     c.dut_run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
               "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
               "ip -6 route add default via 2001:db8:c0::1" % MAC["s0"])
-    c.start_mapgw(CE_CFG, sessions=sessions)
 
 
-def br_dut(c, rules):
+def br_addressing(c):
+    """The IPv4 side on d0; the BR address and the CEs' routes on d1."""
     c.dut_run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
               "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
               "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
               "ip -6 route add 240b::/16 via 2001:db8:b0::1 && "
               "ip -6 route add 2001:db8::/32 via 2001:db8:b0::1" % MAC["s0"])
-    c.start_mapgw(BR_CFG, rules=rules)
+
+
+def kernel_forwarding(c):
+    """The kernel forwards what XDP passes up (bench_pass lets the veth take
+    the generator's XDP_TX frames)."""
+    c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
+    c.dut_run("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
 
 
 def build(lab, name, index):
@@ -199,36 +206,31 @@ def build(lab, name, index):
                    "--dmac", MAC["s0"], "--smac", MAC["d1"]])
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name in ("ce", "ce_1k", "ce_1m", "ce_new"):
-        ce_dut(c, {"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
+        ce_addressing(c)
+        c.start_mapgw(CE_CFG, sessions={"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name == "kernel_ce":
-        c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
-        c.dut_run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
-                  "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
-                  "ip -6 route add default via 2001:db8:c0::1 && "
-                  "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
-                  "ip -6 addr add 240b:10:abcd:ef00:6a:48ab:cd00:ef00/128 dev d1 nodad && "
+        ce_addressing(c)
+        kernel_forwarding(c)
+        c.dut_run("ip -6 addr add 240b:10:abcd:ef00:6a:48ab:cd00:ef00/128 dev d1 nodad && "
                   "nft add table ip nat && "
                   "nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
                   "nft add rule ip nat post ip saddr 192.168.1.0/24 meta l4proto udp snat to %s:%s && "
                   "ip route add default encap bpf xmit obj %s sec lwt_xmit dev d1"
-                  % (MAC["s0"], PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"]))
+                  % (PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"]))
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name == "br":
-        br_dut(c, V6PLUS_RULE)
+        br_addressing(c)
+        c.start_mapgw(BR_CFG, rules=V6PLUS_RULE)
         c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
     elif name == "kernel_br":
-        c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
-        c.dut_run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
-                  "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
-                  "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
-                  "ip -6 route add 240b::/16 via 2001:db8:b0::1 && "
-                  "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 && "
-                  "ip route add 106.72.0.0/15 encap bpf xmit obj %s sec lwt_xmit dev d1"
-                  % (MAC["s0"], LWT_OBJ["br"]))
+        br_addressing(c)
+        kernel_forwarding(c)
+        c.dut_run("ip route add 106.72.0.0/15 encap bpf xmit obj %s sec lwt_xmit dev d1" % LWT_OBJ["br"])
         c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
     elif name in ("br_1rule", "br_64k"):
-        br_dut(c, ONE_RULE if name == "br_1rule" else many_rules(65536))
+        br_addressing(c)
+        c.start_mapgw(BR_CFG, rules=ONE_RULE if name == "br_1rule" else many_rules(65536))
         c.make_frame = lambda size=64: frame("203.0.113.2", "10.0.0.18", 53, 1232, size)
         c.flow_field = None
     else:

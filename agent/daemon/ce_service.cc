@@ -10,7 +10,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
@@ -171,21 +173,31 @@ void CeService::on_prefix_change() {
   const CeMapping old = mapping_;
   const bool nat_invalid = next->ipv4 != old.ipv4 || next->psid != old.psid ||
                            next->ipv4_prefix_len != old.ipv4_prefix_len;
-  uint64_t flushed = 0;
-  if (nat_invalid) {
-    // Outside endpoints of every session change: none can stay valid.
-    auto f = flush_nat(dp_.nat_maps());
-    if (!f) {
-      spdlog::error("flushing NAT state after the prefix change: {}", f.error().describe());
-      return;
-    }
-    flushed = *f;
-  }
+  // Order matters under traffic: the new address first (the kernel answers
+  // neighbour solicitations for it), then the data plane's new mapping, and
+  // only then the flush — a session made between a flush and the new mapping
+  // would keep a port of the old set for its whole life.
   mapping_ = *next;
   if (auto st = run_ip({"-6", "addr", "replace", mapping_.ce_address.str() + "/128", "dev",
                         cfg_.ce.wan_interface, "nodad"});
       !st) {
     spdlog::error("{}", st.error().describe());
+  }
+  if (auto st = apply(cfg_); !st) spdlog::error("applying the new mapping: {}", st.error().describe());
+  uint64_t flushed = 0;
+  if (nat_invalid) {
+    // Outside endpoints of every session change: none can stay valid. Twice:
+    // a packet that read the old mapping just before apply() may insert its
+    // session after the first pass.
+    for (int pass = 0; pass < 2; ++pass) {
+      if (pass) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto f = flush_nat(dp_.nat_maps());
+      if (!f) {
+        spdlog::error("flushing NAT state after the prefix change: {}", f.error().describe());
+        break;
+      }
+      flushed += *f;
+    }
   }
   if (!(old.ce_address == mapping_.ce_address)) {
     if (auto st = run_ip({"-6", "addr", "del", old.ce_address.str() + "/128", "dev",
@@ -194,7 +206,6 @@ void CeService::on_prefix_change() {
       spdlog::warn("{}", st.error().describe());
     }
   }
-  if (auto st = apply(cfg_); !st) spdlog::error("applying the new mapping: {}", st.error().describe());
   ++prefix_changes_;
   sessions_flushed_ += flushed;
   spdlog::warn("End-user prefix {} -> {}: IPv4 {} PSID {} ({} ports), CE address {}; {} NAT "

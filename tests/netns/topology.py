@@ -70,6 +70,20 @@ rules = ["{rule}"]
 """
 
 
+def build_chain(t, lab):
+    """The five namespaces and their links, as attributes of @t. XDP_PASS on
+    the ends that are not a gateway: redirected frames need an XDP program
+    on the receiving veth."""
+    t.lan, t.ce, t.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
+    t.br, t.inet = lab.ns("br"), lab.ns("inet")
+    lab.link(t.lan, "eth0", t.ce, "lan0")
+    lab.link(t.ce, "wan0", t.core, "c0")
+    lab.link(t.core, "c1", t.br, "v6")
+    lab.link(t.br, "v4", t.inet, "eth0")
+    for ns, ifname in ((t.lan, "eth0"), (t.core, "c0"), (t.core, "c1"), (t.inet, "eth0")):
+        lab.attach_xdp_pass(ns, ifname)
+
+
 class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
@@ -79,14 +93,7 @@ class CeBrLab:
         to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
         self.files = []
-        self.lan, self.ce, self.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
-        self.br, self.inet = lab.ns("br"), lab.ns("inet")
-        lab.link(self.lan, "eth0", self.ce, "lan0")
-        lab.link(self.ce, "wan0", self.core, "c0")
-        lab.link(self.core, "c1", self.br, "v6")
-        lab.link(self.br, "v4", self.inet, "eth0")
-        for ns, ifname in ((self.lan, "eth0"), (self.core, "c0"), (self.core, "c1"), (self.inet, "eth0")):
-            lab.attach_xdp_pass(ns, ifname)
+        build_chain(self, lab)
         lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip addr add 192.168.1.11/24 dev eth0"
                           " && ip route add default via 192.168.1.1")
         lab.run(self.ce, "ip addr add 192.168.1.1/24 dev lan0 && "
