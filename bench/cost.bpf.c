@@ -10,12 +10,24 @@
  *   cost_nop    returns XDP_TX: the floor (restore + tail call + test-run)
  *   cost_encap  bare MAP-E-sized encapsulation, no lookups: the reference
  *               every mapgw program is compared with
+ *
+ * Primitives: one operation each, what a full-featured program is built
+ * from, so its cost can be accounted for. Each returns XDP_TX only when the
+ * operation succeeded (a miss cannot pass as a fast hit):
+ *   cost_hash      one hash-map lookup, 16-byte key from the IPv4 destination
+ *                  (the size of a NAT session key), over prog_cost's entries
+ *   cost_fib       one bpf_fib_lookup() of an IPv6 tunnel destination
+ *   cost_route_cache  the same through mapgw's route cache (a hit)
+ *   cost_devmap    one lookup in a hash devmap (the egress check)
+ *   cost_counter   one per-CPU counter increment (packets and bytes)
+ *   cost_clock     one bpf_ktime_get_coarse_ns()
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "cost_abi.h"
+#include "route_cache.h"
 
 __u64 frame[COST_FRAME_WORDS] SEC(".data.cost");
 struct field_walk walk_fast SEC(".data.cost"); /* base + stride * (n % count) */
@@ -28,6 +40,40 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } cost_target SEC(".maps");
+
+struct cost_key {
+	__u32 addr;
+	__u32 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct cost_key);
+	__type(value, __u64);
+} cost_hash_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} cost_devmap_map SEC(".maps");
+
+struct cost_counter_val {
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct cost_counter_val);
+} cost_counters SEC(".maps");
+
+/* Filled by prog_cost: the IPv6 destination cost_fib looks up. */
+__u8 fib_dst[16] SEC(".data.cost");
 
 SEC("xdp")
 int bench_restore(struct xdp_md *ctx)
@@ -89,6 +135,80 @@ int cost_encap(struct xdp_md *ctx)
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
 	eth->h_proto = bpf_htons(0x86dd);
 	return XDP_TX;
+}
+
+/* The IPv4 destination of an Ethernet + IPv4 frame, or 0. */
+static __always_inline __u32 frame_ipv4_dst(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 *dst = data + 14 + 16;
+
+	if ((void *)(dst + 1) > end)
+		return 0;
+	return *dst;
+}
+
+SEC("xdp")
+int cost_hash(struct xdp_md *ctx)
+{
+	struct cost_key k = {.addr = frame_ipv4_dst(ctx)};
+
+	return bpf_map_lookup_elem(&cost_hash_map, &k) ? XDP_TX : XDP_DROP;
+}
+
+static __always_inline void cost_fib_prepare(struct xdp_md *ctx, struct bpf_fib_lookup *fib)
+{
+	fib->family = 10; /* AF_INET6 */
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->l4_protocol = 4;
+	fib->tot_len = 128;
+	__builtin_memcpy(fib->ipv6_dst, fib_dst, 16);
+}
+
+SEC("xdp")
+int cost_fib(struct xdp_md *ctx)
+{
+	struct bpf_fib_lookup fib = {};
+
+	cost_fib_prepare(ctx, &fib);
+	return bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_SUCCESS ? XDP_TX :
+										       XDP_DROP;
+}
+
+SEC("xdp")
+int cost_route_cache(struct xdp_md *ctx)
+{
+	struct bpf_fib_lookup fib = {};
+
+	cost_fib_prepare(ctx, &fib);
+	return fib_lookup_cached(ctx, &fib, 0) == BPF_FIB_LKUP_RET_SUCCESS ? XDP_TX : XDP_DROP;
+}
+
+SEC("xdp")
+int cost_devmap(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+
+	return bpf_map_lookup_elem(&cost_devmap_map, &ifindex) ? XDP_TX : XDP_DROP;
+}
+
+SEC("xdp")
+int cost_counter(struct xdp_md *ctx)
+{
+	__u32 key = 7;
+	struct cost_counter_val *v = bpf_map_lookup_elem(&cost_counters, &key);
+
+	if (!v)
+		return XDP_DROP;
+	v->packets++;
+	v->bytes += bpf_xdp_get_buff_len(ctx);
+	return XDP_TX;
+}
+
+SEC("xdp")
+int cost_clock(struct xdp_md *ctx)
+{
+	return bpf_ktime_get_coarse_ns() ? XDP_TX : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

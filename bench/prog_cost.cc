@@ -16,6 +16,9 @@
 //   ce_in/N/A        the same flows, WAN -> LAN
 //   ce_new_session   a new remote for a bound endpoint (session only)
 //   ce_new_binding   a new inside endpoint: port claim + binding + session
+//   prim_*           one operation each (cost.bpf.c): hash lookup over N
+//                    entries with A active, FIB lookup, devmap lookup, counter,
+//                    coarse clock; what the programs above are made of
 //
 // Run as root: build/bench/prog_cost [--benchmark_format=json] [--quick]
 #include <arpa/inet.h>
@@ -143,6 +146,7 @@ class Harness {
   void set_runs(uint64_t n) { skel_->get()->data_cost->runs = n; }
   int nop_fd() const { return bpf_program__fd(skel_->get()->progs.cost_nop); }
   int encap_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap); }
+  mapgw_cost* skel() { return skel_->get(); }
 
   // Mean ns per run of @repeat runs; *verdict = the last run's.
   double run(unsigned ifindex, uint32_t repeat, uint32_t* verdict) {
@@ -356,6 +360,65 @@ void install_sessions(Harness& h, const Netns& ns, Ce& ce, uint32_t n) {
 
 bool quick = false;
 
+// ---- primitives ----------------------------------------------------------------
+
+// @n keys for cost_hash: the IPv4 destinations the CE cases walk over.
+void fill_cost_hash(mapgw_cost* skel, uint32_t n) {
+  static uint32_t filled = 0;
+  const int fd = bpf_map__fd(skel->maps.cost_hash_map);
+  for (uint32_t i = filled; i < n; ++i) {
+    uint32_t key[4] = {htonl(kRemoteBase + i), 0, 0, 0};
+    uint64_t v = i;
+    if (bpf_map_update_elem(fd, key, &v, BPF_NOEXIST)) die("cost_hash fill");
+  }
+  filled = std::max(filled, n);
+}
+
+template <typename Reg>
+void register_primitives(Harness& h, const Netns& ns, Reg& reg) {
+  auto frame = [] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    return b;
+  };
+  auto simple = [&h, &ns, frame](int fd) {
+    return Case{fd, ns.lan, frame().done(), {}, {}, -1, 0, XDP_TX};
+  };
+  for (auto [entries, active] : {std::pair{1000u, 1000u}, {10000u, 10000u}, {1000000u, 10000u}, {1000000u, 1000000u}}) {
+    reg("prim_hash/entries:" + std::to_string(entries) + "/active:" + std::to_string(active),
+        [&h, simple, frame, entries, active] {
+          fill_cost_hash(h.skel(), entries);
+          Case c = simple(bpf_program__fd(h.skel()->progs.cost_hash));
+          c.fast = {{static_cast<uint32_t>(frame().ipv4_offset() + 16), 0, 0}, 4, kRemoteBase, 1,
+                    active};
+          return c;
+        }, 10);
+  }
+  reg("prim_fib", [&h, simple] {
+    std::memcpy(h.skel()->data_cost->fib_dst, v6(kCeBr6).data(), 16);
+    return simple(bpf_program__fd(h.skel()->progs.cost_fib));
+  }, 10);
+  reg("prim_route_cache", [&h, simple] {
+    std::memcpy(h.skel()->data_cost->fib_dst, v6(kCeBr6).data(), 16);
+    const uint32_t zero = 0;
+    mapgw_route_ctl ctl{};
+    ctl.epoch = 1;
+    if (bpf_map_update_elem(bpf_map__fd(h.skel()->maps.mapgw_route_ctl), &zero, &ctl, 0)) {
+      die("route ctl");
+    }
+    return simple(bpf_program__fd(h.skel()->progs.cost_route_cache));
+  }, 10);
+  reg("prim_devmap", [&h, &ns, simple] {
+    uint32_t ifindex = ns.lan;
+    if (bpf_map_update_elem(bpf_map__fd(h.skel()->maps.cost_devmap_map), &ifindex, &ifindex, 0)) {
+      die("cost_devmap fill");
+    }
+    return simple(bpf_program__fd(h.skel()->progs.cost_devmap));
+  }, 10);
+  reg("prim_counter", [&h, simple] { return simple(bpf_program__fd(h.skel()->progs.cost_counter)); }, 10);
+  reg("prim_clock", [&h, simple] { return simple(bpf_program__fd(h.skel()->progs.cost_clock)); }, 10);
+}
+
 void register_all(Harness& h, const Netns& ns) {
   using benchmark::RegisterBenchmark;
   auto reg = [&](const std::string& name, std::function<Case()> make, int iterations) {
@@ -393,6 +456,7 @@ void register_all(Harness& h, const Netns& ns) {
     b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
     return Case{h.encap_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
   }, 10);
+  register_primitives(h, ns, reg);
   for (unsigned rules : {1u, 1000u, 65536u}) {
     reg("br_encap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_encap_case(ns, *br_for(rules), rules); }, 10);
     reg("br_decap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_decap_case(ns, *br_for(rules), rules); }, 10);

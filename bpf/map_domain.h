@@ -95,11 +95,16 @@ static long rule_search_cb(__u32 i, void *data)
 
 static __always_inline struct mapgw_br_rule *rule_search(struct rule_search *s)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, slash16;
 
 	s->lens = bpf_map_lookup_elem(&mapgw_rule_lens, &zero);
 	if (!s->lens)
 		return 0;
+	if (!s->v6) {
+		slash16 = ((__u32)s->lo >> 16) & 0xffff;
+		if (!((s->lens->v4_cover[slash16 / 64] >> (slash16 % 64)) & 1))
+			return 0;
+	}
 	bpf_loop(s->v6 ? 129 : 33, rule_search_cb, s, 0);
 	return s->found;
 }

@@ -110,12 +110,20 @@ struct mapgw_lpm6_key {
 	__u8 addr[16];
 };
 
-/* The distinct prefix lengths in the rule tables, longest first (array[0]). */
+/*
+ * The distinct prefix lengths in the rule tables, longest first (array[0]),
+ * and which IPv4 /16s any rule overlaps (bit n of v4_cover: a.b.0.0/16 with
+ * n = a * 256 + b). A destination in no covered /16 is no rule's without a
+ * hash lookup: a CE's Internet-bound traffic, a BR's non-MAP traffic.
+ */
+#define MAPGW_V4_COVER_WORDS (65536 / 64)
 struct mapgw_rule_lens {
 	__u8 n4;
 	__u8 n6;
 	__u8 v4[33];
 	__u8 v6[129];
+	__u8 pad[4];
+	__u64 v4_cover[MAPGW_V4_COVER_WORDS];
 };
 
 /* A BR rule: the mapping rule plus the BR address of its domain, which is

@@ -17,7 +17,16 @@ uint64_t keep_top(uint64_t v, unsigned bits) {
   return v & (~0ULL << (64 - bits));
 }
 
-// The distinct prefix lengths of @rules (and of @also), longest first.
+// Marks the /16s that @prefix/@len overlaps.
+void cover_v4(mapgw_rule_lens& l, uint32_t prefix, unsigned len) {
+  const unsigned first = prefix >> 16;
+  const unsigned n = len >= 16 ? 1u : 1u << (16 - len);
+  for (unsigned i = first & ~(n - 1); i < (first & ~(n - 1)) + n; ++i) {
+    l.v4_cover[i / 64] |= uint64_t{1} << (i % 64);
+  }
+}
+
+// The distinct prefix lengths (and covered /16s) of @rules (and of @also), longest first.
 mapgw_rule_lens lens_of(std::span<const mapgw_br_rule> rules, const mapgw_rule_lens* also) {
   std::set<unsigned, std::greater<>> v4, v6;
   for (const auto& r : rules) {
@@ -31,6 +40,10 @@ mapgw_rule_lens lens_of(std::span<const mapgw_br_rule> rules, const mapgw_rule_l
   mapgw_rule_lens l{};
   for (unsigned len : v4) l.v4[l.n4++] = static_cast<uint8_t>(len);
   for (unsigned len : v6) l.v6[l.n6++] = static_cast<uint8_t>(len);
+  for (const auto& r : rules) cover_v4(l, r.rule.ipv4_prefix, r.rule.ipv4_len);
+  if (also) {
+    for (unsigned w = 0; w < MAPGW_V4_COVER_WORDS; ++w) l.v4_cover[w] |= also->v4_cover[w];
+  }
   return l;
 }
 

@@ -178,6 +178,39 @@ TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
             static_cast<uint32_t>(XDP_PASS));  // not mapped any more
 }
 
+// UDP 1.2.3.4 -> @dst:1232.
+std::vector<uint8_t> udp_to(uint32_t dst) {
+  return {0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,
+          0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4,
+          static_cast<uint8_t>(dst >> 24), static_cast<uint8_t>(dst >> 16),
+          static_cast<uint8_t>(dst >> 8), static_cast<uint8_t>(dst),
+          0x30, 0x39, 0x04, 0xd0, 0, 8, 0, 0};
+}
+
+// The /16 cover in front of the rule tables: a rule shorter than /16 covers
+// every /16 inside it, and replacing the rules shrinks the cover.
+TEST(BrRules, ShortPrefixesCoverEverySixteenInside) {
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  auto br = *Ipv6Addr::parse(kBr6);
+  auto rule = [&br](const char* text) {
+    return make_br_rule(*MapRule::create(*RuleSpec::parse(text)), br);
+  };
+  const int prog = dp->prog_fd(BrProgram::kXdpV4);
+  auto verdict = [&](uint32_t dst) { return test_run_xdp(prog, udp_to(dst), topo.v4_ifindex)->retval; };
+  const uint32_t first = 10u << 24, last = (10u << 24) | 0xffff12, outside = 11u << 24 | 1;
+  std::vector<mapgw_br_rule> wide{rule("ipv6=2001:db8::/32,ipv4=10.0.0.0/8,ea=24")};
+  ASSERT_TRUE(dp->replace_rules(wide).ok());
+  EXPECT_EQ(verdict(first | 1), static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(verdict(last), static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(verdict(outside), static_cast<uint32_t>(XDP_PASS));
+  std::vector<mapgw_br_rule> narrow{rule("ipv6=2001:db8::/40,ipv4=10.255.255.0/24,ea=16")};
+  ASSERT_TRUE(dp->replace_rules(narrow).ok());
+  EXPECT_EQ(verdict(first | 1), static_cast<uint32_t>(XDP_PASS)) << "cover not shrunk";
+  EXPECT_EQ(verdict(last), static_cast<uint32_t>(XDP_REDIRECT));
+}
+
 // UDP 1.2.3.4 -> 106.72.171.205:7920 (the v6plus rule's CE with PSID 0xef),
 // @payload bytes of payload, DF set.
 std::vector<uint8_t> to_v6plus_ce(size_t payload) {
