@@ -11,6 +11,15 @@ no ip6tnl in this kernel) and conntrack undoes the NAT. The kernel gets GRO
 on its tunnel-side interfaces, its best working configuration here (GRO on
 the IPv4 sides breaks lwt-bpf encapsulation: TCP stalls).
 
+xdp_router: the same five namespaces, but the CE and BR namespaces only
+route IPv4 with a minimal XDP router (xdp_router.bpf.c) and the core routes
+IPv4: what any XDP gateway could reach in this topology.
+
+direct: the two end hosts on one veth, no router between them: what the
+two TCP stacks alone reach on this machine, the ceiling of any gateway
+(mapgw can at most reach it; if it is below 2x the kernel path, so is
+every gateway measured here).
+
 Sender offloads: "wire" has TSO/GSO off at the iperf3 senders, so packets are
 wire-sized as on a real link; "offload" turns GSO on (see set_sender_offloads
 for why not TSO). Upload (lan -> inet) and
@@ -82,6 +91,48 @@ class KernelCeBr:
         pass
 
 
+ROUTER = os.path.join(BUILD, "bench", "bpf_out", "bench_xdp_router.bpf.o")
+
+
+class XdpRouterChain:
+    """lan -- ce -- core -- br -- inet routing plain IPv4; ce and br forward
+    with xdp_router, the core with the kernel (as in the other chains)."""
+
+    def __init__(self, lab):
+        build_chain(self, lab)
+        lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip route add default via 192.168.1.1")
+        lab.run(self.ce, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 192.168.1.1/24 dev lan0 && "
+                         "ip addr add 10.0.1.2/24 dev wan0 && ip route add default via 10.0.1.1")
+        lab.run(self.core, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.1.1/24 dev c0 && "
+                           "ip addr add 10.0.2.1/24 dev c1 && "
+                           "ip route add 192.168.1.0/24 via 10.0.1.2 && ip route add 203.0.113.0/24 via 10.0.2.2")
+        lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.2.2/24 dev v6 && "
+                         "ip addr add 203.0.113.1/24 dev v4 && ip route add default via 10.0.2.1")
+        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
+                " && ip route add default via 203.0.113.1 && ip link set eth0 mtu 1460")
+        for ns, ifs in ((self.ce, ("lan0", "wan0")), (self.br, ("v6", "v4"))):
+            for i in ifs:
+                lab.run(ns, "ip link set dev %s xdpdrv obj %s sec xdp" % (i, ROUTER))
+
+    def cleanup(self):
+        pass
+
+
+class Direct:
+    """The end hosts alone: lan and inet on one link, the same addresses,
+    MTU and MSS as through the gateways."""
+
+    def __init__(self, lab):
+        self.lan, self.inet = lab.ns("lan"), lab.ns("inet")
+        lab.link(self.lan, "eth0", self.inet, "eth0")
+        lab.run(self.lan, "ip addr add 203.0.113.50/24 dev eth0 && ip link set eth0 mtu 1460")
+        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
+                " && ip link set eth0 mtu 1460")
+
+    def cleanup(self):
+        pass
+
+
 def set_sender_offloads(lab, topo, on):
     """"offload": GSO at the senders (segmentation in their own stack, after
     TCP). Not TSO with tx checksum offload: a frame with a partial checksum
@@ -103,24 +154,29 @@ def iperf(lab, topo, seconds, reverse):
 def compare(seconds, rounds, log=print):
     """Gbit/s per configuration, medians over rounds, and per-round ratios."""
     results = {}
-    with Lab("mgwtcpm") as lm, Lab("mgwtcpk") as lk:
+    with Lab("mgwtcpm") as lm, Lab("mgwtcpk") as lk, Lab("mgwtcpx") as lx, Lab("mgwtcpd") as ld:
         mapgw = CeBrLab(lm, V6PLUS)
         kernel = KernelCeBr(lk)
+        router = XdpRouterChain(lx)
+        direct = Direct(ld)
+        lx.run(router.lan, "ip link set eth0 mtu 1460")
+        contenders = (("mapgw", lm, mapgw), ("kernel", lk, kernel), ("xdp_router", lx, router),
+                      ("direct", ld, direct))
         # MSS clamping and the tunnel: both paths carry 1460-byte IPv4 packets.
         lm.run(mapgw.lan, "ip link set eth0 mtu 1460")
         lm.run(mapgw.inet, "ip link set eth0 mtu 1460")
         lk.run(kernel.lan, "ip link set eth0 mtu 1460")
         servers = [lab.spawn(t.inet, ["iperf3", "-s", "-B", INET[0]], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL) for lab, t in ((lm, mapgw), (lk, kernel))]
+                             stderr=subprocess.DEVNULL) for _, lab, t in contenders]
         time.sleep(0.5)
         try:
             for offload in (False, True):
                 for reverse in (False, True):
                     key = "%s_%s" % ("offload" if offload else "wire", "download" if reverse else "upload")
-                    for lab, topo in ((lm, mapgw), (lk, kernel)):
+                    for _, lab, topo in contenders:
                         set_sender_offloads(lab, topo, offload)
                     for r in range(rounds):
-                        for who, lab, topo in (("mapgw", lm, mapgw), ("kernel", lk, kernel)):
+                        for who, lab, topo in contenders:
                             g = iperf(lab, topo, seconds, reverse)
                             results.setdefault(key, {}).setdefault(who, []).append(g)
                             log("round %d tcp %-18s %-6s %6.2f Gbit/s" % (r + 1, key, who, g))
@@ -130,10 +186,18 @@ def compare(seconds, rounds, log=print):
             mapgw.cleanup()
     out = {}
     for key, v in results.items():
-        ratios = [a / b for a, b in zip(v["mapgw"], v["kernel"]) if b > 0]
+        def ratio(a, b):
+            rs = [x / y for x, y in zip(v[a], v[b]) if y > 0]
+            return round(statistics.median(rs), 2) if rs else None
         out[key] = {"mapgw": round(statistics.median(v["mapgw"]), 2),
                     "kernel": round(statistics.median(v["kernel"]), 2),
-                    "ratio": round(statistics.median(ratios), 2) if ratios else None}
+                    "xdp_router": round(statistics.median(v["xdp_router"]), 2),
+                    "direct": round(statistics.median(v["direct"]), 2),
+                    "ratio": ratio("mapgw", "kernel"),
+                    "mapgw_vs_xdp_router": ratio("mapgw", "xdp_router"),
+                    "xdp_router_vs_kernel": ratio("xdp_router", "kernel"),
+                    "mapgw_vs_direct": ratio("mapgw", "direct"),
+                    "direct_vs_kernel": ratio("direct", "kernel")}
     return out
 
 
