@@ -25,13 +25,19 @@ static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, i
 	return verdict;
 }
 
+static __always_inline void eth_set(struct ethhdr *eth, const __u8 *smac, const __u8 *dmac,
+				    __u16 proto)
+{
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	eth->h_proto = bpf_htons(proto);
+}
+
 /* Rewrite the Ethernet header after a FIB lookup. */
 static __always_inline void eth_from_fib(struct ethhdr *eth, const struct bpf_fib_lookup *fib,
 					 __u16 proto)
 {
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	eth->h_proto = bpf_htons(proto);
+	eth_set(eth, fib->smac, fib->dmac, proto);
 }
 
 /* Through the devmap; an egress missing there falls back to the kernel. */

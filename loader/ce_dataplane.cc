@@ -64,20 +64,33 @@ CeDataplane::CeDataplane(CeDataplane&&) noexcept = default;
 CeDataplane& CeDataplane::operator=(CeDataplane&&) noexcept = default;
 CeDataplane::~CeDataplane() = default;
 
+// Every change below invalidates the flow cache's copies (bpf/flow_cache.h)
+// once it is in: a copy made before would still carry the old answer.
 Status CeDataplane::set_config(const mapgw_ce_config& cfg) {
   uint32_t key = 0;
-  return map_update(bpf_map__fd(impl_->skel->maps.mapgw_ce_config), &key, &cfg,
-                    "mapgw_ce_config");
+  if (auto st = map_update(bpf_map__fd(impl_->skel->maps.mapgw_ce_config), &key, &cfg,
+                           "mapgw_ce_config");
+      !st) {
+    return st;
+  }
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status CeDataplane::replace_fmrs(std::span<const mapgw_br_rule> rules) {
   auto* m = &impl_->skel->maps;
-  return replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6),
-                           bpf_map__fd(m->mapgw_rule_lens), rules);
+  if (auto st = replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6),
+                                  bpf_map__fd(m->mapgw_rule_lens), rules);
+      !st) {
+    return st;
+  }
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status CeDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {
-  return replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes);
+  if (auto st = replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes); !st) {
+    return st;
+  }
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 // Static entries are a binding plus its owner entry, both flagged static so
@@ -129,7 +142,7 @@ Status CeDataplane::replace_static_napt(std::span<const StaticNapt> entries) {
     bpf_map_delete_elem(m.binds, &bk);
     bpf_map_delete_elem(m.ports, &k);
   }
-  return Status::Ok();
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status CeDataplane::replace_filter(std::span<const mapgw_filter_rule> rules) {
@@ -147,7 +160,7 @@ Status CeDataplane::replace_filter(std::span<const mapgw_filter_rule> rules) {
     }
     if (auto st = map_update(fd, &i, &r, "mapgw_filter"); !st) return st;
   }
-  return Status::Ok();
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status CeDataplane::attach(const CeAttachConfig& cfg) {

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <net/if.h>
+#include <sched.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -245,9 +247,19 @@ void set_next_hop_mac(const char* mac) {
                " dev t6a nud permanent");
 }
 
+// The route cache is per CPU: its tests run every packet on one CPU, or a
+// migration between two packets looks like a miss.
+void stay_on_one_cpu() {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
+}
+
 // The cache answers until the epoch moves (what the agent does on netlink
 // news), or until an answer is a second old; off means every packet asks.
 TEST(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
   Topology topo;
   std::optional<BrDataplane> dp;
   ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
@@ -270,6 +282,7 @@ TEST(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
 // A cached answer is for packets no longer than one the kernel already let
 // through: a bigger one meets the FIB's MTU check (t6a: MTU 1280).
 TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
   Topology topo;
   std::optional<BrDataplane> dp;
   ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));

@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <net/if.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 #include <thread>
@@ -23,6 +26,7 @@
 #include "ce_fixtures.h"
 #include "loader/ce_dataplane.h"
 #include "loader/counters.h"
+#include "loader/route_ctl.h"
 #include "loader/test_run.h"
 #include "netns_sandbox.h"
 
@@ -436,6 +440,172 @@ TEST(CeNat, SweeperExpiresByInjectedTime) {
     auto r = test_run_xdp(fd, lan_udp(host(100 + i), 40000, 0x08080808, 53), topo.lan);
     ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << i;
   }
+}
+
+// ---- flow cache (bpf/flow_cache.h) -------------------------------------------
+
+// The cache is per CPU: every packet of these tests runs on one CPU.
+void stay_on_one_cpu() {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
+}
+
+// Ethernet + IPv4 + TCP (20-byte header, no payload) with @flags.
+std::vector<uint8_t> lan_tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+                             uint8_t flags) {
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0x0a, 0x01, 0x02, 0, 0, 0, 0x0a, 0x0a, 0x08, 0x00};
+  uint8_t ip[20] = {0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0};
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
+  }
+  uint16_t c = fold(sum16(ip, 20));
+  ip[10] = c >> 8;
+  ip[11] = c & 0xff;
+  uint8_t tcp[20] = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
+                     static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport),
+                     0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff};
+  c = fold(sum16(ip + 12, 8) + 6 + 20 + sum16(tcp, 20));
+  tcp[16] = c >> 8;
+  tcp[17] = c & 0xff;
+  f.insert(f.end(), ip, ip + 20);
+  f.insert(f.end(), tcp, tcp + 20);
+  return f;
+}
+
+// From the BR: IPv6 around UDP @remote:@rport -> our address:@ext_port.
+std::vector<uint8_t> wan_udp(uint32_t remote, uint16_t rport, uint16_t ext_port) {
+  auto inner = lan_udp(remote, rport, kPub, ext_port);
+  inner.erase(inner.begin(), inner.begin() + 14);
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0x0b, 0x01, 0x02, 0, 0, 0, 0x0b, 0x02, 0x86, 0xdd,
+                            0x60, 0, 0, 0, 0, static_cast<uint8_t>(inner.size()), 4, 64};
+  auto br = Ipv6Addr::parse(kBr6)->bytes();
+  auto ce = Ipv6Addr::parse(kCe6)->bytes();
+  f.insert(f.end(), br.begin(), br.end());
+  f.insert(f.end(), ce.begin(), ce.end());
+  f.insert(f.end(), inner.begin(), inner.end());
+  return f;
+}
+
+uint64_t packets(const CeDataplane& dp, mapgw_counter c) {
+  return (*read_counters(dp.counters_fd()))[c].packets;
+}
+
+constexpr uint32_t kInside = (192u << 24) | (168u << 16) | (1u << 8) | 10u;
+constexpr uint32_t kRemote = 0x08080808;
+
+// A later packet of an established flow is forwarded from the copy, byte for
+// byte as the full path does, even with the NAT tables emptied; a new epoch
+// (what every agent change brings) sends it through the tables again.
+TEST(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  const auto pkt = lan_udp(kInside, 40000, kRemote, 53);
+  auto full = test_run_xdp(fd, pkt, topo.lan);  // full path, fills the copy
+  ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  auto cached = test_run_xdp(fd, pkt, topo.lan);
+  ASSERT_EQ(cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(cached->data_out, full->data_out) << "the copy forwards differently";
+  EXPECT_TRUE(inner_of(cached->data_out).checksums_ok);
+  ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
+  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
+  auto again = test_run_xdp(fd, pkt, topo.lan);
+  EXPECT_EQ(again->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made) << "the copy was not used";
+  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
+  EXPECT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
+}
+
+// Copies live a quarter of a second: a flow goes through the tables (and
+// keeps its session alive) a few times a second.
+TEST(CeFlowCache, CopiesExpire) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
+  ASSERT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
+  EXPECT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
+}
+
+// SYN, FIN and RST always take the full path (TCP state, MSS clamping).
+TEST(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01;
+  ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kSyn), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  for (int i = 0; i < 2; ++i) {  // the first fills, the second uses the copy
+    ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
+  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
+  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made) << "ACK: the copy";
+  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kFin | kAck), topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "FIN used the copy";
+}
+
+// Inbound the same: a copy of the reverse translation and the LAN next hop.
+TEST(CeFlowCache, InboundCopyUntilInvalidated) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  auto out = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(kInside, 40003, kRemote, 53),
+                          topo.lan);
+  ASSERT_EQ(out->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  const uint16_t ext = inner_of(out->data_out).sport;
+  const int fd = dp->prog_fd(CeProgram::kXdpWan);
+  const auto reply = wan_udp(kRemote, 53, ext);
+  auto full = test_run_xdp(fd, reply, topo.wan);
+  ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  auto cached = test_run_xdp(fd, reply, topo.wan);
+  ASSERT_EQ(cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(cached->data_out, full->data_out) << "the copy forwards differently";
+  ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
+  EXPECT_EQ(test_run_xdp(fd, reply, topo.wan)->retval, static_cast<uint32_t>(XDP_REDIRECT))
+      << "the copy was not used";
+  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
+  const uint64_t refused = packets(*dp, MAPGW_CNT_DROP_NAT_NO_MAPPING);
+  EXPECT_EQ(test_run_xdp(fd, reply, topo.wan)->retval, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_NO_MAPPING), refused + 1);
+}
+
+// Every change the agent makes moves the epoch, so no copy outlives it.
+TEST(CeFlowCache, AgentChangesMoveTheEpoch) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int ctl = dp->route_ctl_fd();
+  auto moved = [&](const char* what, auto change) {
+    const uint32_t before = *route_cache_epoch(ctl);
+    ASSERT_TRUE(change().ok()) << what;
+    EXPECT_NE(*route_cache_epoch(ctl), before) << what;
+  };
+  moved("set_config", [&] { return dp->set_config(ce_config(topo, 0)); });
+  moved("replace_fmrs", [&] { return dp->replace_fmrs({}); });
+  moved("replace_filter", [&] { return dp->replace_filter({}); });
+  moved("replace_static_napt", [&] { return dp->replace_static_napt({}); });
+  std::vector<uint32_t> ports{topo.lan, topo.wan};
+  moved("replace_tx_ports", [&] { return dp->replace_tx_ports(ports); });
 }
 
 }  // namespace
