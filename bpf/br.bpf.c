@@ -31,8 +31,106 @@
 
 /* ---- XDP, IPv4 side ----------------------------------------------------- */
 
-SEC("xdp")
-int mapgw_br_v4(struct xdp_md *ctx)
+/*
+ * The encapsulation flow cache (flow_cache.h), as global functions checked
+ * once on their own (see ce.bpf.c). A TCP/UDP packet, not a fragment, whose
+ * destination address and port the cache knows: encapsulated and sent.
+ * Returns the verdict, or -1: take the full path.
+ */
+static __always_inline struct br_scratch *br_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
+}
+
+__attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct br_scratch *sc = br_scratch();
+	struct br_flow_entry *fe;
+	struct br_flow_set *set;
+	struct l4_ports *ports;
+	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u32 l3_off, label, idx;
+	int len;
+	__u8 tos;
+
+	if (!sc)
+		return -1;
+	sc->flow.dir = 0;
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
+		return -1;
+	l3_off = c.pos - data;
+	if (parse_iphdr(&c, &ip) < 0)
+		return -1;
+	ports = c.pos;
+	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	if (len < 0 || ip->ttl <= 1 || ipv4_is_fragment(ip) || (void *)(ports + 1) > data_end ||
+	    (ip->protocol != MAPGW_IPPROTO_TCP && ip->protocol != MAPGW_IPPROTO_UDP))
+		return -1;
+	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
+	sc->flow.dst = ip->daddr;
+	sc->flow.dport = ports->dest;
+	sc->flow.iif = ctx->ingress_ifindex;
+	sc->flow.proto = ip->protocol;
+	sc->flow.tos = ip->tos;
+	sc->flow.dir = FLOW_BR_ENCAP;
+	sc->epoch = flow_cache_epoch();
+	if (!sc->epoch)
+		return -1;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	if (!set)
+		return -1;
+	fe = flow_find_in(set, sizeof(*fe), &sc->flow, sc->epoch, len);
+	if (!fe)
+		return -1;
+	tos = ip->tos;
+	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
+			   ((__u32)ports->source << 16) | ports->dest);
+	ipv4_decrease_ttl(ip);
+	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_set(data, fe->h.smac, fe->h.dmac, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, &fe->src, &fe->dst, tos, len, label);
+	count(MAPGW_CNT_BR_ENCAP, data_end - data);
+	return xdp_redirect(ctx, fe->h.ifindex);
+}
+
+/* After the full path encapsulated a packet the probe keyed: remember how. */
+__attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u32 len,
+					   const struct br_target *t)
+{
+	struct br_scratch *sc = br_scratch();
+	struct br_flow_entry *e;
+	struct br_flow_set *set;
+	__u32 idx;
+
+	if (!sc || !fib || !t || !sc->flow.dir || !sc->epoch || fib->ifindex > 0xffff)
+		return 0;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	if (!set)
+		return 0;
+	e = (struct br_flow_entry *)flow_slot_in(set, sizeof(*e), &sc->flow, sc->epoch);
+	if (!e)
+		return 0;
+	flow_head_fill(&e->h, &sc->flow, sc->epoch, (__u16)len, fib);
+	e->src = t->br;
+	e->dst = t->ce;
+	return 0;
+}
+
+static __always_inline int br_v4_full(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -71,6 +169,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
+	br_flow_fill(&fib, len, &t);
 	tos = ip->tos;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);
@@ -86,6 +185,14 @@ int mapgw_br_v4(struct xdp_md *ctx)
 	build_outer_ipv6(ip6, &t.br, &t.ce, tos, len, label);
 	count(MAPGW_CNT_BR_ENCAP, data_end - data);
 	return xdp_redirect(ctx, fib.ifindex);
+}
+
+SEC("xdp")
+int mapgw_br_v4(struct xdp_md *ctx)
+{
+	int rc = br_v4_fast(ctx);
+
+	return rc >= 0 ? rc : br_v4_full(ctx);
 }
 
 /* ---- XDP, IPv6 side ----------------------------------------------------- */

@@ -6,6 +6,7 @@
 #ifndef MAPGW_BR_MAPS_H
 #define MAPGW_BR_MAPS_H
 
+#include "flow_cache.h"
 #include "maps_common.h"
 
 #ifndef MAPGW_MAX_BR_ADDRS
@@ -26,5 +27,28 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mapgw_br_config);
 } mapgw_br_config SEC(".maps");
+
+/* The encapsulation flow cache (flow_cache.h): 4096 sets of four 80-byte
+ * entries, 1.25 MiB per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);
+	__type(key, __u32);
+	__type(value, struct br_flow_set);
+} mapgw_br_flow_cache SEC(".maps");
+
+/* What the probe learned for the fill (dir 0: nothing to fill). */
+struct br_scratch {
+	struct flow_key flow;
+	__u32 epoch;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct br_scratch);
+} mapgw_br_scratch SEC(".maps");
 
 #endif /* MAPGW_BR_MAPS_H */

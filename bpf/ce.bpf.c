@@ -50,6 +50,26 @@ struct {
 	__type(value, struct ce_scratch);
 } mapgw_ce_scratch SEC(".maps");
 
+/* The flow cache (flow_cache.h): 4096 sets of four 64-byte entries, 1 MiB per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);
+	__type(key, __u32);
+	__type(value, struct flow_set);
+} mapgw_flow_cache SEC(".maps");
+
+static __always_inline struct flow_entry *ce_flow_find(const struct flow_key *k, __u32 epoch,
+						       __u16 len)
+{
+	__u32 idx = flow_set_index(k);
+	struct flow_set *set;
+
+	if (!epoch)
+		return 0;
+	set = bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
+	return set ? flow_find_in(set, sizeof(struct flow_entry), k, epoch, len) : 0;
+}
+
 static __always_inline struct ce_scratch *scratch(void)
 {
 	__u32 zero = 0;
@@ -128,14 +148,14 @@ __attribute__((noinline)) int ce_lan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&sc->flow, sc->flow_epoch, len);
+	fe = ce_flow_find(&sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, c.pos, c.end, true, cfg->ipv4, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
 	return ce_encap_send(ctx, l3_off, len, ip->tos, fe->label, &cfg->ce_addr, &cfg->br_addr,
-			     fe->ifindex, fe->smac, fe->dmac, MAPGW_CNT_CE_OUT);
+			     fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_CE_OUT);
 }
 
 /* After the full path forwarded a packet the probe keyed: remember how. */
@@ -143,10 +163,23 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 					   __u32 port, __u32 label)
 {
 	struct ce_scratch *sc = scratch();
+	struct flow_entry *e;
+	struct flow_set *set;
+	__u32 idx;
 
-	if (!sc || !fib || !sc->flow.dir)
+	if (!sc || !fib || !sc->flow.dir || !sc->flow_epoch || fib->ifindex > 0xffff)
 		return 0;
-	flow_cache_fill(&sc->flow, sc->flow_epoch, (__u16)len, addr, (__u16)port, label, fib);
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
+	if (!set)
+		return 0;
+	e = (struct flow_entry *)flow_slot_in(set, sizeof(*e), &sc->flow, sc->flow_epoch);
+	if (!e)
+		return 0;
+	flow_head_fill(&e->h, &sc->flow, sc->flow_epoch, (__u16)len, fib);
+	e->label = label;
+	e->addr = addr;
+	e->port = (__u16)port;
 	return 0;
 }
 
@@ -310,13 +343,13 @@ __attribute__((noinline)) int ce_wan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&sc->flow, sc->flow_epoch, len);
+	fe = ce_flow_find(&sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, c.pos, c.end, false, fe->addr, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	return ce_decap_send(ctx, l3_off, fe->ifindex, fe->smac, fe->dmac);
+	return ce_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac);
 }
 
 /* PTB about our tunnel packet -> frag-needed to the inside host. */

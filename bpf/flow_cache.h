@@ -20,6 +20,11 @@
  * TCP segments with SYN, FIN or RST, fragments, ICMP, hairpinning and FMR
  * traffic always take the full path (state, MSS clamping, fragment
  * tracking). Off with the route cache (`route_cache = false`).
+ *
+ * The BR keeps copies too (its encapsulation: rule, PSID, CE address and
+ * next hop for a destination address and port); nothing there is stateful,
+ * so only the epoch and lifetime apply. The maps are the roles' own
+ * (ce.bpf.c, br_maps.h); this header has the types and the set logic.
  */
 #ifndef MAPGW_FLOW_CACHE_H
 #define MAPGW_FLOW_CACHE_H
@@ -33,14 +38,15 @@
 #include "route_cache.h"
 
 #ifndef MAPGW_FLOW_CACHE_SETS
-#define MAPGW_FLOW_CACHE_SETS 4096 /* per CPU, 256 bytes each (1 MiB); a power of two */
+#define MAPGW_FLOW_CACHE_SETS 4096 /* per CPU; a power of two */
 #endif
 #define FLOW_CACHE_WAYS 4
 #define FLOW_CACHE_LIFE_DIV 4 /* entries live a quarter of a second */
 
-enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2 };
+enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3 };
 
-/* Outbound: inside -> remote. Inbound: remote -> our external port. */
+/* CE outbound: inside -> remote. CE inbound: remote -> our external port.
+ * BR encapsulation: only the destination (address, port) decides. */
 struct flow_key {
 	__u32 src;
 	__u32 dst;
@@ -53,34 +59,44 @@ struct flow_key {
 	__u8 pad[5];
 };
 
-struct flow_entry {
+/* What every entry starts with: the key, its validity, the next hop. */
+struct flow_head {
 	struct flow_key key;
 	__u32 epoch;
 	__u32 filled;	/* jiffies (low 32 bits) */
-	__u32 label;	/* outbound: the outer flow label */
-	__u32 addr;	/* inbound: the inside address */
-	__u16 port;	/* outbound: external port; inbound: inside port */
 	__u16 ifindex;
 	__u16 max_len;	/* the longest IPv4 packet forwarded this way */
 	__u8 smac[6];
 	__u8 dmac[6];
+};
+
+/* The CE's entry: one cache line. */
+struct flow_entry {
+	struct flow_head h;
+	__u32 label;	/* outbound: the outer flow label */
+	__u32 addr;	/* inbound: the inside address */
+	__u16 port;	/* outbound: external port; inbound: inside port */
 	__u8 pad[6];
+};
+
+/* The BR's entry: the tunnel's two addresses. */
+struct br_flow_entry {
+	struct flow_head h;
+	struct mapgw_u128 src;
+	struct mapgw_u128 dst;
 };
 
 struct flow_set {
 	struct flow_entry way[FLOW_CACHE_WAYS];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);
-	__type(key, __u32);
-	__type(value, struct flow_set);
-} mapgw_flow_cache SEC(".maps");
+struct br_flow_set {
+	struct br_flow_entry way[FLOW_CACHE_WAYS];
+};
 
 /*
- * The key of a TCP/UDP packet that may use the cache: not a fragment, no
- * SYN/FIN/RST. Returns false for everything else. @l4 follows the IPv4
+ * The key of a TCP/UDP packet that may use the CE's cache: not a fragment,
+ * no SYN/FIN/RST. Returns false for everything else. @l4 follows the IPv4
  * header.
  */
 static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, void *l4, void *end,
@@ -110,14 +126,13 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 	return true;
 }
 
-static __always_inline struct flow_set *flow_set_of(const struct flow_key *k)
+static __always_inline __u32 flow_set_index(const struct flow_key *k)
 {
 	__u32 h = hash_mix32(k->src ^ hash_mix32(k->dst ^ hash_mix32(((__u32)k->sport << 16 | k->dport) ^
 								     k->proto ^ (k->dir << 8) ^
 								     (k->iif << 12))));
-	__u32 idx = h & (MAPGW_FLOW_CACHE_SETS - 1);
 
-	return bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
+	return h & (MAPGW_FLOW_CACHE_SETS - 1);
 }
 
 static __always_inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
@@ -136,88 +151,65 @@ static __always_inline __u32 flow_cache_epoch(void)
 	return ctl ? ctl->epoch : 0;
 }
 
-static __always_inline bool flow_entry_live(const struct flow_entry *e, __u32 epoch, __u32 now)
+static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoch, __u32 now)
 {
-	return e->epoch == epoch && now - e->filled < (__u32)CONFIG_HZ / FLOW_CACHE_LIFE_DIV;
+	return h->epoch == epoch && now - h->filled < (__u32)CONFIG_HZ / FLOW_CACHE_LIFE_DIV;
 }
 
-/* The entry for @k usable for a @len-byte packet, or NULL. */
-static __always_inline struct flow_entry *flow_cache_find(const struct flow_key *k, __u32 epoch,
-							  __u16 len)
+/* In @set (FLOW_CACHE_WAYS entries of @size bytes): the entry for @k usable
+ * for a @len-byte packet, or NULL. */
+static __always_inline void *flow_find_in(void *set, __u32 size, const struct flow_key *k,
+					  __u32 epoch, __u16 len)
 {
-	struct flow_set *set;
-	__u32 now;
+	__u32 now = (__u32)bpf_jiffies64();
 
-	if (!epoch)
-		return 0;
-	set = flow_set_of(k);
-	if (!set)
-		return 0;
-	now = (__u32)bpf_jiffies64();
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
-		struct flow_entry *e = &set->way[i];
+		struct flow_head *h = set + i * size;
 
-		if (flow_entry_live(e, epoch, now) && flow_key_eq(&e->key, k))
-			return len <= e->max_len ? e : 0;
+		if (flow_head_live(h, epoch, now) && flow_key_eq(&h->key, k))
+			return len <= h->max_len ? h : 0;
 	}
 	return 0;
 }
 
 /* Where the answer for @k goes: its own stale copy, a dead entry, or the
  * oldest live one. */
-static __always_inline struct flow_entry *flow_cache_slot(const struct flow_key *k, __u32 epoch)
+static __always_inline struct flow_head *flow_slot_in(void *set, __u32 size,
+						      const struct flow_key *k, __u32 epoch)
 {
-	struct flow_entry *victim = 0;
-	struct flow_set *set;
-	__u32 now, oldest = 0;
+	struct flow_head *victim = 0;
+	__u32 now = (__u32)bpf_jiffies64(), oldest = 0;
 
-	set = flow_set_of(k);
-	if (!set)
-		return 0;
-	now = (__u32)bpf_jiffies64();
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
-		struct flow_entry *e = &set->way[i];
+		struct flow_head *h = set + i * size;
 
-		if (flow_key_eq(&e->key, k))
-			return e;
-		if (!flow_entry_live(e, epoch, now)) {
+		if (flow_key_eq(&h->key, k))
+			return h;
+		if (!flow_head_live(h, epoch, now)) {
 			if (oldest != ~0U) {
-				victim = e;
+				victim = h;
 				oldest = ~0U;
 			}
-		} else if (oldest != ~0U && (!victim || now - e->filled > oldest)) {
-			victim = e;
-			oldest = now - e->filled;
+		} else if (oldest != ~0U && (!victim || now - h->filled > oldest)) {
+			victim = h;
+			oldest = now - h->filled;
 		}
 	}
 	return victim;
 }
 
-/*
- * Remember the answer the full path just gave for @k. @epoch is the one
- * read before the tables were: a change since then leaves the copy unused.
- */
-static __always_inline void flow_cache_fill(const struct flow_key *k, __u32 epoch, __u16 len,
-					    __u32 addr, __u16 port, __u32 label,
-					    const struct bpf_fib_lookup *fib)
+/* Fill a slot's head; the caller fills the role's part. @epoch is the one
+ * read before the tables were: a change since then leaves the copy unused. */
+static __always_inline void flow_head_fill(struct flow_head *h, const struct flow_key *k,
+					   __u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
 {
-	struct flow_entry *e;
-
-	if (!epoch || fib->ifindex > 0xffff)
-		return;
-	e = flow_cache_slot(k, epoch);
-	if (!e)
-		return;
-	e->key = *k;
-	e->epoch = epoch;
-	e->filled = (__u32)bpf_jiffies64();
-	e->label = label;
-	e->addr = addr;
-	e->port = port;
-	e->ifindex = (__u16)fib->ifindex;
-	e->max_len = len;
-	__builtin_memcpy(e->smac, fib->smac, 6);
-	__builtin_memcpy(e->dmac, fib->dmac, 6);
+	h->key = *k;
+	h->epoch = epoch;
+	h->filled = (__u32)bpf_jiffies64();
+	h->ifindex = (__u16)fib->ifindex;
+	h->max_len = len;
+	__builtin_memcpy(h->smac, fib->smac, 6);
+	__builtin_memcpy(h->dmac, fib->dmac, 6);
 }
 
 #endif /* MAPGW_FLOW_CACHE_H */

@@ -49,12 +49,15 @@ BrDataplane::BrDataplane(BrDataplane&&) noexcept = default;
 BrDataplane& BrDataplane::operator=(BrDataplane&&) noexcept = default;
 BrDataplane::~BrDataplane() = default;
 
+// Every change below invalidates the encapsulation flow cache's copies
+// (bpf/flow_cache.h) once it is in.
 Status BrDataplane::replace_rules(std::span<const mapgw_br_rule> rules) {
   auto* maps = &impl_->skel->maps;
   auto st = replace_rule_maps(bpf_map__fd(maps->mapgw_rules_v4), bpf_map__fd(maps->mapgw_rules_v6),
                               bpf_map__fd(maps->mapgw_rule_lens), rules);
-  if (st) rule_count_ = rules.size();
-  return st;
+  if (!st) return st;
+  rule_count_ = rules.size();
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status BrDataplane::replace_br_addresses(std::span<const std::array<uint8_t, 16>> addrs) {
@@ -64,17 +67,25 @@ Status BrDataplane::replace_br_addresses(std::span<const std::array<uint8_t, 16>
   for (const auto& a : keys) {
     if (auto st = map_update(fd, a.data(), &one, "mapgw_br_addrs"); !st) return st;
   }
-  return map_delete_except(fd, keys, "mapgw_br_addrs");
+  if (auto st = map_delete_except(fd, keys, "mapgw_br_addrs"); !st) return st;
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status BrDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {
-  return replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes);
+  if (auto st = replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes); !st) {
+    return st;
+  }
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status BrDataplane::set_config(const mapgw_br_config& cfg) {
   uint32_t key = 0;
-  return map_update(bpf_map__fd(impl_->skel->maps.mapgw_br_config), &key, &cfg,
-                    "mapgw_br_config");
+  if (auto st = map_update(bpf_map__fd(impl_->skel->maps.mapgw_br_config), &key, &cfg,
+                           "mapgw_br_config");
+      !st) {
+    return st;
+  }
+  return route_cache_invalidate(route_ctl_fd());
 }
 
 Status BrDataplane::attach(const BrAttachConfig& cfg) {

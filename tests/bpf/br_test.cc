@@ -3,10 +3,12 @@
 // run against a real FIB: the test process owns a private netns with two
 // veth pairs, addresses, routes and permanent neighbours.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <net/if.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -300,6 +302,84 @@ TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
             1u);
   auto again = test_run_xdp(prog, to_v6plus_ce(18), topo.v4_ifindex);
   EXPECT_EQ(again->retval, static_cast<uint32_t>(XDP_REDIRECT));
+}
+
+// ---- encapsulation flow cache (bpf/flow_cache.h) -------------------------------
+
+// A map of @prog's by name (to change it behind the data plane's back).
+int map_fd_by_name(int prog, const std::string& name) {
+  bpf_prog_info info{};
+  uint32_t ids[64];
+  info.nr_map_ids = 64;
+  info.map_ids = reinterpret_cast<uint64_t>(ids);
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0) return -1;
+  for (uint32_t i = 0; i < info.nr_map_ids && i < 64; ++i) {
+    const int fd = bpf_map_get_fd_by_id(ids[i]);
+    bpf_map_info m{};
+    uint32_t mlen = sizeof m;
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &m, &mlen) == 0 && name == m.name) return fd;
+    if (fd >= 0) close(fd);
+  }
+  return -1;
+}
+
+// Later packets to a CE's address and port are encapsulated from the copy,
+// byte for byte as the full path does (the flow label still per packet),
+// even with the rules gone; a new epoch sends them through the rules again.
+TEST(BrFlowCache, EncapsulationCopyUntilInvalidated) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  const int prog = dp->prog_fd(BrProgram::kXdpV4);
+  const auto pkt = to_v6plus_ce(18);
+  auto other = pkt;  // another sender to the same CE port
+  other[26 + 3] = 5;
+  auto full = test_run_xdp(prog, pkt, topo.v4_ifindex);
+  ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  auto cached = test_run_xdp(prog, pkt, topo.v4_ifindex);
+  EXPECT_EQ(cached->data_out, full->data_out) << "the copy encapsulates differently";
+  auto other_cached = test_run_xdp(prog, other, topo.v4_ifindex);
+  ASSERT_EQ(other_cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
+
+  const int rules = map_fd_by_name(prog, "mapgw_rules_v4");
+  ASSERT_GE(rules, 0);
+  mapgw_lpm4_key k{}, next{};
+  std::vector<mapgw_lpm4_key> keys;
+  for (bool first = true; bpf_map_get_next_key(rules, first ? nullptr : &k, &next) == 0; first = false) {
+    keys.push_back(next);
+    k = next;
+  }
+  for (const auto& key : keys) ASSERT_EQ(bpf_map_delete_elem(rules, &key), 0);
+  EXPECT_EQ(test_run_xdp(prog, pkt, topo.v4_ifindex)->retval, static_cast<uint32_t>(XDP_REDIRECT))
+      << "the copy was not used";
+  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
+  EXPECT_EQ(test_run_xdp(prog, pkt, topo.v4_ifindex)->retval, static_cast<uint32_t>(XDP_PASS))
+      << "a new epoch must ask the (now empty) rules";
+  close(rules);
+
+  ASSERT_TRUE(dp->replace_rules(test_rules()).ok());
+  auto other_full = test_run_xdp(prog, other, topo.v4_ifindex);
+  EXPECT_EQ(other_cached->data_out, other_full->data_out) << "flow label or addresses differ";
+}
+
+TEST(BrFlowCache, AgentChangesMoveTheEpoch) {
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  const int ctl = dp->route_ctl_fd();
+  auto moved = [&](const char* what, auto change) {
+    const uint32_t before = *route_cache_epoch(ctl);
+    ASSERT_TRUE(change().ok()) << what;
+    EXPECT_NE(*route_cache_epoch(ctl), before) << what;
+  };
+  moved("replace_rules", [&] { return dp->replace_rules(test_rules()); });
+  std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
+  moved("replace_br_addresses", [&] { return dp->replace_br_addresses(std::span(&br, 1)); });
+  std::vector<uint32_t> ports{topo.v4_ifindex, topo.v6_ifindex};
+  moved("replace_tx_ports", [&] { return dp->replace_tx_ports(ports); });
+  moved("set_config", [&] { return dp->set_config(mapgw_br_config{}); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),
