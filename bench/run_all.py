@@ -53,16 +53,14 @@ def prog_costs(quick):
         "ce_in_vs_bare_encap": round(rows["ce_in/sessions:1000/active:1000"]["net_ns"] / bare, 2),
         "br_encap_vs_bare_encap": round(rows["br_encap/rules:1"]["net_ns"] / bare, 2),
         "br_decap_vs_bare_encap": round(rows["br_decap/rules:1"]["net_ns"] / bare, 2),
-        # The least any full-featured program must do, from one-operation
-        # programs measured in the same run: a CE packet looks up its session
-        # and two routes (is it for MAP-E; where is the tunnel's next hop),
-        # a BR packet its rule and one route; both encapsulate and count.
-        "least_ce_vs_bare_encap": round((rows["prim_hash/entries:1000/active:1000"]["net_ns"] +
-                                         2 * rows["prim_route_cache"]["net_ns"] +
-                                         rows["prim_counter"]["net_ns"] + bare) / bare, 2),
-        "least_br_vs_bare_encap": round((rows["prim_hash/entries:1000/active:1000"]["net_ns"] +
-                                         rows["prim_route_cache"]["net_ns"] +
-                                         rows["prim_counter"]["net_ns"] + bare) / bare, 2),
+        # The least a program that looks anything up and counts can cost,
+        # from one-operation programs in the same run: one set-associative
+        # lookup (the route cache hit, the cheapest lookup here) + one
+        # counter + the bare encapsulation; and with one hash lookup instead.
+        "one_lookup_floor_vs_bare_encap": round((rows["prim_route_cache"]["net_ns"] +
+                                                 rows["prim_counter"]["net_ns"] + bare) / bare, 2),
+        "one_hash_lookup_floor_vs_bare_encap": round((rows["prim_hash/entries:1000/active:1000"]["net_ns"] +
+                                                      rows["prim_counter"]["net_ns"] + bare) / bare, 2),
         # One lookup in a 1 M-entry table (10 k keys in use) against 1 k.
         "hash_1m_vs_1k_lookup": round(rows["prim_hash/entries:1000000/active:10000"]["net_ns"] /
                                       rows["prim_hash/entries:1000/active:1000"]["net_ns"], 2),
@@ -115,6 +113,7 @@ def report(path, result, argv):
             lines.append("| %s | %s | %s | %s |" % (k, v["median_mpps"], v["min_mpps"], v["max_mpps"]))
     lines += ["", "| ratio | value | target |", "|---|---|---|",
               "| ce_1m_vs_1k (10 k active) | %s | >= 0.85 |" % r["scale"]["ce_1m_vs_1k"],
+              "| ce_1m_vs_10k (10 k active in both) | %s | reported |" % r["scale"]["ce_1m_vs_10k"],
               "| ce_1m_uniform_vs_1k (1 M active) | %s | reported |" % r["scale"]["ce_1m_uniform_vs_1k"],
               "| br_64k_vs_1rule (10 k active) | %s | >= 0.85 |" % r["scale"]["br_64k_vs_1rule"]]
     nf = r["new_flows"]["new_sessions_per_s"]

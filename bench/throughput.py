@@ -15,7 +15,7 @@ Contenders:
   kernel_ce    Linux: forwarding + nftables SNAT into 240 ports + lwt-bpf
                IPv6 encapsulation (`encap bpf xmit`)
   kernel_br    Linux: forwarding + lwt-bpf IPv6 encapsulation
-  ce_1k, ce_1m       mapgw CE holding 1 k / 1 M sessions (scale)
+  ce_1k, ce_10k, ce_1m  mapgw CE holding 1 k / 10 k / 1 M sessions (scale)
   br_1rule, br_64k   mapgw BR with 1 / 65536 rules (scale)
   ce_new       mapgw CE where every packet is a new flow (new sessions/s)
 
@@ -205,7 +205,7 @@ def build(lab, name, index):
         c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
                    "--dmac", MAC["s0"], "--smac", MAC["d1"]])
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
-    elif name in ("ce", "ce_1k", "ce_1m", "ce_new"):
+    elif name in ("ce", "ce_1k", "ce_10k", "ce_1m", "ce_new"):
         ce_addressing(c)
         c.start_mapgw(CE_CFG, sessions={"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
@@ -292,11 +292,11 @@ def packet_rates(lab, rounds, packets, flows_list=(1, 200), log=print):
 def scale(lab, rounds, packets, log=print):
     """1 k vs 1 M sessions (CE) and 1 vs 65536 rules (BR), 10 k active flows;
     and 1 M uniformly active flows."""
-    cs = {n: build(lab, n, 10 + i) for i, n in enumerate(["ce_1k", "ce_1m", "br_1rule", "br_64k"])}
+    cs = {n: build(lab, n, 10 + i) for i, n in enumerate(["ce_1k", "ce_10k", "ce_1m", "br_1rule", "br_64k"])}
     # CE sessions: one inside endpoint to remotes 8.0.x.y (slow walk) port
     # 1000 + i (fast walk), made by a first pass of the generator.
     ce_sessions = lambda ports, hosts: [walk(DPORT, 2, 1000, ports), walk(DADDR, 4, ipv4_int("8.0.0.0"), hosts)]
-    for name, (ports, hosts) in (("ce_1k", (10, 100)), ("ce_1m", (1000, 1000))):
+    for name, (ports, hosts) in (("ce_1k", (10, 100)), ("ce_10k", (100, 100)), ("ce_1m", (1000, 1000))):
         c = cs[name]
         made = c.counter("nat_session_created")
         for _ in range(40):  # the DUT drops what it cannot take: offer until all exist
@@ -306,7 +306,7 @@ def scale(lab, rounds, packets, log=print):
         log("%s: %d sessions" % (name, c.counter("nat_session_created") - made))
     # BR: CE i of the 10 k is 10.(6i >> 8).(6i & 255).18 in both rule sets.
     br_walk = [walk(DADDR + 1, 2, 0, 10_000, stride=6)]
-    runs = {"ce_1k": ce_sessions(10, 100), "ce_1m_10k": ce_sessions(100, 100),
+    runs = {"ce_1k": ce_sessions(10, 100), "ce_10k": ce_sessions(100, 100), "ce_1m_10k": ce_sessions(100, 100),
             "ce_1m_1m": ce_sessions(1000, 1000), "br_1rule": br_walk, "br_64k": br_walk}
     who = {"ce_1m_10k": "ce_1m", "ce_1m_1m": "ce_1m"}
     results = {}
@@ -317,6 +317,8 @@ def scale(lab, rounds, packets, log=print):
             log("round %d scale %-10s %6.3f Mpps" % (r + 1, run, v / 1e6))
     out = {k: summary(v) for k, v in results.items()}
     out["ce_1m_vs_1k"] = per_round_ratio(results["ce_1m_10k"], results["ce_1k"])
+    # The table's size alone: 10 k active flows in a 10 k and a 1 M table.
+    out["ce_1m_vs_10k"] = per_round_ratio(results["ce_1m_10k"], results["ce_10k"])
     out["ce_1m_uniform_vs_1k"] = per_round_ratio(results["ce_1m_1m"], results["ce_1k"])
     out["br_64k_vs_1rule"] = per_round_ratio(results["br_64k"], results["br_1rule"])
     return out

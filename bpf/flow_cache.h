@@ -12,8 +12,8 @@
  *     it on netlink news and whenever it changes NAT state or config other
  *     than by idle expiry (set_config, FMRs, static NAPT, filter, egress
  *     ports, NAT flushes), and
- *   - it is younger than FLOW_CACHE_LIFE_DIV'th of a second: a flow then
- *     goes through the tables a few times a second, which keeps its session
+ *   - it is younger than half a second: a flow then goes through the
+ *     tables twice a second, which keeps its session
  *     alive (idle expiry needs minutes of silence) and bounds how long a
  *     copy can outlive a session expired in a race with its last packet, and
  *   - the packet is no longer than one already forwarded this way (MTU).
@@ -41,7 +41,7 @@
 #define MAPGW_FLOW_CACHE_SETS 4096 /* per CPU; a power of two */
 #endif
 #define FLOW_CACHE_WAYS 4
-#define FLOW_CACHE_LIFE_DIV 4 /* entries live a quarter of a second */
+#define FLOW_CACHE_LIFE_DIV 2 /* entries live half a second */
 
 enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3 };
 

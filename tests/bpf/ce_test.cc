@@ -522,8 +522,8 @@ TEST(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
   EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
 }
 
-// Copies live a quarter of a second: a flow goes through the tables (and
-// keeps its session alive) a few times a second.
+// Copies live half a second: a flow goes through the tables (and keeps its
+// session alive) twice a second.
 TEST(CeFlowCache, CopiesExpire) {
   ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
   Topology topo;
@@ -533,7 +533,7 @@ TEST(CeFlowCache, CopiesExpire) {
   const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
   ASSERT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
   EXPECT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
