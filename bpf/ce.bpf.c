@@ -50,7 +50,7 @@ struct {
 	__type(value, struct ce_scratch);
 } mapgw_ce_scratch SEC(".maps");
 
-/* The flow cache (flow_cache.h): 4096 sets of four 64-byte entries, 1 MiB per CPU. */
+/* The flow cache (flow_cache.h): 8192 sets of four 64-byte entries, 2 MiB per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);

@@ -38,7 +38,10 @@
 #include "route_cache.h"
 
 #ifndef MAPGW_FLOW_CACHE_SETS
-#define MAPGW_FLOW_CACHE_SETS 4096 /* per CPU; a power of two */
+/* Per CPU; a power of two. 10 k active flows over 4096 sets of 4 left a
+ * fifth of them in overfull sets, missing every time (bench scale runs:
+ * 1.40 vs 2.13 Mpps for 1 k flows); over 8192 sets, about 4 %. */
+#define MAPGW_FLOW_CACHE_SETS 8192
 #endif
 #define FLOW_CACHE_WAYS 4
 #define FLOW_CACHE_LIFE_DIV 2 /* entries live half a second */
