@@ -16,7 +16,8 @@
  *                     sends with bpf_redirect_neigh().
  *
  * The XDP programs punt (XDP_PASS, counted as punt_*) whatever needs the
- * kernel; nothing they cannot finish is dropped silently.
+ * kernel; nothing they cannot finish is dropped silently. mapgw_br_v4 asks
+ * the encapsulation flow cache first (br_v4_fast).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>

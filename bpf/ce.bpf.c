@@ -13,6 +13,9 @@
  *                     then forwards or delivers the IPv4 packet).
  *   mapgw_ce_tc_encap TC egress of mapgw0: slow path of mapgw_ce_lan for what
  *                     the kernel handled first and for the CE's own traffic.
+ *
+ * Both XDP programs first ask the flow cache (ce_lan_fast, ce_wan_fast) and
+ * take the full path (ce_lan_full, ce_wan_full) when it has no copy.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
