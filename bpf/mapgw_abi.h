@@ -329,6 +329,12 @@ struct mapgw_filter_rule {
  * route, neighbour, address, link or rule change it hears of; entries of an
  * older epoch are not used. Epoch 0 turns the cache off.
  */
+/* Flow cache sets per CPU (bpf/flow_cache.h): the default, and the range
+ * the loader accepts (powers of two; config `flow_cache_sets`). */
+#define MAPGW_FLOW_CACHE_SETS 8192
+#define MAPGW_FLOW_CACHE_SETS_MIN 256
+#define MAPGW_FLOW_CACHE_SETS_MAX 1048576
+
 struct mapgw_route_ctl {
 	__u32 epoch;
 	__u32 pad;

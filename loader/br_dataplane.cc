@@ -25,17 +25,23 @@ struct BrDataplane::Impl {
   Attachments attached;
 };
 
-Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir) {
+Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir,
+                                      uint32_t flow_cache_sets) {
+  if (auto st = check_flow_cache_sets(flow_cache_sets); !st) return st.error();
   auto skel = Skeleton<mapgw_br_traits>::open();
   if (!skel) return skel.error();
+  if (int err = bpf_map__set_max_entries(skel->get()->maps.mapgw_br_flow_cache, flow_cache_sets)) {
+    return make_error("sizing mapgw_br_flow_cache", -err);
+  }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
+  skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
   }
   if (auto st = skel->load(); !st) {
     if (pin_dir.empty()) return st.error();
     return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
-                      " may be from an incompatible version; stop with on_stop = \"detach\" "
+                      " differ: flow_cache_sets changed, or another version; stop with on_stop = \"detach\" "
                       "or remove that directory)");
   }
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {

@@ -33,7 +33,10 @@ class BrDataplane {
  public:
   // @pin_dir: where maps and links are pinned ("" = nothing pinned). Maps
   // pinned there by a previous run are reused, sessions and counters included.
-  static Result<BrDataplane> load(uint64_t frag_timeout_ns, const std::string& pin_dir = "");
+  // @flow_cache_sets: the encapsulation flow cache's sets per CPU
+  // (check_flow_cache_sets).
+  static Result<BrDataplane> load(uint64_t frag_timeout_ns, const std::string& pin_dir = "",
+                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS);
 
   // Install exactly these rules; stale ones are removed after the new ones
   // are in, so a lookup never finds a hole for a key present in both sets.

@@ -24,8 +24,10 @@ struct CeDataplane::Impl {
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
-                                      uint64_t frag_timeout_ns, const std::string& pin_dir, bool adf_markers) {
+                                      uint64_t frag_timeout_ns, const std::string& pin_dir, bool adf_markers,
+                                      uint32_t flow_cache_sets) {
   if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
+  if (auto st = check_flow_cache_sets(flow_cache_sets); !st) return st.error();
   if (ports_per_proto == 0 || ports_per_proto > 65536) {
     return make_error("ports_per_proto must be 1..65536");
   }
@@ -38,19 +40,21 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
                         {m->mapgw_nat_binds, max_sessions},
                         {m->mapgw_nat_rsessions,
                          adf_markers ? 2 * max_sessions : max_sessions + max_sessions / 8},
-                        {m->mapgw_nat_ports, 3 * ports_per_proto + 1024 /* static NAPT */}}) {
+                        {m->mapgw_nat_ports, 3 * ports_per_proto + 1024 /* static NAPT */},
+                        {m->mapgw_flow_cache, flow_cache_sets}}) {
     if (int err = bpf_map__set_max_entries(map, n)) {
       return make_error(std::string("sizing ") + bpf_map__name(map), -err);
     }
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
+  skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
   }
   if (auto st = skel->load(); !st) {
     if (pin_dir.empty()) return st.error();
     return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
-                      " differ: max_sessions or the port set changed, or another version; "
+                      " differ: max_sessions, flow_cache_sets or the port set changed, or another version; "
                       "stop with on_stop = \"detach\" or remove that directory)");
   }
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {

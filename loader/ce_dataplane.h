@@ -54,9 +54,11 @@ class CeDataplane {
   // @adf_markers: address-dependent filtering keeps a marker per (inside
   // endpoint, remote address) in the outside table, which then gets twice
   // the room; otherwise it holds the sessions plus 1/8 slack.
+  // @flow_cache_sets: the flow cache's sets per CPU (check_flow_cache_sets).
   static Result<CeDataplane> load(uint32_t max_sessions, uint32_t ports_per_proto,
                                   uint64_t frag_timeout_ns, const std::string& pin_dir = "",
-                                  bool adf_markers = false);
+                                  bool adf_markers = false,
+                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS);
 
   Status set_config(const mapgw_ce_config& cfg);
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);

@@ -97,6 +97,15 @@ Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br
   return map_update(fd_lens, &zero, &now, "mapgw_rule_lens");
 }
 
+Status check_flow_cache_sets(uint32_t sets) {
+  if (sets < MAPGW_FLOW_CACHE_SETS_MIN || sets > MAPGW_FLOW_CACHE_SETS_MAX || (sets & (sets - 1))) {
+    return make_error("flow_cache_sets must be a power of two from " +
+                      std::to_string(MAPGW_FLOW_CACHE_SETS_MIN) + " to " +
+                      std::to_string(MAPGW_FLOW_CACHE_SETS_MAX) + ", not " + std::to_string(sets));
+  }
+  return Status::Ok();
+}
+
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes) {
   std::vector<uint32_t> keys(ifindexes.begin(), ifindexes.end());
   for (uint32_t ifi : keys) {

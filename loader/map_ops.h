@@ -52,6 +52,10 @@ Status map_delete_except(int fd, const std::vector<Key>& keep, const char* name)
 // The rule tables of either role and their prefix lengths (@fd_lens):
 // exactly @rules afterwards, new ones in before stale ones out, so a lookup
 // never misses a rule present in both sets. Keys derive from the rule.
+// A flow cache size the data plane takes: a power of two within
+// MAPGW_FLOW_CACHE_SETS_MIN..MAX.
+Status check_flow_cache_sets(uint32_t sets);
+
 Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br_rule> rules);
 
 // A devmap holding exactly these egress ifindexes.

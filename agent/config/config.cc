@@ -426,7 +426,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "state_dir", "route_cache", "br", "ce"},
+                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -482,6 +482,13 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   auto route_cache = get<bool>(root, "route_cache", origin, "the top level", c.route_cache);
   if (!route_cache) return route_cache.error();
   c.route_cache = *route_cache;
+  auto sets = get<int64_t>(root, "flow_cache_sets", origin, "the top level", c.flow_cache_sets);
+  if (!sets) return sets.error();
+  if (*sets < 256 || *sets > 1048576 || (*sets & (*sets - 1))) {
+    return make_error(origin + ": flow_cache_sets must be a power of two from 256 to 1048576, not " +
+                      std::to_string(*sets));
+  }
+  c.flow_cache_sets = static_cast<uint32_t>(*sets);
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

@@ -105,6 +105,11 @@ struct Config {
   // invalidated on every netlink route/neighbour/address/link/rule change.
   // false: every packet asks the kernel's FIB.
   bool route_cache = true;
+  // Sets per CPU of the data plane's flow cache (bpf/flow_cache.h): four
+  // flows each, 256 (CE) or 320 (BR) bytes per set and CPU; a power of two,
+  // 256..1048576. Changing it takes a restart (with on_stop = "detach" when
+  // the maps are pinned).
+  uint32_t flow_cache_sets = 8192;
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 

@@ -53,7 +53,8 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   Result<std::string> pins = std::string();
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
-  auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins);
+  auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins,
+                              cfg.flow_cache_sets);
   if (!dp) return dp.error();
   std::string history_path;
   if (!cfg.state_dir.empty()) {
@@ -141,8 +142,9 @@ Status BrService::reload(const Config& cfg) {
   const auto& b = cfg.br;
   if (a.ipv4_interface != b.ipv4_interface || a.ipv6_interface != b.ipv6_interface ||
       a.slow_path_interface != b.slow_path_interface || cfg.xdp_mode != cfg_.xdp_mode ||
-      a.fragment_timeout_s != b.fragment_timeout_s || cfg.instance != cfg_.instance) {
-    return make_error("interfaces, xdp_mode, fragment_timeout and instance change only with a "
+      a.fragment_timeout_s != b.fragment_timeout_s || cfg.instance != cfg_.instance ||
+      cfg.flow_cache_sets != cfg_.flow_cache_sets) {
+    return make_error("interfaces, xdp_mode, fragment_timeout, flow_cache_sets and instance change only with a "
                       "restart; the running configuration is unchanged");
   }
   if (auto st = apply(cfg); !st) {

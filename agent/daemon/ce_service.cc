@@ -101,7 +101,7 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
   auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins,
-                              c.filtering == Filtering::kAddressDependent);
+                              c.filtering == Filtering::kAddressDependent, cfg.flow_cache_sets);
   if (!dp) return dp.error();
   std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
@@ -305,9 +305,9 @@ Status CeService::reload(const Config& cfg) {
   if (cfg.role != Role::kCe || a.wan_interface != b.wan_interface ||
       a.lan_interface != b.lan_interface || a.slow_path_interface != b.slow_path_interface ||
       a.max_sessions != b.max_sessions || cfg.xdp_mode != cfg_.xdp_mode ||
-      cfg.instance != cfg_.instance ||
+      cfg.instance != cfg_.instance || cfg.flow_cache_sets != cfg_.flow_cache_sets ||
       (a.filtering == Filtering::kAddressDependent) != (b.filtering == Filtering::kAddressDependent)) {
-    return make_error("role, interfaces, max_sessions, xdp_mode, instance and a change to or from "
+    return make_error("role, interfaces, max_sessions, flow_cache_sets, xdp_mode, instance and a change to or from "
                       "address-dependent filtering (its markers size the session table) take a "
                       "restart; the running configuration is unchanged");
   }

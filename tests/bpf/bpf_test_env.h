@@ -2,8 +2,11 @@
 // need root (CAP_BPF/CAP_NET_ADMIN) and say so loudly instead of skipping.
 #pragma once
 
+#include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "loader/libbpf_log.h"
 
@@ -13,6 +16,26 @@ inline void require_root() {
   ASSERT_EQ(geteuid(), 0u) << "this test loads BPF programs and needs root "
                               "(CAP_BPF, CAP_NET_ADMIN); run it as root (scripts/test.sh)";
   route_libbpf_logs(false);
+}
+
+// A map of @prog's by name, as a new descriptor (to inspect or change it
+// behind the data plane's back); -1 if there is none. The kernel keeps the
+// first 15 characters of a name.
+inline int map_fd_by_name(int prog, const std::string& name) {
+  bpf_prog_info info{};
+  uint32_t ids[64];
+  info.nr_map_ids = 64;
+  info.map_ids = reinterpret_cast<uint64_t>(ids);
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0) return -1;
+  for (uint32_t i = 0; i < info.nr_map_ids && i < 64; ++i) {
+    const int fd = bpf_map_get_fd_by_id(ids[i]);
+    bpf_map_info m{};
+    uint32_t mlen = sizeof m;
+    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &m, &mlen) == 0 && name.substr(0, 15) == m.name) return fd;
+    if (fd >= 0) close(fd);
+  }
+  return -1;
 }
 
 }  // namespace mapgw::testing

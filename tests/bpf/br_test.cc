@@ -306,24 +306,6 @@ TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
 
 // ---- encapsulation flow cache (bpf/flow_cache.h) -------------------------------
 
-// A map of @prog's by name (to change it behind the data plane's back).
-int map_fd_by_name(int prog, const std::string& name) {
-  bpf_prog_info info{};
-  uint32_t ids[64];
-  info.nr_map_ids = 64;
-  info.map_ids = reinterpret_cast<uint64_t>(ids);
-  uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0) return -1;
-  for (uint32_t i = 0; i < info.nr_map_ids && i < 64; ++i) {
-    const int fd = bpf_map_get_fd_by_id(ids[i]);
-    bpf_map_info m{};
-    uint32_t mlen = sizeof m;
-    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &m, &mlen) == 0 && name == m.name) return fd;
-    if (fd >= 0) close(fd);
-  }
-  return -1;
-}
-
 // Later packets to a CE's address and port are encapsulated from the copy,
 // byte for byte as the full path does (the flow label still per packet),
 // even with the rules gone; a new epoch sends them through the rules again.
@@ -343,7 +325,7 @@ TEST(BrFlowCache, EncapsulationCopyUntilInvalidated) {
   auto other_cached = test_run_xdp(prog, other, topo.v4_ifindex);
   ASSERT_EQ(other_cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
 
-  const int rules = map_fd_by_name(prog, "mapgw_rules_v4");
+  const int rules = testing::map_fd_by_name(prog, "mapgw_rules_v4");
   ASSERT_GE(rules, 0);
   mapgw_lpm4_key k{}, next{};
   std::vector<mapgw_lpm4_key> keys;

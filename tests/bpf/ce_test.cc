@@ -589,6 +589,48 @@ TEST(CeFlowCache, InboundCopyUntilInvalidated) {
   EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_NO_MAPPING), refused + 1);
 }
 
+// The cache is sized at load (config flow_cache_sets): the map gets that many
+// sets and the programs index only them; other sizes are refused.
+TEST(CeFlowCache, SizedAtLoad) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  for (uint32_t bad : {1000u, 128u, 2097152u}) {
+    auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, bad);
+    ASSERT_FALSE(dp.ok()) << bad;
+    EXPECT_NE(dp.error().message.find("flow_cache_sets"), std::string::npos) << dp.error().message;
+  }
+  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, 256);
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  ASSERT_TRUE(dp->set_config(ce_config(topo, 0)).ok());
+  std::vector<uint32_t> ports{topo.lan, topo.wan};
+  ASSERT_TRUE(dp->replace_tx_ports(ports).ok());
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  const int map = testing::map_fd_by_name(fd, "mapgw_flow_cache");
+  ASSERT_GE(map, 0);
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  ASSERT_EQ(bpf_obj_get_info_by_fd(map, &info, &len), 0);
+  EXPECT_EQ(info.max_entries, 256u);
+  close(map);
+  // 64 flows into 256 sets: each is forwarded from its copy afterwards.
+  for (uint16_t i = 0; i < 64; ++i) {
+    ASSERT_EQ(test_run_xdp(fd, lan_udp(kInside, 41000 + i, kRemote, 53), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  ASSERT_TRUE(flush_nat(dp->nat_maps()).ok());
+  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
+  unsigned from_copy = 0;
+  for (uint16_t i = 0; i < 64; ++i) {
+    const uint64_t before = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
+    ASSERT_EQ(test_run_xdp(fd, lan_udp(kInside, 41000 + i, kRemote, 53), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+    from_copy += packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED) == before;
+  }
+  EXPECT_GE(from_copy, 60u) << "of 64 flows in 256 sets of 4; sessions made: "
+                            << packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED) - made;
+}
+
 // Every change the agent makes moves the epoch, so no copy outlives it.
 TEST(CeFlowCache, AgentChangesMoveTheEpoch) {
   Topology topo;

@@ -34,6 +34,7 @@ TEST(Config, MinimalBrWithDefaults) {
   EXPECT_EQ(c->br.slow_path_interface, "mapgw0");
   EXPECT_EQ(c->br.fragment_timeout_s, 5u);
   EXPECT_TRUE(c->route_cache);
+  EXPECT_EQ(c->flow_cache_sets, 8192u);
   ASSERT_EQ(c->br.domains.size(), 1u);
   const auto& d = c->br.domains[0];
   EXPECT_EQ(d.br_address.str(), "2001:db8:ffff::1");
@@ -47,6 +48,12 @@ TEST(Config, RouteCacheCanBeTurnedOff) {
   auto c = parse_config(std::string("route_cache = false\n") + kMinimal, "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_FALSE(c->route_cache);
+}
+
+TEST(Config, FlowCacheSetsAreSized) {
+  auto c = parse_config(std::string("flow_cache_sets = 1024\n") + kMinimal, "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->flow_cache_sets, 1024u);
 }
 
 TEST(Config, TheShippedExampleIsValid) {
@@ -103,7 +110,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"icmp_source", "ipv6_interface = \"eth1\"",
             "ipv6_interface = \"eth1\"\nicmp_source = \"1.2.3\"", "icmp_source"},
         Bad{"instance_slash", "role = \"br\"", "role = \"br\"\ninstance = \"a/b\"", "instance"},
-        Bad{"route_cache_type", "role = \"br\"", "role = \"br\"\nroute_cache = \"yes\"", "route_cache"}),
+        Bad{"route_cache_type", "role = \"br\"", "role = \"br\"\nroute_cache = \"yes\"", "route_cache"},
+        Bad{"flow_cache_not_power_of_two", "role = \"br\"", "role = \"br\"\nflow_cache_sets = 1000",
+            "flow_cache_sets must be a power of two"},
+        Bad{"flow_cache_too_small", "role = \"br\"", "role = \"br\"\nflow_cache_sets = 128",
+            "flow_cache_sets must be"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 const char* kCe = R"(
