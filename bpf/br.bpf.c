@@ -128,6 +128,7 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 	flow_head_fill(&e->h, &sc->flow, sc->epoch, (__u16)len, fib);
 	e->src = t->br;
 	e->dst = t->ce;
+	count(MAPGW_CNT_FLOW_CACHE_FILL, 0); /* misses of cacheable flows: the hit rate */
 	return 0;
 }
 

@@ -184,6 +184,7 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 	e->label = label;
 	e->addr = addr;
 	e->port = (__u16)port;
+	count(MAPGW_CNT_FLOW_CACHE_FILL, 0); /* misses of cacheable flows: the hit rate */
 	return 0;
 }
 

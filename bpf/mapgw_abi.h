@@ -77,7 +77,8 @@
 	X(CE_ICMP_ERROR_OUT, 58, "ce_icmp_error_out")                  \
 	X(NATLOG_WRITTEN, 59, "natlog_events")                         \
 	X(NATLOG_RATE_LIMITED, 60, "natlog_rate_limited")              \
-	X(NATLOG_LOST, 61, "natlog_lost")
+	X(NATLOG_LOST, 61, "natlog_lost")                              \
+	X(FLOW_CACHE_FILL, 62, "flow_cache_fills")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,

@@ -88,6 +88,9 @@ const char* counter_kind(const std::string& n) {
   if (starts("pass_")) return "pass";
   if (starts("rx_")) return "rx";
   if (starts("nat_")) return "nat";
+  // Events, not packets: they must not add to kind="forward" throughput.
+  if (starts("natlog_")) return "log";
+  if (starts("flow_cache_")) return "cache";
   return "forward";
 }
 
