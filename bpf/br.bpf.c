@@ -54,11 +54,9 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 	struct br_flow_set *set;
 	struct l4_ports *ports;
 	struct ethhdr *eth;
-	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 	__u32 l3_off, label, idx;
 	int len;
-	__u8 tos;
 
 	if (!sc)
 		return -1;
@@ -90,21 +88,11 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 	fe = flow_find_in(set, sizeof(*fe), &sc->flow, sc->epoch, len);
 	if (!fe)
 		return -1;
-	tos = ip->tos;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
 			   ((__u32)ports->source << 16) | ports->dest);
 	ipv4_decrease_ttl(ip);
-	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	ip6 = data + MAPGW_ETH_HLEN;
-	if ((void *)(ip6 + 1) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_set(data, fe->h.smac, fe->h.dmac, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, &fe->src, &fe->dst, tos, len, label);
-	count(MAPGW_CNT_BR_ENCAP, data_end - data);
-	return xdp_redirect(ctx, fe->h.ifindex);
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &fe->src, &fe->dst, fe->h.ifindex,
+			      fe->h.smac, fe->h.dmac, MAPGW_CNT_BR_ENCAP);
 }
 
 /* After the full path encapsulated a packet the probe keyed: remember how. */
@@ -116,19 +104,17 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 	struct br_flow_set *set;
 	__u32 idx;
 
-	if (!sc || !fib || !t || !sc->flow.dir || !sc->epoch || fib->ifindex > 0xffff)
+	if (!sc || !fib || !t || !sc->flow.dir)
 		return 0;
 	idx = flow_set_index(&sc->flow);
 	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
 	if (!set)
 		return 0;
-	e = (struct br_flow_entry *)flow_slot_in(set, sizeof(*e), &sc->flow, sc->epoch);
+	e = flow_claim(set, sizeof(*e), &sc->flow, sc->epoch, (__u16)len, fib);
 	if (!e)
 		return 0;
-	flow_head_fill(&e->h, &sc->flow, sc->epoch, (__u16)len, fib);
 	e->src = t->br;
 	e->dst = t->ce;
-	count(MAPGW_CNT_FLOW_CACHE_FILL, 0); /* misses of cacheable flows: the hit rate */
 	return 0;
 }
 
@@ -140,11 +126,9 @@ static __always_inline int br_v4_full(struct xdp_md *ctx)
 	struct br_target t;
 	enum mapgw_counter why;
 	struct ethhdr *eth;
-	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 	__u32 l3_off, label;
 	int proto, len;
-	__u8 tos;
 
 	proto = parse_ethhdr(&c, &eth);
 	if (proto < 0)
@@ -172,21 +156,10 @@ static __always_inline int br_v4_full(struct xdp_md *ctx)
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
 	br_flow_fill(&fib, len, &t);
-	tos = ip->tos;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);
-	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	ip6 = data + MAPGW_ETH_HLEN;
-	if ((void *)(ip6 + 1) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_from_fib(eth, &fib, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, &t.br, &t.ce, tos, len, label);
-	count(MAPGW_CNT_BR_ENCAP, data_end - data);
-	return xdp_redirect(ctx, fib.ifindex);
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, fib.ifindex, fib.smac,
+			      fib.dmac, MAPGW_CNT_BR_ENCAP);
 }
 
 SEC("xdp")
@@ -320,16 +293,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
 	ipv4_decrease_ttl(ip);
-	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_from_fib(eth, &fib, MAPGW_ETH_P_IP);
-	count(MAPGW_CNT_BR_DECAP, data_end - data);
-	return xdp_redirect(ctx, fib.ifindex);
+	return xdp_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac, MAPGW_CNT_BR_DECAP);
 }
 
 /* ---- TC slow paths ------------------------------------------------------ */

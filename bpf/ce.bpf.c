@@ -95,29 +95,6 @@ static __always_inline bool ce_routed_to_map(void *ctx, const struct mapgw_ce_co
 
 /* ---- XDP, LAN side --------------------------------------------------------- */
 
-/* Push Ethernet + IPv6 in front of the IPv4 packet at @l3_off (@len bytes,
- * already translated) and send it out of @ifindex. */
-static __always_inline int ce_encap_send(struct xdp_md *ctx, __u32 l3_off, int len, __u8 tos,
-					 __u32 label, const struct mapgw_u128 *src,
-					 const struct mapgw_u128 *dst, __u32 ifindex,
-					 const __u8 *smac, const __u8 *dmac, enum mapgw_counter what)
-{
-	void *data, *data_end;
-	struct ipv6hdr *ip6;
-
-	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	ip6 = data + MAPGW_ETH_HLEN;
-	if ((void *)(ip6 + 1) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_set(data, smac, dmac, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, src, dst, tos, len, label);
-	count(what, data_end - data);
-	return xdp_redirect(ctx, ifindex);
-}
-
 /*
  * The flow cache (flow_cache.h), as global functions: the verifier checks
  * them once, on their own, and the entry programs' paths do not multiply by
@@ -158,7 +135,7 @@ __attribute__((noinline)) int ce_lan_fast(struct xdp_md *ctx)
 	if (nat_rewrite(ip, c.pos, c.end, true, cfg->ipv4, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	return ce_encap_send(ctx, l3_off, len, ip->tos, fe->label, &cfg->ce_addr, &cfg->br_addr,
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, fe->label, &cfg->ce_addr, &cfg->br_addr,
 			     fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_CE_OUT);
 }
 
@@ -171,20 +148,18 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 	struct flow_set *set;
 	__u32 idx;
 
-	if (!sc || !fib || !sc->flow.dir || !sc->flow_epoch || fib->ifindex > 0xffff)
+	if (!sc || !fib || !sc->flow.dir)
 		return 0;
 	idx = flow_set_index(&sc->flow);
 	set = bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
 	if (!set)
 		return 0;
-	e = (struct flow_entry *)flow_slot_in(set, sizeof(*e), &sc->flow, sc->flow_epoch);
+	e = flow_claim(set, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len, fib);
 	if (!e)
 		return 0;
-	flow_head_fill(&e->h, &sc->flow, sc->flow_epoch, (__u16)len, fib);
 	e->label = label;
 	e->addr = addr;
 	e->port = (__u16)port;
-	count(MAPGW_CNT_FLOW_CACHE_FILL, 0); /* misses of cacheable flows: the hit rate */
 	return 0;
 }
 
@@ -281,7 +256,7 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx)
 	if (!sc->out.fmr && !sc->out.icmp_error)
 		ce_flow_fill(&sc->fib, len, 0, sc->out.ext_port, label);
 	ipv4_decrease_ttl(ip);
-	return ce_encap_send(ctx, l3_off, len, ip->tos, label, &sc->out.target.br,
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &sc->out.target.br,
 			     &sc->out.target.ce, sc->fib.ifindex, sc->fib.smac, sc->fib.dmac,
 			     sc->out.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT);
 }
@@ -295,24 +270,6 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 }
 
 /* ---- XDP, WAN side --------------------------------------------------------- */
-
-/* Strip Ethernet + IPv6 in front of the IPv4 packet at @l3_off + 40 and send
- * it out of @ifindex. */
-static __always_inline int ce_decap_send(struct xdp_md *ctx, __u32 l3_off, __u32 ifindex,
-					 const __u8 *smac, const __u8 *dmac)
-{
-	void *data, *data_end;
-
-	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(struct ethhdr) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_set(data, smac, dmac, MAPGW_ETH_P_IP);
-	count(MAPGW_CNT_CE_IN, data_end - data);
-	return xdp_redirect(ctx, ifindex);
-}
 
 /* WAN: an established flow from the BR the cache knows -> translated,
  * decapsulated and sent. Returns the verdict, or -1: take the full path. */
@@ -354,7 +311,7 @@ __attribute__((noinline)) int ce_wan_fast(struct xdp_md *ctx)
 	if (nat_rewrite(ip, c.pos, c.end, false, fe->addr, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	return ce_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac);
+	return xdp_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_CE_IN);
 }
 
 /* PTB about our tunnel packet -> frag-needed to the inside host. */
@@ -471,7 +428,7 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx)
 		ce_flow_fill(&fib, len, p.in_addr, p.in_port, 0);
 	}
 	ipv4_decrease_ttl(ip);
-	return ce_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac);
+	return xdp_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac, MAPGW_CNT_CE_IN);
 }
 
 SEC("xdp")

@@ -32,6 +32,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
+#include "counters.h"
 #include "encap.h"
 #include "frag.h"
 #include "map_port.h"
@@ -201,11 +202,22 @@ static __always_inline struct flow_head *flow_slot_in(void *set, __u32 size,
 	return victim;
 }
 
-/* Fill a slot's head; the caller fills the role's part. @epoch is the one
- * read before the tables were: a change since then leaves the copy unused. */
-static __always_inline void flow_head_fill(struct flow_head *h, const struct flow_key *k,
-					   __u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
+/*
+ * Take @set's slot for @k (FLOW_CACHE_WAYS entries of @size bytes) and fill
+ * its head with the next hop; the caller fills the role's part. @epoch is
+ * the one read before the tables were: a change since then leaves the copy
+ * unused. Counted: fills are the misses of cacheable packets.
+ */
+static __always_inline void *flow_claim(void *set, __u32 size, const struct flow_key *k,
+					__u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
 {
+	struct flow_head *h;
+
+	if (!epoch || fib->ifindex > 0xffff)
+		return 0;
+	h = flow_slot_in(set, size, k, epoch);
+	if (!h)
+		return 0;
 	h->key = *k;
 	h->epoch = epoch;
 	h->filled = (__u32)bpf_jiffies64();
@@ -213,6 +225,8 @@ static __always_inline void flow_head_fill(struct flow_head *h, const struct flo
 	h->max_len = len;
 	__builtin_memcpy(h->smac, fib->smac, 6);
 	__builtin_memcpy(h->dmac, fib->dmac, 6);
+	count(MAPGW_CNT_FLOW_CACHE_FILL, 0);
+	return h;
 }
 
 #endif /* MAPGW_FLOW_CACHE_H */

@@ -12,6 +12,7 @@
 
 #include "consts.h"
 #include "counters.h"
+#include "encap.h"
 #include "maps_common.h"
 
 #define TC_ACT_OK 0
@@ -44,6 +45,49 @@ static __always_inline void eth_from_fib(struct ethhdr *eth, const struct bpf_fi
 static __always_inline int xdp_redirect(struct xdp_md *ctx, __u32 ifindex)
 {
 	return bpf_redirect_map(&mapgw_tx_ports, ifindex, XDP_PASS);
+}
+
+/*
+ * The tails every forwarding path ends with. Encapsulate: push Ethernet +
+ * IPv6 in front of the (already translated) IPv4 packet of @len bytes at
+ * @l3_off. Decapsulate: strip Ethernet + IPv6 in front of the IPv4 packet at
+ * @l3_off + 40. Both write the MACs, count @what and send out of @ifindex.
+ */
+static __always_inline int xdp_encap_send(struct xdp_md *ctx, __u32 l3_off, int len, __u8 tos,
+					  __u32 label, const struct mapgw_u128 *src,
+					  const struct mapgw_u128 *dst, __u32 ifindex,
+					  const __u8 *smac, const __u8 *dmac, enum mapgw_counter what)
+{
+	void *data, *data_end;
+	struct ipv6hdr *ip6;
+
+	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ip6 = data + MAPGW_ETH_HLEN;
+	if ((void *)(ip6 + 1) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_set(data, smac, dmac, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6(ip6, src, dst, tos, len, label);
+	count(what, data_end - data);
+	return xdp_redirect(ctx, ifindex);
+}
+
+static __always_inline int xdp_decap_send(struct xdp_md *ctx, __u32 l3_off, __u32 ifindex,
+					  const __u8 *smac, const __u8 *dmac, enum mapgw_counter what)
+{
+	void *data, *data_end;
+
+	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(struct ethhdr) > data_end)
+		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
+	eth_set(data, smac, dmac, MAPGW_ETH_P_IP);
+	count(what, data_end - data);
+	return xdp_redirect(ctx, ifindex);
 }
 
 #endif /* MAPGW_XDP_COMMON_H */
