@@ -210,7 +210,8 @@ NatMaps CeDataplane::nat_maps() const {
   auto* m = &impl_->skel->maps;
   return {bpf_map__fd(m->mapgw_nat_binds),        bpf_map__fd(m->mapgw_nat_ports),
           bpf_map__fd(m->mapgw_nat_sessions),     bpf_map__fd(m->mapgw_nat_rsessions),
-          bpf_map__fd(m->mapgw_nat_host_created), bpf_map__fd(m->mapgw_nat_host_deleted)};
+          bpf_map__fd(m->mapgw_nat_host_created), bpf_map__fd(m->mapgw_nat_host_deleted),
+          route_ctl_fd()};
 }
 
 }  // namespace mapgw

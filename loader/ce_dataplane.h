@@ -33,6 +33,9 @@ struct NatMaps {
   int rsessions = -1;
   int host_created = -1;
   int host_deleted = -1;
+  // The route cache switch, whose epoch also retires flow-cache copies
+  // (bpf/flow_cache.h): moved after state is flushed. -1: not moved.
+  int route_ctl = -1;
 };
 
 struct StaticNapt {

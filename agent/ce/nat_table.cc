@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "agent/net/ip.h"
+#include "loader/route_ctl.h"
 
 namespace mapgw {
 namespace {
@@ -249,6 +250,9 @@ Result<uint64_t> flush_nat(const NatMaps& m) {
     bpf_map_lookup_elem(m.host_deleted, &host, &c);
     c.count += n;
     bpf_map_update_elem(m.host_deleted, &host, &c, BPF_ANY);
+  }
+  if (m.route_ctl >= 0) {
+    if (auto s = route_cache_invalidate(m.route_ctl); !s) return s.error();
   }
   return static_cast<uint64_t>(sessions.size());
 }

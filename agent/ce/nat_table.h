@@ -41,8 +41,9 @@ Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, 
                               const std::function<void(const mapgw_natlog_event&)>& on_delete = {});
 
 // Remove all dynamic NAT state (sessions, bindings, port owners, ADF
-// markers); static NAPT entries stay. For when the mapping itself changed.
-// Returns the number of sessions removed.
+// markers); static NAPT entries stay, and the flow cache's copies of what
+// was removed are retired (maps.route_ctl). For when the mapping itself
+// changed. Returns the number of sessions removed.
 Result<uint64_t> flush_nat(const NatMaps& maps);
 
 struct NatSessionView {

@@ -17,7 +17,6 @@
 #include "agent/br/br_rule.h"
 #include "agent/daemon/host_net.h"
 #include "loader/pinning.h"
-#include "loader/route_ctl.h"
 #include "agent/daemon/counters_json.h"
 
 namespace mapgw {
@@ -198,10 +197,6 @@ void CeService::on_prefix_change() {
         break;
       }
       flushed += *f;
-      // The flow cache's copies of the flushed sessions go with them.
-      if (auto st = route_cache_invalidate(dp_.route_ctl_fd()); !st) {
-        spdlog::error("{}", st.error().describe());
-      }
     }
   }
   if (!(old.ce_address == mapping_.ce_address)) {
