@@ -87,6 +87,22 @@ const char* tcp_state_name(uint8_t s) {
   }
 }
 
+// A NAT-log deletion event (addresses and ports in network order).
+mapgw_natlog_event delete_event(uint8_t type, uint64_t now, uint8_t proto, uint32_t in_addr,
+                                uint16_t in_port, uint16_t ext_port, uint32_t rem_addr,
+                                uint16_t rem_port) {
+  mapgw_natlog_event ev{};
+  ev.ts_ns = now;
+  ev.type = type;
+  ev.proto = proto;
+  ev.in_addr = in_addr;
+  ev.in_port = in_port;
+  ev.ext_port = ext_port;
+  ev.rem_addr = rem_addr;
+  ev.rem_port = rem_port;
+  return ev;
+}
+
 }  // namespace
 
 const char* proto_name(uint8_t proto) {
@@ -126,16 +142,8 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
           dead_rsessions.push_back(rk);
           ++deleted_per_host[k.in_addr];
           if (on_delete) {
-            mapgw_natlog_event ev{};
-            ev.ts_ns = now;
-            ev.type = MAPGW_NATLOG_SESSION_DELETE;
-            ev.proto = k.proto;
-            ev.in_addr = k.in_addr;
-            ev.in_port = k.in_port;
-            ev.ext_port = v.ext_port;
-            ev.rem_addr = k.rem_addr;
-            ev.rem_port = k.rem_port;
-            on_delete(ev);
+            on_delete(delete_event(MAPGW_NATLOG_SESSION_DELETE, now, k.proto, k.in_addr, k.in_port,
+                                   v.ext_port, k.rem_addr, k.rem_port));
           }
         } else {
           ports_in_use.insert({k.proto, v.ext_port});
@@ -170,14 +178,8 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
         if (idle_ns(now, v.last_seen_ns) <= timeout_ns(t, k.proto, MAPGW_TCP_NONE)) return;
         dead_binds.push_back(k);
         if (on_delete) {
-          mapgw_natlog_event ev{};
-          ev.ts_ns = now;
-          ev.type = MAPGW_NATLOG_BINDING_DELETE;
-          ev.proto = k.proto;
-          ev.in_addr = k.addr;
-          ev.in_port = k.port;
-          ev.ext_port = v.ext_port;
-          on_delete(ev);
+          on_delete(delete_event(MAPGW_NATLOG_BINDING_DELETE, now, k.proto, k.addr, k.port,
+                                 v.ext_port, 0, 0));
         }
       });
   if (!st) return st.error();
