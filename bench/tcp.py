@@ -35,7 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "netns"))
 from lab import BUILD, Lab  # noqa: E402
-from topology import BR6, INET, V6PLUS, CeBrLab, build_chain  # noqa: E402
+from topology import BR6, INET, V6PLUS, CeBrLab, build_chain, configure_core, configure_inet  # noqa: E402
 
 LWT = {r: os.path.join(BUILD, "bench", "bpf_out", "bench_lwt_%s.bpf.o" % r) for r in ("ce", "br")}
 DECAP = os.path.join(BUILD, "bench", "bpf_out", "bench_tc_decap.bpf.o")
@@ -54,11 +54,7 @@ class KernelCeBr:
         for ns, i in ((self.ce, "wan0"), (self.br, "v6")):
             lab.run(ns, "ethtool -K %s gro on" % i)
         lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip route add default via 192.168.1.1")
-        lab.run(self.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
-                           "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
-                           "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
-                           "ip -6 route add %s via 2001:db8:c0::2 && "
-                           "ip -6 route add %s/128 via 2001:db8:b0::2" % (s.eup, BR6))
+        configure_core(lab, self, s.eup)
         lab.run(self.ce, "sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
                          "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.wan0.rp_filter=0 && "
                          "ip addr add 192.168.1.1/24 dev lan0 && "
@@ -84,8 +80,7 @@ class KernelCeBr:
                          "tc qdisc add dev v6 clsact && "
                          "tc filter add dev v6 ingress bpf da obj %s sec tc"
                          % (BR6, s.eup, s.pub, LWT["br"], DECAP))
-        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
-                " && ip route add default via 203.0.113.1 && ip link set eth0 mtu 1460")
+        configure_inet(lab, self.inet, mtu=1460)
 
     def cleanup(self):
         pass
@@ -108,8 +103,7 @@ class XdpRouterChain:
                            "ip route add 192.168.1.0/24 via 10.0.1.2 && ip route add 203.0.113.0/24 via 10.0.2.2")
         lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.2.2/24 dev v6 && "
                          "ip addr add 203.0.113.1/24 dev v4 && ip route add default via 10.0.2.1")
-        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
-                " && ip route add default via 203.0.113.1 && ip link set eth0 mtu 1460")
+        configure_inet(lab, self.inet, mtu=1460)
         for ns, ifs in ((self.ce, ("lan0", "wan0")), (self.br, ("v6", "v4"))):
             for i in ifs:
                 lab.run(ns, "ip link set dev %s xdpdrv obj %s sec xdp" % (i, ROUTER))
@@ -126,8 +120,7 @@ class Direct:
         self.lan, self.inet = lab.ns("lan"), lab.ns("inet")
         lab.link(self.lan, "eth0", self.inet, "eth0")
         lab.run(self.lan, "ip addr add 203.0.113.50/24 dev eth0 && ip link set eth0 mtu 1460")
-        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
-                " && ip link set eth0 mtu 1460")
+        configure_inet(lab, self.inet, gateway=None, mtu=1460)
 
     def cleanup(self):
         pass

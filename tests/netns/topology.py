@@ -84,6 +84,27 @@ def build_chain(t, lab):
         lab.attach_xdp_pass(ns, ifname)
 
 
+def configure_core(lab, t, eup):
+    """The IPv6 core router between CE and BR: routes the End-user prefix
+    @eup to the CE and the BR address to the BR."""
+    lab.run(t.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
+                    "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
+                    "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
+                    "ip -6 route add %s via 2001:db8:c0::2 && "
+                    "ip -6 route add %s/128 via 2001:db8:b0::2" % (eup, BR6))
+
+
+def configure_inet(lab, ns, gateway="203.0.113.1", mtu=None):
+    """The Internet host: the INET addresses, a default route via @gateway
+    (None: none), and @mtu if given."""
+    cmd = " && ".join("ip addr add %s/24 dev eth0" % a for a in INET)
+    if gateway:
+        cmd += " && ip route add default via %s" % gateway
+    if mtu:
+        cmd += " && ip link set eth0 mtu %d" % mtu
+    lab.run(ns, cmd)
+
+
 class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
@@ -99,17 +120,12 @@ class CeBrLab:
         lab.run(self.ce, "ip addr add 192.168.1.1/24 dev lan0 && "
                          "ip -6 addr add 2001:db8:c0::2/64 dev wan0 nodad && "
                          "ip -6 route add default via 2001:db8:c0::1")
-        lab.run(self.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
-                           "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
-                           "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
-                           "ip -6 route add %s via 2001:db8:c0::2 && "
-                           "ip -6 route add %s/128 via 2001:db8:b0::2" % (shape.eup, BR6))
+        configure_core(lab, self, shape.eup)
         lab.run(self.br, "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
                          "ip -6 addr add %s/128 dev v6 nodad && "
                          "ip -6 route add %s via 2001:db8:b0::1 && "
                          "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup))
-        lab.run(self.inet, " && ".join("ip addr add %s/24 dev eth0" % a for a in INET) +
-                " && ip route add default via 203.0.113.1")
+        configure_inet(lab, self.inet)
         eup = shape.eup
         if auto_prefix:
             # As after an RA: a /64 of the End-user prefix on the WAN, and
