@@ -484,9 +484,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   c.route_cache = *route_cache;
   auto sets = get<int64_t>(root, "flow_cache_sets", origin, "the top level", c.flow_cache_sets);
   if (!sets) return sets.error();
-  if (*sets < 256 || *sets > 1048576 || (*sets & (*sets - 1))) {
-    return make_error(origin + ": flow_cache_sets must be a power of two from 256 to 1048576, not " +
-                      std::to_string(*sets));
+  if (*sets < MAPGW_FLOW_CACHE_SETS_MIN || *sets > MAPGW_FLOW_CACHE_SETS_MAX || (*sets & (*sets - 1))) {
+    return make_error(origin + ": flow_cache_sets must be a power of two from " +
+                      std::to_string(MAPGW_FLOW_CACHE_SETS_MIN) + " to " +
+                      std::to_string(MAPGW_FLOW_CACHE_SETS_MAX) + ", not " + std::to_string(*sets));
   }
   c.flow_cache_sets = static_cast<uint32_t>(*sets);
   if (c.role == Role::kCe) {

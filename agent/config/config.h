@@ -13,6 +13,7 @@
 #include "agent/common/result.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"
+#include "mapgw_abi.h"
 
 namespace mapgw {
 
@@ -107,9 +108,9 @@ struct Config {
   bool route_cache = true;
   // Sets per CPU of the data plane's flow cache (bpf/flow_cache.h): four
   // flows each, 256 (CE) or 320 (BR) bytes per set and CPU; a power of two,
-  // 256..1048576. Changing it takes a restart (with on_stop = "detach" when
+  // MAPGW_FLOW_CACHE_SETS_MIN..MAX. Changing it takes a restart (with on_stop = "detach" when
   // the maps are pinned).
-  uint32_t flow_cache_sets = 8192;
+  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS;
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
 
