@@ -71,6 +71,8 @@ int bench_gen(struct xdp_md *ctx)
 	/* 8-byte stores: x86 XDP allows unaligned packet access. */
 	if (tmpl_len >= 128 && data + 128 <= end)
 		copy_words(data, 16);
+	else if (tmpl_len >= 104 && data + 104 <= end)
+		copy_words(data, 13); /* a 64-byte frame in its tunnel */
 	else
 		copy_words(data, 8);
 	n = (__u32)*count;

@@ -9,12 +9,21 @@ the generator offers about twice what any DUT here forwards. Every contender
 has a topology of its own, built once; rounds run them in turn (A B C ...
 A B C ...) because this shared VM drifts, and ratios are taken per round.
 
-Contenders:
+Contenders, outbound (IPv4 in, IPv4-in-IPv6 out):
   xdp_forward  bare XDP redirect (the local ceiling)
   ce, br       mapgw (XDP): NAT44 + MAP-E encapsulation; MAP-E encapsulation
   kernel_ce    Linux: forwarding + nftables SNAT into 240 ports + lwt-bpf
                IPv6 encapsulation (`encap bpf xmit`)
   kernel_br    Linux: forwarding + lwt-bpf IPv6 encapsulation
+Inbound (IPv4-in-IPv6 in, IPv4 out; the generator on the DUT's IPv6 side):
+  xdp_forward_in  bare XDP redirect of the tunnelled frames
+  ce_in        mapgw: tunnel source check, decapsulation, reverse NAT
+  br_in        mapgw: RFC 7597 §8.1 source check, decapsulation
+  kernel_ce_in Linux: tc-BPF decapsulation (no ip6tnl here), conntrack's
+               reverse NAT of the SNAT above, forwarding
+  kernel_br_in Linux: tc-BPF decapsulation, forwarding
+The inbound CE contenders need NAT state: the sink sends the outbound
+packets that make it ("prime") before every measurement.
   ce_1k, ce_10k, ce_1m  mapgw CE holding 1 k / 10 k / 1 M sessions (scale)
   br_1rule, br_64k   mapgw BR with 1 / 65536 rules (scale)
   ce_new       mapgw CE where every packet is a new flow (new sessions/s)
@@ -37,14 +46,22 @@ from lab import BUILD, MAPGW, Lab, ctl, sh, wait_for  # noqa: E402
 
 BENCHCTL = os.path.join(BUILD, "bench", "benchctl")
 LWT_OBJ = {role: os.path.join(BUILD, "bench", "bpf_out", "bench_lwt_%s.bpf.o" % role) for role in ("ce", "br")}
+TC_DECAP_OBJ = os.path.join(BUILD, "bench", "bpf_out", "bench_tc_decap.bpf.o")
 MAC = {"g0": "02:00:00:00:01:01", "d0": "02:00:00:00:01:02", "d1": "02:00:00:00:02:01",
        "s0": "02:00:00:00:02:02"}
 PUB = "106.72.171.205"
 # The CE's port set is 15 ranges of 16 ports; nftables SNAT takes one range,
 # so the kernel gets 240 contiguous ports (an easier job than the port set).
 KERNEL_SNAT_PORTS = "7920-8159"
-# Frame offsets (Ethernet + IPv4 + UDP).
+# Frame offsets (Ethernet + IPv4 + UDP); inbound frames have the IPv6
+# header (40 bytes) before the IPv4 one.
 SADDR, DADDR, SPORT, DPORT = 26, 30, 34, 36
+SPORT_IN, DPORT_IN = SPORT + 40, DPORT + 40
+CE6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00"  # the CE's address (v6plus, legacy IID)
+BR6 = "2001:db8:ffff::1"
+# Inbound CE flows: inside ports 7920.. (in the port set, so both NATs keep
+# them) times remote ports 1000..; ports only, so no checksum changes.
+IN_PORTS = 10
 IMIX = ((64, 7), (576, 4), (1474, 1))  # frame bytes, share (1474: a 1460-byte IPv4 packet)
 
 CE_CFG = """role = "ce"
@@ -55,8 +72,8 @@ state_dir = "{state}"
 on_stop = "detach"
 metrics = ""
 [ce]
-wan_interface = "d1"
-lan_interface = "d0"
+wan_interface = "{wan}"
+lan_interface = "{lan}"
 end_user_prefix = "240b:10:abcd:ef00::/56"
 br_address = "2001:db8:ffff::1"
 legacy_iid = true
@@ -72,8 +89,8 @@ state_dir = "{state}"
 on_stop = "detach"
 metrics = ""
 [br]
-ipv4_interface = "d0"
-ipv6_interface = "d1"
+ipv4_interface = "{v4if}"
+ipv6_interface = "{v6if}"
 [[br.domain]]
 name = "bench"
 br_address = "2001:db8:ffff::1"
@@ -92,11 +109,20 @@ def many_rules(n):
                       for i in range(n))
 
 
-def frame(src, dst, sport, dport, size=64):
+def frame(src, dst, sport, dport, size=64, src_mac=MAC["g0"], dst_mac=MAC["d0"]):
     from scapy.all import IP, UDP, Ether, raw
-    pkt = Ether(dst=MAC["d0"], src=MAC["g0"]) / IP(src=src, dst=dst, ttl=64) / UDP(sport=sport, dport=dport,
+    pkt = Ether(dst=dst_mac, src=src_mac) / IP(src=src, dst=dst, ttl=64) / UDP(sport=sport, dport=dport,
                                                                                     chksum=0)
     return raw(pkt / (b"x" * (size - len(pkt)))).hex()
+
+
+def tunnelled(src6, dst6, src, dst, sport, dport, size=64):
+    """An inbound frame: the @size-byte outbound frame's IPv4 packet in IPv6."""
+    from scapy.all import IP, UDP, Ether, IPv6, raw
+    inner = IP(src=src, dst=dst, ttl=64) / UDP(sport=sport, dport=dport, chksum=0)
+    inner = inner / (b"x" * (size - 14 - len(inner)))
+    pkt = Ether(dst=MAC["d0"], src=MAC["g0"]) / IPv6(src=src6, dst=dst6, hlim=64, nh=4) / inner
+    return raw(pkt).hex()
 
 
 def walk(offset, width, base, count, stride=1):
@@ -122,6 +148,7 @@ class Contender:
         self.pin = "%s/%s" % (lab.bpffs, name)
         lab.run(self.sink, [BENCHCTL, "attach", "bench_sink", "s0", "--pin", self.pin + "_sink"])
         self.socket = None
+        self.prime = None
 
     def dut_run(self, cmd):
         self.lab.run(self.dut, cmd)
@@ -169,36 +196,85 @@ class Contender:
         time.sleep(0.2)  # let the DUT drain
         return self.sink_count() - before, out["seconds"]
 
+    def attach_wan_sink(self):
+        """Inbound topologies: what the DUT sends back towards the
+        generator (the priming packets, encapsulated) is dropped at g0."""
+        self.lab.run(self.gen, [BENCHCTL, "attach", "bench_sink", "g0", "--pin", self.pin + "_gsink"])
+
+    def send_from_sink(self, hexframe, walks, packets):
+        """The inbound CE contenders' outbound packets, from the LAN side."""
+        argv = [BENCHCTL, "gen", "s0", "--template", hexframe, "--packets", str(packets), "--cpu", "0"]
+        for w in walks:
+            argv += ["--walk", w]
+        self.lab.run(self.sink, argv, capture=True, timeout=60)
+        time.sleep(0.1)
+
+    def ready(self, flows):
+        """Whatever state the next measurement of @flows needs: NAT
+        mappings for the inbound CE contenders (sent twice: the first pass
+        makes them, the second finds them)."""
+        if self.prime:
+            for _ in range(2):
+                self.prime(flows)
+
     def pps(self, packets, **kw):
         delivered, seconds = self.send(packets, **kw)
         return delivered / seconds
 
 
-def ce_addressing(c):
-    """LAN 192.168.1.0/24 on d0; the WAN on d1 with the sink as next hop."""
-    c.dut_run("ip addr add 192.168.1.1/24 dev d0 && ip -6 addr add 2001:db8:c0::2/64 dev d1 nodad && "
-              "ip -6 neigh add 2001:db8:c0::1 lladdr %s dev d1 nud permanent && "
-              "ip -6 route add default via 2001:db8:c0::1" % MAC["s0"])
+def ce_addressing(c, wan="d1", lan="d0"):
+    """LAN 192.168.1.0/24, the WAN with the next hop's neighbour entry (the
+    sink outbound, the generator inbound)."""
+    peer = MAC["s0"] if wan == "d1" else MAC["g0"]
+    c.dut_run("ip addr add 192.168.1.1/24 dev {lan} && ip -6 addr add 2001:db8:c0::2/64 dev {wan} nodad && "
+              "ip -6 neigh add 2001:db8:c0::1 lladdr {peer} dev {wan} nud permanent && "
+              "ip -6 route add default via 2001:db8:c0::1".format(lan=lan, wan=wan, peer=peer))
+    if lan == "d1":
+        c.dut_run("ip neigh add 192.168.1.10 lladdr %s dev d1 nud permanent" % MAC["s0"])
 
 
-def br_addressing(c):
-    """The IPv4 side on d0; the BR address and the CEs' routes on d1."""
-    c.dut_run("ip addr add 203.0.113.1/24 dev d0 && ip -6 addr add 2001:db8:b0::2/64 dev d1 nodad && "
-              "ip -6 addr add 2001:db8:ffff::1/128 dev d1 nodad && "
-              "ip -6 neigh add 2001:db8:b0::1 lladdr %s dev d1 nud permanent && "
+def br_addressing(c, v4="d0", v6="d1"):
+    """The IPv4 side; the BR address and the CEs' routes on the IPv6 side."""
+    peer = MAC["s0"] if v6 == "d1" else MAC["g0"]
+    c.dut_run("ip addr add 203.0.113.1/24 dev {v4} && ip -6 addr add 2001:db8:b0::2/64 dev {v6} nodad && "
+              "ip -6 addr add {br}/128 dev {v6} nodad && "
+              "ip -6 neigh add 2001:db8:b0::1 lladdr {peer} dev {v6} nud permanent && "
               "ip -6 route add 240b::/16 via 2001:db8:b0::1 && "
-              "ip -6 route add 2001:db8::/32 via 2001:db8:b0::1" % MAC["s0"])
+              "ip -6 route add 2001:db8::/32 via 2001:db8:b0::1".format(v4=v4, v6=v6, br=BR6, peer=peer))
+    if v4 == "d1":
+        c.dut_run("ip neigh add 203.0.113.2 lladdr %s dev d1 nud permanent" % MAC["s0"])
 
 
-def kernel_forwarding(c):
-    """The kernel forwards what XDP passes up (bench_pass lets the veth take
-    the generator's XDP_TX frames)."""
-    c.dut_run([BENCHCTL, "attach", "bench_pass", "d0", "--pin", c.pin + "_pass"])
-    c.dut_run("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1")
+def kernel_forwarding(c, *ifnames):
+    """The kernel forwards what XDP passes up (bench_pass lets a veth take
+    XDP_TX frames from its peer)."""
+    for i in ifnames or ("d0",):
+        c.dut_run([BENCHCTL, "attach", "bench_pass", i, "--pin", "%s_pass_%s" % (c.pin, i)])
+    c.dut_run("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+              "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0")
+
+
+def kernel_snat(c, wan):
+    """nftables SNAT into 240 ports, lwt-bpf encapsulation to the BR."""
+    c.dut_run("ip -6 addr add %s/128 dev %s nodad && "
+              "nft add table ip nat && "
+              "nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
+              "nft add rule ip nat post ip saddr 192.168.1.0/24 meta l4proto udp snat to %s:%s && "
+              "ip route add default encap bpf xmit obj %s sec lwt_xmit dev %s"
+              % (CE6, wan, PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"], wan))
+
+
+def tc_decap(c, ifname):
+    c.dut_run("tc qdisc add dev %s clsact && tc filter add dev %s ingress bpf direct-action obj %s sec tc"
+              % (ifname, ifname, TC_DECAP_OBJ))
 
 
 def build(lab, name, index):
     c = Contender(lab, name, index)
+    if name.endswith("_in"):
+        build_inbound(c, name)
+        c.pin_dut_napi()
+        return c
     ce_frame = lambda size=64: frame("192.168.1.10", "203.0.113.2", 20000, 53, size)
     br_frame = lambda size=64: frame("203.0.113.2", PUB, 53, 7920, size)
     if name == "xdp_forward":
@@ -207,21 +283,17 @@ def build(lab, name, index):
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name in ("ce", "ce_1k", "ce_10k", "ce_1m", "ce_new"):
         ce_addressing(c)
-        c.start_mapgw(CE_CFG, sessions={"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
+        c.start_mapgw(CE_CFG, wan="d1", lan="d0",
+                      sessions={"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name == "kernel_ce":
         ce_addressing(c)
         kernel_forwarding(c)
-        c.dut_run("ip -6 addr add 240b:10:abcd:ef00:6a:48ab:cd00:ef00/128 dev d1 nodad && "
-                  "nft add table ip nat && "
-                  "nft add chain ip nat post '{ type nat hook postrouting priority 100; }' && "
-                  "nft add rule ip nat post ip saddr 192.168.1.0/24 meta l4proto udp snat to %s:%s && "
-                  "ip route add default encap bpf xmit obj %s sec lwt_xmit dev d1"
-                  % (PUB, KERNEL_SNAT_PORTS, LWT_OBJ["ce"]))
+        kernel_snat(c, "d1")
         c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
     elif name == "br":
         br_addressing(c)
-        c.start_mapgw(BR_CFG, rules=V6PLUS_RULE)
+        c.start_mapgw(BR_CFG, rules=V6PLUS_RULE, v4if="d0", v6if="d1")
         c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
     elif name == "kernel_br":
         br_addressing(c)
@@ -230,20 +302,60 @@ def build(lab, name, index):
         c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
     elif name in ("br_1rule", "br_64k"):
         br_addressing(c)
-        c.start_mapgw(BR_CFG, rules=ONE_RULE if name == "br_1rule" else many_rules(65536))
+        c.start_mapgw(BR_CFG, rules=ONE_RULE if name == "br_1rule" else many_rules(65536), v4if="d0", v6if="d1")
         c.make_frame = lambda size=64: frame("203.0.113.2", "10.0.0.18", 53, 1232, size)
         c.flow_field = None
     else:
         raise ValueError(name)
     c.frame = c.make_frame()
     c.walks = []
+    c.flow_walks = lambda flows: [walk(c.flow_field[0], 2, c.flow_field[1], flows)]
     c.pin_dut_napi()
     return c
 
 
-def flows_walk(c, flows):
-    off, base = c.flow_field
-    return [walk(off, 2, base, flows)]
+def build_inbound(c, name):
+    """The DUT's IPv6 side is d0 (the generator's), its IPv4 side d1."""
+    ce_in = lambda size=64: tunnelled(BR6, CE6, "8.0.0.1", PUB, 1000, 7920, size)
+    if name == "xdp_forward_in":
+        c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
+                   "--dmac", MAC["s0"], "--smac", MAC["d1"]])
+        c.make_frame = ce_in
+    elif name == "ce_in":
+        ce_addressing(c, wan="d0", lan="d1")
+        c.start_mapgw(CE_CFG, wan="d0", lan="d1", sessions=65536)
+        c.make_frame = ce_in
+    elif name == "kernel_ce_in":
+        ce_addressing(c, wan="d0", lan="d1")
+        kernel_forwarding(c, "d0", "d1")
+        kernel_snat(c, "d0")
+        tc_decap(c, "d0")
+        c.make_frame = ce_in
+    elif name == "br_in":
+        br_addressing(c, v4="d1", v6="d0")
+        c.start_mapgw(BR_CFG, rules=V6PLUS_RULE, v4if="d1", v6if="d0")
+        c.make_frame = lambda size=64: tunnelled(CE6, BR6, PUB, "203.0.113.2", 7920, 1000, size)
+    elif name == "kernel_br_in":
+        br_addressing(c, v4="d1", v6="d0")
+        kernel_forwarding(c, "d0")
+        tc_decap(c, "d0")
+        c.make_frame = lambda size=64: tunnelled(CE6, BR6, PUB, "203.0.113.2", 7920, 1000, size)
+    else:
+        raise ValueError(name)
+    c.frame = c.make_frame()
+    c.walks = []
+    if name.startswith("br") or name.startswith("kernel_br"):
+        c.flow_walks = lambda flows: [walk(DPORT_IN, 2, 1000, flows)]
+    else:
+        # Inside port (our external port) fastest, remote port slower.
+        c.flow_walks = lambda flows: [walk(DPORT_IN, 2, 7920, min(flows, IN_PORTS)),
+                                      walk(SPORT_IN, 2, 1000, max(1, flows // IN_PORTS))]
+    if name in ("ce_in", "kernel_ce_in"):
+        c.attach_wan_sink()
+        c.prime = lambda flows: c.send_from_sink(
+            frame("192.168.1.10", "8.0.0.1", 7920, 1000, src_mac=MAC["s0"], dst_mac=MAC["d1"]),
+            [walk(SPORT, 2, 7920, min(flows, IN_PORTS)), walk(DPORT, 2, 1000, max(1, flows // IN_PORTS))],
+            min(flows, IN_PORTS) * max(1, flows // IN_PORTS))
 
 
 def per_round_ratio(a, b):
@@ -256,36 +368,48 @@ def summary(values):
             "min_mpps": round(min(values) / 1e6, 3), "max_mpps": round(max(values) / 1e6, 3)}
 
 
-def packet_rates(lab, rounds, packets, flows_list=(1, 200), log=print):
-    """The main comparison: 64-byte frames and an IMIX-like mix, every
+DIRECTIONS = {"out": ["xdp_forward", "ce", "br", "kernel_ce", "kernel_br"],
+              "in": ["xdp_forward_in", "ce_in", "br_in", "kernel_ce_in", "kernel_br_in"]}
+
+
+def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log=print):
+    """The main comparison in one @direction: 64-byte frames (inbound: the
+    same packets in their 40-byte IPv6 header) and an IMIX-like mix, every
     contender per round."""
-    names = ["xdp_forward", "ce", "br", "kernel_ce", "kernel_br"]
-    cs = {n: build(lab, n, i) for i, n in enumerate(names)}
+    names = DIRECTIONS[direction]
+    sfx = "_in" if direction == "in" else ""
+    cs = {n: build(lab, n, (30 if sfx else 0) + i) for i, n in enumerate(names)}
     results = {}
+
+    def run(n, packets, flows, hexframe=None):
+        cs[n].ready(flows)
+        return cs[n].send(packets, hexframe=hexframe, walks=cs[n].flow_walks(flows))
+
     for flows in flows_list:
         for n in names:  # warm-up: NAT sessions, neighbours, caches
-            cs[n].pps(200_000, walks=flows_walk(cs[n], flows))
+            run(n, 200_000, flows)
         for r in range(rounds):
             for n in names:
-                v = cs[n].pps(packets, walks=flows_walk(cs[n], flows))
-                results.setdefault("%s_f%d" % (n, flows), []).append(v)
-                log("round %d %4d flows %-12s %6.3f Mpps" % (r + 1, flows, n, v / 1e6))
+                d, secs = run(n, packets, flows)
+                results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
+                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
     # IMIX-like: the sizes in turn, 7:4:1, 200 flows; one rate per round.
     for r in range(rounds):
         for n in names:
             delivered = seconds = 0
             for size, share in IMIX:
-                d, s = cs[n].send(packets * share // 12, hexframe=cs[n].make_frame(size),
-                                  walks=flows_walk(cs[n], 200))
+                d, secs = run(n, packets * share // 12, 200, hexframe=cs[n].make_frame(size))
                 delivered += d
-                seconds += s
+                seconds += secs
             results.setdefault("%s_imix" % n, []).append(delivered / seconds)
-            log("round %d imix       %-12s %6.3f Mpps" % (r + 1, n, delivered / seconds / 1e6))
+            log("round %d imix       %-14s %6.3f Mpps" % (r + 1, n, delivered / seconds / 1e6))
     out = {k: summary(v) for k, v in results.items()}
     for tag in ["f%d" % f for f in flows_list] + ["imix"]:
-        for who, peer in (("ce", "kernel_ce"), ("br", "kernel_br"), ("ce", "xdp_forward"), ("br", "xdp_forward")):
-            out.setdefault("%s_vs_%s" % (who, peer.replace("_ce", "").replace("_br", "")), {})[tag] = \
-                per_round_ratio(results["%s_%s" % (who, tag)], results["%s_%s" % (peer, tag)])
+        for who in ("ce", "br"):
+            for peer in ("kernel_" + who, "xdp_forward"):
+                key = "%s%s_vs_%s" % (who, sfx, "kernel" if peer.startswith("kernel") else peer)
+                out.setdefault(key, {})[tag] = per_round_ratio(results["%s%s_%s" % (who, sfx, tag)],
+                                                               results["%s%s_%s" % (peer, sfx, tag)])
     return out
 
 
@@ -349,11 +473,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--packets", type=int, default=4_000_000)
-    ap.add_argument("--part", choices=["rates", "scale", "new_flows"], default="rates")
+    ap.add_argument("--part", choices=["rates", "rates_in", "scale", "new_flows"], default="rates")
     args = ap.parse_args()
     with Lab("mgwbench") as lab:
-        if args.part == "rates":
-            out = packet_rates(lab, args.rounds, args.packets)
+        if args.part in ("rates", "rates_in"):
+            out = packet_rates(lab, args.rounds, args.packets, "in" if args.part == "rates_in" else "out")
         elif args.part == "scale":
             out = scale(lab, args.rounds, args.packets)
         else:

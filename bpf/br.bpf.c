@@ -16,8 +16,8 @@
  *                     sends with bpf_redirect_neigh().
  *
  * The XDP programs punt (XDP_PASS, counted as punt_*) whatever needs the
- * kernel; nothing they cannot finish is dropped silently. mapgw_br_v4 asks
- * the encapsulation flow cache first (br_v4_fast).
+ * kernel; nothing they cannot finish is dropped silently. Both XDP programs
+ * ask the flow cache first (br_v4_fast, br_v6_fast).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -104,7 +104,7 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 	struct br_flow_set *set;
 	__u32 idx;
 
-	if (!sc || !fib || !t || !sc->flow.dir)
+	if (!sc || !fib || !t || sc->flow.dir != FLOW_BR_ENCAP)
 		return 0;
 	idx = flow_set_index(&sc->flow);
 	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
@@ -172,6 +172,91 @@ int mapgw_br_v4(struct xdp_md *ctx)
 
 /* ---- XDP, IPv6 side ----------------------------------------------------- */
 
+/*
+ * The decapsulation flow cache: a TCP/UDP packet, not a fragment, in a
+ * plain IPv4-in-IPv6 header, whose inner source (address, port) and
+ * destination the cache knows, arriving with exactly the outer addresses
+ * that passed the §8.1 check: decapsulated and sent. Anything else — a
+ * spoofed outer source included — takes the full path, which checks and
+ * counts it. Returns the verdict, or -1.
+ */
+__attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor c = {.pos = data, .end = data_end};
+	struct br_scratch *sc = br_scratch();
+	struct mapgw_u128 outer_src, outer_dst;
+	struct br_flow_entry *fe;
+	struct br_flow_set *set;
+	struct l4_ports *ports;
+	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	__u32 l3_off, idx;
+	int len;
+
+	if (!sc)
+		return -1;
+	sc->flow.dir = 0;
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
+		return -1;
+	l3_off = c.pos - data;
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP || parse_iphdr(&c, &ip) < 0)
+		return -1;
+	ports = c.pos;
+	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	if (len < 0 || ip->ttl <= 1 || ipv4_is_fragment(ip) || (void *)(ports + 1) > data_end ||
+	    (ip->protocol != MAPGW_IPPROTO_TCP && ip->protocol != MAPGW_IPPROTO_UDP))
+		return -1;
+	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
+	sc->flow.src = ip->saddr;
+	sc->flow.dst = ip->daddr;
+	sc->flow.sport = ports->source;
+	sc->flow.iif = ctx->ingress_ifindex;
+	sc->flow.proto = ip->protocol;
+	sc->flow.tos = ip->tos;
+	sc->flow.dir = FLOW_BR_DECAP;
+	sc->epoch = flow_cache_epoch();
+	if (!sc->epoch)
+		return -1;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	if (!set)
+		return -1;
+	fe = flow_find_in(set, sizeof(*fe), &sc->flow, sc->epoch, len);
+	if (!fe)
+		return -1;
+	u128_from_in6(&outer_src, &ip6->saddr);
+	u128_from_in6(&outer_dst, &ip6->daddr);
+	if (!mapgw_u128_eq(&outer_src, &fe->src) || !mapgw_u128_eq(&outer_dst, &fe->dst))
+		return -1;
+	ipv4_decrease_ttl(ip);
+	return xdp_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_BR_DECAP);
+}
+
+/* After the full path checked and decapsulated a packet the probe keyed. */
+__attribute__((noinline)) int br_decap_fill(const struct bpf_fib_lookup *fib, __u32 len,
+					    const struct ipv6hdr *ip6)
+{
+	struct br_scratch *sc = br_scratch();
+	struct br_flow_entry *e;
+	struct br_flow_set *set;
+	__u32 idx;
+
+	if (!sc || !fib || !ip6 || sc->flow.dir != FLOW_BR_DECAP)
+		return 0;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	if (!set)
+		return 0;
+	e = flow_claim(set, sizeof(*e), &sc->flow, sc->epoch, (__u16)len, fib);
+	if (!e)
+		return 0;
+	u128_from_in6(&e->src, &ip6->saddr);
+	u128_from_in6(&e->dst, &ip6->daddr);
+	return 0;
+}
+
 /* PTB about a packet we sent to a CE -> frag-needed to its IPv4 sender. */
 static __always_inline int br_ptb(struct xdp_md *ctx, struct hdr_cursor *c, __u32 l3_off)
 {
@@ -238,8 +323,7 @@ static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, st
 	return xdp_redirect(ctx, fib.ifindex);
 }
 
-SEC("xdp")
-int mapgw_br_v6(struct xdp_md *ctx)
+static __always_inline int br_v6_full(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -292,8 +376,17 @@ int mapgw_br_v6(struct xdp_md *ctx)
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
+	br_decap_fill(&fib, len, ip6);
 	ipv4_decrease_ttl(ip);
 	return xdp_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac, MAPGW_CNT_BR_DECAP);
+}
+
+SEC("xdp")
+int mapgw_br_v6(struct xdp_md *ctx)
+{
+	int rc = br_v6_fast(ctx);
+
+	return rc >= 0 ? rc : br_v6_full(ctx);
 }
 
 /* ---- TC slow paths ------------------------------------------------------ */

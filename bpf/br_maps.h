@@ -28,7 +28,7 @@ struct {
 	__type(value, struct mapgw_br_config);
 } mapgw_br_config SEC(".maps");
 
-/* The encapsulation flow cache (flow_cache.h): sets of four 80-byte entries
+/* The flow cache (flow_cache.h), both directions: sets of four 80-byte entries
  * (8192 sets: 2.5 MiB per CPU); the loader sizes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

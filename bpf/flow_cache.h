@@ -21,9 +21,11 @@
  * traffic always take the full path (state, MSS clamping, fragment
  * tracking). Off with the route cache (`route_cache = false`).
  *
- * The BR keeps copies too (its encapsulation: rule, PSID, CE address and
- * next hop for a destination address and port); nothing there is stateful,
- * so only the epoch and lifetime apply. The maps are the roles' own
+ * The BR keeps copies too: its encapsulation (rule, PSID, CE address and
+ * next hop for a destination address and port) and its decapsulation (the
+ * CE address and BR address that passed the §8.1 check for an inner source
+ * address and port, and the IPv4 next hop); nothing there is stateful, so
+ * only the epoch and lifetime apply. The maps are the roles' own
  * (ce.bpf.c, br_maps.h); this header has the types and the set logic.
  */
 #ifndef MAPGW_FLOW_CACHE_H
@@ -47,10 +49,12 @@ const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
 #define FLOW_CACHE_WAYS 4
 #define FLOW_CACHE_LIFE_DIV 2 /* entries live half a second */
 
-enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3 };
+enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3, FLOW_BR_DECAP = 4 };
 
 /* CE outbound: inside -> remote. CE inbound: remote -> our external port.
- * BR encapsulation: only the destination (address, port) decides. */
+ * BR encapsulation: only the destination (address, port) decides.
+ * BR decapsulation: the inner source (address, port) and destination
+ * address decide (dport 0); the outer addresses are checked on a hit. */
 struct flow_key {
 	__u32 src;
 	__u32 dst;
@@ -83,7 +87,8 @@ struct flow_entry {
 	__u8 pad[6];
 };
 
-/* The BR's entry: the tunnel's two addresses. */
+/* The BR's entry: the tunnel's two addresses (decapsulation: the ones the
+ * RFC 7597 §8.1 check passed; a packet must arrive with exactly these). */
 struct br_flow_entry {
 	struct flow_head h;
 	struct mapgw_u128 src;

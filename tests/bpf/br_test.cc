@@ -112,6 +112,15 @@ void load_br(Topology& topo, std::optional<BrDataplane>& dp_out) {
     ASSERT_TRUE(dp_->set_config(cfg).ok());
 }
 
+// The route cache is per CPU: its tests run every packet on one CPU, or a
+// migration between two packets looks like a miss.
+void stay_on_one_cpu() {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
+}
+
 class BrFixture : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_)); }
@@ -120,29 +129,35 @@ class BrFixture : public ::testing::TestWithParam<Case> {
   std::optional<BrDataplane> dp_;
 };
 
+// Each case twice: the second time a cacheable packet is answered by the
+// flow cache the first one filled, and must come out byte for byte the same.
 TEST_P(BrFixture, VerdictOutputAndCounter) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
   const Case& c = GetParam();
   const bool v4 = std::string(c.program) == "xdp_v4";
   const int fd = dp_->prog_fd(v4 ? BrProgram::kXdpV4 : BrProgram::kXdpV6);
   const unsigned ifindex = v4 ? topo_.v4_ifindex : topo_.v6_ifindex;
   for (const auto& p : c.prelude) ASSERT_TRUE(test_run_xdp(fd, p, ifindex).ok());
 
-  auto before = read_counters(dp_->counters_fd());
-  ASSERT_TRUE(before.ok());
-  auto r = test_run_xdp(fd, c.input, ifindex);
-  ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(r->retval, c.verdict);
-  if (c.has_output) {
-    EXPECT_EQ(r->data_out, c.output) << "output frame differs from scapy's expectation";
-  }
-  auto after = read_counters(dp_->counters_fd());
-  ASSERT_TRUE(after.ok());
-  const uint32_t want = counter_index(c.counter);
-  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
-    const uint64_t delta = (*after)[i].packets - (*before)[i].packets;
-    if (i == MAPGW_CNT_FLOW_CACHE_FILL) continue;  // a cache statistic, not a disposition
-    EXPECT_EQ(delta, i == want ? 1u : 0u)
-        << "counter " << (counter_label(i) ? counter_label(i) : "?") << " moved by " << delta;
+  for (const char* pass : {"first", "again"}) {
+    SCOPED_TRACE(pass);
+    auto before = read_counters(dp_->counters_fd());
+    ASSERT_TRUE(before.ok());
+    auto r = test_run_xdp(fd, c.input, ifindex);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_EQ(r->retval, c.verdict);
+    if (c.has_output) {
+      EXPECT_EQ(r->data_out, c.output) << "output frame differs from scapy's expectation";
+    }
+    auto after = read_counters(dp_->counters_fd());
+    ASSERT_TRUE(after.ok());
+    const uint32_t want = counter_index(c.counter);
+    for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
+      const uint64_t delta = (*after)[i].packets - (*before)[i].packets;
+      if (i == MAPGW_CNT_FLOW_CACHE_FILL) continue;  // a cache statistic, not a disposition
+      EXPECT_EQ(delta, i == want ? 1u : 0u)
+          << "counter " << (counter_label(i) ? counter_label(i) : "?") << " moved by " << delta;
+    }
   }
 }
 
@@ -250,15 +265,6 @@ void set_next_hop_mac(const char* mac) {
                " dev t6a nud permanent");
 }
 
-// The route cache is per CPU: its tests run every packet on one CPU, or a
-// migration between two packets looks like a miss.
-void stay_on_one_cpu() {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(0, &one);
-  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
-}
-
 // The cache answers until the epoch moves (what the agent does on netlink
 // news), or until an answer is a second old; off means every packet asks.
 TEST(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
@@ -345,6 +351,69 @@ TEST(BrFlowCache, EncapsulationCopyUntilInvalidated) {
   ASSERT_TRUE(dp->replace_rules(test_rules()).ok());
   auto other_full = test_run_xdp(prog, other, topo.v4_ifindex);
   EXPECT_EQ(other_cached->data_out, other_full->data_out) << "flow label or addresses differ";
+}
+
+// UDP 106.72.171.205:7920 -> 1.2.3.4:53 from the v6plus CE (PSID 0xef),
+// in an IPv6 header from @outer_src to @outer_dst.
+std::vector<uint8_t> from_v6plus_ce(const char* outer_src, const char* outer_dst = kBr6) {
+  std::vector<uint8_t> p = {0x02, 0, 0, 0, 6, 1, 0x02, 0, 0, 0, 6, 2, 0x86, 0xdd,
+                            0x60, 0, 0, 0, 0, 38, 4, 64};
+  for (const char* a : {outer_src, outer_dst}) {
+    const auto b = Ipv6Addr::parse(a)->bytes();
+    p.insert(p.end(), b.begin(), b.end());
+  }
+  const std::vector<uint8_t> inner = {0x45, 0, 0, 38, 0, 1, 0x40, 0, 64, 17, 0, 0, 106, 72, 171, 205,
+                                      1, 2, 3, 4, 0x1e, 0xf0, 0, 53, 0, 18, 0, 0};
+  const size_t ip = p.size();
+  p.insert(p.end(), inner.begin(), inner.end());
+  p.resize(p.size() + 10, 'x');
+  uint32_t sum = 0;
+  for (size_t i = ip; i < ip + 20; i += 2) sum += (p[i] << 8) | p[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  p[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+  p[ip + 11] = static_cast<uint8_t>(~sum);
+  return p;
+}
+
+constexpr const char* kV6plusCe = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
+
+// A CE's flow, once checked, is decapsulated from the copy; the copy holds
+// the outer addresses the §8.1 check passed, so the same inner flow under
+// another outer source or destination still meets the check and its
+// counter. A new epoch sends the flow through the rules again.
+TEST(BrFlowCache, DecapsulationCopyKeepsTheSourceCheck) {
+  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  Topology topo;
+  std::optional<BrDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
+  const int prog = dp->prog_fd(BrProgram::kXdpV6);
+  const auto counters = [&] { return *read_counters(dp->counters_fd()); };
+  const auto moved = [&](const auto& before, const char* name) {
+    return counters()[counter_index(name)].packets - before[counter_index(name)].packets;
+  };
+  const auto valid = from_v6plus_ce(kV6plusCe);
+  auto before = counters();
+  auto full = test_run_xdp(prog, valid, topo.v6_ifindex);
+  ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(moved(before, "flow_cache_fills"), 1u);
+  before = counters();
+  auto cached = test_run_xdp(prog, valid, topo.v6_ifindex);
+  EXPECT_EQ(cached->data_out, full->data_out);
+  EXPECT_EQ(moved(before, "flow_cache_fills"), 0u) << "the second packet did not use the copy";
+  EXPECT_EQ(moved(before, "br_decap"), 1u);
+
+  before = counters();
+  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce("240b:10:abcd:ef00::99"), topo.v6_ifindex)->retval,
+            static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(moved(before, "drop_not_ce_address"), 1u) << "a spoofed source rode on the copy";
+  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce(kV6plusCe, "2001:db8:ffff::7"), topo.v6_ifindex)->retval,
+            static_cast<uint32_t>(XDP_PASS));
+  EXPECT_EQ(moved(before, "pass_not_br"), 1u) << "a packet to another address rode on the copy";
+
+  ASSERT_TRUE(dp->replace_rules({}).ok());  // moves the epoch
+  before = counters();
+  EXPECT_EQ(test_run_xdp(prog, valid, topo.v6_ifindex)->retval, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(moved(before, "drop_no_rule"), 1u) << "a new epoch must ask the (now empty) rules";
 }
 
 TEST(BrFlowCache, AgentChangesMoveTheEpoch) {
