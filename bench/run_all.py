@@ -2,7 +2,8 @@
 """Every benchmark of mapgw, one JSON line at the end (scripts/bench.sh).
 
   1. per-packet cost in the kernel (prog_cost, BPF_PROG_TEST_RUN)
-  2. packet rates against the kernel path and bare XDP forward (throughput.py)
+  2. packet rates against the kernel path and bare XDP forward, outbound
+     and inbound (throughput.py)
   3. scale: 1 M sessions, 64 k rules
   4. new flows per second through the CE
   5. memory per session (bpftool's view of the CE's NAT maps)
@@ -89,20 +90,25 @@ def memory_per_session(lab):
 
 def report(path, result, argv):
     r = result
-    rates = r["rates"]
     lines = ["# mapgw benchmark results", "",
              "Produced by `%s` on %s (%s, %s CPUs, kernel %s)." % (" ".join(argv), r["date"], platform.node(),
                                                                    os.cpu_count(), platform.release()),
              "Medians of per-round values; ratios are medians of per-round ratios.", "",
-             "## Packet rates (Mpps, 64-byte frames unless IMIX)", "",
-             "| contender | 1 flow | 200 flows | IMIX |", "|---|---|---|---|"]
-    for n in ("xdp_forward", "ce", "br", "kernel_ce", "kernel_br"):
-        lines.append("| %s | %s | %s | %s |" % (n, *(rates["%s_%s" % (n, t)]["median_mpps"] for t in ("f1", "f200", "imix"))))
-    lines += ["", "| ratio | 1 flow | 200 flows | IMIX | target |", "|---|---|---|---|---|"]
-    targets = {"ce_vs_kernel": ">= 6", "br_vs_kernel": ">= 6", "ce_vs_xdp_forward": ">= 0.70",
-               "br_vs_xdp_forward": ">= 0.75"}
-    for k, t in targets.items():
-        lines.append("| %s | %s | %s | %s | %s |" % (k, rates[k]["f1"], rates[k]["f200"], rates[k]["imix"], t))
+             "## Packet rates (Mpps, 64-byte frames unless IMIX; inbound: the same packets in IPv6)", ""]
+    for direction, sfx in (("outbound", ""), ("inbound", "_in")):
+        rates = r["rates" + sfx]
+        lines += ["| %s contender | 1 flow | 200 flows | IMIX |" % direction, "|---|---|---|---|"]
+        for n in throughput.DIRECTIONS["in" if sfx else "out"]:
+            lines.append("| %s | %s | %s | %s |" % (n, *(rates["%s_%s" % (n, t)]["median_mpps"]
+                                                         for t in ("f1", "f200", "imix"))))
+        lines += ["", "| ratio | 1 flow | 200 flows | IMIX | target |", "|---|---|---|---|---|"]
+        targets = {"ce%s_vs_kernel" % sfx: ">= 6", "br%s_vs_kernel" % sfx: ">= 6",
+                   "ce%s_vs_xdp_forward" % sfx: ">= 0.70", "br%s_vs_xdp_forward" % sfx: ">= 0.75",
+                   "xdp_forward%s_vs_kernel_ce" % sfx: "ceiling of ce%s_vs_kernel" % sfx,
+                   "xdp_forward%s_vs_kernel_br" % sfx: "ceiling of br%s_vs_kernel" % sfx}
+        for k, t in targets.items():
+            lines.append("| %s | %s | %s | %s | %s |" % (k, rates[k]["f1"], rates[k]["f200"], rates[k]["imix"], t))
+        lines.append("")
     lines += ["", "## Per-packet cost (BPF_PROG_TEST_RUN, ns)", "", "| program | ns | above floor |", "|---|---|---|"]
     for name, v in r["prog_cost"].items():
         lines.append("| %s | %s | %s |" % (name, v["ns"], v["net_ns"]))
@@ -148,7 +154,9 @@ def main():
     result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick}
     result["prog_cost"], result["prog_ratios"] = prog_costs(args.quick)
     with Lab("mgwbench") as lab:
-        result["rates"] = throughput.packet_rates(lab, rounds, packets, log=log)
+        result["rates"] = throughput.packet_rates(lab, rounds, packets, "out", log=log)
+    with Lab("mgwbenchin") as lab:
+        result["rates_in"] = throughput.packet_rates(lab, rounds, packets, "in", log=log)
     with Lab("mgwscale") as lab:
         result["scale"] = throughput.scale(lab, 3 if args.quick else 6, packets, log=log)
     with Lab("mgwnew") as lab:
@@ -158,9 +166,11 @@ def main():
     if not args.quick:
         report(args.report, result, sys.argv)
         log("report: %s" % args.report)
-    r = result["rates"]
-    line = {"ce_vs_kernel": r["ce_vs_kernel"]["f200"], "br_vs_kernel": r["br_vs_kernel"]["f200"],
-            "ce_vs_xdp_forward": r["ce_vs_xdp_forward"]["f200"], "br_vs_xdp_forward": r["br_vs_xdp_forward"]["f200"]}
+    # The headline: 200 flows, each role in both directions.
+    line = {}
+    for sfx in ("", "_in"):
+        for k in ("ce%s_vs_kernel", "br%s_vs_kernel", "ce%s_vs_xdp_forward", "br%s_vs_xdp_forward"):
+            line[k % sfx] = result["rates" + sfx][k % sfx]["f200"]
     line.update(result)
     print(json.dumps(line))
 
