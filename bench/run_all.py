@@ -132,13 +132,13 @@ def report(path, result, argv):
     if "tcp" in r:
         lines += ["", "## TCP through CE + BR (Gbit/s)", "",
                   "xdp_router: a minimal XDP IPv4 router in place of CE and BR (same topology); "
-                  "direct: the end hosts on one link.", "",
+                  "direct: the end hosts on one link; nocore_: CE and BR on one link, no core router.", "",
                   "| configuration | mapgw | kernel | xdp_router | direct | mapgw/kernel | mapgw/xdp_router | xdp_router/kernel |",
                   "|---|---|---|---|---|---|---|---|"]
         for k, v in r["tcp"].items():
             if isinstance(v, dict) and "mapgw" in v:
                 lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    k, v["mapgw"], v["kernel"], v["xdp_router"], v["direct"], v["ratio"],
+                    k, v["mapgw"], v["kernel"], v["xdp_router"], v.get("direct", "-"), v["ratio"],
                     v["mapgw_vs_xdp_router"], v["xdp_router_vs_kernel"]))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:

@@ -2,6 +2,10 @@
 """TCP through CE + BR: mapgw against the Linux kernel doing the same jobs.
 
   lan -- CE -- core (IPv6 router) -- BR -- inet      (one lab per contender)
+  lan -- CE -- BR -- inet                           ("nocore_": wire-sized only)
+
+Without the core the gateways are all that forwards: on a real network the
+core is other hardware, here a kernel router on the same two vCPUs.
 
 mapgw: both daemons, the lab topology of the CE tests (tests/netns/topology.py).
 kernel: the CE forwards with nftables SNAT into 240 ports of the v6plus
@@ -25,6 +29,7 @@ wire-sized as on a real link; "offload" turns GSO on (see set_sender_offloads
 for why not TSO). Upload (lan -> inet) and
 download (-R). Contenders alternate per round; ratios are per round.
 """
+import contextlib
 import json
 import os
 import statistics
@@ -45,9 +50,9 @@ CE6 = "240b:10:abcd:ef00:6a:48ab:cd00:ef00"  # the v6plus shape's CE address (lw
 class KernelCeBr:
     """The same addresses as CeBrLab, forwarded by the kernel."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, core=True):
         s = V6PLUS
-        build_chain(self, lab)
+        build_chain(self, lab, core)
         # GRO where the tunnel arrives (decapsulation takes aggregates whole).
         # Not on the IPv4 sides: lwt-bpf encapsulation of GRO aggregates
         # stalls TCP completely on this kernel (measured: 0.0002 Gbit/s).
@@ -74,12 +79,12 @@ class KernelCeBr:
                          "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.v6.rp_filter=0 && "
                          "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
                          "ip -6 addr add %s/128 dev v6 nodad && "
-                         "ip -6 route add %s via 2001:db8:b0::1 && "
+                         "ip -6 route add %s via %s && "
                          "ip addr add 203.0.113.1/24 dev v4 && "
                          "ip route add %s/32 encap bpf xmit obj %s sec lwt_xmit dev v6 mtu 1460 && "
                          "tc qdisc add dev v6 clsact && "
                          "tc filter add dev v6 ingress bpf da obj %s sec tc"
-                         % (BR6, s.eup, s.pub, LWT["br"], DECAP))
+                         % (BR6, s.eup, self.br_next_hop6, s.pub, LWT["br"], DECAP))
         configure_inet(lab, self.inet, mtu=1460)
 
     def cleanup(self):
@@ -93,16 +98,20 @@ class XdpRouterChain:
     """lan -- ce -- core -- br -- inet routing plain IPv4; ce and br forward
     with xdp_router, the core with the kernel (as in the other chains)."""
 
-    def __init__(self, lab):
-        build_chain(self, lab)
+    def __init__(self, lab, core=True):
+        build_chain(self, lab, core)
         lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip route add default via 192.168.1.1")
         lab.run(self.ce, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 192.168.1.1/24 dev lan0 && "
                          "ip addr add 10.0.1.2/24 dev wan0 && ip route add default via 10.0.1.1")
-        lab.run(self.core, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.1.1/24 dev c0 && "
-                           "ip addr add 10.0.2.1/24 dev c1 && "
-                           "ip route add 192.168.1.0/24 via 10.0.1.2 && ip route add 203.0.113.0/24 via 10.0.2.2")
-        lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.2.2/24 dev v6 && "
-                         "ip addr add 203.0.113.1/24 dev v4 && ip route add default via 10.0.2.1")
+        if core:
+            lab.run(self.core, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.1.1/24 dev c0 && "
+                               "ip addr add 10.0.2.1/24 dev c1 && ip route add 192.168.1.0/24 via 10.0.1.2 && "
+                               "ip route add 203.0.113.0/24 via 10.0.2.2")
+            lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.2.2/24 dev v6 && "
+                             "ip addr add 203.0.113.1/24 dev v4 && ip route add default via 10.0.2.1")
+        else:
+            lab.run(self.br, "sysctl -qw net.ipv4.ip_forward=1 && ip addr add 10.0.1.1/24 dev v6 && "
+                             "ip addr add 203.0.113.1/24 dev v4 && ip route add 192.168.1.0/24 via 10.0.1.2")
         configure_inet(lab, self.inet, mtu=1460)
         for ns, ifs in ((self.ce, ("lan0", "wan0")), (self.br, ("v6", "v4"))):
             for i in ifs:
@@ -144,53 +153,64 @@ def iperf(lab, topo, seconds, reverse):
     return out["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
+def build_contenders(labs, core):
+    """mapgw, kernel and xdp_router chains (with or without the core
+    router) and the direct link, each in its own lab; MTU 1460 at the
+    hosts, as MSS clamping and the tunnel leave both paths."""
+    lm, lk, lx, ld = labs
+    mapgw = CeBrLab(lm, V6PLUS, core=core)
+    out = [("mapgw", lm, mapgw), ("kernel", lk, KernelCeBr(lk, core)), ("xdp_router", lx, XdpRouterChain(lx, core))]
+    if ld:
+        out.append(("direct", ld, Direct(ld)))
+    for _, lab, t in out[:3]:
+        lab.run(t.lan, "ip link set eth0 mtu 1460")
+    lm.run(mapgw.inet, "ip link set eth0 mtu 1460")
+    return out
+
+
+def run_rounds(contenders, configs, seconds, rounds, results, log):
+    for key, offload, reverse in configs:
+        for _, lab, topo in contenders:
+            set_sender_offloads(lab, topo, offload)
+        for r in range(rounds):
+            for who, lab, topo in contenders:
+                g = iperf(lab, topo, seconds, reverse)
+                results.setdefault(key, {}).setdefault(who, []).append(g)
+                log("round %d tcp %-20s %-10s %6.2f Gbit/s" % (r + 1, key, who, g))
+
+
 def compare(seconds, rounds, log=print):
-    """Gbit/s per configuration, medians over rounds, and per-round ratios."""
+    """Gbit/s per configuration, medians over rounds, and per-round ratios.
+    With the core router: wire-sized and sender GSO, both directions.
+    Without it ("nocore_"): wire-sized, both directions."""
     results = {}
-    with Lab("mgwtcpm") as lm, Lab("mgwtcpk") as lk, Lab("mgwtcpx") as lx, Lab("mgwtcpd") as ld:
-        mapgw = CeBrLab(lm, V6PLUS)
-        kernel = KernelCeBr(lk)
-        router = XdpRouterChain(lx)
-        direct = Direct(ld)
-        lx.run(router.lan, "ip link set eth0 mtu 1460")
-        contenders = (("mapgw", lm, mapgw), ("kernel", lk, kernel), ("xdp_router", lx, router),
-                      ("direct", ld, direct))
-        # MSS clamping and the tunnel: both paths carry 1460-byte IPv4 packets.
-        lm.run(mapgw.lan, "ip link set eth0 mtu 1460")
-        lm.run(mapgw.inet, "ip link set eth0 mtu 1460")
-        lk.run(kernel.lan, "ip link set eth0 mtu 1460")
-        servers = [lab.spawn(t.inet, ["iperf3", "-s", "-B", INET[0]], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL) for _, lab, t in contenders]
-        time.sleep(0.5)
-        try:
-            for offload in (False, True):
-                for reverse in (False, True):
-                    key = "%s_%s" % ("offload" if offload else "wire", "download" if reverse else "upload")
-                    for _, lab, topo in contenders:
-                        set_sender_offloads(lab, topo, offload)
-                    for r in range(rounds):
-                        for who, lab, topo in contenders:
-                            g = iperf(lab, topo, seconds, reverse)
-                            results.setdefault(key, {}).setdefault(who, []).append(g)
-                            log("round %d tcp %-18s %-6s %6.2f Gbit/s" % (r + 1, key, who, g))
-        finally:
-            for p in servers:
-                p.terminate()
-            mapgw.cleanup()
+    configs = [("%s_%s" % ("offload" if o else "wire", "download" if r else "upload"), o, r)
+               for o in (False, True) for r in (False, True)]
+    nocore = [("nocore_" + k, o, r) for k, o, r in configs if not o]
+    for core, wanted, names in ((True, configs, ("mgwtcpm", "mgwtcpk", "mgwtcpx", "mgwtcpd")),
+                                (False, nocore, ("mgwtcpnm", "mgwtcpnk", "mgwtcpnx", None))):
+        with contextlib.ExitStack() as stack:
+            labs = [stack.enter_context(Lab(n)) if n else None for n in names]
+            contenders = build_contenders(labs, core)
+            stack.callback(contenders[0][2].cleanup)
+            for _, lab, t in contenders:
+                p = lab.spawn(t.inet, ["iperf3", "-s", "-B", INET[0]], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+                stack.callback(p.terminate)
+            time.sleep(0.5)
+            run_rounds(contenders, wanted, seconds, rounds, results, log)
     out = {}
     for key, v in results.items():
         def ratio(a, b):
-            rs = [x / y for x, y in zip(v[a], v[b]) if y > 0]
+            rs = [x / y for x, y in zip(v.get(a, []), v.get(b, [])) if y > 0]
             return round(statistics.median(rs), 2) if rs else None
-        out[key] = {"mapgw": round(statistics.median(v["mapgw"]), 2),
-                    "kernel": round(statistics.median(v["kernel"]), 2),
-                    "xdp_router": round(statistics.median(v["xdp_router"]), 2),
-                    "direct": round(statistics.median(v["direct"]), 2),
-                    "ratio": ratio("mapgw", "kernel"),
-                    "mapgw_vs_xdp_router": ratio("mapgw", "xdp_router"),
-                    "xdp_router_vs_kernel": ratio("xdp_router", "kernel"),
-                    "mapgw_vs_direct": ratio("mapgw", "direct"),
-                    "direct_vs_kernel": ratio("direct", "kernel")}
+        out[key] = {who: round(statistics.median(g), 2) for who, g in v.items()}
+        out[key].update({"ratio": ratio("mapgw", "kernel"),
+                         "mapgw_vs_xdp_router": ratio("mapgw", "xdp_router"),
+                         "xdp_router_vs_kernel": ratio("xdp_router", "kernel")})
+        if "direct" in v:
+            out[key].update({"mapgw_vs_direct": ratio("mapgw", "direct"),
+                             "direct_vs_kernel": ratio("direct", "kernel")})
     return out
 
 

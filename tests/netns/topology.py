@@ -70,23 +70,35 @@ rules = ["{rule}"]
 """
 
 
-def build_chain(t, lab):
+def build_chain(t, lab, core=True):
     """The five namespaces and their links, as attributes of @t. XDP_PASS on
     the ends that are not a gateway: redirected frames need an XDP program
-    on the receiving veth."""
-    t.lan, t.ce, t.core = lab.ns("lan"), lab.ns("ce"), lab.ns("core")
-    t.br, t.inet = lab.ns("br"), lab.ns("inet")
+    on the receiving veth. core=False: no core router, the CE's WAN and the
+    BR's IPv6 side share one link (for benchmarks, where a kernel router
+    would take CPU from the gateways it sits between)."""
+    t.lan, t.ce, t.br, t.inet = lab.ns("lan"), lab.ns("ce"), lab.ns("br"), lab.ns("inet")
+    t.core = lab.ns("core") if core else None
     lab.link(t.lan, "eth0", t.ce, "lan0")
-    lab.link(t.ce, "wan0", t.core, "c0")
-    lab.link(t.core, "c1", t.br, "v6")
+    if core:
+        lab.link(t.ce, "wan0", t.core, "c0")
+        lab.link(t.core, "c1", t.br, "v6")
+    else:
+        lab.link(t.ce, "wan0", t.br, "v6")
     lab.link(t.br, "v4", t.inet, "eth0")
-    for ns, ifname in ((t.lan, "eth0"), (t.core, "c0"), (t.core, "c1"), (t.inet, "eth0")):
+    ends = [(t.lan, "eth0"), (t.inet, "eth0")] + ([(t.core, "c0"), (t.core, "c1")] if core else [])
+    for ns, ifname in ends:
         lab.attach_xdp_pass(ns, ifname)
+    # The BR's next hop towards the CEs: the core, or the CE itself.
+    t.br_next_hop6 = "2001:db8:b0::1" if core else "2001:db8:c0::2"
 
 
 def configure_core(lab, t, eup):
     """The IPv6 core router between CE and BR: routes the End-user prefix
-    @eup to the CE and the BR address to the BR."""
+    @eup to the CE and the BR address to the BR. Without a core the BR
+    holds the core's address on the CE's link (the CE's next hop)."""
+    if t.core is None:
+        lab.run(t.br, "ip -6 addr add 2001:db8:c0::1/64 dev v6 nodad")
+        return
     lab.run(t.core, "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
                     "ip -6 addr add 2001:db8:c0::1/64 dev c0 nodad && "
                     "ip -6 addr add 2001:db8:b0::1/64 dev c1 nodad && "
@@ -109,12 +121,12 @@ class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
     def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False, auto_prefix=False,
-                 ce_tables=""):
+                 ce_tables="", core=True):
         """monitoring: a "mon" namespace on a management network (10.99.1.0/30
         to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
         self.files = []
-        build_chain(self, lab)
+        build_chain(self, lab, core)
         lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip addr add 192.168.1.11/24 dev eth0"
                           " && ip route add default via 192.168.1.1")
         lab.run(self.ce, "ip addr add 192.168.1.1/24 dev lan0 && "
@@ -123,8 +135,8 @@ class CeBrLab:
         configure_core(lab, self, shape.eup)
         lab.run(self.br, "ip -6 addr add 2001:db8:b0::2/64 dev v6 nodad && "
                          "ip -6 addr add %s/128 dev v6 nodad && "
-                         "ip -6 route add %s via 2001:db8:b0::1 && "
-                         "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup))
+                         "ip -6 route add %s via %s && "
+                         "ip addr add 203.0.113.1/24 dev v4" % (BR6, shape.eup, self.br_next_hop6))
         configure_inet(lab, self.inet)
         eup = shape.eup
         if auto_prefix:
