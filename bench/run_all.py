@@ -91,7 +91,8 @@ def memory_per_session(lab):
 def report(path, result, argv):
     r = result
     lines = ["# mapgw benchmark results", "",
-             "Produced by `%s` on %s (%s, %s CPUs, kernel %s)." % (" ".join(argv), r["date"], platform.node(),
+             "Produced by `%s` on %s (%s, %s CPUs, kernel %s)." % (" ".join(["scripts/bench.sh"] + argv[1:]),
+                                                                   r["date"], platform.node(),
                                                                    os.cpu_count(), platform.release()),
              "Medians of per-round values; ratios are medians of per-round ratios.", "",
              "## Packet rates (Mpps, 64-byte frames unless IMIX; inbound: the same packets in IPv6)", ""]
