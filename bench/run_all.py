@@ -133,14 +133,16 @@ def report(path, result, argv):
     if "tcp" in r:
         lines += ["", "## TCP through CE + BR (Gbit/s)", "",
                   "xdp_router: a minimal XDP IPv4 router in place of CE and BR (same topology); "
-                  "direct: the end hosts on one link; nocore_: CE and BR on one link, no core router.", "",
-                  "| configuration | mapgw | kernel | xdp_router | direct | mapgw/kernel | mapgw/xdp_router | xdp_router/kernel |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "direct: the end hosts on one link; nocore_: CE and BR on one link, no core router; "
+                  "xdp_static (nocore_ only): both gateways only rewrite MACs and redirect.", "",
+                  "| configuration | mapgw | kernel | xdp_router | xdp_static | direct | mapgw/kernel | mapgw/xdp_router "
+                  "| xdp_router/kernel | xdp_static/kernel |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for k, v in r["tcp"].items():
             if isinstance(v, dict) and "mapgw" in v:
-                lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    k, v["mapgw"], v["kernel"], v["xdp_router"], v.get("direct", "-"), v["ratio"],
-                    v["mapgw_vs_xdp_router"], v["xdp_router_vs_kernel"]))
+                lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    k, v["mapgw"], v["kernel"], v["xdp_router"], v.get("xdp_static", "-"), v.get("direct", "-"),
+                    v["ratio"], v["mapgw_vs_xdp_router"], v["xdp_router_vs_kernel"], v.get("xdp_static_vs_kernel", "-")))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -5,7 +5,9 @@
   lan -- CE -- BR -- inet                           ("nocore_": wire-sized only)
 
 Without the core the gateways are all that forwards: on a real network the
-core is other hardware, here a kernel router on the same two vCPUs.
+core is other hardware, here a kernel router on the same two vCPUs. There,
+xdp_static is the ceiling of any XDP gateway pair: both only rewrite MACs
+and redirect (bench_fwd), no lookup at all.
 
 mapgw: both daemons, the lab topology of the CE tests (tests/netns/topology.py).
 kernel: the CE forwards with nftables SNAT into 240 ports of the v6plus
@@ -121,6 +123,36 @@ class XdpRouterChain:
         pass
 
 
+BENCHCTL = os.path.join(BUILD, "bench", "benchctl")
+
+
+class XdpStaticChain:
+    """lan -- ce -- br -- inet (no core) where ce and br only pass frames
+    on: bench_fwd rewrites the MACs and redirects to the other side, no
+    lookup, no TTL, no headers touched — the most any pair of XDP gateways
+    can forward between these hosts here. The hosts know their gateway's
+    MAC statically (nothing answers ARP)."""
+
+    def __init__(self, lab):
+        build_chain(self, lab, core=False)
+        mac = lambda ns, i: json.loads(lab.run(ns, "ip -j link show %s" % i, capture=True))[0]["address"]
+        lan, ce_lan, ce_wan = mac(self.lan, "eth0"), mac(self.ce, "lan0"), mac(self.ce, "wan0")
+        br_v6, br_v4, inet = mac(self.br, "v6"), mac(self.br, "v4"), mac(self.inet, "eth0")
+        lab.run(self.lan, "ip addr add 192.168.1.10/24 dev eth0 && ip route add default via 192.168.1.1 && "
+                          "ip neigh add 192.168.1.1 lladdr %s dev eth0 nud permanent" % ce_lan)
+        configure_inet(lab, self.inet, mtu=1460)
+        lab.run(self.inet, "ip neigh add 203.0.113.1 lladdr %s dev eth0 nud permanent" % br_v4)
+        # (namespace, in, out, destination MAC, source MAC)
+        hops = ((self.ce, "lan0", "wan0", br_v6, ce_wan), (self.ce, "wan0", "lan0", lan, ce_lan),
+                (self.br, "v6", "v4", inet, br_v4), (self.br, "v4", "v6", ce_wan, br_v6))
+        for ns, i, out, dmac, smac in hops:
+            lab.run(ns, [BENCHCTL, "attach", "bench_fwd", i, "--pin", "%s/static_%s_%s" % (lab.bpffs, ns[-2:], i),
+                         "--out", out, "--dmac", dmac, "--smac", smac])
+
+    def cleanup(self):
+        pass
+
+
 class Direct:
     """The end hosts alone: lan and inet on one link, the same addresses,
     MTU and MSS as through the gateways."""
@@ -157,13 +189,17 @@ def build_contenders(labs, core):
     """mapgw, kernel and xdp_router chains (with or without the core
     router) and the direct link, each in its own lab; MTU 1460 at the
     hosts, as MSS clamping and the tunnel leave both paths."""
-    lm, lk, lx, ld = labs
+    lm, lk, lx, ld, ls = labs
     mapgw = CeBrLab(lm, V6PLUS, core=core)
     out = [("mapgw", lm, mapgw), ("kernel", lk, KernelCeBr(lk, core)), ("xdp_router", lx, XdpRouterChain(lx, core))]
+    for _, lab, t in out:
+        lab.run(t.lan, "ip link set eth0 mtu 1460")
     if ld:
         out.append(("direct", ld, Direct(ld)))
-    for _, lab, t in out[:3]:
-        lab.run(t.lan, "ip link set eth0 mtu 1460")
+    if ls:
+        static = XdpStaticChain(ls)
+        ls.run(static.lan, "ip link set eth0 mtu 1460")
+        out.append(("xdp_static", ls, static))
     lm.run(mapgw.inet, "ip link set eth0 mtu 1460")
     return out
 
@@ -187,8 +223,8 @@ def compare(seconds, rounds, log=print):
     configs = [("%s_%s" % ("offload" if o else "wire", "download" if r else "upload"), o, r)
                for o in (False, True) for r in (False, True)]
     nocore = [("nocore_" + k, o, r) for k, o, r in configs if not o]
-    for core, wanted, names in ((True, configs, ("mgwtcpm", "mgwtcpk", "mgwtcpx", "mgwtcpd")),
-                                (False, nocore, ("mgwtcpnm", "mgwtcpnk", "mgwtcpnx", None))):
+    for core, wanted, names in ((True, configs, ("mgwtcpm", "mgwtcpk", "mgwtcpx", "mgwtcpd", None)),
+                                (False, nocore, ("mgwtcpnm", "mgwtcpnk", "mgwtcpnx", None, "mgwtcpns"))):
         with contextlib.ExitStack() as stack:
             labs = [stack.enter_context(Lab(n)) if n else None for n in names]
             contenders = build_contenders(labs, core)
@@ -208,6 +244,9 @@ def compare(seconds, rounds, log=print):
         out[key].update({"ratio": ratio("mapgw", "kernel"),
                          "mapgw_vs_xdp_router": ratio("mapgw", "xdp_router"),
                          "xdp_router_vs_kernel": ratio("xdp_router", "kernel")})
+        if "xdp_static" in v:
+            out[key].update({"mapgw_vs_xdp_static": ratio("mapgw", "xdp_static"),
+                             "xdp_static_vs_kernel": ratio("xdp_static", "kernel")})
         if "direct" in v:
             out[key].update({"mapgw_vs_direct": ratio("mapgw", "direct"),
                              "direct_vs_kernel": ratio("direct", "kernel")})
