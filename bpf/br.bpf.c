@@ -45,17 +45,56 @@ static __always_inline struct br_scratch *br_scratch(void)
 	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
 }
 
+/* What the flow cache may answer: TCP/UDP with both ports in the frame, not
+ * a fragment, TTL left; @len from ipv4_len_ok (negative: malformed). */
+static __always_inline bool br_cacheable(const struct iphdr *ip, const struct l4_ports *ports,
+					 const void *data_end, int len)
+{
+	return len >= 0 && ip->ttl > 1 && !ipv4_is_fragment(ip) && (const void *)(ports + 1) <= data_end &&
+	       (ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP);
+}
+
+/* The copy for the key the probe put in @sc, usable for a @len-byte packet in
+ * the current epoch (which @sc keeps for the fill), or NULL. */
+static __always_inline struct br_flow_entry *br_flow_find(struct br_scratch *sc, int len)
+{
+	struct br_flow_set *set;
+	__u32 idx;
+
+	sc->epoch = flow_cache_epoch();
+	if (!sc->epoch)
+		return 0;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	return set ? flow_find_in(set, sizeof(struct br_flow_entry), &sc->flow, sc->epoch, len) : 0;
+}
+
+/* After the full path: the slot for the key the probe left, if it keyed
+ * this packet for @dir; its head filled with the next hop. */
+static __always_inline struct br_flow_entry *br_flow_claim(enum flow_dir dir,
+							   const struct bpf_fib_lookup *fib, __u32 len)
+{
+	struct br_scratch *sc = br_scratch();
+	struct br_flow_set *set;
+	__u32 idx;
+
+	if (!sc || sc->flow.dir != dir)
+		return 0;
+	idx = flow_set_index(&sc->flow);
+	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
+	return set ? flow_claim(set, sizeof(struct br_flow_entry), &sc->flow, sc->epoch, (__u16)len, fib) : 0;
+}
+
 __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
 	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *fe;
-	struct br_flow_set *set;
 	struct l4_ports *ports;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l3_off, label, idx;
+	__u32 l3_off, label;
 	int len;
 
 	if (!sc)
@@ -68,8 +107,7 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 		return -1;
 	ports = c.pos;
 	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
-	if (len < 0 || ip->ttl <= 1 || ipv4_is_fragment(ip) || (void *)(ports + 1) > data_end ||
-	    (ip->protocol != MAPGW_IPPROTO_TCP && ip->protocol != MAPGW_IPPROTO_UDP))
+	if (!br_cacheable(ip, ports, data_end, len))
 		return -1;
 	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
 	sc->flow.dst = ip->daddr;
@@ -78,14 +116,7 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 	sc->flow.proto = ip->protocol;
 	sc->flow.tos = ip->tos;
 	sc->flow.dir = FLOW_BR_ENCAP;
-	sc->epoch = flow_cache_epoch();
-	if (!sc->epoch)
-		return -1;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	if (!set)
-		return -1;
-	fe = flow_find_in(set, sizeof(*fe), &sc->flow, sc->epoch, len);
+	fe = br_flow_find(sc, len);
 	if (!fe)
 		return -1;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
@@ -99,18 +130,11 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u32 len,
 					   const struct br_target *t)
 {
-	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *e;
-	struct br_flow_set *set;
-	__u32 idx;
 
-	if (!sc || !fib || !t || sc->flow.dir != FLOW_BR_ENCAP)
+	if (!fib || !t)
 		return 0;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	if (!set)
-		return 0;
-	e = flow_claim(set, sizeof(*e), &sc->flow, sc->epoch, (__u16)len, fib);
+	e = br_flow_claim(FLOW_BR_ENCAP, fib, len);
 	if (!e)
 		return 0;
 	e->src = t->br;
@@ -187,12 +211,11 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 	struct br_scratch *sc = br_scratch();
 	struct mapgw_u128 outer_src, outer_dst;
 	struct br_flow_entry *fe;
-	struct br_flow_set *set;
 	struct l4_ports *ports;
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l3_off, idx;
+	__u32 l3_off;
 	int len;
 
 	if (!sc)
@@ -205,8 +228,7 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 		return -1;
 	ports = c.pos;
 	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
-	if (len < 0 || ip->ttl <= 1 || ipv4_is_fragment(ip) || (void *)(ports + 1) > data_end ||
-	    (ip->protocol != MAPGW_IPPROTO_TCP && ip->protocol != MAPGW_IPPROTO_UDP))
+	if (!br_cacheable(ip, ports, data_end, len))
 		return -1;
 	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
 	sc->flow.src = ip->saddr;
@@ -216,14 +238,7 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 	sc->flow.proto = ip->protocol;
 	sc->flow.tos = ip->tos;
 	sc->flow.dir = FLOW_BR_DECAP;
-	sc->epoch = flow_cache_epoch();
-	if (!sc->epoch)
-		return -1;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	if (!set)
-		return -1;
-	fe = flow_find_in(set, sizeof(*fe), &sc->flow, sc->epoch, len);
+	fe = br_flow_find(sc, len);
 	if (!fe)
 		return -1;
 	u128_from_in6(&outer_src, &ip6->saddr);
@@ -238,18 +253,11 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 __attribute__((noinline)) int br_decap_fill(const struct bpf_fib_lookup *fib, __u32 len,
 					    const struct ipv6hdr *ip6)
 {
-	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *e;
-	struct br_flow_set *set;
-	__u32 idx;
 
-	if (!sc || !fib || !ip6 || sc->flow.dir != FLOW_BR_DECAP)
+	if (!fib || !ip6)
 		return 0;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	if (!set)
-		return 0;
-	e = flow_claim(set, sizeof(*e), &sc->flow, sc->epoch, (__u16)len, fib);
+	e = br_flow_claim(FLOW_BR_DECAP, fib, len);
 	if (!e)
 		return 0;
 	u128_from_in6(&e->src, &ip6->saddr);
