@@ -45,28 +45,13 @@ static __always_inline struct br_scratch *br_scratch(void)
 	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
 }
 
-/* What the flow cache may answer: TCP/UDP with both ports in the frame, not
- * a fragment, TTL left; @len from ipv4_len_ok (negative: malformed). */
-static __always_inline bool br_cacheable(const struct iphdr *ip, const struct l4_ports *ports,
-					 const void *data_end, int len)
-{
-	return len >= 0 && ip->ttl > 1 && !ipv4_is_fragment(ip) && (const void *)(ports + 1) <= data_end &&
-	       (ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP);
-}
-
 /* The copy for the key the probe put in @sc, usable for a @len-byte packet in
  * the current epoch (which @sc keeps for the fill), or NULL. */
 static __always_inline struct br_flow_entry *br_flow_find(struct br_scratch *sc, int len)
 {
-	struct br_flow_set *set;
-	__u32 idx;
-
 	sc->epoch = flow_cache_epoch();
-	if (!sc->epoch)
-		return 0;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	return set ? flow_find_in(set, sizeof(struct br_flow_entry), &sc->flow, sc->epoch, len) : 0;
+	return flow_cache_find(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow, sc->epoch,
+			       len);
 }
 
 /* After the full path: the slot for the key the probe left, if it keyed
@@ -75,14 +60,11 @@ static __always_inline struct br_flow_entry *br_flow_claim(enum flow_dir dir,
 							   const struct bpf_fib_lookup *fib, __u32 len)
 {
 	struct br_scratch *sc = br_scratch();
-	struct br_flow_set *set;
-	__u32 idx;
 
 	if (!sc || sc->flow.dir != dir)
 		return 0;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_br_flow_cache, &idx);
-	return set ? flow_claim(set, sizeof(struct br_flow_entry), &sc->flow, sc->epoch, (__u16)len, fib) : 0;
+	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow, sc->epoch,
+				(__u16)len, fib);
 }
 
 __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
@@ -107,7 +89,7 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 		return -1;
 	ports = c.pos;
 	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
-	if (!br_cacheable(ip, ports, data_end, len))
+	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
 	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
 	sc->flow.dst = ip->daddr;
@@ -228,7 +210,7 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 		return -1;
 	ports = c.pos;
 	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
-	if (!br_cacheable(ip, ports, data_end, len))
+	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
 	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
 	sc->flow.src = ip->saddr;

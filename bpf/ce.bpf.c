@@ -62,18 +62,6 @@ struct {
 	__type(value, struct flow_set);
 } mapgw_flow_cache SEC(".maps");
 
-static __always_inline struct flow_entry *ce_flow_find(const struct flow_key *k, __u32 epoch,
-						       __u16 len)
-{
-	__u32 idx = flow_set_index(k);
-	struct flow_set *set;
-
-	if (!epoch)
-		return 0;
-	set = bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
-	return set ? flow_find_in(set, sizeof(struct flow_entry), k, epoch, len) : 0;
-}
-
 static __always_inline struct ce_scratch *scratch(void)
 {
 	__u32 zero = 0;
@@ -129,7 +117,7 @@ __attribute__((noinline)) int ce_lan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = ce_flow_find(&sc->flow, sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, c.pos, c.end, true, cfg->ipv4, fe->port, 1))
@@ -145,16 +133,10 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 {
 	struct ce_scratch *sc = scratch();
 	struct flow_entry *e;
-	struct flow_set *set;
-	__u32 idx;
 
 	if (!sc || !fib || !sc->flow.dir)
 		return 0;
-	idx = flow_set_index(&sc->flow);
-	set = bpf_map_lookup_elem(&mapgw_flow_cache, &idx);
-	if (!set)
-		return 0;
-	e = flow_claim(set, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len, fib);
+	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len, fib);
 	if (!e)
 		return 0;
 	e->label = label;
@@ -305,7 +287,7 @@ __attribute__((noinline)) int ce_wan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = ce_flow_find(&sc->flow, sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, c.pos, c.end, false, fe->addr, fe->port, 1))

@@ -108,20 +108,25 @@ struct br_flow_set {
  * no SYN/FIN/RST. Returns false for everything else. @l4 follows the IPv4
  * header.
  */
+/* What any copy needs: TCP or UDP, not a fragment, both ports in the frame. */
+static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void *l4, const void *end)
+{
+	return !ipv4_is_fragment(ip) && l4 + sizeof(struct l4_ports) <= end &&
+	       (ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP);
+}
+
 static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, void *l4, void *end,
 					__u32 iif, __u8 dir)
 {
 	struct l4_ports *p = l4;
 
-	if (ipv4_is_fragment(ip) || (void *)(p + 1) > end)
+	if (!flow_l4_cacheable(ip, l4, end))
 		return false;
 	if (ip->protocol == MAPGW_IPPROTO_TCP) {
 		struct tcphdr *tcp = l4;
 
 		if ((void *)(tcp + 1) > end || tcp->syn || tcp->fin || tcp->rst)
 			return false;
-	} else if (ip->protocol != MAPGW_IPPROTO_UDP) {
-		return false;
 	}
 	__builtin_memset(k, 0, sizeof(*k));
 	k->src = ip->saddr;
@@ -232,6 +237,30 @@ static __always_inline void *flow_claim(void *set, __u32 size, const struct flow
 	__builtin_memcpy(h->dmac, fib->dmac, 6);
 	count(MAPGW_CNT_FLOW_CACHE_FILL, 0);
 	return h;
+}
+
+/* The role's cache @map (per-CPU sets of @size-byte entries): the copy for
+ * @k usable for a @len-byte packet in @epoch (0: the cache is off), or NULL. */
+static __always_inline void *flow_cache_find(void *map, __u32 size, const struct flow_key *k,
+					     __u32 epoch, __u16 len)
+{
+	__u32 idx = flow_set_index(k);
+	void *set;
+
+	if (!epoch)
+		return 0;
+	set = bpf_map_lookup_elem(map, &idx);
+	return set ? flow_find_in(set, size, k, epoch, len) : 0;
+}
+
+/* The slot for @k in @map, its head filled (flow_claim), or NULL. */
+static __always_inline void *flow_cache_claim(void *map, __u32 size, const struct flow_key *k,
+					      __u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
+{
+	__u32 idx = flow_set_index(k);
+	void *set = bpf_map_lookup_elem(map, &idx);
+
+	return set ? flow_claim(set, size, k, epoch, len, fib) : 0;
 }
 
 #endif /* MAPGW_FLOW_CACHE_H */
