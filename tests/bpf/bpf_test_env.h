@@ -4,7 +4,11 @@
 
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <string>
 
@@ -36,6 +40,15 @@ inline int map_fd_by_name(int prog, const std::string& name) {
     if (fd >= 0) close(fd);
   }
   return -1;
+}
+
+// The route and flow caches are per CPU: tests that send a packet twice run
+// on one CPU, or a migration between the two looks like a miss.
+inline void stay_on_one_cpu() {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
 }
 
 }  // namespace mapgw::testing

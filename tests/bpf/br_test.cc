@@ -112,15 +112,6 @@ void load_br(Topology& topo, std::optional<BrDataplane>& dp_out) {
     ASSERT_TRUE(dp_->set_config(cfg).ok());
 }
 
-// The route cache is per CPU: its tests run every packet on one CPU, or a
-// migration between two packets looks like a miss.
-void stay_on_one_cpu() {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(0, &one);
-  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
-}
-
 class BrFixture : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_)); }
@@ -132,7 +123,7 @@ class BrFixture : public ::testing::TestWithParam<Case> {
 // Each case twice: the second time a cacheable packet is answered by the
 // flow cache the first one filled, and must come out byte for byte the same.
 TEST_P(BrFixture, VerdictOutputAndCounter) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
   const Case& c = GetParam();
   const bool v4 = std::string(c.program) == "xdp_v4";
   const int fd = dp_->prog_fd(v4 ? BrProgram::kXdpV4 : BrProgram::kXdpV6);
@@ -265,49 +256,56 @@ void set_next_hop_mac(const char* mac) {
                " dev t6a nud permanent");
 }
 
+// The cache tests: a loaded BR, every packet on one CPU (both caches are
+// per CPU).
+class BrOnOneCpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+    ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_));
+  }
+
+  Topology topo_;
+  std::optional<BrDataplane> dp_;
+};
+using BrRouteCache = BrOnOneCpu;
+using BrFlowCache = BrOnOneCpu;
+
 // The cache answers until the epoch moves (what the agent does on netlink
 // news), or until an answer is a second old; off means every packet asks.
-TEST(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<BrDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
-  const int ctl = dp->route_ctl_fd();
-  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02");
+TEST_F(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
+  const int ctl = dp_->route_ctl_fd();
+  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02");
   set_next_hop_mac("02:00:00:00:06:99");
-  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02") << "the cached answer is used";
+  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02") << "the cached answer is used";
   ASSERT_TRUE(route_cache_invalidate(ctl).ok());
-  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:99") << "a new epoch asks the FIB again";
+  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:99") << "a new epoch asks the FIB again";
   set_next_hop_mac("02:00:00:00:06:02");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:02") << "answers expire after a second";
+  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02") << "answers expire after a second";
   ASSERT_TRUE(route_cache_enable(ctl, false).ok());
   EXPECT_EQ(*route_cache_epoch(ctl), 0u);
   set_next_hop_mac("02:00:00:00:06:77");
-  EXPECT_EQ(next_hop_mac(*dp, topo), "02:00:00:00:06:77") << "off: every packet asks the FIB";
+  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:77") << "off: every packet asks the FIB";
   set_next_hop_mac("02:00:00:00:06:02");
 }
 
 // A cached answer is for packets no longer than one the kernel already let
 // through: a bigger one meets the FIB's MTU check (t6a: MTU 1280).
-TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<BrDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
-  const int prog = dp->prog_fd(BrProgram::kXdpV4);
-  auto small = test_run_xdp(prog, to_v6plus_ce(18), topo.v4_ifindex);
+TEST_F(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
+  const int prog = dp_->prog_fd(BrProgram::kXdpV4);
+  auto small = test_run_xdp(prog, to_v6plus_ce(18), topo_.v4_ifindex);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  auto before = read_counters(dp->counters_fd());
-  auto big = test_run_xdp(prog, to_v6plus_ce(1250), topo.v4_ifindex);  // 1278 + 40 > 1280
+  auto before = read_counters(dp_->counters_fd());
+  auto big = test_run_xdp(prog, to_v6plus_ce(1250), topo_.v4_ifindex);  // 1278 + 40 > 1280
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->retval, static_cast<uint32_t>(XDP_PASS));
-  auto after = read_counters(dp->counters_fd());
+  auto after = read_counters(dp_->counters_fd());
   EXPECT_EQ((*after)[counter_index("punt_frag_needed")].packets -
                 (*before)[counter_index("punt_frag_needed")].packets,
             1u);
-  auto again = test_run_xdp(prog, to_v6plus_ce(18), topo.v4_ifindex);
+  auto again = test_run_xdp(prog, to_v6plus_ce(18), topo_.v4_ifindex);
   EXPECT_EQ(again->retval, static_cast<uint32_t>(XDP_REDIRECT));
 }
 
@@ -316,20 +314,16 @@ TEST(BrRouteCache, BiggerPacketsStillMeetTheMtuCheck) {
 // Later packets to a CE's address and port are encapsulated from the copy,
 // byte for byte as the full path does (the flow label still per packet),
 // even with the rules gone; a new epoch sends them through the rules again.
-TEST(BrFlowCache, EncapsulationCopyUntilInvalidated) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<BrDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
-  const int prog = dp->prog_fd(BrProgram::kXdpV4);
+TEST_F(BrFlowCache, EncapsulationCopyUntilInvalidated) {
+  const int prog = dp_->prog_fd(BrProgram::kXdpV4);
   const auto pkt = to_v6plus_ce(18);
   auto other = pkt;  // another sender to the same CE port
   other[26 + 3] = 5;
-  auto full = test_run_xdp(prog, pkt, topo.v4_ifindex);
+  auto full = test_run_xdp(prog, pkt, topo_.v4_ifindex);
   ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  auto cached = test_run_xdp(prog, pkt, topo.v4_ifindex);
+  auto cached = test_run_xdp(prog, pkt, topo_.v4_ifindex);
   EXPECT_EQ(cached->data_out, full->data_out) << "the copy encapsulates differently";
-  auto other_cached = test_run_xdp(prog, other, topo.v4_ifindex);
+  auto other_cached = test_run_xdp(prog, other, topo_.v4_ifindex);
   ASSERT_EQ(other_cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
 
   const int rules = testing::map_fd_by_name(prog, "mapgw_rules_v4");
@@ -341,15 +335,15 @@ TEST(BrFlowCache, EncapsulationCopyUntilInvalidated) {
     k = next;
   }
   for (const auto& key : keys) ASSERT_EQ(bpf_map_delete_elem(rules, &key), 0);
-  EXPECT_EQ(test_run_xdp(prog, pkt, topo.v4_ifindex)->retval, static_cast<uint32_t>(XDP_REDIRECT))
+  EXPECT_EQ(test_run_xdp(prog, pkt, topo_.v4_ifindex)->retval, static_cast<uint32_t>(XDP_REDIRECT))
       << "the copy was not used";
-  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
-  EXPECT_EQ(test_run_xdp(prog, pkt, topo.v4_ifindex)->retval, static_cast<uint32_t>(XDP_PASS))
+  ASSERT_TRUE(route_cache_invalidate(dp_->route_ctl_fd()).ok());
+  EXPECT_EQ(test_run_xdp(prog, pkt, topo_.v4_ifindex)->retval, static_cast<uint32_t>(XDP_PASS))
       << "a new epoch must ask the (now empty) rules";
   close(rules);
 
-  ASSERT_TRUE(dp->replace_rules(test_rules()).ok());
-  auto other_full = test_run_xdp(prog, other, topo.v4_ifindex);
+  ASSERT_TRUE(dp_->replace_rules(test_rules()).ok());
+  auto other_full = test_run_xdp(prog, other, topo_.v4_ifindex);
   EXPECT_EQ(other_cached->data_out, other_full->data_out) << "flow label or addresses differ";
 }
 
@@ -381,57 +375,50 @@ constexpr const char* kV6plusCe = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
 // the outer addresses the §8.1 check passed, so the same inner flow under
 // another outer source or destination still meets the check and its
 // counter. A new epoch sends the flow through the rules again.
-TEST(BrFlowCache, DecapsulationCopyKeepsTheSourceCheck) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<BrDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
-  const int prog = dp->prog_fd(BrProgram::kXdpV6);
-  const auto counters = [&] { return *read_counters(dp->counters_fd()); };
+TEST_F(BrFlowCache, DecapsulationCopyKeepsTheSourceCheck) {
+  const int prog = dp_->prog_fd(BrProgram::kXdpV6);
+  const auto counters = [&] { return *read_counters(dp_->counters_fd()); };
   const auto moved = [&](const auto& before, const char* name) {
     return counters()[counter_index(name)].packets - before[counter_index(name)].packets;
   };
   const auto valid = from_v6plus_ce(kV6plusCe);
   auto before = counters();
-  auto full = test_run_xdp(prog, valid, topo.v6_ifindex);
+  auto full = test_run_xdp(prog, valid, topo_.v6_ifindex);
   ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(moved(before, "flow_cache_fills"), 1u);
   before = counters();
-  auto cached = test_run_xdp(prog, valid, topo.v6_ifindex);
+  auto cached = test_run_xdp(prog, valid, topo_.v6_ifindex);
   EXPECT_EQ(cached->data_out, full->data_out);
   EXPECT_EQ(moved(before, "flow_cache_fills"), 0u) << "the second packet did not use the copy";
   EXPECT_EQ(moved(before, "br_decap"), 1u);
 
   before = counters();
-  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce("240b:10:abcd:ef00::99"), topo.v6_ifindex)->retval,
+  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce("240b:10:abcd:ef00::99"), topo_.v6_ifindex)->retval,
             static_cast<uint32_t>(XDP_DROP));
   EXPECT_EQ(moved(before, "drop_not_ce_address"), 1u) << "a spoofed source rode on the copy";
-  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce(kV6plusCe, "2001:db8:ffff::7"), topo.v6_ifindex)->retval,
+  EXPECT_EQ(test_run_xdp(prog, from_v6plus_ce(kV6plusCe, "2001:db8:ffff::7"), topo_.v6_ifindex)->retval,
             static_cast<uint32_t>(XDP_PASS));
   EXPECT_EQ(moved(before, "pass_not_br"), 1u) << "a packet to another address rode on the copy";
 
-  ASSERT_TRUE(dp->replace_rules({}).ok());  // moves the epoch
+  ASSERT_TRUE(dp_->replace_rules({}).ok());  // moves the epoch
   before = counters();
-  EXPECT_EQ(test_run_xdp(prog, valid, topo.v6_ifindex)->retval, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(test_run_xdp(prog, valid, topo_.v6_ifindex)->retval, static_cast<uint32_t>(XDP_DROP));
   EXPECT_EQ(moved(before, "drop_no_rule"), 1u) << "a new epoch must ask the (now empty) rules";
 }
 
-TEST(BrFlowCache, AgentChangesMoveTheEpoch) {
-  Topology topo;
-  std::optional<BrDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_br(topo, dp));
-  const int ctl = dp->route_ctl_fd();
+TEST_F(BrFlowCache, AgentChangesMoveTheEpoch) {
+  const int ctl = dp_->route_ctl_fd();
   auto moved = [&](const char* what, auto change) {
     const uint32_t before = *route_cache_epoch(ctl);
     ASSERT_TRUE(change().ok()) << what;
     EXPECT_NE(*route_cache_epoch(ctl), before) << what;
   };
-  moved("replace_rules", [&] { return dp->replace_rules(test_rules()); });
+  moved("replace_rules", [&] { return dp_->replace_rules(test_rules()); });
   std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
-  moved("replace_br_addresses", [&] { return dp->replace_br_addresses(std::span(&br, 1)); });
-  std::vector<uint32_t> ports{topo.v4_ifindex, topo.v6_ifindex};
-  moved("replace_tx_ports", [&] { return dp->replace_tx_ports(ports); });
-  moved("set_config", [&] { return dp->set_config(mapgw_br_config{}); });
+  moved("replace_br_addresses", [&] { return dp_->replace_br_addresses(std::span(&br, 1)); });
+  std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
+  moved("replace_tx_ports", [&] { return dp_->replace_tx_ports(ports); });
+  moved("set_config", [&] { return dp_->set_config(mapgw_br_config{}); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),

@@ -445,14 +445,6 @@ TEST(CeNat, SweeperExpiresByInjectedTime) {
 
 // ---- flow cache (bpf/flow_cache.h) -------------------------------------------
 
-// The cache is per CPU: every packet of these tests runs on one CPU.
-void stay_on_one_cpu() {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(0, &one);
-  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0) << std::strerror(errno);
-}
-
 // Ethernet + IPv4 + TCP (20-byte header, no payload) with @flags.
 std::vector<uint8_t> lan_tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                              uint8_t flags) {
@@ -505,105 +497,102 @@ void empty_tables(const CeDataplane& dp) {
 constexpr uint32_t kInside = (192u << 24) | (168u << 16) | (1u << 8) | 10u;
 constexpr uint32_t kRemote = 0x08080808;
 
+// The flow-cache tests: a loaded CE, every packet on one CPU (the cache is
+// per CPU: a migration between two packets would look like a miss).
+class CeFlowCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+    ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_));
+  }
+
+  Topology topo_;
+  std::optional<CeDataplane> dp_;
+};
+
 // A later packet of an established flow is forwarded from the copy, byte for
 // byte as the full path does, even with the NAT tables emptied; a new epoch
 // (what every agent change brings) sends it through the tables again.
-TEST(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
-  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+TEST_F(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const auto pkt = lan_udp(kInside, 40000, kRemote, 53);
-  auto full = test_run_xdp(fd, pkt, topo.lan);  // full path, fills the copy
+  auto full = test_run_xdp(fd, pkt, topo_.lan);  // full path, fills the copy
   ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
-  auto cached = test_run_xdp(fd, pkt, topo.lan);
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
+  auto cached = test_run_xdp(fd, pkt, topo_.lan);
   ASSERT_EQ(cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), 1u) << "a hit is not a fill";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), 1u) << "a hit is not a fill";
   EXPECT_EQ(cached->data_out, full->data_out) << "the copy forwards differently";
   EXPECT_TRUE(inner_of(cached->data_out).checksums_ok);
-  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));
-  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
-  auto again = test_run_xdp(fd, pkt, topo.lan);
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
+  const uint64_t made = packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED);
+  auto again = test_run_xdp(fd, pkt, topo_.lan);
   EXPECT_EQ(again->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made) << "the copy was not used";
-  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
-  EXPECT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made) << "the copy was not used";
+  ASSERT_TRUE(route_cache_invalidate(dp_->route_ctl_fd()).ok());
+  EXPECT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
 }
 
 // Copies live half a second: a flow goes through the tables (and keeps its
 // session alive) twice a second.
-TEST(CeFlowCache, CopiesExpire) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
-  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+TEST_F(CeFlowCache, CopiesExpire) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
-  ASSERT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));
+  ASSERT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
-  EXPECT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
+  const uint64_t made = packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED);
+  EXPECT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
 }
 
 // SYN, FIN and RST always take the full path (TCP state, MSS clamping).
-TEST(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
-  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+TEST_F(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFin = 0x01;
-  ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kSyn), topo.lan)->retval,
+  ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kSyn), topo_.lan)->retval,
             static_cast<uint32_t>(XDP_REDIRECT));
   for (int i = 0; i < 2; ++i) {  // the first fills, the second uses the copy
-    ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo.lan)->retval,
+    ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo_.lan)->retval,
               static_cast<uint32_t>(XDP_REDIRECT));
   }
-  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));
-  const uint64_t made = packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED);
-  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo.lan)->retval,
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
+  const uint64_t made = packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED);
+  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kAck), topo_.lan)->retval,
             static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made) << "ACK: the copy";
-  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kFin | kAck), topo.lan)->retval,
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made) << "ACK: the copy";
+  EXPECT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40002, kRemote, 443, kFin | kAck), topo_.lan)->retval,
             static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "FIN used the copy";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "FIN used the copy";
 }
 
 // Inbound the same: a copy of the reverse translation and the LAN next hop.
-TEST(CeFlowCache, InboundCopyUntilInvalidated) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
-  auto out = test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), lan_udp(kInside, 40003, kRemote, 53),
-                          topo.lan);
+TEST_F(CeFlowCache, InboundCopyUntilInvalidated) {
+  auto out = test_run_xdp(dp_->prog_fd(CeProgram::kXdpLan), lan_udp(kInside, 40003, kRemote, 53),
+                          topo_.lan);
   ASSERT_EQ(out->retval, static_cast<uint32_t>(XDP_REDIRECT));
   const uint16_t ext = inner_of(out->data_out).sport;
-  const int fd = dp->prog_fd(CeProgram::kXdpWan);
+  const int fd = dp_->prog_fd(CeProgram::kXdpWan);
   const auto reply = wan_udp(kRemote, 53, ext);
-  auto full = test_run_xdp(fd, reply, topo.wan);
+  auto full = test_run_xdp(fd, reply, topo_.wan);
   ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  auto cached = test_run_xdp(fd, reply, topo.wan);
+  auto cached = test_run_xdp(fd, reply, topo_.wan);
   ASSERT_EQ(cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(cached->data_out, full->data_out) << "the copy forwards differently";
-  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));
-  EXPECT_EQ(test_run_xdp(fd, reply, topo.wan)->retval, static_cast<uint32_t>(XDP_REDIRECT))
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
+  EXPECT_EQ(test_run_xdp(fd, reply, topo_.wan)->retval, static_cast<uint32_t>(XDP_REDIRECT))
       << "the copy was not used";
-  ASSERT_TRUE(route_cache_invalidate(dp->route_ctl_fd()).ok());
-  const uint64_t refused = packets(*dp, MAPGW_CNT_DROP_NAT_NO_MAPPING);
-  EXPECT_EQ(test_run_xdp(fd, reply, topo.wan)->retval, static_cast<uint32_t>(XDP_DROP));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_NO_MAPPING), refused + 1);
+  ASSERT_TRUE(route_cache_invalidate(dp_->route_ctl_fd()).ok());
+  const uint64_t refused = packets(*dp_, MAPGW_CNT_DROP_NAT_NO_MAPPING);
+  EXPECT_EQ(test_run_xdp(fd, reply, topo_.wan)->retval, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_DROP_NAT_NO_MAPPING), refused + 1);
 }
 
 // The cache is sized at load (config flow_cache_sets): the map gets that many
 // sets and the programs index only them; other sizes are refused.
-TEST(CeFlowCache, SizedAtLoad) {
-  ASSERT_NO_FATAL_FAILURE(stay_on_one_cpu());
+TEST(CeFlowCacheSize, SizedAtLoad) {
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
   Topology topo;
   ASSERT_NO_FATAL_FAILURE(build_topology(topo));
   for (uint32_t bad : {1000u, 128u, 2097152u}) {
@@ -643,23 +632,20 @@ TEST(CeFlowCache, SizedAtLoad) {
 }
 
 // Every change the agent makes moves the epoch, so no copy outlives it.
-TEST(CeFlowCache, AgentChangesMoveTheEpoch) {
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
-  const int ctl = dp->route_ctl_fd();
+TEST_F(CeFlowCache, AgentChangesMoveTheEpoch) {
+  const int ctl = dp_->route_ctl_fd();
   auto moved = [&](const char* what, auto change) {
     const uint32_t before = *route_cache_epoch(ctl);
     ASSERT_TRUE(change().ok()) << what;
     EXPECT_NE(*route_cache_epoch(ctl), before) << what;
   };
-  moved("set_config", [&] { return dp->set_config(ce_config(topo, 0)); });
-  moved("replace_fmrs", [&] { return dp->replace_fmrs({}); });
-  moved("replace_filter", [&] { return dp->replace_filter({}); });
-  moved("replace_static_napt", [&] { return dp->replace_static_napt({}); });
-  std::vector<uint32_t> ports{topo.lan, topo.wan};
-  moved("replace_tx_ports", [&] { return dp->replace_tx_ports(ports); });
-  moved("flush_nat", [&] { return flush_nat(dp->nat_maps()); });
+  moved("set_config", [&] { return dp_->set_config(ce_config(topo_, 0)); });
+  moved("replace_fmrs", [&] { return dp_->replace_fmrs({}); });
+  moved("replace_filter", [&] { return dp_->replace_filter({}); });
+  moved("replace_static_napt", [&] { return dp_->replace_static_napt({}); });
+  std::vector<uint32_t> ports{topo_.lan, topo_.wan};
+  moved("replace_tx_ports", [&] { return dp_->replace_tx_ports(ports); });
+  moved("flush_nat", [&] { return flush_nat(dp_->nat_maps()); });
 }
 
 }  // namespace
