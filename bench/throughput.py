@@ -130,6 +130,11 @@ def walk(offset, width, base, count, stride=1):
     return "%s:%d:%d:%d:%d" % (offset, width, base, stride, count)
 
 
+def port_walks(offset, base):
+    """@flows flows: the port at @offset counts up from @base."""
+    return lambda flows: [walk(offset, 2, base, flows)]
+
+
 def ipv4_int(a):
     b = [int(x) for x in a.split(".")]
     return (b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]
@@ -185,14 +190,18 @@ class Contender:
     def sink_count(self):
         return int(sh([BENCHCTL, "count", self.pin + "_sink_count"], capture=True))
 
-    def send(self, packets, hexframe=None, walks=None, start=0):
+    def generate(self, ns, ifname, hexframe, packets, walks, start=0):
+        """benchctl gen on @ifname in @ns (CPU 0); returns its JSON report."""
+        argv = [BENCHCTL, "gen", ifname, "--template", hexframe, "--packets", str(packets), "--cpu", "0",
+                "--start", str(start)]
+        for w in walks:
+            argv += ["--walk", w]
+        return json.loads(self.lab.run(ns, argv, capture=True, timeout=600))
+
+    def send(self, packets, hexframe=None, walks=(), start=0):
         """Offer @packets; returns (delivered, seconds of generation)."""
         before = self.sink_count()
-        argv = [BENCHCTL, "gen", "g0", "--template", hexframe or self.frame, "--packets", str(packets),
-                "--cpu", "0", "--start", str(start)]
-        for w in (self.walks if walks is None else walks):
-            argv += ["--walk", w]
-        out = json.loads(self.lab.run(self.gen, argv, capture=True, timeout=600))
+        out = self.generate(self.gen, "g0", hexframe or self.frame, packets, walks, start)
         time.sleep(0.2)  # let the DUT drain
         return self.sink_count() - before, out["seconds"]
 
@@ -203,10 +212,7 @@ class Contender:
 
     def send_from_sink(self, hexframe, walks, packets):
         """The inbound CE contenders' outbound packets, from the LAN side."""
-        argv = [BENCHCTL, "gen", "s0", "--template", hexframe, "--packets", str(packets), "--cpu", "0"]
-        for w in walks:
-            argv += ["--walk", w]
-        self.lab.run(self.sink, argv, capture=True, timeout=60)
+        self.generate(self.sink, "s0", hexframe, packets, walks)
         time.sleep(0.1)
 
     def ready(self, flows):
@@ -280,36 +286,33 @@ def build(lab, name, index):
     if name == "xdp_forward":
         c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
                    "--dmac", MAC["s0"], "--smac", MAC["d1"]])
-        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+        c.make_frame, c.flow_walks = ce_frame, port_walks(SPORT, 20000)
     elif name in ("ce", "ce_1k", "ce_10k", "ce_1m", "ce_new"):
         ce_addressing(c)
         c.start_mapgw(CE_CFG, wan="d1", lan="d0",
                       sessions={"ce_1m": 1_250_000, "ce_new": 2_500_000}.get(name, 65536))
-        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+        c.make_frame, c.flow_walks = ce_frame, port_walks(SPORT, 20000)
     elif name == "kernel_ce":
         ce_addressing(c)
         kernel_forwarding(c)
         kernel_snat(c, "d1")
-        c.make_frame, c.flow_field = ce_frame, (SPORT, 20000)
+        c.make_frame, c.flow_walks = ce_frame, port_walks(SPORT, 20000)
     elif name == "br":
         br_addressing(c)
         c.start_mapgw(BR_CFG, rules=V6PLUS_RULE, v4if="d0", v6if="d1")
-        c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
+        c.make_frame, c.flow_walks = br_frame, port_walks(DPORT, 7920)
     elif name == "kernel_br":
         br_addressing(c)
         kernel_forwarding(c)
         c.dut_run("ip route add 106.72.0.0/15 encap bpf xmit obj %s sec lwt_xmit dev d1" % LWT_OBJ["br"])
-        c.make_frame, c.flow_field = br_frame, (DPORT, 7920)
+        c.make_frame, c.flow_walks = br_frame, port_walks(DPORT, 7920)
     elif name in ("br_1rule", "br_64k"):
         br_addressing(c)
         c.start_mapgw(BR_CFG, rules=ONE_RULE if name == "br_1rule" else many_rules(65536), v4if="d0", v6if="d1")
         c.make_frame = lambda size=64: frame("203.0.113.2", "10.0.0.18", 53, 1232, size)
-        c.flow_field = None
     else:
         raise ValueError(name)
     c.frame = c.make_frame()
-    c.walks = []
-    c.flow_walks = lambda flows: [walk(c.flow_field[0], 2, c.flow_field[1], flows)]
     c.pin_dut_napi()
     return c
 
@@ -343,9 +346,8 @@ def build_inbound(c, name):
     else:
         raise ValueError(name)
     c.frame = c.make_frame()
-    c.walks = []
     if name.startswith("br") or name.startswith("kernel_br"):
-        c.flow_walks = lambda flows: [walk(DPORT_IN, 2, 1000, flows)]
+        c.flow_walks = port_walks(DPORT_IN, 1000)
     else:
         # Inside port (our external port) fastest, remote port slower.
         c.flow_walks = lambda flows: [walk(DPORT_IN, 2, 7920, min(flows, IN_PORTS)),
