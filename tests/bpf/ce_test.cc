@@ -181,10 +181,14 @@ uint32_t sum16(const uint8_t* p, size_t n) {
   return s;
 }
 
-// Ethernet + IPv4 + UDP from @src:@sport to @dst:@dport, checksums filled.
-std::vector<uint8_t> lan_udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+// Ethernet (LAN host -> CE) + IPv4 from @src to @dst around @l4 (protocol
+// @proto), the IPv4 checksum and the L4 checksum at @csum_at in @l4 filled.
+std::vector<uint8_t> lan_ipv4(uint32_t src, uint32_t dst, uint8_t proto, std::vector<uint8_t> l4,
+                              size_t csum_at) {
   std::vector<uint8_t> f = {0x02, 0, 0, 0, 0x0a, 0x01, 0x02, 0, 0, 0, 0x0a, 0x0a, 0x08, 0x00};
-  uint8_t ip[20] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0};
+  const uint16_t total = static_cast<uint16_t>(20 + l4.size());
+  uint8_t ip[20] = {0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1, 0, 0,
+                    64, proto, 0, 0};
   for (int i = 0; i < 4; ++i) {
     ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
     ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
@@ -192,16 +196,21 @@ std::vector<uint8_t> lan_udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_
   uint16_t c = fold(sum16(ip, 20));
   ip[10] = c >> 8;
   ip[11] = c & 0xff;
-  uint8_t udp[12] = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
-                     static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport), 0, 12, 0, 0,
-                     'p', 'r', 'o', 'p'};
-  uint32_t s = sum16(ip + 12, 8) + 17 + 12 + sum16(udp, 12);
-  c = fold(s);
-  udp[6] = c >> 8;
-  udp[7] = c & 0xff;
+  c = fold(sum16(ip + 12, 8) + proto + static_cast<uint32_t>(l4.size()) + sum16(l4.data(), l4.size()));
+  l4[csum_at] = c >> 8;
+  l4[csum_at + 1] = c & 0xff;
   f.insert(f.end(), ip, ip + 20);
-  f.insert(f.end(), udp, udp + 12);
+  f.insert(f.end(), l4.begin(), l4.end());
   return f;
+}
+
+// Ethernet + IPv4 + UDP from @src:@sport to @dst:@dport, checksums filled.
+std::vector<uint8_t> lan_udp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+  return lan_ipv4(src, dst, 17,
+                  {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
+                   static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport), 0, 12, 0, 0, 'p', 'r',
+                   'o', 'p'},
+                  6);
 }
 
 struct Translated {
@@ -448,24 +457,11 @@ TEST(CeNat, SweeperExpiresByInjectedTime) {
 // Ethernet + IPv4 + TCP (20-byte header, no payload) with @flags.
 std::vector<uint8_t> lan_tcp(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                              uint8_t flags) {
-  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0x0a, 0x01, 0x02, 0, 0, 0, 0x0a, 0x0a, 0x08, 0x00};
-  uint8_t ip[20] = {0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0};
-  for (int i = 0; i < 4; ++i) {
-    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
-  }
-  uint16_t c = fold(sum16(ip, 20));
-  ip[10] = c >> 8;
-  ip[11] = c & 0xff;
-  uint8_t tcp[20] = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
-                     static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport),
-                     0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff};
-  c = fold(sum16(ip + 12, 8) + 6 + 20 + sum16(tcp, 20));
-  tcp[16] = c >> 8;
-  tcp[17] = c & 0xff;
-  f.insert(f.end(), ip, ip + 20);
-  f.insert(f.end(), tcp, tcp + 20);
-  return f;
+  return lan_ipv4(src, dst, 6,
+                  {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport),
+                   static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport), 0, 0, 0, 1, 0, 0, 0, 1,
+                   0x50, flags, 0xff, 0xff, 0, 0, 0, 0},
+                  16);
 }
 
 // From the BR: IPv6 around UDP @remote:@rport -> our address:@ext_port.
