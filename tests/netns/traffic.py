@@ -11,7 +11,9 @@
   traffic.py udp-seq BIND_ADDR BIND_PORT DST:PORT RATE SECONDS
       send numbered datagrams at RATE per second; print {"sent": n}
   traffic.py udp-sink ADDR PORT SECONDS
-      count distinct sequence numbers; prints "ready", then a JSON summary
+      count distinct sequence numbers; prints "ready", then a JSON summary;
+      answers udp-ask's datagrams ("ask:...") without counting them, so a
+      flow can be set up and proven before its numbered datagrams start
   traffic.py tcp-echo SECONDS ADDR:PORT [ADDR:PORT ...]
       accept connections and echo lines; prints "ready"
   traffic.py tcp-many COUNT HOLD_SECONDS DST:PORT [DST:PORT ...]
@@ -93,8 +95,11 @@ def udp_sink(addr, port, seconds):
     end = time.time() + seconds
     while time.time() < end:
         try:
-            data, _ = s.recvfrom(2048)
-            seen.add(int.from_bytes(data[:8], "big"))
+            data, peer = s.recvfrom(2048)
+            if data.startswith(b"ask:"):
+                s.sendto(data, peer)
+            else:
+                seen.add(int.from_bytes(data[:8], "big"))
         except socket.timeout:
             pass
     missing = sorted(set(range(max(seen) + 1)) - seen) if seen else []
