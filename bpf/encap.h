@@ -47,12 +47,22 @@ static __always_inline __u32 hash_mix32(__u32 h)
 	return h;
 }
 
+/*
+ * Four words into one well-mixed value: the multiplies are independent (the
+ * CPU runs them side by side) and one finaliser follows — about a third of
+ * the latency of a finaliser per word, which the fast paths paid twice per
+ * packet (flow label, cache set).
+ */
+static __always_inline __u32 hash_words4(__u32 a, __u32 b, __u32 c, __u32 d)
+{
+	return hash_mix32(a * 0x9e3779b1 + b * 0x85ebca6b + c * 0xc2b2ae35 + d * 0x27d4eb2f);
+}
+
 /* 20-bit, never zero (RFC 6437: zero means "no label"). */
 static __always_inline __u32 flow_label(__be32 saddr, __be32 daddr, __u8 proto, __u32 ports)
 {
-	__u32 h = hash_mix32(saddr ^ hash_mix32(daddr ^ hash_mix32(ports ^ proto)));
+	__u32 h = hash_words4(saddr, daddr, ports, proto) & 0xfffff;
 
-	h &= 0xfffff;
 	return h ? h : 1;
 }
 

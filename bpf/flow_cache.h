@@ -142,11 +142,9 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 
 static __always_inline __u32 flow_set_index(const struct flow_key *k)
 {
-	__u32 h = hash_mix32(k->src ^ hash_mix32(k->dst ^ hash_mix32(((__u32)k->sport << 16 | k->dport) ^
-								     k->proto ^ (k->dir << 8) ^
-								     (k->iif << 12))));
-
-	return h & flow_cache_mask;
+	return hash_words4(k->src, k->dst, (__u32)k->sport << 16 | k->dport,
+			   k->proto ^ (k->dir << 8) ^ (k->iif << 12)) &
+	       flow_cache_mask;
 }
 
 static __always_inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)

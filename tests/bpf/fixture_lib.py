@@ -16,8 +16,9 @@ def mix32(h):
 
 
 def flow_label(ip):
-    """mapgw's label: fmix32 chain over the inner 5-tuple as the BPF program
-    loads it (network-order words read on a little-endian CPU); 20 bits, never 0."""
+    """mapgw's label: each word of the inner 5-tuple (network-order words read
+    on a little-endian CPU, as the BPF program loads them) times its own odd
+    constant, summed, then murmur3 fmix32; 20 bits, never 0."""
     b = raw(ip)
     ihl = (b[0] & 0x0F) * 4
     le32 = lambda x: struct.unpack("<I", x)[0]
@@ -28,7 +29,9 @@ def flow_label(ip):
         ports = (le16(b[ihl:ihl + 2]) << 16) | le16(b[ihl + 2:ihl + 4])
     elif not later_fragment and b[9] == 1 and len(b) >= ihl + 8:
         ports = le16(b[ihl + 4:ihl + 6])
-    h = mix32(le32(b[12:16]) ^ mix32(le32(b[16:20]) ^ mix32(ports ^ b[9]))) & 0xFFFFF
+    words = (le32(b[12:16]), le32(b[16:20]), ports, b[9])
+    mults = (0x9E3779B1, 0x85EBCA6B, 0xC2B2AE35, 0x27D4EB2F)
+    h = mix32(sum(w * m for w, m in zip(words, mults)) & 0xFFFFFFFF) & 0xFFFFF
     return h or 1
 
 
