@@ -8,6 +8,10 @@
  *               (the receiver at the end of the topology).
  *   bench_fwd   bare XDP forward: rewrite MACs, redirect through a devmap —
  *               the local ceiling every data plane is compared with.
+ *   bench_encap bench_fwd plus a constant IPv4-in-IPv6 header in front: what
+ *               any MAP-E encapsulator must do at least (no lookup, no check)
+ *   bench_decap bench_fwd minus the outer IPv6 header: the same for
+ *               decapsulation — the ceilings of the BR and CE in this work.
  *   bench_pass  XDP_PASS, so a veth can receive XDP_TX/redirected frames
  *               while the kernel does the forwarding (the kernel path).
  * The kernel path's encapsulation is in lwt_encap.h.
@@ -107,6 +111,17 @@ int bench_sink(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* The configured MACs into @eth. Byte by byte through the volatile: a
+ * memcpy from a cast-away volatile lets clang fold the (zero) initial value
+ * in. */
+static __always_inline void fwd_macs(struct ethhdr *eth)
+{
+	for (int i = 0; i < 6; i++) {
+		eth->h_dest[i] = fwd_dmac[i];
+		eth->h_source[i] = fwd_smac[i];
+	}
+}
+
 SEC("xdp")
 int bench_fwd(struct xdp_md *ctx)
 {
@@ -115,12 +130,55 @@ int bench_fwd(struct xdp_md *ctx)
 
 	if ((void *)(eth + 1) > end)
 		return XDP_DROP;
-	/* Byte by byte through the volatile: a memcpy from a cast-away
-	 * volatile lets clang fold the (zero) initial value in. */
-	for (int i = 0; i < 6; i++) {
-		eth->h_dest[i] = fwd_dmac[i];
-		eth->h_source[i] = fwd_smac[i];
-	}
+	fwd_macs(eth);
+	return bpf_redirect_map(&bench_out, 0, 0);
+}
+
+SEC("xdp")
+int bench_encap(struct xdp_md *ctx)
+{
+	__u16 inner = (__u16)(ctx->data_end - ctx->data) - sizeof(struct ethhdr);
+	void *data, *end;
+	struct ipv6hdr *ip6;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*ip6)))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip6 = data + sizeof(struct ethhdr);
+	if ((void *)(ip6 + 1) > end)
+		return XDP_DROP;
+	fwd_macs(data);
+	((struct ethhdr *)data)->h_proto = bpf_htons(0x86dd);
+	__builtin_memset(ip6, 0, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->flow_lbl[2] = 1;
+	ip6->payload_len = bpf_htons(inner);
+	ip6->nexthdr = 4;
+	ip6->hop_limit = 64;
+	ip6->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
+	ip6->saddr.in6_u.u6_addr32[3] = bpf_htonl(1);
+	ip6->daddr.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
+	ip6->daddr.in6_u.u6_addr32[3] = bpf_htonl(0xef00);
+	return bpf_redirect_map(&bench_out, 0, 0);
+}
+
+SEC("xdp")
+int bench_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+
+	if ((void *)(ip6 + 1) > end || ip6->nexthdr != 4)
+		return XDP_DROP;
+	if (bpf_xdp_adjust_head(ctx, (int)sizeof(*ip6)))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + sizeof(struct ethhdr) > end)
+		return XDP_DROP;
+	fwd_macs(data);
+	((struct ethhdr *)data)->h_proto = bpf_htons(0x0800);
 	return bpf_redirect_map(&bench_out, 0, 0);
 }
 

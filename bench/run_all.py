@@ -107,6 +107,11 @@ def report(path, result, argv):
                    "ce%s_vs_xdp_forward" % sfx: ">= 0.70", "br%s_vs_xdp_forward" % sfx: ">= 0.75",
                    "xdp_forward%s_vs_kernel_ce" % sfx: "ceiling of ce%s_vs_kernel" % sfx,
                    "xdp_forward%s_vs_kernel_br" % sfx: "ceiling of br%s_vs_kernel" % sfx}
+        bare = throughput.BARE_TUNNEL["in" if sfx else "out"]
+        for who in ("ce", "br"):
+            targets["%s_vs_kernel_%s" % (bare, who)] = "tunnel ceiling of %s%s_vs_kernel" % (who, sfx)
+        for who in ("ce", "br"):
+            targets["%s%s_vs_%s" % (who, sfx, bare.replace("_in", ""))] = "reported"
         for k, t in targets.items():
             lines.append("| %s | %s | %s | %s | %s |" % (k, rates[k]["f1"], rates[k]["f200"], rates[k]["imix"], t))
         lines.append("")

@@ -11,12 +11,15 @@ A B C ...) because this shared VM drifts, and ratios are taken per round.
 
 Contenders, outbound (IPv4 in, IPv4-in-IPv6 out):
   xdp_forward  bare XDP redirect (the local ceiling)
+  xdp_encap    bare XDP redirect with a constant outer IPv6 header pushed:
+               the least any encapsulating data plane does (its ceiling)
   ce, br       mapgw (XDP): NAT44 + MAP-E encapsulation; MAP-E encapsulation
   kernel_ce    Linux: forwarding + nftables SNAT into 240 ports + lwt-bpf
                IPv6 encapsulation (`encap bpf xmit`)
   kernel_br    Linux: forwarding + lwt-bpf IPv6 encapsulation
 Inbound (IPv4-in-IPv6 in, IPv4 out; the generator on the DUT's IPv6 side):
   xdp_forward_in  bare XDP redirect of the tunnelled frames
+  xdp_decap_in bare XDP redirect with the outer IPv6 header popped
   ce_in        mapgw: tunnel source check, decapsulation, reverse NAT
   br_in        mapgw: RFC 7597 §8.1 source check, decapsulation
   kernel_ce_in Linux: tc-BPF decapsulation (no ip6tnl here), conntrack's
@@ -275,6 +278,12 @@ def tc_decap(c, ifname):
               % (ifname, ifname, TC_DECAP_OBJ))
 
 
+def bare_xdp(c, prog):
+    """A bench program from d0 to d1, MACs as a router would write them."""
+    c.dut_run([BENCHCTL, "attach", prog, "d0", "--pin", c.pin + "_fwd", "--out", "d1",
+               "--dmac", MAC["s0"], "--smac", MAC["d1"]])
+
+
 def build(lab, name, index):
     c = Contender(lab, name, index)
     if name.endswith("_in"):
@@ -283,9 +292,8 @@ def build(lab, name, index):
         return c
     ce_frame = lambda size=64: frame("192.168.1.10", "203.0.113.2", 20000, 53, size)
     br_frame = lambda size=64: frame("203.0.113.2", PUB, 53, 7920, size)
-    if name == "xdp_forward":
-        c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
-                   "--dmac", MAC["s0"], "--smac", MAC["d1"]])
+    if name in ("xdp_forward", "xdp_encap"):
+        bare_xdp(c, "bench_fwd" if name == "xdp_forward" else "bench_encap")
         c.make_frame, c.flow_walks = ce_frame, port_walks(SPORT, 20000)
     elif name in ("ce", "ce_1k", "ce_10k", "ce_1m", "ce_new"):
         ce_addressing(c)
@@ -320,9 +328,8 @@ def build(lab, name, index):
 def build_inbound(c, name):
     """The DUT's IPv6 side is d0 (the generator's), its IPv4 side d1."""
     ce_in = lambda size=64: tunnelled(BR6, CE6, "8.0.0.1", PUB, 1000, 7920, size)
-    if name == "xdp_forward_in":
-        c.dut_run([BENCHCTL, "attach", "bench_fwd", "d0", "--pin", c.pin + "_fwd", "--out", "d1",
-                   "--dmac", MAC["s0"], "--smac", MAC["d1"]])
+    if name in ("xdp_forward_in", "xdp_decap_in"):
+        bare_xdp(c, "bench_fwd" if name == "xdp_forward_in" else "bench_decap")
         c.make_frame = ce_in
     elif name == "ce_in":
         ce_addressing(c, wan="d0", lan="d1")
@@ -370,8 +377,9 @@ def summary(values):
             "min_mpps": round(min(values) / 1e6, 3), "max_mpps": round(max(values) / 1e6, 3)}
 
 
-DIRECTIONS = {"out": ["xdp_forward", "ce", "br", "kernel_ce", "kernel_br"],
-              "in": ["xdp_forward_in", "ce_in", "br_in", "kernel_ce_in", "kernel_br_in"]}
+DIRECTIONS = {"out": ["xdp_forward", "xdp_encap", "ce", "br", "kernel_ce", "kernel_br"],
+              "in": ["xdp_forward_in", "xdp_decap_in", "ce_in", "br_in", "kernel_ce_in", "kernel_br_in"]}
+BARE_TUNNEL = {"out": "xdp_encap", "in": "xdp_decap_in"}  # by direction
 
 
 def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log=print):
@@ -414,9 +422,16 @@ def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log
             out.setdefault("%s%s_vs_xdp_forward" % (who, sfx), {})[tag] = \
                 per_round_ratio(rate(who), rate("xdp_forward"))
             # The most any XDP data plane could show against this kernel
-            # path here: bare forward itself, which does nothing else.
+            # path here: bare forward itself, which does nothing else; and
+            # bare encapsulation (decapsulation), which any tunnel endpoint
+            # does at least.
             out.setdefault("xdp_forward%s_vs_%s" % (sfx, kernel), {})[tag] = \
                 per_round_ratio(rate("xdp_forward"), rate(kernel))
+            bare = BARE_TUNNEL[direction]
+            out.setdefault("%s_vs_%s" % (bare, kernel), {})[tag] = \
+                per_round_ratio(results["%s_%s" % (bare, tag)], rate(kernel))
+            out.setdefault("%s%s_vs_%s" % (who, sfx, bare.replace("_in", "")), {})[tag] = \
+                per_round_ratio(rate(who), results["%s_%s" % (bare, tag)])
     return out
 
 
