@@ -20,6 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bare_tunnel.h"
 #include "cost_abi.h"
 
 /* The frame, rewritten into every packet: live frames are recycled without
@@ -150,16 +151,7 @@ int bench_encap(struct xdp_md *ctx)
 		return XDP_DROP;
 	fwd_macs(data);
 	((struct ethhdr *)data)->h_proto = bpf_htons(0x86dd);
-	__builtin_memset(ip6, 0, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->flow_lbl[2] = 1;
-	ip6->payload_len = bpf_htons(inner);
-	ip6->nexthdr = 4;
-	ip6->hop_limit = 64;
-	ip6->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
-	ip6->saddr.in6_u.u6_addr32[3] = bpf_htonl(1);
-	ip6->daddr.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
-	ip6->daddr.in6_u.u6_addr32[3] = bpf_htonl(0xef00);
+	bare_outer_ipv6(ip6, inner);
 	return bpf_redirect_map(&bench_out, 0, 0);
 }
 

@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bare_tunnel.h"
 #include "cost_abi.h"
 #include "route_cache.h"
 
@@ -124,14 +125,7 @@ int cost_encap(struct xdp_md *ctx)
 	ip6 = (void *)(eth + 1);
 	if ((void *)(ip6 + 1) > end)
 		return XDP_DROP;
-	__builtin_memset(ip6, 0, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->payload_len = bpf_htons(len);
-	ip6->nexthdr = 4;
-	ip6->hop_limit = 64;
-	ip6->saddr.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
-	ip6->daddr.in6_u.u6_addr32[0] = bpf_htonl(0x20010db8);
-	ip6->daddr.in6_u.u6_addr32[3] = bpf_htonl(1);
+	bare_outer_ipv6(ip6, len);
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
 	eth->h_proto = bpf_htons(0x86dd);
 	return XDP_TX;
