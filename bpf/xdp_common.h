@@ -26,11 +26,23 @@ static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, i
 	return verdict;
 }
 
+/* In 2-byte steps: a bpf_fib_lookup's MACs sit on the stack at 2-byte
+ * offsets, and the verifier wants stack access naturally aligned. */
+static __always_inline void mac_copy(__u8 *dst, const __u8 *src)
+{
+	__u16 *d = (__u16 *)dst;
+	const __u16 *s = (const __u16 *)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+}
+
 static __always_inline void eth_set(struct ethhdr *eth, const __u8 *smac, const __u8 *dmac,
 				    __u16 proto)
 {
-	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	mac_copy(eth->h_dest, dmac);
+	mac_copy(eth->h_source, smac);
 	eth->h_proto = bpf_htons(proto);
 }
 
