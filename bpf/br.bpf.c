@@ -91,13 +91,8 @@ __attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
 	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
-	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
-	sc->flow.dst = ip->daddr;
-	sc->flow.dport = ports->dest;
-	sc->flow.iif = ctx->ingress_ifindex;
-	sc->flow.proto = ip->protocol;
-	sc->flow.tos = ip->tos;
-	sc->flow.dir = FLOW_BR_ENCAP;
+	flow_key_put(&sc->flow, 0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol,
+		     ip->tos, FLOW_BR_ENCAP);
 	fe = br_flow_find(sc, len);
 	if (!fe)
 		return -1;
@@ -212,14 +207,8 @@ __attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
 	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
-	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
-	sc->flow.src = ip->saddr;
-	sc->flow.dst = ip->daddr;
-	sc->flow.sport = ports->source;
-	sc->flow.iif = ctx->ingress_ifindex;
-	sc->flow.proto = ip->protocol;
-	sc->flow.tos = ip->tos;
-	sc->flow.dir = FLOW_BR_DECAP;
+	flow_key_put(&sc->flow, ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
+		     ip->protocol, ip->tos, FLOW_BR_DECAP);
 	fe = br_flow_find(sc, len);
 	if (!fe)
 		return -1;
