@@ -33,8 +33,8 @@
 /* ---- XDP, IPv4 side ----------------------------------------------------- */
 
 /*
- * The encapsulation flow cache (flow_cache.h), as global functions checked
- * once on their own (see ce.bpf.c). A TCP/UDP packet, not a fragment, whose
+ * The encapsulation flow cache (flow_cache.h): the probe inlined, the fill a
+ * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet, not a fragment, whose
  * destination address and port the cache knows: encapsulated and sent.
  * Returns the verdict, or -1: take the full path.
  */
@@ -67,7 +67,7 @@ static __always_inline struct br_flow_entry *br_flow_claim(enum flow_dir dir,
 				(__u16)len, fib);
 }
 
-__attribute__((noinline)) int br_v4_fast(struct xdp_md *ctx)
+static __always_inline int br_v4_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -181,7 +181,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
  * spoofed outer source included — takes the full path, which checks and
  * counts it. Returns the verdict, or -1.
  */
-__attribute__((noinline)) int br_v6_fast(struct xdp_md *ctx)
+static __always_inline int br_v6_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
