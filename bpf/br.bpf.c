@@ -74,9 +74,11 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *fe;
 	struct l4_ports *ports;
+	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 l3_off, label;
+	__u8 tos;
 	int len;
 
 	if (!sc)
@@ -85,10 +87,9 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
 		return -1;
 	l3_off = c.pos - data;
-	if (parse_iphdr(&c, &ip) < 0)
-		return -1;
-	ports = c.pos;
-	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	ip = c.pos;
+	ports = (void *)(ip + 1);
+	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
 	flow_key_put(&sc->flow, 0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol,
@@ -98,9 +99,17 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 		return -1;
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
 			   ((__u32)ports->source << 16) | ports->dest);
+	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
-	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &fe->src, &fe->dst, fe->h.ifindex,
-			      fe->h.smac, fe->h.dmac, MAPGW_CNT_BR_ENCAP);
+	eth = xdp_encap_push(ctx, l3_off);
+	if (!eth)
+		return XDP_DROP;
+	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IPV6);
+	ip6 = (void *)(eth + 1);
+	outer_ipv6_fixed(ip6, tos, len, label);
+	ipv6_addr_copy(&ip6->saddr, &fe->src);
+	ipv6_addr_copy(&ip6->daddr, &fe->dst);
+	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_BR_ENCAP);
 }
 
 /* After the full path encapsulated a packet the probe keyed: remember how. */
@@ -114,8 +123,8 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 	e = br_flow_claim(FLOW_BR_ENCAP, fib, len);
 	if (!e)
 		return 0;
-	e->src = t->br;
-	e->dst = t->ce;
+	ipv6_addr_store(&e->src, &t->br);
+	ipv6_addr_store(&e->dst, &t->ce);
 	return 0;
 }
 
@@ -159,8 +168,7 @@ static __always_inline int br_v4_full(struct xdp_md *ctx)
 	br_flow_fill(&fib, len, &t);
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);
-	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, fib.ifindex, fib.smac,
-			      fib.dmac, MAPGW_CNT_BR_ENCAP);
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, &fib, MAPGW_CNT_BR_ENCAP);
 }
 
 SEC("xdp")
@@ -186,7 +194,6 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
 	struct br_scratch *sc = br_scratch();
-	struct mapgw_u128 outer_src, outer_dst;
 	struct br_flow_entry *fe;
 	struct l4_ports *ports;
 	struct ipv6hdr *ip6;
@@ -201,23 +208,24 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
 		return -1;
 	l3_off = c.pos - data;
-	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP || parse_iphdr(&c, &ip) < 0)
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
 		return -1;
-	ports = c.pos;
-	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	ip = c.pos;
+	ports = (void *)(ip + 1);
+	len = ipv4_plain_len(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return -1;
 	flow_key_put(&sc->flow, ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 		     ip->protocol, ip->tos, FLOW_BR_DECAP);
 	fe = br_flow_find(sc, len);
-	if (!fe)
-		return -1;
-	u128_from_in6(&outer_src, &ip6->saddr);
-	u128_from_in6(&outer_dst, &ip6->daddr);
-	if (!mapgw_u128_eq(&outer_src, &fe->src) || !mapgw_u128_eq(&outer_dst, &fe->dst))
+	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_BR_DECAP);
+	eth = xdp_decap_pull(ctx, l3_off);
+	if (!eth)
+		return XDP_DROP;
+	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IP);
+	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_BR_DECAP);
 }
 
 /* After the full path checked and decapsulated a packet the probe keyed. */
@@ -231,8 +239,8 @@ __attribute__((noinline)) int br_decap_fill(const struct bpf_fib_lookup *fib, __
 	e = br_flow_claim(FLOW_BR_DECAP, fib, len);
 	if (!e)
 		return 0;
-	u128_from_in6(&e->src, &ip6->saddr);
-	u128_from_in6(&e->dst, &ip6->daddr);
+	ipv6_addr_copy(&e->src, &ip6->saddr);
+	ipv6_addr_copy(&e->dst, &ip6->daddr);
 	return 0;
 }
 
@@ -357,7 +365,7 @@ static __always_inline int br_v6_full(struct xdp_md *ctx)
 
 	br_decap_fill(&fib, len, ip6);
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac, MAPGW_CNT_BR_DECAP);
+	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_BR_DECAP);
 }
 
 SEC("xdp")

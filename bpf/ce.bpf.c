@@ -105,6 +105,8 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	__u32 l3_off;
+	void *l4;
+	__u8 tos;
 	int len;
 
 	if (!cfg || !sc)
@@ -113,21 +115,26 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	if (!cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
 		return -1;
 	l3_off = c.pos - data;
-	if (parse_iphdr(&c, &ip) < 0)
-		return -1;
-	len = ipv4_len_ok(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
+	ip = c.pos;
+	l4 = ip + 1;
+	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || ip->daddr == cfg->ipv4 ||
-	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_OUT))
+	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
 	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
-	if (nat_rewrite(ip, c.pos, c.end, true, cfg->ipv4, fe->port, 1))
+	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
 		return -1;
+	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
-	return xdp_encap_send(ctx, l3_off, len, ip->tos, fe->label, &cfg->ce_addr, &cfg->br_addr,
-			     fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_CE_OUT);
+	eth = xdp_encap_push(ctx, l3_off);
+	if (!eth)
+		return XDP_DROP;
+	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6((void *)(eth + 1), &cfg->ce_addr, &cfg->br_addr, tos, len, fe->label);
+	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_CE_OUT);
 }
 
 /* After the full path forwarded a packet the probe keyed: remember how. */
@@ -242,7 +249,7 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx)
 		ce_flow_fill(&sc->fib, len, 0, sc->out.ext_port, label);
 	ipv4_decrease_ttl(ip);
 	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &sc->out.target.br,
-			     &sc->out.target.ce, sc->fib.ifindex, sc->fib.smac, sc->fib.dmac,
+			     &sc->out.target.ce, &sc->fib,
 			     sc->out.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT);
 }
 
@@ -270,6 +277,7 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 	__u32 l3_off;
+	void *l4;
 	int len;
 
 	if (!cfg || !sc)
@@ -282,21 +290,26 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 		return -1;
 	u128_from_in6(&src, &ip6->saddr);
 	u128_from_in6(&dst, &ip6->daddr);
-	if (!mapgw_u128_eq(&dst, &cfg->ce_addr) || !mapgw_u128_eq(&src, &cfg->br_addr) ||
-	    parse_iphdr(&c, &ip) < 0)
+	if (!mapgw_u128_eq(&dst, &cfg->ce_addr) || !mapgw_u128_eq(&src, &cfg->br_addr))
 		return -1;
-	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	ip = c.pos;
+	l4 = ip + 1;
+	len = ipv4_plain_len(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || ip->daddr != cfg->ipv4 ||
-	    !flow_key_of(&sc->flow, ip, c.pos, data_end, ctx->ingress_ifindex, FLOW_IN))
+	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
 	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
 	if (!fe)
 		return -1;
-	if (nat_rewrite(ip, c.pos, c.end, false, fe->addr, fe->port, 1))
+	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, fe->h.ifindex, fe->h.smac, fe->h.dmac, MAPGW_CNT_CE_IN);
+	eth = xdp_decap_pull(ctx, l3_off);
+	if (!eth)
+		return XDP_DROP;
+	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IP);
+	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_CE_IN);
 }
 
 /* PTB about our tunnel packet -> frag-needed to the inside host. */
@@ -413,7 +426,7 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx)
 		ce_flow_fill(&fib, len, p.in_addr, p.in_port, 0);
 	}
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, fib.ifindex, fib.smac, fib.dmac, MAPGW_CNT_CE_IN);
+	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_CE_IN);
 }
 
 SEC("xdp")

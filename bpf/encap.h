@@ -80,17 +80,42 @@ static __always_inline void ipv6_addr_store(struct in6_addr *a, const struct map
 	w[1] = bpf_cpu_to_be64(v->lo);
 }
 
-/* Fill an outer IPv6 header for an inner IPv4 packet of @inner_len bytes. */
-static __always_inline void build_outer_ipv6(struct ipv6hdr *ip6, const struct mapgw_u128 *src,
-					     const struct mapgw_u128 *dst, __u8 tos,
-					     __u16 inner_len, __u32 label)
+/* The outer header's first eight bytes: version, traffic class, flow label,
+ * payload length, next header, hop limit. */
+static __always_inline void outer_ipv6_fixed(struct ipv6hdr *ip6, __u8 tos, __u16 inner_len,
+					     __u32 label)
 {
 	__be32 *w = (__be32 *)ip6;
 
 	w[0] = bpf_htonl(6U << 28 | (__u32)tos << 20 | (label & 0xfffff));
 	w[1] = bpf_htonl((__u32)inner_len << 16 | MAPGW_IPPROTO_IPIP << 8 | MAPGW_ENCAP_HOP_LIMIT);
+}
+
+/* Fill an outer IPv6 header for an inner IPv4 packet of @inner_len bytes. */
+static __always_inline void build_outer_ipv6(struct ipv6hdr *ip6, const struct mapgw_u128 *src,
+					     const struct mapgw_u128 *dst, __u8 tos,
+					     __u16 inner_len, __u32 label)
+{
+	outer_ipv6_fixed(ip6, tos, inner_len, label);
 	ipv6_addr_store(&ip6->saddr, src);
 	ipv6_addr_store(&ip6->daddr, dst);
+}
+
+/* An address as on the wire, in two words. */
+static __always_inline void ipv6_addr_copy(struct in6_addr *to, const struct in6_addr *from)
+{
+	__u64 *t = (__u64 *)to;
+	const __u64 *f = (const __u64 *)from;
+
+	t[0] = f[0];
+	t[1] = f[1];
+}
+
+static __always_inline bool ipv6_addr_same(const struct in6_addr *a, const struct in6_addr *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 #endif /* MAPGW_ENCAP_H */

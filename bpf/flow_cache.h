@@ -32,6 +32,7 @@
 #define MAPGW_FLOW_CACHE_H
 
 #include "vmlinux.h"
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "counters.h"
@@ -74,8 +75,8 @@ struct flow_head {
 	__u32 filled;	/* jiffies (low 32 bits) */
 	__u16 ifindex;
 	__u16 max_len;	/* the longest IPv4 packet forwarded this way */
+	__u8 dmac[6];	/* in Ethernet header order: copied as 12 bytes */
 	__u8 smac[6];
-	__u8 dmac[6];
 };
 
 /* The CE's entry: one cache line. */
@@ -87,12 +88,13 @@ struct flow_entry {
 	__u8 pad[6];
 };
 
-/* The BR's entry: the tunnel's two addresses (decapsulation: the ones the
- * RFC 7597 §8.1 check passed; a packet must arrive with exactly these). */
+/* The BR's entry: the tunnel's two addresses as on the wire, written or
+ * compared as four words (decapsulation: the ones the RFC 7597 §8.1 check
+ * passed; a packet must arrive with exactly these). */
 struct br_flow_entry {
 	struct flow_head h;
-	struct mapgw_u128 src;
-	struct mapgw_u128 dst;
+	struct in6_addr src;
+	struct in6_addr dst;
 };
 
 struct flow_set {
@@ -150,18 +152,39 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 	return true;
 }
 
-static __always_inline __u32 flow_set_index(const struct flow_key *k)
+/* A key as the three words flow_key_put wrote: the probe reads it once. */
+struct flow_words {
+	__u64 w0, w1, w2;
+};
+
+static __always_inline struct flow_words flow_words_of(const struct flow_key *k)
 {
-	return hash_words4(k->src, k->dst, (__u32)k->sport << 16 | k->dport,
-			   k->proto ^ (k->dir << 8) ^ (k->iif << 12)) &
+	const __u64 *w = (const __u64 *)k;
+
+	return (struct flow_words){w[0], w[1], w[2]};
+}
+
+/* (src, dst), (ports), (iif ^ proto/tos/dir): the set a key lives in. */
+static __always_inline __u32 flow_set_index(struct flow_words k)
+{
+	return hash_words4((__u32)k.w0, (__u32)(k.w0 >> 32), (__u32)k.w1,
+			   (__u32)(k.w1 >> 32) ^ ((__u32)k.w2 << 12)) &
 	       flow_cache_mask;
 }
 
-static __always_inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+static __always_inline bool flow_key_eq(const struct flow_key *a, struct flow_words k)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const __u64 *x = (const __u64 *)a;
 
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+	return ((x[0] ^ k.w0) | (x[1] ^ k.w1) | (x[2] ^ k.w2)) == 0;
+}
+
+/* The Ethernet header from a copy: both MACs in one 12-byte copy. */
+static __always_inline void flow_eth_set(struct ethhdr *eth, const struct flow_head *h, __u16 proto)
+{
+	*(__u64 *)eth = *(const __u64 *)h->dmac;
+	*(__u32 *)((__u8 *)eth + 8) = *(const __u32 *)(h->dmac + 8);
+	eth->h_proto = bpf_htons(proto);
 }
 
 /* The cache's epoch, 0 when off. */
@@ -180,7 +203,7 @@ static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoc
 
 /* In @set (FLOW_CACHE_WAYS entries of @size bytes): the entry for @k usable
  * for a @len-byte packet, or NULL. */
-static __always_inline void *flow_find_in(void *set, __u32 size, const struct flow_key *k,
+static __always_inline void *flow_find_in(void *set, __u32 size, struct flow_words k,
 					  __u32 epoch, __u16 len)
 {
 	__u32 now = (__u32)bpf_jiffies64();
@@ -205,7 +228,7 @@ static __always_inline struct flow_head *flow_slot_in(void *set, __u32 size,
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = set + i * size;
 
-		if (flow_key_eq(&h->key, k))
+		if (flow_key_eq(&h->key, flow_words_of(k)))
 			return h;
 		if (!flow_head_live(h, epoch, now)) {
 			if (oldest != ~0U) {
@@ -252,20 +275,21 @@ static __always_inline void *flow_claim(void *set, __u32 size, const struct flow
 static __always_inline void *flow_cache_find(void *map, __u32 size, const struct flow_key *k,
 					     __u32 epoch, __u16 len)
 {
-	__u32 idx = flow_set_index(k);
+	struct flow_words w = flow_words_of(k);
+	__u32 idx = flow_set_index(w);
 	void *set;
 
 	if (!epoch)
 		return 0;
 	set = bpf_map_lookup_elem(map, &idx);
-	return set ? flow_find_in(set, size, k, epoch, len) : 0;
+	return set ? flow_find_in(set, size, w, epoch, len) : 0;
 }
 
 /* The slot for @k in @map, its head filled (flow_claim), or NULL. */
 static __always_inline void *flow_cache_claim(void *map, __u32 size, const struct flow_key *k,
 					      __u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
 {
-	__u32 idx = flow_set_index(k);
+	__u32 idx = flow_set_index(flow_words_of(k));
 	void *set = bpf_map_lookup_elem(map, &idx);
 
 	return set ? flow_claim(set, size, k, epoch, len, fib) : 0;

@@ -255,4 +255,21 @@ static __always_inline int ipv4_len_ok(struct iphdr *ip, void *data_end, __u32 l
 	return (int)len;
 }
 
+/*
+ * The fast paths' IPv4 check: version 4 without options (anything else
+ * takes a full path), a total length of at least the header, inside the
+ * frame and at most @limit. Returns the length, or -1.
+ */
+static __always_inline int ipv4_plain_len(struct iphdr *ip, void *data_end, __u32 limit)
+{
+	__u32 len;
+
+	if ((void *)(ip + 1) > data_end || *(__u8 *)ip != 0x45)
+		return -1;
+	len = bpf_ntohs(ip->tot_len);
+	if (len < sizeof(*ip) || (void *)ip + len > data_end || len > limit)
+		return -1;
+	return (int)len;
+}
+
 #endif /* MAPGW_MAP_DOMAIN_H */

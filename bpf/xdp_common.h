@@ -60,46 +60,75 @@ static __always_inline int xdp_redirect(struct xdp_md *ctx, __u32 ifindex)
 }
 
 /*
- * The tails every forwarding path ends with. Encapsulate: push Ethernet +
- * IPv6 in front of the (already translated) IPv4 packet of @len bytes at
- * @l3_off. Decapsulate: strip Ethernet + IPv6 in front of the IPv4 packet at
- * @l3_off + 40. Both write the MACs, count @what and send out of @ifindex.
+ * The tails every forwarding path ends with, in pieces: make room for
+ * Ethernet + IPv6 in front of the IPv4 packet at @l3_off (push), or strip
+ * Ethernet + IPv6 in front of the IPv4 packet at @l3_off + 40 (pull); the
+ * caller writes the headers; send counts the frame as @what and sends it out
+ * of @ifindex. Push and pull return the new frame with room for the headers
+ * checked, or NULL (a counted drop).
  */
-static __always_inline int xdp_encap_send(struct xdp_md *ctx, __u32 l3_off, int len, __u8 tos,
-					  __u32 label, const struct mapgw_u128 *src,
-					  const struct mapgw_u128 *dst, __u32 ifindex,
-					  const __u8 *smac, const __u8 *dmac, enum mapgw_counter what)
+static __always_inline struct ethhdr *xdp_encap_push(struct xdp_md *ctx, __u32 l3_off)
 {
-	void *data, *data_end;
-	struct ipv6hdr *ip6;
+	struct ethhdr *eth;
 
 	if (bpf_xdp_adjust_head(ctx, (int)l3_off - (MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN)))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	ip6 = data + MAPGW_ETH_HLEN;
-	if ((void *)(ip6 + 1) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_set(data, smac, dmac, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6(ip6, src, dst, tos, len, label);
+		goto failed;
+	eth = (void *)(long)ctx->data;
+	if ((void *)eth + MAPGW_ETH_HLEN + MAPGW_IPV6_HLEN > (void *)(long)ctx->data_end)
+		goto failed;
+	return eth;
+failed:
+	xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, 0);
+	return 0;
+}
+
+static __always_inline struct ethhdr *xdp_decap_pull(struct xdp_md *ctx, __u32 l3_off)
+{
+	struct ethhdr *eth;
+
+	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
+		goto failed;
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		goto failed;
+	return eth;
+failed:
+	xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, 0);
+	return 0;
+}
+
+static __always_inline int xdp_send(struct xdp_md *ctx, __u32 ifindex, enum mapgw_counter what)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
 	count(what, data_end - data);
 	return xdp_redirect(ctx, ifindex);
 }
 
-static __always_inline int xdp_decap_send(struct xdp_md *ctx, __u32 l3_off, __u32 ifindex,
-					  const __u8 *smac, const __u8 *dmac, enum mapgw_counter what)
+/* The full paths' tails: headers from a FIB answer. */
+static __always_inline int xdp_encap_send(struct xdp_md *ctx, __u32 l3_off, int len, __u8 tos,
+					  __u32 label, const struct mapgw_u128 *src,
+					  const struct mapgw_u128 *dst, const struct bpf_fib_lookup *fib,
+					  enum mapgw_counter what)
 {
-	void *data, *data_end;
+	struct ethhdr *eth = xdp_encap_push(ctx, l3_off);
 
-	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + sizeof(struct ethhdr) > data_end)
-		return xdp_count(MAPGW_CNT_DROP_ADJUST_FAILED, ctx, XDP_DROP);
-	eth_set(data, smac, dmac, MAPGW_ETH_P_IP);
-	count(what, data_end - data);
-	return xdp_redirect(ctx, ifindex);
+	if (!eth)
+		return XDP_DROP;
+	eth_from_fib(eth, fib, MAPGW_ETH_P_IPV6);
+	build_outer_ipv6((void *)(eth + 1), src, dst, tos, len, label);
+	return xdp_send(ctx, fib->ifindex, what);
+}
+
+static __always_inline int xdp_decap_send(struct xdp_md *ctx, __u32 l3_off,
+					  const struct bpf_fib_lookup *fib, enum mapgw_counter what)
+{
+	struct ethhdr *eth = xdp_decap_pull(ctx, l3_off);
+
+	if (!eth)
+		return XDP_DROP;
+	eth_from_fib(eth, fib, MAPGW_ETH_P_IP);
+	return xdp_send(ctx, fib->ifindex, what);
 }
 
 #endif /* MAPGW_XDP_COMMON_H */
