@@ -36,7 +36,7 @@
  * The encapsulation flow cache (flow_cache.h): the probe inlined, the fill a
  * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet, not a fragment, whose
  * destination address and port the cache knows: encapsulated and sent.
- * Returns the verdict, or -1: take the full path.
+ * Returns the verdict, or BR_FAST_*: take the full path.
  */
 static __always_inline struct br_scratch *br_scratch(void)
 {
@@ -45,17 +45,27 @@ static __always_inline struct br_scratch *br_scratch(void)
 	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
 }
 
-/* The copy for the key the probe put in @sc, usable for a @len-byte packet in
- * the current epoch (which @sc keeps for the fill), or NULL. */
-static __always_inline struct br_flow_entry *br_flow_find(struct br_scratch *sc, int len)
+/* What a fast path returns when it does not send the packet itself. */
+enum {
+	BR_FAST_UNCACHED = -1, /* not for the cache */
+	BR_FAST_MISSED = -2,   /* keyed, not known: the key waits for the fill */
+};
+
+/* A miss: the key and the epoch read before the full path's lookups stay in
+ * the scratch map for its fill. (A hit never touches the scratch map.) */
+static __always_inline int br_flow_missed(struct flow_words w, __u32 epoch)
 {
-	sc->epoch = flow_cache_epoch();
-	return flow_cache_find(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow, sc->epoch,
-			       len);
+	struct br_scratch *sc = br_scratch();
+
+	if (!sc)
+		return BR_FAST_UNCACHED;
+	flow_key_put(&sc->flow, w);
+	sc->epoch = epoch;
+	return BR_FAST_MISSED;
 }
 
-/* After the full path: the slot for the key the probe left, if it keyed
- * this packet for @dir; its head filled with the next hop. */
+/* After the full path: the slot for the key the probe left for @dir, its
+ * head filled with the next hop. */
 static __always_inline struct br_flow_entry *br_flow_claim(enum flow_dir dir,
 							   const struct bpf_fib_lookup *fib, __u32 len)
 {
@@ -71,32 +81,30 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
-	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *fe;
+	struct flow_words w;
 	struct l4_ports *ports;
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l3_off, label;
+	__u32 l3_off, label, epoch;
 	__u8 tos;
 	int len;
 
-	if (!sc)
-		return -1;
-	sc->flow.dir = 0;
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
-		return -1;
+		return BR_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	ip = c.pos;
 	ports = (void *)(ip + 1);
 	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
-		return -1;
-	flow_key_put(&sc->flow, 0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol,
-		     ip->tos, FLOW_BR_ENCAP);
-	fe = br_flow_find(sc, len);
+		return BR_FAST_UNCACHED;
+	w = flow_words_make(0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol, ip->tos,
+			    FLOW_BR_ENCAP);
+	epoch = flow_cache_epoch();
+	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, epoch, len);
 	if (!fe)
-		return -1;
+		return br_flow_missed(w, epoch);
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
 			   ((__u32)ports->source << 16) | ports->dest);
 	tos = ip->tos;
@@ -128,7 +136,7 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 	return 0;
 }
 
-static __always_inline int br_v4_full(struct xdp_md *ctx)
+static __always_inline int br_v4_full(struct xdp_md *ctx, bool keyed)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -165,7 +173,8 @@ static __always_inline int br_v4_full(struct xdp_md *ctx)
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
-	br_flow_fill(&fib, len, &t);
+	if (keyed)
+		br_flow_fill(&fib, len, &t);
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);
 	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, &fib, MAPGW_CNT_BR_ENCAP);
@@ -176,7 +185,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
 {
 	int rc = br_v4_fast(ctx);
 
-	return rc >= 0 ? rc : br_v4_full(ctx);
+	return rc >= 0 ? rc : br_v4_full(ctx, rc == BR_FAST_MISSED);
 }
 
 /* ---- XDP, IPv6 side ----------------------------------------------------- */
@@ -187,39 +196,37 @@ int mapgw_br_v4(struct xdp_md *ctx)
  * destination the cache knows, arriving with exactly the outer addresses
  * that passed the §8.1 check: decapsulated and sent. Anything else — a
  * spoofed outer source included — takes the full path, which checks and
- * counts it. Returns the verdict, or -1.
+ * counts it. Returns the verdict, or BR_FAST_*.
  */
 static __always_inline int br_v6_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
-	struct br_scratch *sc = br_scratch();
 	struct br_flow_entry *fe;
+	struct flow_words w;
 	struct l4_ports *ports;
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l3_off;
+	__u32 l3_off, epoch;
 	int len;
 
-	if (!sc)
-		return -1;
-	sc->flow.dir = 0;
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
-		return -1;
+		return BR_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
-		return -1;
+		return BR_FAST_UNCACHED;
 	ip = c.pos;
 	ports = (void *)(ip + 1);
 	len = ipv4_plain_len(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
-		return -1;
-	flow_key_put(&sc->flow, ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
-		     ip->protocol, ip->tos, FLOW_BR_DECAP);
-	fe = br_flow_find(sc, len);
+		return BR_FAST_UNCACHED;
+	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
+			    ip->protocol, ip->tos, FLOW_BR_DECAP);
+	epoch = flow_cache_epoch();
+	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, epoch, len);
 	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
-		return -1;
+		return br_flow_missed(w, epoch);
 	ipv4_decrease_ttl(ip);
 	eth = xdp_decap_pull(ctx, l3_off);
 	if (!eth)
@@ -310,7 +317,7 @@ static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, st
 	return xdp_redirect(ctx, fib.ifindex);
 }
 
-static __always_inline int br_v6_full(struct xdp_md *ctx)
+static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -363,7 +370,8 @@ static __always_inline int br_v6_full(struct xdp_md *ctx)
 	if (!bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		return xdp_count(MAPGW_CNT_PUNT_NO_DEVMAP, ctx, XDP_PASS);
 
-	br_decap_fill(&fib, len, ip6);
+	if (keyed)
+		br_decap_fill(&fib, len, ip6);
 	ipv4_decrease_ttl(ip);
 	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_BR_DECAP);
 }
@@ -373,7 +381,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 {
 	int rc = br_v6_fast(ctx);
 
-	return rc >= 0 ? rc : br_v6_full(ctx);
+	return rc >= 0 ? rc : br_v6_full(ctx, rc == BR_FAST_MISSED);
 }
 
 /* ---- TC slow paths ------------------------------------------------------ */

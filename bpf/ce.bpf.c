@@ -122,7 +122,7 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow), sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
@@ -299,7 +299,7 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), &sc->flow, sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow), sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))

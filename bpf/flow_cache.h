@@ -106,28 +106,46 @@ struct br_flow_set {
 };
 
 /*
- * Write a key in three 64-bit stores. Built field by field, the probe's
- * 64-bit loads right after (set hash, comparison) would each span several
- * fresh narrower stores, which the CPU cannot forward: a stall per load.
+ * A key as three 64-bit words, the layout of struct flow_key: built in
+ * registers, hashed and compared as words, and stored in three stores when
+ * the full path needs it. (Built field by field in memory, the probe's
+ * 64-bit loads right after would each span several fresh narrower stores,
+ * which the CPU cannot forward.)
  */
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "flow_key_put assumes a little-endian target"
+#error "flow_words assumes a little-endian target"
 #endif
-static __always_inline void flow_key_put(struct flow_key *k, __u32 src, __u32 dst, __u16 sport,
-					 __u16 dport, __u32 iif, __u8 proto, __u8 tos, __u8 dir)
-{
-	__u64 *w = (__u64 *)k;
+struct flow_words {
+	__u64 w0, w1, w2;
+};
 
-	w[0] = (__u64)dst << 32 | src;
-	w[1] = (__u64)iif << 32 | (__u32)dport << 16 | sport;
-	w[2] = (__u32)dir << 16 | (__u32)tos << 8 | proto;
+static __always_inline struct flow_words flow_words_make(__u32 src, __u32 dst, __u16 sport,
+							 __u16 dport, __u32 iif, __u8 proto,
+							 __u8 tos, __u8 dir)
+{
+	return (struct flow_words){
+		.w0 = (__u64)dst << 32 | src,
+		.w1 = (__u64)iif << 32 | (__u32)dport << 16 | sport,
+		.w2 = (__u32)dir << 16 | (__u32)tos << 8 | proto,
+	};
 }
 
-/*
- * The key of a TCP/UDP packet that may use the CE's cache: not a fragment,
- * no SYN/FIN/RST. Returns false for everything else. @l4 follows the IPv4
- * header.
- */
+static __always_inline void flow_key_put(struct flow_key *k, struct flow_words w)
+{
+	__u64 *p = (__u64 *)k;
+
+	p[0] = w.w0;
+	p[1] = w.w1;
+	p[2] = w.w2;
+}
+
+static __always_inline struct flow_words flow_words_of(const struct flow_key *k)
+{
+	const __u64 *p = (const __u64 *)k;
+
+	return (struct flow_words){p[0], p[1], p[2]};
+}
+
 /* What any copy needs: TCP or UDP, not a fragment, both ports in the frame. */
 static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void *l4, const void *end)
 {
@@ -135,6 +153,11 @@ static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void
 	       (ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP);
 }
 
+/*
+ * The key of a TCP/UDP packet that may use the CE's cache, stored in @k: not
+ * a fragment, no SYN/FIN/RST. Returns false for everything else. @l4
+ * follows the IPv4 header.
+ */
 static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, void *l4, void *end,
 					__u32 iif, __u8 dir)
 {
@@ -148,20 +171,9 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 		if ((void *)(tcp + 1) > end || tcp->syn || tcp->fin || tcp->rst)
 			return false;
 	}
-	flow_key_put(k, ip->saddr, ip->daddr, p->source, p->dest, iif, ip->protocol, ip->tos, dir);
+	flow_key_put(k, flow_words_make(ip->saddr, ip->daddr, p->source, p->dest, iif, ip->protocol,
+					ip->tos, dir));
 	return true;
-}
-
-/* A key as the three words flow_key_put wrote: the probe reads it once. */
-struct flow_words {
-	__u64 w0, w1, w2;
-};
-
-static __always_inline struct flow_words flow_words_of(const struct flow_key *k)
-{
-	const __u64 *w = (const __u64 *)k;
-
-	return (struct flow_words){w[0], w[1], w[2]};
 }
 
 /* (src, dst), (ports), (iif ^ proto/tos/dir): the set a key lives in. */
@@ -271,11 +283,10 @@ static __always_inline void *flow_claim(void *set, __u32 size, const struct flow
 }
 
 /* The role's cache @map (per-CPU sets of @size-byte entries): the copy for
- * @k usable for a @len-byte packet in @epoch (0: the cache is off), or NULL. */
-static __always_inline void *flow_cache_find(void *map, __u32 size, const struct flow_key *k,
+ * @w usable for a @len-byte packet in @epoch (0: the cache is off), or NULL. */
+static __always_inline void *flow_cache_find(void *map, __u32 size, struct flow_words w,
 					     __u32 epoch, __u16 len)
 {
-	struct flow_words w = flow_words_of(k);
 	__u32 idx = flow_set_index(w);
 	void *set;
 
