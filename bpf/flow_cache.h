@@ -218,13 +218,14 @@ static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoc
 static __always_inline void *flow_find_in(void *set, __u32 size, struct flow_words k,
 					  __u32 epoch, __u16 len)
 {
-	__u32 now = (__u32)bpf_jiffies64();
-
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = set + i * size;
 
-		if (flow_head_live(h, epoch, now) && flow_key_eq(&h->key, k))
-			return len <= h->max_len ? h : 0;
+		/* A key is in a set once (flow_slot_in reuses its own slot). */
+		if (flow_key_eq(&h->key, k))
+			return flow_head_live(h, epoch, (__u32)bpf_jiffies64()) && len <= h->max_len ?
+				       h :
+				       0;
 	}
 	return 0;
 }
