@@ -34,8 +34,9 @@
 
 /*
  * The encapsulation flow cache (flow_cache.h): the probe inlined, the fill a
- * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet, not a fragment, whose
- * destination address and port the cache knows: encapsulated and sent.
+ * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet,
+ * not a fragment, whose destination address and port the cache knows:
+ * encapsulated and sent.
  * Returns the verdict, or BR_FAST_*: take the full path.
  */
 static __always_inline struct br_scratch *br_scratch(void)
@@ -64,14 +65,14 @@ static __always_inline int br_flow_missed(struct flow_words w, __u32 epoch)
 	return BR_FAST_MISSED;
 }
 
-/* After the full path: the slot for the key the probe left for @dir, its
- * head filled with the next hop. */
-static __always_inline struct br_flow_entry *br_flow_claim(enum flow_dir dir,
-							   const struct bpf_fib_lookup *fib, __u32 len)
+/* After the full path of a packet the probe keyed (BR_FAST_MISSED): the slot
+ * for the key it left, its head filled with the next hop. */
+static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_lookup *fib,
+							   __u32 len)
 {
 	struct br_scratch *sc = br_scratch();
 
-	if (!sc || sc->flow.dir != dir)
+	if (!sc)
 		return 0;
 	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow, sc->epoch,
 				(__u16)len, fib);
@@ -109,11 +110,9 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 			   ((__u32)ports->source << 16) | ports->dest);
 	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
-	eth = xdp_encap_push(ctx, l3_off);
-	if (!eth)
+	ip6 = flow_encap_push(ctx, l3_off, &fe->h);
+	if (!ip6)
 		return XDP_DROP;
-	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IPV6);
-	ip6 = (void *)(eth + 1);
 	outer_ipv6_fixed(ip6, tos, len, label);
 	ipv6_addr_copy(&ip6->saddr, &fe->src);
 	ipv6_addr_copy(&ip6->daddr, &fe->dst);
@@ -128,7 +127,7 @@ __attribute__((noinline)) int br_flow_fill(const struct bpf_fib_lookup *fib, __u
 
 	if (!fib || !t)
 		return 0;
-	e = br_flow_claim(FLOW_BR_ENCAP, fib, len);
+	e = br_flow_claim(fib, len);
 	if (!e)
 		return 0;
 	ipv6_addr_store(&e->src, &t->br);
@@ -228,11 +227,7 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
 		return br_flow_missed(w, epoch);
 	ipv4_decrease_ttl(ip);
-	eth = xdp_decap_pull(ctx, l3_off);
-	if (!eth)
-		return XDP_DROP;
-	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IP);
-	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_BR_DECAP);
+	return flow_decap_send(ctx, l3_off, &fe->h, MAPGW_CNT_BR_DECAP);
 }
 
 /* After the full path checked and decapsulated a packet the probe keyed. */
@@ -243,7 +238,7 @@ __attribute__((noinline)) int br_decap_fill(const struct bpf_fib_lookup *fib, __
 
 	if (!fib || !ip6)
 		return 0;
-	e = br_flow_claim(FLOW_BR_DECAP, fib, len);
+	e = br_flow_claim(fib, len);
 	if (!e)
 		return 0;
 	ipv6_addr_copy(&e->src, &ip6->saddr);

@@ -103,6 +103,7 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	struct ce_scratch *sc = scratch();
 	struct flow_entry *fe;
 	struct ethhdr *eth;
+	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 	__u32 l3_off;
 	void *l4;
@@ -129,11 +130,10 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 		return -1;
 	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
-	eth = xdp_encap_push(ctx, l3_off);
-	if (!eth)
+	ip6 = flow_encap_push(ctx, l3_off, &fe->h);
+	if (!ip6)
 		return XDP_DROP;
-	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IPV6);
-	build_outer_ipv6((void *)(eth + 1), &cfg->ce_addr, &cfg->br_addr, tos, len, fe->label);
+	build_outer_ipv6(ip6, &cfg->ce_addr, &cfg->br_addr, tos, len, fe->label);
 	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_CE_OUT);
 }
 
@@ -305,11 +305,7 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))
 		return -1;
 	ipv4_decrease_ttl(ip);
-	eth = xdp_decap_pull(ctx, l3_off);
-	if (!eth)
-		return XDP_DROP;
-	flow_eth_set(eth, &fe->h, MAPGW_ETH_P_IP);
-	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_CE_IN);
+	return flow_decap_send(ctx, l3_off, &fe->h, MAPGW_CNT_CE_IN);
 }
 
 /* PTB about our tunnel packet -> frag-needed to the inside host. */

@@ -40,6 +40,7 @@
 #include "frag.h"
 #include "map_port.h"
 #include "route_cache.h"
+#include "xdp_common.h"
 
 /* Sets per CPU - 1 (a power of two minus one): the loader sizes the map and
  * sets this (config `flow_cache_sets`, default MAPGW_FLOW_CACHE_SETS). 10 k
@@ -199,6 +200,33 @@ static __always_inline void flow_eth_set(struct ethhdr *eth, const struct flow_h
 	eth->h_proto = bpf_htons(proto);
 }
 
+/*
+ * The fast paths' tails (xdp_common.h's pieces, the Ethernet header from the
+ * copy @h). Encapsulation returns the outer IPv6 header for the caller to
+ * fill before xdp_send, or NULL (a counted drop); decapsulation sends.
+ */
+static __always_inline struct ipv6hdr *flow_encap_push(struct xdp_md *ctx, __u32 l3_off,
+						       const struct flow_head *h)
+{
+	struct ethhdr *eth = xdp_encap_push(ctx, l3_off);
+
+	if (!eth)
+		return 0;
+	flow_eth_set(eth, h, MAPGW_ETH_P_IPV6);
+	return (void *)(eth + 1);
+}
+
+static __always_inline int flow_decap_send(struct xdp_md *ctx, __u32 l3_off,
+					   const struct flow_head *h, enum mapgw_counter what)
+{
+	struct ethhdr *eth = xdp_decap_pull(ctx, l3_off);
+
+	if (!eth)
+		return XDP_DROP;
+	flow_eth_set(eth, h, MAPGW_ETH_P_IP);
+	return xdp_send(ctx, h->ifindex, what);
+}
+
 /* The cache's epoch, 0 when off. */
 static __always_inline __u32 flow_cache_epoch(void)
 {
@@ -221,11 +249,12 @@ static __always_inline void *flow_find_in(void *set, __u32 size, struct flow_wor
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = set + i * size;
 
+		if (!flow_key_eq(&h->key, k))
+			continue;
 		/* A key is in a set once (flow_slot_in reuses its own slot). */
-		if (flow_key_eq(&h->key, k))
-			return flow_head_live(h, epoch, (__u32)bpf_jiffies64()) && len <= h->max_len ?
-				       h :
-				       0;
+		if (!flow_head_live(h, epoch, (__u32)bpf_jiffies64()) || len > h->max_len)
+			return 0;
+		return h;
 	}
 	return 0;
 }
