@@ -74,8 +74,8 @@ static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_
 
 	if (!sc)
 		return 0;
-	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow, sc->epoch,
-				(__u16)len, fib);
+	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow,
+				sc->epoch, (__u16)len, fib);
 }
 
 static __always_inline int br_v4_fast(struct xdp_md *ctx)
@@ -100,8 +100,8 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return BR_FAST_UNCACHED;
-	w = flow_words_make(0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol, ip->tos,
-			    FLOW_BR_ENCAP);
+	w = flow_words_make(0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol,
+			    ip->tos, FLOW_BR_ENCAP);
 	epoch = flow_cache_epoch();
 	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, epoch, len);
 	if (!fe)
@@ -176,7 +176,8 @@ static __always_inline int br_v4_full(struct xdp_md *ctx, bool keyed)
 		br_flow_fill(&fib, len, &t);
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
 	ipv4_decrease_ttl(ip);
-	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, &fib, MAPGW_CNT_BR_ENCAP);
+	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &t.br, &t.ce, &fib,
+			      MAPGW_CNT_BR_ENCAP);
 }
 
 SEC("xdp")

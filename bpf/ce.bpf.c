@@ -123,7 +123,8 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow), sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow),
+			     sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
@@ -146,7 +147,8 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 
 	if (!sc || !fib || !sc->flow.dir)
 		return 0;
-	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len, fib);
+	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len,
+			     fib);
 	if (!e)
 		return 0;
 	e->label = label;
@@ -249,8 +251,8 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx)
 		ce_flow_fill(&sc->fib, len, 0, sc->out.ext_port, label);
 	ipv4_decrease_ttl(ip);
 	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &sc->out.target.br,
-			     &sc->out.target.ce, &sc->fib,
-			     sc->out.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT);
+			      &sc->out.target.ce, &sc->fib,
+			      sc->out.fmr ? MAPGW_CNT_CE_FMR_OUT : MAPGW_CNT_CE_OUT);
 }
 
 SEC("xdp")
@@ -299,7 +301,8 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow), sc->flow_epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow),
+			     sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))

@@ -125,9 +125,9 @@ static __always_inline struct flow_words flow_words_make(__u32 src, __u32 dst, _
 							 __u8 tos, __u8 dir)
 {
 	return (struct flow_words){
-		.w0 = (__u64)dst << 32 | src,
-		.w1 = (__u64)iif << 32 | (__u32)dport << 16 | sport,
-		.w2 = (__u32)dir << 16 | (__u32)tos << 8 | proto,
+	    .w0 = (__u64)dst << 32 | src,
+	    .w1 = (__u64)iif << 32 | (__u32)dport << 16 | sport,
+	    .w2 = (__u32)dir << 16 | (__u32)tos << 8 | proto,
 	};
 }
 
@@ -148,7 +148,8 @@ static __always_inline struct flow_words flow_words_of(const struct flow_key *k)
 }
 
 /* What any copy needs: TCP or UDP, not a fragment, both ports in the frame. */
-static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void *l4, const void *end)
+static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void *l4,
+					      const void *end)
 {
 	return !ipv4_is_fragment(ip) && l4 + sizeof(struct l4_ports) <= end &&
 	       (ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP);
@@ -243,8 +244,8 @@ static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoc
 
 /* In @set (FLOW_CACHE_WAYS entries of @size bytes): the entry for @k usable
  * for a @len-byte packet, or NULL. */
-static __always_inline void *flow_find_in(void *set, __u32 size, struct flow_words k,
-					  __u32 epoch, __u16 len)
+static __always_inline void *flow_find_in(void *set, __u32 size, struct flow_words k, __u32 epoch,
+					  __u16 len)
 {
 	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = set + i * size;
@@ -328,7 +329,8 @@ static __always_inline void *flow_cache_find(void *map, __u32 size, struct flow_
 
 /* The slot for @k in @map, its head filled (flow_claim), or NULL. */
 static __always_inline void *flow_cache_claim(void *map, __u32 size, const struct flow_key *k,
-					      __u32 epoch, __u16 len, const struct bpf_fib_lookup *fib)
+					      __u32 epoch, __u16 len,
+					      const struct bpf_fib_lookup *fib)
 {
 	__u32 idx = flow_set_index(flow_words_of(k));
 	void *set = bpf_map_lookup_elem(map, &idx);

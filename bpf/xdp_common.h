@@ -108,8 +108,8 @@ static __always_inline int xdp_send(struct xdp_md *ctx, __u32 ifindex, enum mapg
 /* The full paths' tails: headers from a FIB answer. */
 static __always_inline int xdp_encap_send(struct xdp_md *ctx, __u32 l3_off, int len, __u8 tos,
 					  __u32 label, const struct mapgw_u128 *src,
-					  const struct mapgw_u128 *dst, const struct bpf_fib_lookup *fib,
-					  enum mapgw_counter what)
+					  const struct mapgw_u128 *dst,
+					  const struct bpf_fib_lookup *fib, enum mapgw_counter what)
 {
 	struct ethhdr *eth = xdp_encap_push(ctx, l3_off);
 
