@@ -88,7 +88,7 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	struct ipv6hdr *ip6;
 	struct ethhdr *eth;
 	struct iphdr *ip;
-	__u32 l3_off, label, epoch;
+	__u32 l3_off, label, epoch, hash;
 	__u8 tos;
 	int len;
 
@@ -100,14 +100,14 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
 		return BR_FAST_UNCACHED;
-	w = flow_words_make(0, ip->daddr, 0, ports->dest, ctx->ingress_ifindex, ip->protocol,
-			    ip->tos, FLOW_BR_ENCAP);
+	w = flow_words_make(ip->saddr, ip->daddr, ports->source, ports->dest, ctx->ingress_ifindex,
+			    ip->protocol, 0, FLOW_BR_ENCAP);
+	hash = flow_hash(w);
 	epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, epoch, len);
+	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, hash, epoch, len);
 	if (!fe)
 		return br_flow_missed(w, epoch);
-	label = flow_label(ip->saddr, ip->daddr, ip->protocol,
-			   ((__u32)ports->source << 16) | ports->dest);
+	label = flow_label_of_hash(hash); /* = flow_label() of this flow */
 	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
 	ip6 = flow_encap_push(ctx, l3_off, &fe->h);
@@ -224,7 +224,7 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 			    ip->protocol, ip->tos, FLOW_BR_DECAP);
 	epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, epoch, len);
+	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
 	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
 		return br_flow_missed(w, epoch);
 	ipv4_decrease_ttl(ip);

@@ -102,6 +102,7 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	struct mapgw_ce_config *cfg = ce_config();
 	struct ce_scratch *sc = scratch();
 	struct flow_entry *fe;
+	struct flow_words w;
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
@@ -123,8 +124,8 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow),
-			     sc->flow_epoch, len);
+	w = flow_words_of(&sc->flow);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
@@ -275,6 +276,7 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	struct ce_scratch *sc = scratch();
 	struct mapgw_u128 src, dst;
 	struct flow_entry *fe;
+	struct flow_words w;
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
@@ -301,8 +303,8 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return -1;
 	sc->flow_epoch = flow_cache_epoch();
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), flow_words_of(&sc->flow),
-			     sc->flow_epoch, len);
+	w = flow_words_of(&sc->flow);
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), sc->flow_epoch, len);
 	if (!fe)
 		return -1;
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))

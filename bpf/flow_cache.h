@@ -54,7 +54,8 @@ const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
 enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3, FLOW_BR_DECAP = 4 };
 
 /* CE outbound: inside -> remote. CE inbound: remote -> our external port.
- * BR encapsulation: only the destination (address, port) decides.
+ * BR encapsulation: the inner 5-tuple (tos 0: the IPv6 route does not
+ * depend on it); its hash is also the packet's flow label.
  * BR decapsulation: the inner source (address, port) and destination
  * address decide (dport 0); the outer addresses are checked on a hit. */
 struct flow_key {
@@ -178,12 +179,16 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 	return true;
 }
 
-/* (src, dst), (ports), (iif ^ proto/tos/dir): the set a key lives in. */
-static __always_inline __u32 flow_set_index(struct flow_words k)
+/*
+ * (src, dst), (ports), (proto/tos/dir): the hash that picks a key's set. The
+ * ingress device is compared, not hashed, so a BR encapsulation key (tos 0,
+ * dir FLOW_BR_ENCAP) hashes exactly as encap.h's flow label of its flow.
+ */
+_Static_assert(FLOW_BR_ENCAP << 16 == FLOW_LABEL_TAG, "the BR's key hash is the flow label's");
+
+static __always_inline __u32 flow_hash(struct flow_words k)
 {
-	return hash_words4((__u32)k.w0, (__u32)(k.w0 >> 32), (__u32)k.w1,
-			   (__u32)(k.w1 >> 32) ^ ((__u32)k.w2 << 12)) &
-	       flow_cache_mask;
+	return hash_words4((__u32)k.w0, (__u32)(k.w0 >> 32), (__u32)k.w1, (__u32)k.w2);
 }
 
 static __always_inline bool flow_key_eq(const struct flow_key *a, struct flow_words k)
@@ -314,11 +319,12 @@ static __always_inline void *flow_claim(void *set, __u32 size, const struct flow
 }
 
 /* The role's cache @map (per-CPU sets of @size-byte entries): the copy for
- * @w usable for a @len-byte packet in @epoch (0: the cache is off), or NULL. */
-static __always_inline void *flow_cache_find(void *map, __u32 size, struct flow_words w,
+ * @w (whose flow_hash is @hash) usable for a @len-byte packet in @epoch (0:
+ * the cache is off), or NULL. */
+static __always_inline void *flow_cache_find(void *map, __u32 size, struct flow_words w, __u32 hash,
 					     __u32 epoch, __u16 len)
 {
-	__u32 idx = flow_set_index(w);
+	__u32 idx = hash & flow_cache_mask;
 	void *set;
 
 	if (!epoch)
@@ -332,7 +338,7 @@ static __always_inline void *flow_cache_claim(void *map, __u32 size, const struc
 					      __u32 epoch, __u16 len,
 					      const struct bpf_fib_lookup *fib)
 {
-	__u32 idx = flow_set_index(flow_words_of(k));
+	__u32 idx = flow_hash(flow_words_of(k)) & flow_cache_mask;
 	void *set = bpf_map_lookup_elem(map, &idx);
 
 	return set ? flow_claim(set, size, k, epoch, len, fib) : 0;

@@ -229,7 +229,8 @@ static __always_inline enum mapgw_counter tunnel_nexthdr_verdict(__u8 nh)
 	}
 }
 
-/* Ports (or ICMP id) folded into 32 bits for the flow label. */
+/* Ports (or ICMP id) folded into 32 bits for the flow label, laid out as in
+ * a flow-cache key: destination port in the upper half. */
 static __always_inline __u32 flow_ports(struct hdr_cursor *l4, struct iphdr *ip)
 {
 	struct icmp_query_hdr *q = l4->pos;
@@ -239,7 +240,7 @@ static __always_inline __u32 flow_ports(struct hdr_cursor *l4, struct iphdr *ip)
 		return 0;
 	if ((ip->protocol == MAPGW_IPPROTO_TCP || ip->protocol == MAPGW_IPPROTO_UDP) &&
 	    (void *)(p + 1) <= l4->end)
-		return ((__u32)p->source << 16) | p->dest;
+		return ((__u32)p->dest << 16) | p->source;
 	if (ip->protocol == MAPGW_IPPROTO_ICMP && (void *)(q + 1) <= l4->end)
 		return q->id;
 	return 0;
