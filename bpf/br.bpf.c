@@ -92,6 +92,7 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	__u8 tos;
 	int len;
 
+	epoch = flow_cache_epoch(); /* first: nothing else is live across it */
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
 		return BR_FAST_UNCACHED;
 	l3_off = c.pos - data;
@@ -103,7 +104,6 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, ports->dest, ctx->ingress_ifindex,
 			    ip->protocol, 0, FLOW_BR_ENCAP);
 	hash = flow_hash(w);
-	epoch = flow_cache_epoch();
 	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, hash, epoch, len);
 	if (!fe)
 		return br_flow_missed(w, epoch);
@@ -211,6 +211,7 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	__u32 l3_off, epoch;
 	int len;
 
+	epoch = flow_cache_epoch();
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
 		return BR_FAST_UNCACHED;
 	l3_off = c.pos - data;
@@ -223,7 +224,6 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 		return BR_FAST_UNCACHED;
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 			    ip->protocol, ip->tos, FLOW_BR_DECAP);
-	epoch = flow_cache_epoch();
 	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
 	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
 		return br_flow_missed(w, epoch);
