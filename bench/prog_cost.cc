@@ -9,6 +9,8 @@
 //
 //   floor            restore + tail call + test-run loop
 //   bare_encap       push Ethernet + IPv6, no lookups (the reference)
+//   bare_encap_fwd   the same, counted and redirected through a devmap to
+//                    another port: the least a forwarding endpoint does
 //   br_encap/R       BR IPv4 -> IPv6, walking over R rules (one CE each)
 //   br_decap/R       BR IPv6 -> IPv4 with the source check, over R rules
 //   ce_out/N/A       CE established flow, LAN -> WAN: N sessions installed,
@@ -146,6 +148,7 @@ class Harness {
   void set_runs(uint64_t n) { skel_->get()->data_cost->runs = n; }
   int nop_fd() const { return bpf_program__fd(skel_->get()->progs.cost_nop); }
   int encap_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap); }
+  int encap_fwd_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap_fwd); }
   mapgw_cost* skel() { return skel_->get(); }
 
   // Mean ns per run of @repeat runs; *verdict = the last run's.
@@ -455,6 +458,16 @@ void register_all(Harness& h, const Netns& ns) {
     FrameBuilder b;
     b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
     return Case{h.encap_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
+  }, 10);
+  reg("bare_encap_fwd", [&] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    uint32_t egress = ns.wan;
+    if (bpf_map_update_elem(bpf_map__fd(h.skel()->maps.cost_devmap_map), &egress, &egress, 0)) {
+      die("cost_devmap fill");
+    }
+    h.skel()->data_cost->fwd_ifindex = egress;
+    return Case{h.encap_fwd_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   }, 10);
   register_primitives(h, ns, reg);
   for (unsigned rules : {1u, 1000u, 65536u}) {
