@@ -37,7 +37,7 @@
  * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet,
  * not a fragment, whose destination address and port the cache knows:
  * encapsulated and sent.
- * Returns the verdict, or BR_FAST_*: take the full path.
+ * Returns the verdict, or FLOW_FAST_*: take the full path.
  */
 static __always_inline struct br_scratch *br_scratch(void)
 {
@@ -46,12 +46,6 @@ static __always_inline struct br_scratch *br_scratch(void)
 	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
 }
 
-/* What a fast path returns when it does not send the packet itself. */
-enum {
-	BR_FAST_UNCACHED = -1, /* not for the cache */
-	BR_FAST_MISSED = -2,   /* keyed, not known: the key waits for the fill */
-};
-
 /* A miss: the key and the epoch read before the full path's lookups stay in
  * the scratch map for its fill. (A hit never touches the scratch map.) */
 static __always_inline int br_flow_missed(struct flow_words w, __u32 epoch)
@@ -59,13 +53,13 @@ static __always_inline int br_flow_missed(struct flow_words w, __u32 epoch)
 	struct br_scratch *sc = br_scratch();
 
 	if (!sc)
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	flow_key_put(&sc->flow, w);
 	sc->epoch = epoch;
-	return BR_FAST_MISSED;
+	return FLOW_FAST_MISSED;
 }
 
-/* After the full path of a packet the probe keyed (BR_FAST_MISSED): the slot
+/* After the full path of a packet the probe keyed (FLOW_FAST_MISSED): the slot
  * for the key it left, its head filled with the next hop. */
 static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_lookup *fib,
 							   __u32 len)
@@ -94,13 +88,13 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 
 	epoch = flow_cache_epoch(); /* first: nothing else is live across it */
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	ip = c.pos;
 	ports = (void *)(ip + 1);
 	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, ports->dest, ctx->ingress_ifindex,
 			    ip->protocol, 0, FLOW_BR_ENCAP);
 	hash = flow_hash(w);
@@ -185,7 +179,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
 {
 	int rc = br_v4_fast(ctx);
 
-	return rc >= 0 ? rc : br_v4_full(ctx, rc == BR_FAST_MISSED);
+	return rc >= 0 ? rc : br_v4_full(ctx, rc == FLOW_FAST_MISSED);
 }
 
 /* ---- XDP, IPv6 side ----------------------------------------------------- */
@@ -196,7 +190,7 @@ int mapgw_br_v4(struct xdp_md *ctx)
  * destination the cache knows, arriving with exactly the outer addresses
  * that passed the §8.1 check: decapsulated and sent. Anything else — a
  * spoofed outer source included — takes the full path, which checks and
- * counts it. Returns the verdict, or BR_FAST_*.
+ * counts it. Returns the verdict, or FLOW_FAST_*.
  */
 static __always_inline int br_v6_fast(struct xdp_md *ctx)
 {
@@ -213,15 +207,15 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 
 	epoch = flow_cache_epoch();
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	ip = c.pos;
 	ports = (void *)(ip + 1);
 	len = ipv4_plain_len(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || !flow_l4_cacheable(ip, ports, data_end))
-		return BR_FAST_UNCACHED;
+		return FLOW_FAST_UNCACHED;
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 			    ip->protocol, ip->tos, FLOW_BR_DECAP);
 	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
@@ -377,7 +371,7 @@ int mapgw_br_v6(struct xdp_md *ctx)
 {
 	int rc = br_v6_fast(ctx);
 
-	return rc >= 0 ? rc : br_v6_full(ctx, rc == BR_FAST_MISSED);
+	return rc >= 0 ? rc : br_v6_full(ctx, rc == FLOW_FAST_MISSED);
 }
 
 /* ---- TC slow paths ------------------------------------------------------ */

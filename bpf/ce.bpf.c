@@ -42,8 +42,8 @@ struct ce_scratch {
 	struct bpf_fib_lookup hp_fib;	/* hairpin / PTB subprograms */
 	struct ce_out_plan hp_out;
 	struct ce_in_plan hp_in;
-	struct flow_key flow;		/* the packet's flow cache key (dir 0: none) */
-	__u32 flow_epoch;		/* the epoch read before the tables */
+	struct flow_key flow;		/* the key the fast path missed */
+	__u32 flow_epoch;		/* and the epoch it read before the tables */
 };
 
 struct {
@@ -90,17 +90,28 @@ static __always_inline bool ce_routed_to_map(void *ctx, const struct mapgw_ce_co
  * instructions). The probe is inlined: a BPF-to-BPF call and its return cost
  * 6-9 ns per packet on this hardware (the return goes through the kernel's
  * return thunk), and inlining it adds 15 % to the verifier's work only.
- * What the probe learns for the fill stays in the scratch map.
- *
- * LAN: an established flow to the BR the cache knows -> translated,
- * encapsulated and sent. Returns the verdict, or -1: take the full path.
+ * A miss leaves the key and epoch in the scratch map for the fill
+ * (FLOW_FAST_MISSED); a hit never touches it.
  */
+static __always_inline int ce_flow_missed(struct flow_words w, __u32 epoch)
+{
+	struct ce_scratch *sc = scratch();
+
+	if (!sc)
+		return FLOW_FAST_UNCACHED;
+	flow_key_put(&sc->flow, w);
+	sc->flow_epoch = epoch;
+	return FLOW_FAST_MISSED;
+}
+
+/* LAN: an established flow to the BR the cache knows -> translated,
+ * encapsulated and sent. Returns the verdict, or FLOW_FAST_*. */
 static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
+	__u32 epoch = flow_cache_epoch(); /* first: nothing else is live across it */
 	struct mapgw_ce_config *cfg = ce_config();
-	struct ce_scratch *sc = scratch();
 	struct flow_entry *fe;
 	struct flow_words w;
 	struct ethhdr *eth;
@@ -111,25 +122,20 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	__u8 tos;
 	int len;
 
-	if (!cfg || !sc)
-		return -1;
-	sc->flow.dir = 0;
-	if (!cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
-		return -1;
+	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
+		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	ip = c.pos;
 	l4 = ip + 1;
 	len = ipv4_plain_len(ip, data_end, 0xffff - MAPGW_IPV6_HLEN);
 	if (len < 0 || ip->ttl <= 1 || ip->daddr == cfg->ipv4 ||
-	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
-		return -1;
-	sc->flow_epoch = flow_cache_epoch();
-	w = flow_words_of(&sc->flow);
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), sc->flow_epoch, len);
+	    !flow_key_of(&w, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
+		return FLOW_FAST_UNCACHED;
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
 	if (!fe)
-		return -1;
+		return ce_flow_missed(w, epoch);
 	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
-		return -1;
+		return ce_flow_missed(w, epoch); /* the full path tells why */
 	tos = ip->tos;
 	ipv4_decrease_ttl(ip);
 	ip6 = flow_encap_push(ctx, l3_off, &fe->h);
@@ -139,14 +145,15 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_CE_OUT);
 }
 
-/* After the full path forwarded a packet the probe keyed: remember how. */
+/* After the full path forwarded a packet the probe keyed (FLOW_FAST_MISSED):
+ * remember how. */
 __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u32 len, __u32 addr,
 					   __u32 port, __u32 label)
 {
 	struct ce_scratch *sc = scratch();
 	struct flow_entry *e;
 
-	if (!sc || !fib || !sc->flow.dir)
+	if (!sc || !fib)
 		return 0;
 	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len,
 			     fib);
@@ -195,7 +202,7 @@ static __attribute__((noinline)) int ce_hairpin(struct xdp_md *ctx, const struct
 	return xdp_redirect(ctx, sc->hp_fib.ifindex);
 }
 
-static __always_inline int ce_lan_full(struct xdp_md *ctx)
+static __always_inline int ce_lan_full(struct xdp_md *ctx, bool keyed)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -248,7 +255,7 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx)
 	if (sc->out.icmp_error)
 		count(MAPGW_CNT_CE_ICMP_ERROR_OUT, 0);
 	label = flow_label(ip->saddr, ip->daddr, ip->protocol, flow_ports(&c, ip));
-	if (!sc->out.fmr && !sc->out.icmp_error)
+	if (keyed && !sc->out.fmr && !sc->out.icmp_error)
 		ce_flow_fill(&sc->fib, len, 0, sc->out.ext_port, label);
 	ipv4_decrease_ttl(ip);
 	return xdp_encap_send(ctx, l3_off, len, ip->tos, label, &sc->out.target.br,
@@ -261,19 +268,19 @@ int mapgw_ce_lan(struct xdp_md *ctx)
 {
 	int rc = ce_lan_fast(ctx);
 
-	return rc >= 0 ? rc : ce_lan_full(ctx);
+	return rc >= 0 ? rc : ce_lan_full(ctx, rc == FLOW_FAST_MISSED);
 }
 
 /* ---- XDP, WAN side --------------------------------------------------------- */
 
 /* WAN: an established flow from the BR the cache knows -> translated,
- * decapsulated and sent. Returns the verdict, or -1: take the full path. */
+ * decapsulated and sent. Returns the verdict, or FLOW_FAST_*. */
 static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
+	__u32 epoch = flow_cache_epoch();
 	struct mapgw_ce_config *cfg = ce_config();
-	struct ce_scratch *sc = scratch();
 	struct mapgw_u128 src, dst;
 	struct flow_entry *fe;
 	struct flow_words w;
@@ -284,31 +291,26 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	void *l4;
 	int len;
 
-	if (!cfg || !sc)
-		return -1;
-	sc->flow.dir = 0;
-	if (!cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
-		return -1;
+	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
+		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
-		return -1;
+		return FLOW_FAST_UNCACHED;
 	u128_from_in6(&src, &ip6->saddr);
 	u128_from_in6(&dst, &ip6->daddr);
 	if (!mapgw_u128_eq(&dst, &cfg->ce_addr) || !mapgw_u128_eq(&src, &cfg->br_addr))
-		return -1;
+		return FLOW_FAST_UNCACHED;
 	ip = c.pos;
 	l4 = ip + 1;
 	len = ipv4_plain_len(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0 || ip->ttl <= 1 || ip->daddr != cfg->ipv4 ||
-	    !flow_key_of(&sc->flow, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
-		return -1;
-	sc->flow_epoch = flow_cache_epoch();
-	w = flow_words_of(&sc->flow);
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), sc->flow_epoch, len);
+	    !flow_key_of(&w, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
+		return FLOW_FAST_UNCACHED;
+	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
 	if (!fe)
-		return -1;
+		return ce_flow_missed(w, epoch);
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))
-		return -1;
+		return ce_flow_missed(w, epoch); /* the full path tells why */
 	ipv4_decrease_ttl(ip);
 	return flow_decap_send(ctx, l3_off, &fe->h, MAPGW_CNT_CE_IN);
 }
@@ -355,7 +357,7 @@ static __attribute__((noinline)) int ce_ptb(struct xdp_md *ctx, const struct map
 	return xdp_redirect(ctx, fib.ifindex);
 }
 
-static __always_inline int ce_wan_full(struct xdp_md *ctx)
+static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor c = {.pos = data, .end = data_end};
@@ -424,7 +426,8 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx)
 		why = ce_rewrite_in(cfg, ip, c.pos, data_end, &p);
 		if (why != NAT_OK)
 			return xdp_count(why, ctx, XDP_DROP);
-		ce_flow_fill(&fib, len, p.in_addr, p.in_port, 0);
+		if (keyed)
+			ce_flow_fill(&fib, len, p.in_addr, p.in_port, 0);
 	}
 	ipv4_decrease_ttl(ip);
 	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_CE_IN);
@@ -435,7 +438,7 @@ int mapgw_ce_wan(struct xdp_md *ctx)
 {
 	int rc = ce_wan_fast(ctx);
 
-	return rc >= 0 ? rc : ce_wan_full(ctx);
+	return rc >= 0 ? rc : ce_wan_full(ctx, rc == FLOW_FAST_MISSED);
 }
 
 /* ---- TC slow paths --------------------------------------------------------- */

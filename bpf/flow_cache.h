@@ -53,6 +53,14 @@ const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
 
 enum flow_dir { FLOW_OUT = 1, FLOW_IN = 2, FLOW_BR_ENCAP = 3, FLOW_BR_DECAP = 4 };
 
+/* What a role's fast path returns when it does not send the packet itself:
+ * its full path follows, and fills the cache only after a miss (the key and
+ * epoch then wait in the role's scratch map; a hit never touches it). */
+enum {
+	FLOW_FAST_UNCACHED = -1, /* not for the cache */
+	FLOW_FAST_MISSED = -2,	 /* keyed, not known: the key waits for the fill */
+};
+
 /* CE outbound: inside -> remote. CE inbound: remote -> our external port.
  * BR encapsulation: the inner 5-tuple (tos 0: the IPv6 route does not
  * depend on it); its hash is also the packet's flow label.
@@ -157,11 +165,11 @@ static __always_inline bool flow_l4_cacheable(const struct iphdr *ip, const void
 }
 
 /*
- * The key of a TCP/UDP packet that may use the CE's cache, stored in @k: not
- * a fragment, no SYN/FIN/RST. Returns false for everything else. @l4
- * follows the IPv4 header.
+ * The key of a TCP/UDP packet that may use the CE's cache, in @w: not a
+ * fragment, no SYN/FIN/RST. Returns false for everything else. @l4 follows
+ * the IPv4 header.
  */
-static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, void *l4, void *end,
+static __always_inline bool flow_key_of(struct flow_words *w, struct iphdr *ip, void *l4, void *end,
 					__u32 iif, __u8 dir)
 {
 	struct l4_ports *p = l4;
@@ -174,8 +182,8 @@ static __always_inline bool flow_key_of(struct flow_key *k, struct iphdr *ip, vo
 		if ((void *)(tcp + 1) > end || tcp->syn || tcp->fin || tcp->rst)
 			return false;
 	}
-	flow_key_put(k, flow_words_make(ip->saddr, ip->daddr, p->source, p->dest, iif, ip->protocol,
-					ip->tos, dir));
+	*w = flow_words_make(ip->saddr, ip->daddr, p->source, p->dest, iif, ip->protocol, ip->tos,
+			     dir);
 	return true;
 }
 

@@ -563,6 +563,24 @@ TEST_F(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "FIN used the copy";
 }
 
+// Only a packet the probe keyed and missed is copied: a SYN (never cached)
+// right after another flow's miss must not fill that flow's key with its own
+// translation.
+TEST_F(CeFlowCache, OnlyAKeyedMissFills) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
+  const auto udp = lan_udp(kInside, 40004, kRemote, 53);
+  auto first = test_run_xdp(fd, udp, topo_.lan);  // a miss: keyed, filled
+  ASSERT_EQ(first->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  ASSERT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
+  constexpr uint8_t kSyn = 0x02;
+  ASSERT_EQ(test_run_xdp(fd, lan_tcp(kInside, 40005, kRemote, 443, kSyn), topo_.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), 1u) << "an unkeyed packet filled";
+  auto cached = test_run_xdp(fd, udp, topo_.lan);
+  ASSERT_EQ(cached->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(cached->data_out, first->data_out) << "the UDP flow's copy was overwritten";
+}
+
 // Inbound the same: a copy of the reverse translation and the LAN next hop.
 TEST_F(CeFlowCache, InboundCopyUntilInvalidated) {
   auto out = test_run_xdp(dp_->prog_fd(CeProgram::kXdpLan), lan_udp(kInside, 40003, kRemote, 53),
