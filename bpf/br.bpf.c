@@ -46,17 +46,11 @@ static __always_inline struct br_scratch *br_scratch(void)
 	return bpf_map_lookup_elem(&mapgw_br_scratch, &zero);
 }
 
-/* A miss: the key and the epoch read before the full path's lookups stay in
- * the scratch map for its fill. (A hit never touches the scratch map.) */
 static __always_inline int br_flow_missed(struct flow_words w, __u32 epoch)
 {
 	struct br_scratch *sc = br_scratch();
 
-	if (!sc)
-		return FLOW_FAST_UNCACHED;
-	flow_key_put(&sc->flow, w);
-	sc->epoch = epoch;
-	return FLOW_FAST_MISSED;
+	return flow_fast_missed(sc ? &sc->miss : 0, w, epoch);
 }
 
 /* After the full path of a packet the probe keyed (FLOW_FAST_MISSED): the slot
@@ -68,8 +62,8 @@ static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_
 
 	if (!sc)
 		return 0;
-	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->flow,
-				sc->epoch, (__u16)len, fib);
+	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->miss,
+				(__u16)len, fib);
 }
 
 static __always_inline int br_v4_fast(struct xdp_md *ctx)

@@ -37,10 +37,9 @@ struct {
 	__type(value, struct br_flow_set);
 } mapgw_br_flow_cache SEC(".maps");
 
-/* What the probe learned for the fill (dir 0: nothing to fill). */
+/* What a fast path's miss leaves for the fill (flow_fast_missed). */
 struct br_scratch {
-	struct flow_key flow;
-	__u32 epoch;
+	struct flow_miss miss;
 	__u32 pad;
 };
 

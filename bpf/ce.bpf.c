@@ -42,8 +42,7 @@ struct ce_scratch {
 	struct bpf_fib_lookup hp_fib;	/* hairpin / PTB subprograms */
 	struct ce_out_plan hp_out;
 	struct ce_in_plan hp_in;
-	struct flow_key flow;		/* the key the fast path missed */
-	__u32 flow_epoch;		/* and the epoch it read before the tables */
+	struct flow_miss miss;		/* what the fast path's miss left */
 };
 
 struct {
@@ -97,11 +96,7 @@ static __always_inline int ce_flow_missed(struct flow_words w, __u32 epoch)
 {
 	struct ce_scratch *sc = scratch();
 
-	if (!sc)
-		return FLOW_FAST_UNCACHED;
-	flow_key_put(&sc->flow, w);
-	sc->flow_epoch = epoch;
-	return FLOW_FAST_MISSED;
+	return flow_fast_missed(sc ? &sc->miss : 0, w, epoch);
 }
 
 /* LAN: an established flow to the BR the cache knows -> translated,
@@ -155,8 +150,7 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 
 	if (!sc || !fib)
 		return 0;
-	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->flow, sc->flow_epoch, (__u16)len,
-			     fib);
+	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->miss, (__u16)len, fib);
 	if (!e)
 		return 0;
 	e->label = label;

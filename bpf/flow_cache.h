@@ -341,15 +341,33 @@ static __always_inline void *flow_cache_find(void *map, __u32 size, struct flow_
 	return set ? flow_find_in(set, size, w, epoch, len) : 0;
 }
 
-/* The slot for @k in @map, its head filled (flow_claim), or NULL. */
-static __always_inline void *flow_cache_claim(void *map, __u32 size, const struct flow_key *k,
-					      __u32 epoch, __u16 len,
-					      const struct bpf_fib_lookup *fib)
+/* What a miss leaves in the role's scratch map for the full path's fill:
+ * the key, and the epoch read before the tables were. */
+struct flow_miss {
+	struct flow_key key;
+	__u32 epoch;
+};
+
+/* A fast path's miss: @m (the role's scratch slot, NULL if it has none)
+ * keeps the key and the epoch. A hit never touches the scratch map. */
+static __always_inline int flow_fast_missed(struct flow_miss *m, struct flow_words w, __u32 epoch)
 {
-	__u32 idx = flow_hash(flow_words_of(k)) & flow_cache_mask;
+	if (!m)
+		return FLOW_FAST_UNCACHED;
+	flow_key_put(&m->key, w);
+	m->epoch = epoch;
+	return FLOW_FAST_MISSED;
+}
+
+/* The slot for the key @m left in @map, its head filled (flow_claim), or
+ * NULL. */
+static __always_inline void *flow_cache_claim(void *map, __u32 size, const struct flow_miss *m,
+					      __u16 len, const struct bpf_fib_lookup *fib)
+{
+	__u32 idx = flow_hash(flow_words_of(&m->key)) & flow_cache_mask;
 	void *set = bpf_map_lookup_elem(map, &idx);
 
-	return set ? flow_claim(set, size, k, epoch, len, fib) : 0;
+	return set ? flow_claim(set, size, &m->key, m->epoch, len, fib) : 0;
 }
 
 #endif /* MAPGW_FLOW_CACHE_H */
