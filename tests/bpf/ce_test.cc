@@ -563,6 +563,26 @@ TEST_F(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "FIN used the copy";
 }
 
+// Flow labels spread over a fleet of remotes: one inside endpoint to 100
+// hosts x 10 ports (addresses and ports differing in their last bytes, which
+// a little-endian load puts at the top of a word) gets 1000 distinct labels
+// but for chance collisions (1000 draws from 2^20: ~0.5 expected). An
+// unfolded multiply-and-add hash gave them 256 values at most.
+TEST_F(CeFlowCache, FlowLabelsSpreadOverRemotes) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
+  std::set<uint32_t> labels;
+  for (uint32_t host = 1; host <= 100; ++host) {
+    for (uint16_t port = 1000; port < 1010; ++port) {
+      auto out = test_run_xdp(fd, lan_udp(kInside, 40006, (8u << 24) | host, port), topo_.lan);
+      ASSERT_EQ(out->retval, static_cast<uint32_t>(XDP_REDIRECT));
+      const auto& f = out->data_out;
+      ASSERT_GE(f.size(), 14u + 40u);
+      labels.insert(((f[15] & 0x0fu) << 16) | (f[16] << 8) | f[17]);
+    }
+  }
+  EXPECT_GE(labels.size(), 995u);
+}
+
 // Only a packet the probe keyed and missed is copied: a SYN (never cached)
 // right after another flow's miss must not fill that flow's key with its own
 // translation.

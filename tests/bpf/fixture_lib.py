@@ -18,8 +18,9 @@ def mix32(h):
 def flow_label(ip):
     """mapgw's label: each word of the inner 5-tuple (network-order words read
     on a little-endian CPU, as the BPF program loads them; destination port in
-    the upper half of the ports word; the protocol tagged with 3 << 16) times
-    its own odd constant, summed, then murmur3 fmix32; 20 bits, never 0."""
+    the upper half of the ports word; the protocol tagged with 3 << 16), its
+    high half xored into its low half, times its own odd constant, summed,
+    then murmur3 fmix32; 20 bits, never 0."""
     b = raw(ip)
     ihl = (b[0] & 0x0F) * 4
     le32 = lambda x: struct.unpack("<I", x)[0]
@@ -32,7 +33,8 @@ def flow_label(ip):
         ports = le16(b[ihl + 4:ihl + 6])
     words = (le32(b[12:16]), le32(b[16:20]), ports, b[9] | 3 << 16)
     mults = (0x9E3779B1, 0x85EBCA6B, 0xC2B2AE35, 0x27D4EB2F)
-    h = mix32(sum(w * m for w, m in zip(words, mults)) & 0xFFFFFFFF) & 0xFFFFF
+    folded = (w ^ (w >> 16) for w in words)
+    h = mix32(sum(w * m for w, m in zip(folded, mults)) & 0xFFFFFFFF) & 0xFFFFF
     return h or 1
 
 
