@@ -69,29 +69,6 @@ static __always_inline __u32 hash_words4(__u32 a, __u32 b, __u32 c, __u32 d)
 }
 
 /*
- * What tells the label's hash input from the other flow-cache keys' (the
- * direction byte of struct flow_key, FLOW_BR_ENCAP): the BR's encapsulation
- * cache hashes its key with the label's function, so its fast path takes
- * the label from the hash that picked the cache set (flow_cache.h).
- */
-#define FLOW_LABEL_TAG (3u << 16)
-
-/* A flow hash as a flow label: 20 bits, never zero (RFC 6437: zero means
- * "no label"). */
-static __always_inline __u32 flow_label_of_hash(__u32 h)
-{
-	h &= 0xfffff;
-	return h ? h : 1;
-}
-
-/* The label of an inner flow; @ports is flow_ports()'s word (destination
- * port in the upper half, source port or ICMP id in the lower). */
-static __always_inline __u32 flow_label(__be32 saddr, __be32 daddr, __u8 proto, __u32 ports)
-{
-	return flow_label_of_hash(hash_words4(saddr, daddr, ports, proto | FLOW_LABEL_TAG));
-}
-
-/*
  * Stores into packets are word-sized at any alignment: the verifier allows
  * unaligned packet access where the CPU has it (x86-64, arm64), and a
  * memcpy into a byte array would make clang split every byte (the outer

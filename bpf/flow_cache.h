@@ -187,16 +187,32 @@ static __always_inline bool flow_key_of(struct flow_words *w, struct iphdr *ip, 
 	return true;
 }
 
-/*
- * (src, dst), (ports), (proto/tos/dir): the hash that picks a key's set. The
- * ingress device is compared, not hashed, so a BR encapsulation key (tos 0,
- * dir FLOW_BR_ENCAP) hashes exactly as encap.h's flow label of its flow.
- */
-_Static_assert(FLOW_BR_ENCAP << 16 == FLOW_LABEL_TAG, "the BR's key hash is the flow label's");
-
+/* (src, dst), (ports), (proto/tos/dir): the hash that picks a key's set
+ * (the ingress device is compared, not hashed). */
 static __always_inline __u32 flow_hash(struct flow_words k)
 {
 	return hash_words4((__u32)k.w0, (__u32)(k.w0 >> 32), (__u32)k.w1, (__u32)k.w2);
+}
+
+/* A flow hash as a flow label: 20 bits, never zero (RFC 6437: zero means
+ * "no label"). */
+static __always_inline __u32 flow_label_of_hash(__u32 h)
+{
+	h &= 0xfffff;
+	return h ? h : 1;
+}
+
+/*
+ * The outer flow label of an inner flow: the hash of its BR encapsulation
+ * key, so the BR's fast path takes the label from the hash that picked its
+ * cache set. @ports is flow_ports()'s word (destination port in the upper
+ * half, source port or ICMP id in the lower, as in a key).
+ */
+static __always_inline __u32 flow_label(__be32 saddr, __be32 daddr, __u8 proto, __u32 ports)
+{
+	return flow_label_of_hash(flow_hash(flow_words_make(saddr, daddr, (__u16)ports,
+							    (__u16)(ports >> 16), 0, proto, 0,
+							    FLOW_BR_ENCAP)));
 }
 
 static __always_inline bool flow_key_eq(const struct flow_key *a, struct flow_words k)
