@@ -246,31 +246,31 @@ static __always_inline __u32 flow_ports(struct hdr_cursor *l4, struct iphdr *ip)
 	return 0;
 }
 
-/* IPv4 total length, checked against what the frame actually holds. */
-static __always_inline int ipv4_len_ok(struct iphdr *ip, void *data_end, __u32 limit)
+/* IPv4 total length: at least the @hlen-byte header, inside the frame and at
+ * most @limit. Returns it, or -1. */
+static __always_inline int ipv4_len_within(struct iphdr *ip, void *data_end, __u32 limit,
+					   __u32 hlen)
 {
 	__u32 len = bpf_ntohs(ip->tot_len);
 
-	if (len < (__u32)ip->ihl * 4 || (void *)ip + len > data_end || len > limit)
+	if (len < hlen || (void *)ip + len > data_end || len > limit)
 		return -1;
 	return (int)len;
 }
 
-/*
- * The fast paths' IPv4 check: version 4 without options (anything else
- * takes a full path), a total length of at least the header, inside the
- * frame and at most @limit. Returns the length, or -1.
- */
+/* IPv4 total length, checked against what the frame actually holds. */
+static __always_inline int ipv4_len_ok(struct iphdr *ip, void *data_end, __u32 limit)
+{
+	return ipv4_len_within(ip, data_end, limit, (__u32)ip->ihl * 4);
+}
+
+/* The fast paths' IPv4 check: version 4 without options (anything else
+ * takes a full path) and its total length. Returns it, or -1. */
 static __always_inline int ipv4_plain_len(struct iphdr *ip, void *data_end, __u32 limit)
 {
-	__u32 len;
-
 	if ((void *)(ip + 1) > data_end || *(__u8 *)ip != 0x45)
 		return -1;
-	len = bpf_ntohs(ip->tot_len);
-	if (len < sizeof(*ip) || (void *)ip + len > data_end || len > limit)
-		return -1;
-	return (int)len;
+	return ipv4_len_within(ip, data_end, limit, sizeof(*ip));
 }
 
 #endif /* MAPGW_MAP_DOMAIN_H */
