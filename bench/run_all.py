@@ -79,7 +79,6 @@ def cost_rounds(rounds):
         bare, fwd = rows["bare_encap"]["net_ns"], rows["bare_encap_fwd"]["net_ns"]
         for k, name in COST_TARGETS.items():
             per.setdefault(k, []).append(rows[name]["net_ns"] / bare)
-        for k, name in COST_TARGETS.items():
             per.setdefault(k + "_fwd", []).append(rows[name]["net_ns"] / fwd)
         per.setdefault("bare_encap_fwd_vs_bare_encap", []).append(fwd / bare)
         log("cost round %d: bare encap %.1f ns, bare encap + counter + redirect %.1f ns; %s" % (

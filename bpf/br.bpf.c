@@ -32,13 +32,9 @@
 
 /* ---- XDP, IPv4 side ----------------------------------------------------- */
 
-/*
- * The encapsulation flow cache (flow_cache.h): the probe inlined, the fill a
- * global function checked once on its own (see ce.bpf.c). A TCP/UDP packet,
- * not a fragment, whose destination address and port the cache knows:
- * encapsulated and sent.
- * Returns the verdict, or FLOW_FAST_*: take the full path.
- */
+/* The flow caches (flow_cache.h): the probes inlined, the fills global
+ * functions checked once on their own (see ce.bpf.c); a miss leaves its key
+ * in the scratch map for the fill. */
 static __always_inline struct br_scratch *br_scratch(void)
 {
 	__u32 zero = 0;
@@ -66,6 +62,9 @@ static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_
 				(__u16)len, fib);
 }
 
+/* A TCP/UDP packet, not a fragment, whose inner 5-tuple the encapsulation
+ * cache knows: encapsulated and sent. Returns the verdict, or FLOW_FAST_*:
+ * take the full path. */
 static __always_inline int br_v4_fast(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
