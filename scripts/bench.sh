@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark (bench/run_all.py): set-up (as root), build, then the runs.
-#   scripts/bench.sh            full run (~1 h), writes bench/results/latest.md
+#   scripts/bench.sh            full run (~35 min), writes bench/results/latest.md
 #   scripts/bench.sh --quick    <= 20 minutes
 # The last line of stdout is one JSON object (add --json for only that line
 # on stdout; progress always goes to stderr). Needs root: namespaces, XDP.
