@@ -75,6 +75,19 @@ struct {
 	__type(value, struct cost_counter_val);
 } cost_counters SEC(".maps");
 
+/* One packet of @bytes into the per-CPU counters, as mapgw counts. */
+static __always_inline bool cost_count(__u64 bytes)
+{
+	__u32 key = 7;
+	struct cost_counter_val *v = bpf_map_lookup_elem(&cost_counters, &key);
+
+	if (!v)
+		return false;
+	v->packets++;
+	v->bytes += bytes;
+	return true;
+}
+
 /* Filled by prog_cost: the IPv6 destination cost_fib looks up. */
 __u8 fib_dst[16] SEC(".data.cost");
 
@@ -152,16 +165,8 @@ __u32 fwd_ifindex SEC(".data.cost");
 SEC("xdp")
 int cost_encap_fwd(struct xdp_md *ctx)
 {
-	__u32 key = 7;
-	struct cost_counter_val *v;
-
-	if (!bare_encap(ctx))
+	if (!bare_encap(ctx) || !cost_count(ctx->data_end - ctx->data))
 		return XDP_DROP;
-	v = bpf_map_lookup_elem(&cost_counters, &key);
-	if (!v)
-		return XDP_DROP;
-	v->packets++;
-	v->bytes += ctx->data_end - ctx->data;
 	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
 }
 
@@ -223,14 +228,7 @@ int cost_devmap(struct xdp_md *ctx)
 SEC("xdp")
 int cost_counter(struct xdp_md *ctx)
 {
-	__u32 key = 7;
-	struct cost_counter_val *v = bpf_map_lookup_elem(&cost_counters, &key);
-
-	if (!v)
-		return XDP_DROP;
-	v->packets++;
-	v->bytes += bpf_xdp_get_buff_len(ctx);
-	return XDP_TX;
+	return cost_count(bpf_xdp_get_buff_len(ctx)) ? XDP_TX : XDP_DROP;
 }
 
 SEC("xdp")

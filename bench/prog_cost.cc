@@ -5,8 +5,10 @@
 // flows or CEs; its cost (the floor) is measured in each iteration and
 // subtracted. Each iteration checks the verdict and that the counter of the
 // expected work grew by the repeat count, so a broken setup cannot produce a
-// number. The targets' cases also run bare_encap in each of their iterations
-// and report vs_ref, their cost over it from the same iterations.
+// number. Every case also runs bare_encap in each of its iterations and
+// reports vs_ref, its cost over bare_encap's from the same iterations: the
+// target ratios, paired milliseconds apart instead of seconds (this VM's
+// phases move the 20 ns reference by a third within seconds).
 //
 //   floor            restore + tail call + test-run loop
 //   bare_encap       push Ethernet + IPv6, no lookups (the reference)
@@ -192,10 +194,6 @@ struct Case {
   bool continue_walk = false;  // new-state cases: never revisit a flow
   uint32_t repeat = 0;         // runs per iteration; 0 = repeat_count
   std::function<void()> between;  // untimed, after each iteration
-  // Measured in the same iteration as this case (its own floor too), for
-  // vs_ref: the target ratios, paired within milliseconds instead of
-  // seconds apart (this VM's phases move a 20 ns reference by a third).
-  std::shared_ptr<const Case> ref;
 };
 
 uint64_t counter_packets(int fd, uint32_t idx) {
@@ -206,18 +204,28 @@ uint64_t counter_packets(int fd, uint32_t idx) {
 
 uint32_t repeat_count = 100000;
 
-// A reference program's cost above its floor, for vs_ref.
-double reference_net(Harness& h, const Case& ref, uint32_t repeat) {
-  uint32_t verdict = 0;
-  h.prepare(h.nop_fd(), ref.frame, ref.fast, ref.slow);
-  const double floor = h.run(ref.ifindex, repeat, nullptr);
-  h.prepare(ref.prog_fd, ref.frame, ref.fast, ref.slow);
-  const double ns = h.run(ref.ifindex, repeat, &verdict);
-  if (verdict != ref.verdict) die("reference: verdict " + std::to_string(verdict));
-  return ns - floor;
+// @repeat runs of the floor, then of @c's program from walk step @start:
+// mean ns per run of each.
+struct Timed {
+  double floor, ns;
+};
+Timed run_with_floor(Harness& h, const Case& c, uint32_t repeat, uint64_t start,
+                     uint32_t* verdict) {
+  h.prepare(h.nop_fd(), c.frame, c.fast, c.slow);
+  const double floor = h.run(c.ifindex, repeat, nullptr);
+  h.prepare(c.prog_fd, c.frame, c.fast, c.slow, start);
+  return {floor, h.run(c.ifindex, repeat, verdict)};
 }
 
-void measure(benchmark::State& state, Harness& h, const Case& c) {
+// The reference's cost above its floor, for vs_ref.
+double reference_net(Harness& h, const Case& ref, uint32_t repeat) {
+  uint32_t verdict = 0;
+  const Timed t = run_with_floor(h, ref, repeat, 0, &verdict);
+  if (verdict != ref.verdict) die("reference: verdict " + std::to_string(verdict));
+  return t.ns - t.floor;
+}
+
+void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref) {
   double floor_sum = 0, ns_sum = 0, ref_sum = 0;
   uint64_t next = 0, iteration = 0;
   const uint32_t repeat = c.repeat ? c.repeat : repeat_count;
@@ -226,12 +234,9 @@ void measure(benchmark::State& state, Harness& h, const Case& c) {
     // The reference before the case in even iterations, after it in odd
     // ones: whichever runs second measures a few percent faster.
     const bool ref_first = iteration++ % 2 == 0;
-    double ref_net = c.ref && ref_first ? reference_net(h, *c.ref, repeat) : 0;
-    h.prepare(h.nop_fd(), c.frame, c.fast, c.slow);
-    const double floor = h.run(c.ifindex, repeat, nullptr);
-    h.prepare(c.prog_fd, c.frame, c.fast, c.slow, c.continue_walk ? next : 0);
+    if (ref_first) ref_sum += reference_net(h, ref, repeat);
     const uint64_t before = c.counters_fd >= 0 ? counter_packets(c.counters_fd, c.counter) : 0;
-    const double ns = h.run(c.ifindex, repeat, &verdict);
+    const auto [floor, ns] = run_with_floor(h, c, repeat, c.continue_walk ? next : 0, &verdict);
     next = h.runs();
     if (verdict != c.verdict) {
       state.SkipWithError(("verdict " + std::to_string(verdict) + ", expected " +
@@ -249,8 +254,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c) {
     state.SetIterationTime(ns * repeat / 1e9);
     floor_sum += floor;
     ns_sum += ns;
-    if (c.ref && !ref_first) ref_net = reference_net(h, *c.ref, repeat);
-    ref_sum += ref_net;
+    if (!ref_first) ref_sum += reference_net(h, ref, repeat);
     if (c.between) c.between();
   }
   const double n = static_cast<double>(state.iterations());
@@ -260,7 +264,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c) {
     state.counters["net_ns"] = (ns_sum - floor_sum) / n;
     // Sums, not a median of per-iteration ratios: test-run reports whole
     // ns per run, a 1 ns step of a 20 ns reference.
-    if (c.ref) state.counters["vs_ref"] = (ns_sum - floor_sum) / ref_sum;
+    state.counters["vs_ref"] = (ns_sum - floor_sum) / ref_sum;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * repeat);
 }
@@ -462,10 +466,17 @@ void register_primitives(Harness& h, const Netns& ns, Reg& reg) {
 
 void register_all(Harness& h, const Netns& ns) {
   using benchmark::RegisterBenchmark;
-  auto reg = [&](const std::string& name, std::function<Case()> make, int iterations) {
-    auto* b = RegisterBenchmark(name.c_str(), [&h, make](benchmark::State& st) {
+  // The reference every case is also measured against (vs_ref).
+  auto bare_encap = [&] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    return Case{h.encap_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
+  };
+  auto ref = std::make_shared<const Case>(bare_encap());
+  auto reg = [&h, ref](const std::string& name, std::function<Case()> make, int iterations) {
+    auto* b = RegisterBenchmark(name.c_str(), [&h, make, ref](benchmark::State& st) {
       const Case c = make();
-      measure(st, h, c);
+      measure(st, h, c, *ref);
     });
     b->UseManualTime()->Iterations(quick ? std::max(2, iterations / 3) : iterations)->Unit(benchmark::kMillisecond);
   };
@@ -492,19 +503,8 @@ void register_all(Harness& h, const Netns& ns) {
     b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
     return Case{h.nop_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
   }, 10);
-  // The targets' reference, also run inside the target cases' iterations.
-  auto bare_encap = [hp = &h, np = &ns] {
-    FrameBuilder b;
-    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
-    return Case{hp->encap_fd(), np->lan, b.done(), {}, {}, -1, 0, XDP_TX};
-  };
-  auto paired = [bare_encap](Case c) {
-    static const auto ref = std::make_shared<const Case>(bare_encap());
-    c.ref = ref;
-    return c;
-  };
-  reg("bare_encap", [paired, bare_encap] { return paired(bare_encap()); }, 10);
-  reg("bare_encap_fwd", [&, paired] {
+  reg("bare_encap", [ref] { return *ref; }, 10);
+  reg("bare_encap_fwd", [&] {
     FrameBuilder b;
     b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
     uint32_t egress = ns.wan;
@@ -512,17 +512,12 @@ void register_all(Harness& h, const Netns& ns) {
       die("cost_devmap fill");
     }
     h.skel()->data_cost->fwd_ifindex = egress;
-    return paired(Case{h.encap_fwd_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_REDIRECT});
+    return Case{h.encap_fwd_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   }, 10);
   register_primitives(h, ns, reg);
   for (unsigned rules : {1u, 1000u, 65536u}) {
-    auto pair_if_one = [paired, rules](Case c) { return rules == 1 ? paired(std::move(c)) : c; };
-    reg("br_encap/rules:" + std::to_string(rules), [&ns, br_for, rules, pair_if_one] {
-      return pair_if_one(br_encap_case(ns, *br_for(rules), rules));
-    }, 10);
-    reg("br_decap/rules:" + std::to_string(rules), [&ns, br_for, rules, pair_if_one] {
-      return pair_if_one(br_decap_case(ns, *br_for(rules), rules));
-    }, 10);
+    reg("br_encap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_encap_case(ns, *br_for(rules), rules); }, 10);
+    reg("br_decap/rules:" + std::to_string(rules), [&ns, br_for, rules] { return br_decap_case(ns, *br_for(rules), rules); }, 10);
   }
 
   // New state on a data plane of its own (sized for 2 M sessions).
@@ -554,13 +549,8 @@ void register_all(Harness& h, const Netns& ns) {
     if (sessions > 10000) actives.push_back(sessions);
     for (uint32_t active : actives) {
       const std::string tag = "/sessions:" + std::to_string(sessions) + "/active:" + std::to_string(active);
-      auto pair_if_target = [paired, sessions](Case c) { return sessions == 1000 ? paired(std::move(c)) : c; };
-      reg("ce_out" + tag, [&ns, ce_with, sessions, active, pair_if_target] {
-        return pair_if_target(ce_out_case(ns, *ce_with(sessions), active));
-      }, 10);
-      reg("ce_in" + tag, [&ns, ce_with, sessions, active, pair_if_target] {
-        return pair_if_target(ce_in_case(ns, *ce_with(sessions), active));
-      }, 10);
+      reg("ce_out" + tag, [&ns, ce_with, sessions, active] { return ce_out_case(ns, *ce_with(sessions), active); }, 10);
+      reg("ce_in" + tag, [&ns, ce_with, sessions, active] { return ce_in_case(ns, *ce_with(sessions), active); }, 10);
     }
   }
 }
