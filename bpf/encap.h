@@ -48,24 +48,24 @@ static __always_inline __u32 hash_mix32(__u32 h)
 }
 
 /*
- * Four words into one well-mixed value: the multiplies are independent (the
- * CPU runs them side by side) and one finaliser follows — about a third of
- * the latency of a finaliser per word. Each word's high half is folded into
- * its low half first: network-order words loaded on a little-endian CPU
+ * Two 64-bit words into one well-mixed 32-bit value: two independent
+ * multiplies (the CPU runs them side by side), the product's high half
+ * folded into its low half, one more multiply, its high half. A multiply
+ * carries only upwards and network-order words loaded on a little-endian CPU
  * carry their most variable bytes (an address's last octet, a port's low
- * byte) at the top, and a multiply only carries upwards — unfolded, 10 k
- * flows to 100 hosts x 100 ports summed to 511 values (80 % of them in
- * overfull cache sets, 511 distinct flow labels).
+ * byte) at the top of each 32-bit half; the fold brings them down before the
+ * last multiply spreads them into every result bit. (Three 64-bit multiplies
+ * replaced four 32-bit ones and a murmur3 finaliser: 20 fewer instructions
+ * per packet; set spread and distinct labels for 10 k bench and random flows
+ * are those of a random function.)
  */
-static __always_inline __u32 hash_fold(__u32 w)
+static __always_inline __u32 hash_words2(__u64 a, __u64 b)
 {
-	return w ^ (w >> 16);
-}
+	__u64 h = a * 0x9e3779b97f4a7c15ULL + b * 0xc2b2ae3d27d4eb4fULL;
 
-static __always_inline __u32 hash_words4(__u32 a, __u32 b, __u32 c, __u32 d)
-{
-	return hash_mix32(hash_fold(a) * 0x9e3779b1 + hash_fold(b) * 0x85ebca6b +
-			  hash_fold(c) * 0xc2b2ae35 + hash_fold(d) * 0x27d4eb2f);
+	h ^= h >> 32;
+	h *= 0x165667b19e3779f9ULL;
+	return h >> 32;
 }
 
 /*

@@ -71,11 +71,12 @@ struct flow_key {
 	__u32 dst;
 	__u16 sport;
 	__u16 dport;
-	__u32 iif;
 	__u8 proto;
 	__u8 tos;
 	__u8 dir;
-	__u8 pad[5];
+	__u8 pad1;
+	__u32 iif;
+	__u32 pad2;
 };
 
 /* What every entry starts with: the key, its validity, the next hop. */
@@ -135,8 +136,8 @@ static __always_inline struct flow_words flow_words_make(__u32 src, __u32 dst, _
 {
 	return (struct flow_words){
 	    .w0 = (__u64)dst << 32 | src,
-	    .w1 = (__u64)iif << 32 | (__u32)dport << 16 | sport,
-	    .w2 = (__u32)dir << 16 | (__u32)tos << 8 | proto,
+	    .w1 = ((__u64)dir << 16 | (__u64)tos << 8 | proto) << 32 | (__u32)dport << 16 | sport,
+	    .w2 = iif,
 	};
 }
 
@@ -187,11 +188,11 @@ static __always_inline bool flow_key_of(struct flow_words *w, struct iphdr *ip, 
 	return true;
 }
 
-/* (src, dst), (ports), (proto/tos/dir): the hash that picks a key's set
- * (the ingress device is compared, not hashed). */
+/* The hash that picks a key's set: its first two words, (src, dst) and
+ * (ports, proto/tos/dir); the ingress device is compared, not hashed. */
 static __always_inline __u32 flow_hash(struct flow_words k)
 {
-	return hash_words4((__u32)k.w0, (__u32)(k.w0 >> 32), (__u32)k.w1, (__u32)k.w2);
+	return hash_words2(k.w0, k.w1);
 }
 
 /* A flow hash as a flow label: 20 bits, never zero (RFC 6437: zero means
