@@ -36,7 +36,7 @@ static __always_inline void u128_to_in6(struct in6_addr *a, const struct mapgw_u
 	__builtin_memcpy(&a->in6_u.u6_addr8[8], &lo, 8);
 }
 
-/* murmur3 finaliser: cheap, well-mixed 32-bit hash for flow labels. */
+/* murmur3 finaliser: a cheap, well-mixed 32-bit hash (NAT port search start, route-cache set). */
 static __always_inline __u32 hash_mix32(__u32 h)
 {
 	h ^= h >> 16;
