@@ -101,8 +101,7 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	if (!ip6)
 		return XDP_DROP;
 	outer_ipv6_fixed(ip6, tos, len, label);
-	ipv6_addr_copy(&ip6->saddr, &fe->src);
-	ipv6_addr_copy(&ip6->daddr, &fe->dst);
+	ipv6_addr_pair_copy(&ip6->saddr, &fe->src);
 	return xdp_send(ctx, fe->h.ifindex, MAPGW_CNT_BR_ENCAP);
 }
 
@@ -212,7 +211,7 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 			    ip->protocol, ip->tos, FLOW_BR_DECAP);
 	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
-	if (!fe || !ipv6_addr_same(&ip6->saddr, &fe->src) || !ipv6_addr_same(&ip6->daddr, &fe->dst))
+	if (!fe || !ipv6_addr_pair_same(&ip6->saddr, &fe->src))
 		return br_flow_missed(w, epoch);
 	ipv4_decrease_ttl(ip);
 	return flow_decap_send(ctx, l3_off, &fe->h, MAPGW_CNT_BR_DECAP);
@@ -229,8 +228,7 @@ __attribute__((noinline)) int br_decap_fill(const struct bpf_fib_lookup *fib, __
 	e = br_flow_claim(fib, len);
 	if (!e)
 		return 0;
-	ipv6_addr_copy(&e->src, &ip6->saddr);
-	ipv6_addr_copy(&e->dst, &ip6->daddr);
+	ipv6_addr_pair_copy(&e->src, &ip6->saddr);
 	return 0;
 }
 

@@ -103,21 +103,31 @@ static __always_inline void build_outer_ipv6(struct ipv6hdr *ip6, const struct m
 	ipv6_addr_store(&ip6->daddr, dst);
 }
 
-/* An address as on the wire, in two words. */
-static __always_inline void ipv6_addr_copy(struct in6_addr *to, const struct in6_addr *from)
+/* A tunnel's two addresses, source then destination as in an IPv6 header
+ * (and a BR flow copy), copied or compared as four words: one branch for
+ * both. */
+static __always_inline void ipv6_addr_pair_copy(struct in6_addr to[2],
+						const struct in6_addr from[2])
 {
 	__u64 *t = (__u64 *)to;
 	const __u64 *f = (const __u64 *)from;
 
 	t[0] = f[0];
 	t[1] = f[1];
+	t[2] = f[2];
+	t[3] = f[3];
 }
 
-static __always_inline bool ipv6_addr_same(const struct in6_addr *a, const struct in6_addr *b)
+static __always_inline bool ipv6_addr_pair_same(const struct in6_addr a[2],
+						const struct in6_addr b[2])
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
+
+_Static_assert(__builtin_offsetof(struct ipv6hdr, daddr) ==
+		   __builtin_offsetof(struct ipv6hdr, saddr) + sizeof(struct in6_addr),
+	       "an IPv6 header's addresses are a pair");
 
 #endif /* MAPGW_ENCAP_H */

@@ -107,6 +107,9 @@ struct br_flow_entry {
 	struct in6_addr src;
 	struct in6_addr dst;
 };
+_Static_assert(__builtin_offsetof(struct br_flow_entry, dst) ==
+		   __builtin_offsetof(struct br_flow_entry, src) + sizeof(struct in6_addr),
+	       "a BR copy's tunnel addresses are a pair (ipv6_addr_pair_*)");
 
 struct flow_set {
 	struct flow_entry way[FLOW_CACHE_WAYS];
