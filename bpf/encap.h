@@ -48,27 +48,6 @@ static __always_inline __u32 hash_mix32(__u32 h)
 }
 
 /*
- * Two 64-bit words into one well-mixed 32-bit value: two independent
- * multiplies (the CPU runs them side by side), the product's high half
- * folded into its low half, one more multiply, its high half. A multiply
- * carries only upwards and network-order words loaded on a little-endian CPU
- * carry their most variable bytes (an address's last octet, a port's low
- * byte) at the top of each 32-bit half; the fold brings them down before the
- * last multiply spreads them into every result bit. (Three 64-bit multiplies
- * replaced four 32-bit ones and a murmur3 finaliser: 20 fewer instructions
- * per packet; set spread and distinct labels for 10 k bench and random flows
- * are those of a random function.)
- */
-static __always_inline __u32 hash_words2(__u64 a, __u64 b)
-{
-	__u64 h = a * 0x9e3779b97f4a7c15ULL + b * 0xc2b2ae3d27d4eb4fULL;
-
-	h ^= h >> 32;
-	h *= 0x165667b19e3779f9ULL;
-	return h >> 32;
-}
-
-/*
  * Stores into packets are word-sized at any alignment: the verifier allows
  * unaligned packet access where the CPU has it (x86-64, arm64), and a
  * memcpy into a byte array would make clang split every byte (the outer

@@ -191,11 +191,26 @@ static __always_inline bool flow_key_of(struct flow_words *w, struct iphdr *ip, 
 	return true;
 }
 
-/* The hash that picks a key's set: its first two words, (src, dst) and
- * (ports, proto/tos/dir); the ingress device is compared, not hashed. */
+/*
+ * The hash that picks a key's set: its first two words, (src, dst) and
+ * (ports, proto/tos/dir); the ingress device is compared, not hashed. Two
+ * independent multiplies (the CPU runs them side by side), the product's
+ * high half folded into its low half, one more multiply, its high half. A
+ * multiply carries only upwards, and network-order words loaded on a
+ * little-endian CPU carry their most variable bytes (an address's last
+ * octet, a port's low byte) at the top of each 32-bit half: the fold brings
+ * them down before the last multiply spreads them into every result bit.
+ * (It replaced a 32-bit multiply per word and a murmur3 finaliser: 20 fewer
+ * instructions per packet; set spread and distinct labels for 10 k bench
+ * and random flows are those of a random function.)
+ */
 static __always_inline __u32 flow_hash(struct flow_words k)
 {
-	return hash_words2(k.w0, k.w1);
+	__u64 h = k.w0 * 0x9e3779b97f4a7c15ULL + k.w1 * 0xc2b2ae3d27d4eb4fULL;
+
+	h ^= h >> 32;
+	h *= 0x165667b19e3779f9ULL;
+	return h >> 32;
 }
 
 /* A flow hash as a flow label: 20 bits, never zero (RFC 6437: zero means
