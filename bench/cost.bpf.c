@@ -12,6 +12,8 @@
  *               every mapgw program is compared with
  *   cost_encap_fwd  the same, counted and redirected to another port: the
  *               least a forwarding tunnel endpoint does (a second reference)
+ *   cost_decap_fwd  its mirror image: an IPv4-in-IPv6 header popped, counted,
+ *               redirected; no check (what BR decapsulation costs at least)
  *
  * Primitives: one operation each, what a full-featured program is built
  * from, so its cost can be accounted for. Each returns XDP_TX only when the
@@ -166,6 +168,35 @@ SEC("xdp")
 int cost_encap_fwd(struct xdp_md *ctx)
 {
 	if (!bare_encap(ctx) || !cost_count(ctx->data_end - ctx->data))
+		return XDP_DROP;
+	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
+}
+
+/*
+ * cost_encap_fwd's counterpart for decapsulation: an Ethernet + IPv6 frame
+ * whose next header is IPv4 loses the IPv6 header, is counted and
+ * redirected — no address, length or TTL check, no lookup (bench.bpf.c's
+ * bench_decap plus the counter).
+ */
+SEC("xdp")
+int cost_decap_fwd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct ethhdr *eth;
+
+	if ((void *)(ip6 + 1) > end || ip6->nexthdr != 4)
+		return XDP_DROP;
+	if (bpf_xdp_adjust_head(ctx, (int)sizeof(*ip6)))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
+	eth->h_proto = bpf_htons(0x0800);
+	if (!cost_count(end - data))
 		return XDP_DROP;
 	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
 }

@@ -14,6 +14,8 @@
 //   bare_encap       push Ethernet + IPv6, no lookups (the reference)
 //   bare_encap_fwd   the same, counted and redirected through a devmap to
 //                    another port: the least a forwarding endpoint does
+//   bare_decap_fwd   an outer IPv6 header popped, counted, redirected: the
+//                    least a decapsulating endpoint does (br_decap's frame)
 //   br_encap/R       BR IPv4 -> IPv6, walking over R rules (one CE each)
 //   br_decap/R       BR IPv6 -> IPv4 with the source check, over R rules
 //   ce_out/N/A       CE established flow, LAN -> WAN: N sessions installed,
@@ -152,6 +154,7 @@ class Harness {
   int nop_fd() const { return bpf_program__fd(skel_->get()->progs.cost_nop); }
   int encap_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap); }
   int encap_fwd_fd() const { return bpf_program__fd(skel_->get()->progs.cost_encap_fwd); }
+  int decap_fwd_fd() const { return bpf_program__fd(skel_->get()->progs.cost_decap_fwd); }
   mapgw_cost* skel() { return skel_->get(); }
 
   // Mean ns per run of @repeat runs; *verdict = the last run's.
@@ -504,15 +507,23 @@ void register_all(Harness& h, const Netns& ns) {
     return Case{h.nop_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_TX};
   }, 10);
   reg("bare_encap", [ref] { return *ref; }, 10);
-  reg("bare_encap_fwd", [&] {
-    FrameBuilder b;
-    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
-    uint32_t egress = ns.wan;
+  // The two bare forwarders send to another port through cost_devmap_map.
+  auto forward_to = [&h](uint32_t egress) {
     if (bpf_map_update_elem(bpf_map__fd(h.skel()->maps.cost_devmap_map), &egress, &egress, 0)) {
       die("cost_devmap fill");
     }
     h.skel()->data_cost->fwd_ifindex = egress;
+  };
+  reg("bare_encap_fwd", [&h, &ns, forward_to] {
+    FrameBuilder b;
+    b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
+    forward_to(ns.wan);
     return Case{h.encap_fwd_fd(), ns.lan, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
+  }, 10);
+  reg("bare_decap_fwd", [&h, &ns, forward_to, br_for] {
+    Case c = br_decap_case(ns, *br_for(1), 1);  // the same frame, no BR program
+    forward_to(ns.v4);
+    return Case{h.decap_fwd_fd(), ns.v6, c.frame, {}, {}, -1, 0, XDP_REDIRECT};
   }, 10);
   register_primitives(h, ns, reg);
   for (unsigned rules : {1u, 1000u, 65536u}) {
