@@ -158,19 +158,12 @@ int bench_encap(struct xdp_md *ctx)
 SEC("xdp")
 int bench_decap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct ethhdr *eth = bare_decap(ctx);
 
-	if ((void *)(ip6 + 1) > end || ip6->nexthdr != 4)
+	if (!eth)
 		return XDP_DROP;
-	if (bpf_xdp_adjust_head(ctx, (int)sizeof(*ip6)))
-		return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (data + sizeof(struct ethhdr) > end)
-		return XDP_DROP;
-	fwd_macs(data);
-	((struct ethhdr *)data)->h_proto = bpf_htons(0x0800);
+	fwd_macs(eth);
+	eth->h_proto = bpf_htons(0x0800);
 	return bpf_redirect_map(&bench_out, 0, 0);
 }
 

@@ -181,22 +181,13 @@ int cost_encap_fwd(struct xdp_md *ctx)
 SEC("xdp")
 int cost_decap_fwd(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
-	struct ethhdr *eth;
+	struct ethhdr *eth = bare_decap(ctx);
 
-	if ((void *)(ip6 + 1) > end || ip6->nexthdr != 4)
-		return XDP_DROP;
-	if (bpf_xdp_adjust_head(ctx, (int)sizeof(*ip6)))
-		return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > end)
+	if (!eth)
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
 	eth->h_proto = bpf_htons(0x0800);
-	if (!cost_count(end - data))
+	if (!cost_count(ctx->data_end - ctx->data))
 		return XDP_DROP;
 	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
 }
