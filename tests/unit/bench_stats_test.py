@@ -1,5 +1,5 @@
 """The benchmark's interval for a median and its target verdicts
-(bench/stats.py, bench/run_all.py): pure logic, no lab."""
+(bench/stats.py): pure logic, no lab."""
 import os
 import random
 import sys
@@ -7,7 +7,7 @@ import unittest
 
 BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
 sys.path.insert(0, BENCH)
-from stats import median_interval  # noqa: E402
+from stats import bound_verdict, median_interval  # noqa: E402
 
 
 class MedianInterval(unittest.TestCase):
@@ -32,17 +32,13 @@ class MedianInterval(unittest.TestCase):
             self.assertAlmostEqual(inside / trials, claimed, delta=0.01)
 
 
-class CostVerdict(unittest.TestCase):
-    def setUp(self):
-        import run_all
-        self.verdict = run_all.cost_verdict
-
+class BoundVerdict(unittest.TestCase):
     def test_only_an_interval_on_one_side_decides(self):
-        self.assertEqual(self.verdict("br_decap_vs_bare_encap", {"ci_low": 1.7, "ci_high": 1.99}), "<= 2: met")
-        self.assertEqual(self.verdict("br_encap_vs_bare_encap", {"ci_low": 2.01, "ci_high": 2.3}), "<= 2: not met")
-        self.assertIn("not resolved", self.verdict("br_decap_vs_bare_encap", {"ci_low": 1.9, "ci_high": 2.1}))
-        self.assertEqual(self.verdict("ce_in_vs_bare_encap", {"ci_low": 2.5, "ci_high": 2.95}), "<= 3: met")
-        self.assertEqual(self.verdict("bare_decap_fwd_vs_bare_encap", {"ci_low": 1, "ci_high": 9}), "reference")
+        self.assertEqual(bound_verdict(2.0, 1.7, 1.99), "met")
+        self.assertEqual(bound_verdict(2.0, 2.01, 2.3), "not met")
+        self.assertIn("not resolved", bound_verdict(2.0, 1.9, 2.1))
+        self.assertEqual(bound_verdict(3.0, 2.5, 3.0), "met")  # "at most": the bound itself keeps it
+        self.assertIn("not resolved", bound_verdict(3.0, 3.0, 3.4))
 
 
 if __name__ == "__main__":
