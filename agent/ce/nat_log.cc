@@ -31,6 +31,10 @@ const char* type_name(uint8_t t) {
   }
 }
 
+int open_for_append(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
 const char* proto_text(uint8_t p) {
   return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" : "?";
 }
@@ -47,10 +51,21 @@ Result<std::unique_ptr<NatLogWriter>> NatLogWriter::open(const std::string& dest
   if (dest.rfind("file:", 0) != 0) {
     return make_error("nat_log destination must be \"syslog\" or \"file:/path\", not \"" + dest + "\"");
   }
-  const std::string path = dest.substr(5);
-  w->fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (w->fd_ < 0) return make_error("opening the NAT log " + path, errno);
+  w->path_ = dest.substr(5);
+  w->fd_ = open_for_append(w->path_);
+  if (w->fd_ < 0) return make_error("opening the NAT log " + w->path_, errno);
   return w;
+}
+
+Status NatLogWriter::reopen() {
+  if (syslog_) return Status::Ok();
+  const int fd = open_for_append(path_);
+  if (fd < 0) {
+    return make_error("reopening the NAT log " + path_ + " (still writing to the old file)", errno);
+  }
+  close(fd_);
+  fd_ = fd;
+  return Status::Ok();
 }
 
 NatLogWriter::~NatLogWriter() {

@@ -24,6 +24,12 @@ class NatLogWriter {
 
   // @outside: the CE's public IPv4 address (the event carries only the port).
   void write(const mapgw_natlog_event& ev, Ipv4Addr outside);
+  // A file destination opened again by its path, for log rotation (the
+  // daemon calls it on SIGHUP and `mapgwctl reload`): lines written after
+  // it go to whatever file now has the name. If that cannot be opened the
+  // old file stays in use, so no line is lost, and the error is returned.
+  // Syslog needs nothing.
+  Status reopen();
   uint64_t written() const { return written_; }
   uint64_t errors() const { return errors_; }
 
@@ -35,6 +41,7 @@ class NatLogWriter {
   NatLogWriter() = default;
   int fd_ = -1;  // -1 with syslog_ = true: syslog
   bool syslog_ = false;
+  std::string path_;
   uint64_t written_ = 0, errors_ = 0;
 };
 

@@ -339,6 +339,13 @@ Status CeService::reload(const Config& cfg) {
   return Status::Ok();
 }
 
+Status CeService::reopen_logs() {
+  if (!natlog_) return Status::Ok();
+  Status st = natlog_->reopen();
+  if (!st) ++natlog_reopen_errors_;
+  return st;
+}
+
 void CeService::stop() {
   if (stopped_) return;
   stopped_ = true;
@@ -537,6 +544,9 @@ nlohmann::json CeService::metrics() const {
         static_cast<double>(natlog_ ? natlog_->written() : 0));
   total("mapgw_nat_log_write_errors_total", "NAT log lines that could not be written",
         nlohmann::json::object(), static_cast<double>(natlog_ ? natlog_->errors() : 0));
+  total("mapgw_nat_log_reopen_errors_total",
+        "Rotations after which the NAT log could not be opened again (the old file stays in use)",
+        nlohmann::json::object(), static_cast<double>(natlog_reopen_errors_));
   total("mapgw_prefix_changes_total", "End-user prefix changes applied without a restart",
         nlohmann::json::object(), static_cast<double>(prefix_changes_));
   total("mapgw_nat_sessions_flushed_total", "NAT sessions dropped because the mapping changed",

@@ -27,6 +27,7 @@ class CeService : public RoleService {
   ~CeService() override;
 
   Status reload(const Config& cfg) override;
+  Status reopen_logs() override;
   void stop() override;
 
   nlohmann::json status() const override;
@@ -64,6 +65,7 @@ class CeService : public RoleService {
   int netlink_fd_ = -1;  // RTMGRP_IPV6_IFADDR, when the prefix is "auto"
   uint64_t prefix_changes_ = 0, sessions_flushed_ = 0;
   std::unique_ptr<NatLogWriter> natlog_;
+  uint64_t natlog_reopen_errors_ = 0;
   friend int on_natlog_event(void* ctx, void* data, size_t size);
   ring_buffer* events_ = nullptr;
   bool urgent_ = false;

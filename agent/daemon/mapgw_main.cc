@@ -88,14 +88,22 @@ int run(const std::string& path) {
   RoleService& role = *svc;
   uint64_t reloads_ok = 0, reloads_failed = 0;
   auto reload = [&]() -> nlohmann::json {
+    // Logs first, whatever the new configuration turns out to be: after a
+    // rotation, a rejected file must not keep the log in the renamed file.
+    const Status logs = role.reopen_logs();
+    if (!logs) spdlog::error("{}", logs.error().describe());
     auto next = load_config_file(path);
     Status st = next ? role.reload(*next) : Status(next.error());
+    nlohmann::json reply;
     if (!st) {
       ++reloads_failed;
-      return {{"error", st.error().describe()}};
+      reply = {{"error", st.error().describe()}};
+    } else {
+      ++reloads_ok;
+      reply = {{"reloaded", true}, {"rules", role.rules()["rules"].size()}};
     }
-    ++reloads_ok;
-    return {{"reloaded", true}, {"rules", role.rules()["rules"].size()}};
+    if (!logs) reply["warnings"] = {logs.error().describe()};
+    return reply;
   };
   // Scrapes arrive on the HTTP server's threads; everything else on this
   // one. The lock is held around each event and each snapshot.

@@ -19,6 +19,8 @@ class RoleService {
   // Apply a new configuration atomically, or reject it and keep the old.
   virtual Status reload(const Config& cfg) = 0;
   virtual void stop() = 0;
+  // Log files opened again by their names (after rotation renamed them).
+  virtual Status reopen_logs() { return Status::Ok(); }
 
   virtual nlohmann::json status() const = 0;
   virtual nlohmann::json rules() const = 0;

@@ -2,9 +2,11 @@
 """Operability in the CE + BR lab: a real Prometheus scrapes both daemons,
 and every PromQL expression of dashboards/mapgw.json must return at least
 one series with plausible values while traffic runs."""
+import glob
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -184,7 +186,9 @@ class NatLogToFile(LabCase, unittest.TestCase):
     def setUpClass(cls):
         require(os.path.exists(MAPGW), "a built mapgw")
         cls.lab = Lab("mgwlog")
-        cls.logfile = os.path.join(cls.lab.state_dir, "nat.jsonl")
+        cls.logdir = os.path.join(cls.lab.state_dir, "natlog")
+        os.makedirs(cls.logdir)
+        cls.logfile = os.path.join(cls.logdir, "nat.jsonl")
         try:
             cls.topo = CeBrLab(cls.lab, V6PLUS, ce_tables='[ce.nat_log]\nenabled = true\nsessions = true\n'
                                                           'destination = "file:%s"\n' % cls.logfile)
@@ -217,6 +221,71 @@ class NatLogToFile(LabCase, unittest.TestCase):
         self.assertEqual([l["remote"] for l in mine if l["event"] == "session_create"], [INET[1] + ":5006"])
         self.assertEqual(self.counters()["natlog_lost"], 0)
         self.lab.stop(echo)
+
+    def test_reopen_failure_is_a_warning_and_logging_goes_on(self):
+        """The log's directory renamed away: the reload still applies, says
+        why the log could not be reopened, and lines go on into the old file."""
+        t = self.topo
+        echo = self.traffic_bg(t.inet, "udp-echo", INET[1], 5008, 20)
+        moved = self.logdir + ".moved"
+        os.rename(self.logdir, moved)
+        try:
+            reply = ctl(self.socket, "reload")
+            self.assertTrue(reply.get("reloaded"), reply)
+            self.assertEqual(len(reply.get("warnings", [])), 1, reply)
+            self.assertIn(self.logfile, reply["warnings"][0])
+            self.traffic(t.lan, "udp-ask", "192.168.1.11", 40109, INET[1] + ":5008")
+            old_file = os.path.join(moved, "nat.jsonl")
+            wait_for(lambda: self.logged(old_file, "192.168.1.11:40109"), timeout=5, what="line in the old file")
+        finally:
+            os.rename(moved, self.logdir)
+        self.assertNotIn("warnings", ctl(self.socket, "reload"))
+        self.lab.stop(echo)
+
+    def test_rotation_with_logrotate(self):
+        """The shipped examples/mapgw-natlog.logrotate, run by the real
+        logrotate (path and postrotate pointed at this lab): the file is
+        renamed, mapgw gets SIGHUP and opens the name again; bindings before
+        are in the rotated file, bindings after in the new one."""
+        require(shutil.which("logrotate"), "logrotate")
+        t = self.topo
+        echo = self.traffic_bg(t.inet, "udp-echo", INET[1], 5007, 20)
+        self.traffic(t.lan, "udp-ask", "192.168.1.11", 40107, INET[1] + ":5007")
+        wait_for(lambda: self.logged(self.logfile, "192.168.1.11:40107"), timeout=5, what="line before rotation")
+        with open(os.path.join(REPO, "examples", "mapgw-natlog.logrotate")) as f:
+            conf = f.read()
+        pid = ctl(self.socket, "status")["pid"]
+        reload_cmd = "systemctl reload 'mapgw@*.service' >/dev/null 2>&1 || true"
+        self.assertIn(reload_cmd, conf)
+        self.assertIn("/var/log/mapgw/nat.jsonl {", conf)
+        conf = conf.replace(reload_cmd, "kill -HUP %d" % pid).replace("/var/log/mapgw/nat.jsonl", self.logfile)
+        conf_path = os.path.join(self.lab.state_dir, "natlog.logrotate")
+        with open(conf_path, "w") as f:
+            f.write(conf)
+        subprocess.run(["logrotate", "--force", "--state", conf_path + ".state", conf_path], check=True)
+        rotated = [p for p in glob.glob(self.logfile + "-*") if not p.endswith(".gz")]
+        self.assertEqual(len(rotated), 1, rotated)  # dateext, first rotation not yet compressed
+        # The signal was sent before logrotate returned; two control requests
+        # later its handling (one epoll batch at most) is done.
+        for _ in range(2):
+            ctl(self.socket, "status")
+        self.traffic(t.lan, "udp-ask", "192.168.1.11", 40108, INET[1] + ":5007")
+        wait_for(lambda: self.logged(self.logfile, "192.168.1.11:40108"), timeout=5, what="line after rotation")
+        self.assertTrue(self.logged(rotated[0], "192.168.1.11:40107"))
+        self.assertFalse(self.logged(rotated[0], "192.168.1.11:40108"))
+        self.assertFalse(self.logged(self.logfile, "192.168.1.11:40107"))
+        self.assertEqual(self.counters()["natlog_lost"], 0)
+        self.lab.stop(echo)
+
+    @staticmethod
+    def logged(path, inside):
+        """A binding_create line for @inside in the file at @path."""
+        try:
+            with open(path) as f:
+                return any(l.get("inside") == inside and l["event"] == "binding_create"
+                           for l in map(json.loads, f))
+        except FileNotFoundError:
+            return False
 
 
 class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
