@@ -197,6 +197,18 @@ def report(path, result, argv):
               "| ce_1m_vs_10k (10 k active in both) | %s | reported |" % r["scale"]["ce_1m_vs_10k"],
               "| ce_1m_uniform_vs_1k (1 M active) | %s | reported |" % r["scale"]["ce_1m_uniform_vs_1k"],
               "| br_64k_vs_1rule (10 k active) | %s | >= 0.85 |" % r["scale"]["br_64k_vs_1rule"]]
+    if "spread" in r:
+        sp = r["spread"]
+        lines += ["", "## Receive spreading (BR inbound, one CE; Mpps)", "",
+                  "`spread_cpus = \"all\"` against off. The second CPU is the generator's on this 2-CPU "
+                  "machine: this is the hop's cost with a busy helper, not the gain from idle cores.", "",
+                  "| flows | off | spread | spread / off |", "|---|---|---|---|"]
+        for f in (1, 200):
+            lines.append("| %d | %s | %s | %s |" % (f, sp["br_in_f%d" % f]["median_mpps"],
+                                                   sp["br_in_spread_f%d" % f]["median_mpps"], sp["spread_vs_off_f%d" % f]))
+        lines.append("")
+        lines.append("- handed off: %s packets; dropped on a full spread queue: %s"
+                     % (sp["handoffs"], sp["queue_full_drops"]))
     nf = r["new_flows"]["new_sessions_per_s"]
     lines += ["", "## New flows and memory", "",
               "- new sessions through the CE lab: median %s/s (min %s, max %s)" % (nf["median"], nf["min"], nf["max"]),
@@ -237,6 +249,8 @@ def main():
         result["rates_in"] = throughput.packet_rates(lab, rounds, packets, "in", log=log)
     with Lab("mgwscale") as lab:
         result["scale"] = throughput.scale(lab, 3 if args.quick else 6, packets, log=log)
+    with Lab("mgwspread") as lab:
+        result["spread"] = throughput.spreading(lab, 3 if args.quick else 6, packets, log=log)
     with Lab("mgwnew") as lab:
         result["new_flows"] = throughput.new_flows(lab, 3 if args.quick else 4, log=log)
         result["memory"] = memory_per_session(lab)

@@ -22,6 +22,7 @@ Inbound (IPv4-in-IPv6 in, IPv4 out; the generator on the DUT's IPv6 side):
   xdp_decap_in bare XDP redirect with the outer IPv6 header popped
   ce_in        mapgw: tunnel source check, decapsulation, reverse NAT
   br_in        mapgw: RFC 7597 §8.1 source check, decapsulation
+  br_in_spread the same with receive spreading over both CPUs (spreading())
   kernel_ce_in Linux: tc-BPF decapsulation (no ip6tnl here), conntrack's
                reverse NAT of the SNAT above, forwarding
   kernel_br_in Linux: tc-BPF decapsulation, forwarding
@@ -341,9 +342,10 @@ def build_inbound(c, name):
         kernel_snat(c, "d0")
         tc_decap(c, "d0")
         c.make_frame = ce_in
-    elif name == "br_in":
+    elif name in ("br_in", "br_in_spread"):
         br_addressing(c, v4="d1", v6="d0")
-        c.start_mapgw(BR_CFG, rules=V6PLUS_RULE, v4if="d1", v6if="d0")
+        cfg = BR_CFG if name == "br_in" else BR_CFG.replace("[br]\n", '[br]\nspread_cpus = "all"\n')
+        c.start_mapgw(cfg, rules=V6PLUS_RULE, v4if="d1", v6if="d0")
         c.make_frame = lambda size=64: tunnelled(CE6, BR6, PUB, "203.0.113.2", 7920, 1000, size)
     elif name == "kernel_br_in":
         br_addressing(c, v4="d1", v6="d0")
@@ -435,6 +437,35 @@ def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log
     return out
 
 
+def spreading(lab, rounds, packets, log=print):
+    """The BR's inbound with and without receive spreading (spread_cpus =
+    "all"), one CE, 1 and 200 flows, rounds interleaved. On this 2-CPU
+    machine the CPU spreading adds is the generator's (CPU 0), so this shows
+    what the hop costs and what a busy second CPU gives, not what idle cores
+    would."""
+    names = ["br_in", "br_in_spread"]
+    cs = {n: build(lab, n, 60 + i) for i, n in enumerate(names)}
+    results = {}
+    for flows in (1, 200):
+        for n in names:
+            cs[n].send(200_000, walks=cs[n].flow_walks(flows))
+        for r in range(rounds):
+            for n in names:
+                d, secs = cs[n].send(packets, walks=cs[n].flow_walks(flows))
+                results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
+                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
+    out = {k: summary(v) for k, v in results.items()}
+    for flows in (1, 200):
+        out["spread_vs_off_f%d" % flows] = per_round_ratio(results["br_in_spread_f%d" % flows],
+                                                           results["br_in_f%d" % flows])
+    handoff = cs["br_in_spread"].counter("spread_handoff")
+    out["handoffs"] = handoff
+    out["queue_full_drops"] = cs["br_in_spread"].counter("drop_spread_queue_full")
+    if not handoff:
+        raise RuntimeError("spreading on, yet no packet was handed to another CPU")
+    return out
+
+
 def scale(lab, rounds, packets, log=print):
     """1 k vs 1 M sessions (CE) and 1 vs 65536 rules (BR), 10 k active flows;
     and 1 M uniformly active flows."""
@@ -495,13 +526,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--packets", type=int, default=4_000_000)
-    ap.add_argument("--part", choices=["rates", "rates_in", "scale", "new_flows"], default="rates")
+    ap.add_argument("--part", choices=["rates", "rates_in", "scale", "new_flows", "spread"], default="rates")
     args = ap.parse_args()
     with Lab("mgwbench") as lab:
         if args.part in ("rates", "rates_in"):
             out = packet_rates(lab, args.rounds, args.packets, "in" if args.part == "rates_in" else "out")
         elif args.part == "scale":
             out = scale(lab, args.rounds, args.packets)
+        elif args.part == "spread":
+            out = spreading(lab, args.rounds, args.packets)
         else:
             out = new_flows(lab, args.rounds)
     print(json.dumps(out))

@@ -6,6 +6,9 @@
  *   mapgw_br_v4       XDP, IPv4 side: IPv4 -> CE (encapsulate, redirect).
  *   mapgw_br_v6       XDP, IPv6 side: CE -> IPv4 (check, decapsulate,
  *                     redirect), CE -> CE hairpin, ICMPv6 PTB translation.
+ *                     With spreading on, mapgw_br_v6_spreader takes its
+ *                     place and hands each frame to its inner flow's CPU,
+ *                     where mapgw_br_v6_spread (cpumap) does the same work.
  *   mapgw_br_tc_v6    TC ingress, IPv6 side: slow path of mapgw_br_v6. It
  *                     checks and decapsulates, then lets the kernel forward
  *                     the IPv4 packet (neighbours, fragmentation, ICMP).
@@ -22,12 +25,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "br.h"
 #include "checksum.h"
 #include "fib.h"
 #include "xdp_common.h"
 #include "icmp_ptb.h"
+#include "spread.h"
 
 
 /* ---- XDP, IPv4 side ----------------------------------------------------- */
@@ -357,12 +362,42 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_BR_DECAP);
 }
 
-SEC("xdp")
-int mapgw_br_v6(struct xdp_md *ctx)
+static __always_inline int br_v6(struct xdp_md *ctx)
 {
 	int rc = br_v6_fast(ctx);
 
 	return rc >= 0 ? rc : br_v6_full(ctx, rc == FLOW_FAST_MISSED);
+}
+
+SEC("xdp")
+int mapgw_br_v6(struct xdp_md *ctx)
+{
+	return br_v6(ctx);
+}
+
+/* With spreading on (spread.h), the loader attaches this instead: each frame
+ * to its inner flow's CPU, where mapgw_br_v6_spread does mapgw_br_v6's work;
+ * the frames of flows that belong here are processed at once. */
+SEC("xdp")
+int mapgw_br_v6_spreader(struct xdp_md *ctx)
+{
+	int rc = spread_to_flow_cpu(ctx);
+
+	return rc >= 0 ? rc : br_v6(ctx);
+}
+
+SEC("xdp/cpumap")
+int mapgw_br_v6_spread(struct xdp_md *ctx)
+{
+	return br_v6(ctx);
+}
+
+SEC("tp_btf/xdp_cpumap_enqueue")
+int BPF_PROG(mapgw_br_spread_drops, int map_id, unsigned int processed, unsigned int drops,
+	     int to_cpu)
+{
+	spread_count_queue_drops(map_id, drops);
+	return 0;
 }
 
 /* ---- TC slow paths ------------------------------------------------------ */

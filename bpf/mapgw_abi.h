@@ -78,14 +78,19 @@
 	X(NATLOG_WRITTEN, 59, "natlog_events")                         \
 	X(NATLOG_RATE_LIMITED, 60, "natlog_rate_limited")              \
 	X(NATLOG_LOST, 61, "natlog_lost")                              \
-	X(FLOW_CACHE_FILL, 62, "flow_cache_fills")
+	X(FLOW_CACHE_FILL, 62, "flow_cache_fills")                   \
+	X(SPREAD_HANDOFF, 63, "spread_handoff")                        \
+	X(DROP_SPREAD_QUEUE_FULL, 64, "drop_spread_queue_full")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,
 	MAPGW_COUNTER_LIST(MAPGW_COUNTER_ENUM)
 #undef MAPGW_COUNTER_ENUM
-	MAPGW_CNT_MAX = 64, /* array size; room to append without resizing pins */
+	MAPGW_CNT_MAX = 128, /* array size; room to append without resizing pins */
 };
+
+/* CPUs receive spreading can use (bpf/spread.h, config `spread_cpus`). */
+#define MAPGW_MAX_SPREAD_CPUS 256
 
 /* Rules one data plane holds (the LPM tries have room for two sets). */
 #define MAPGW_RULE_LIMIT 65536

@@ -35,8 +35,12 @@ class BrDataplane {
   // pinned there by a previous run are reused, sessions and counters included.
   // @flow_cache_sets: the encapsulation flow cache's sets per CPU
   // (check_flow_cache_sets).
+  // @spread_cpus: spread CE traffic over these CPUs by inner flow
+  // (bpf/spread.h; online, distinct: check_cpus_online); empty: off, and the
+  // IPv6 side's entry program is the plain mapgw_br_v6.
   static Result<BrDataplane> load(uint64_t frag_timeout_ns, const std::string& pin_dir = "",
-                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS);
+                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS,
+                                  std::span<const uint32_t> spread_cpus = {});
 
   // Install exactly these rules; stale ones are removed after the new ones
   // are in, so a lookup never finds a hole for a key present in both sets.
@@ -55,6 +59,8 @@ class BrDataplane {
   void release();
   bool attached() const;
 
+  // kXdpV6: the IPv6 side's entry program (mapgw_br_v6_spreader when
+  // spreading is on).
   int prog_fd(BrProgram p) const;
   int counters_fd() const;
   // The route cache switch (loader/route_ctl.h); on after load.

@@ -51,6 +51,11 @@ void print_status(const json& j, std::ostream& out) {
       out << line;
     }
   }
+  if (j.contains("spread_cpus")) {
+    std::string cpus;
+    for (const auto& c : j["spread_cpus"]) cpus += (cpus.empty() ? "" : ",") + c.dump();
+    out << "Spreading     " << (cpus.empty() ? "off" : "by inner flow over CPUs " + cpus) << "\n";
+  }
   out << "Rules         " << j["rule_count"] << " in " << j["domains"].size() << " domain(s)\n";
   for (const auto& d : j["domains"]) {
     out << "Domain        " << s(d["name"]) << ": BR " << s(d["br_address"]) << ", " << d["rules"]

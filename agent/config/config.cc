@@ -6,6 +6,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "agent/config/cpu_list.h"
 #include "agent/map/dhcpv6_mape.h"
 #include "agent/map/mapping.h"
 
@@ -104,7 +105,7 @@ Result<DomainConfig> parse_domain(const toml::table& t, size_t index, const std:
 
 Result<BrConfig> parse_br(const toml::table& t, const std::string& origin) {
   if (auto st = only_keys(t, {"ipv4_interface", "ipv6_interface", "slow_path_interface",
-                              "icmp_source", "fragment_timeout", "domain"},
+                              "icmp_source", "fragment_timeout", "spread_cpus", "domain"},
                           origin, "[br]");
       !st) {
     return st.error();
@@ -138,6 +139,12 @@ Result<BrConfig> parse_br(const toml::table& t, const std::string& origin) {
     return make_error(origin + ": [br] fragment_timeout must be 1..60 seconds");
   }
   b.fragment_timeout_s = static_cast<unsigned>(*ft);
+  auto spread = get<std::string>(t, "spread_cpus", origin, "[br]", std::string());
+  if (!spread) return spread.error();
+  if (!spread->empty() && *spread != "all") {
+    if (auto cpus = parse_cpu_list(*spread, origin + ": [br] spread_cpus"); !cpus) return cpus.error();
+  }
+  b.spread_cpus = *spread;
   const toml::array* domains = t.get_as<toml::array>("domain");
   if (!domains || domains->empty()) {
     return make_error(origin + ": [br] needs at least one [[br.domain]] with rules");

@@ -82,6 +82,9 @@ struct BrConfig {
   std::optional<Ipv4Addr> icmp_source;  // ICMPv4 errors mapgw makes; default:
                                         // the IPv4 interface's first address
   unsigned fragment_timeout_s = 5;       // first-fragment PSID memory
+  // Receive spreading by inner flow (bpf/spread.h): "" = off, "all" = the
+  // online CPUs, or a CPU list as the kernel writes it ("0-3,6").
+  std::string spread_cpus;
   std::vector<DomainConfig> domains;
 };
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "agent/br/br_rule.h"
+#include "agent/config/cpu_list.h"
 #include "agent/daemon/host_net.h"
 #include "loader/pinning.h"
 #include "agent/daemon/counters_json.h"
@@ -22,6 +23,15 @@ nlohmann::json rule_json(const MapRule& r) {
           {"ea", r.ea_len()},             {"offset", r.psid_offset()},
           {"psidlen", r.psid_len()},      {"psid", psid},
           {"fmr", r.fmr()},               {"legacy_iid", r.legacy_iid()}};
+}
+
+// The CPUs of `spread_cpus` ("" = off, "all" = online now, or a list).
+Result<std::vector<uint32_t>> spread_cpus_of(const std::string& setting) {
+  if (setting.empty()) return std::vector<uint32_t>{};
+  auto cpus = setting == "all" ? online_cpus() : parse_cpu_list(setting, "[br] spread_cpus");
+  if (!cpus) return cpus.error();
+  if (auto st = check_cpus_online(*cpus, MAPGW_MAX_SPREAD_CPUS, "[br] spread_cpus"); !st) return st.error();
+  return cpus;
 }
 
 int64_t wall_clock_ms() {
@@ -53,8 +63,10 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   Result<std::string> pins = std::string();
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
+  auto spread = spread_cpus_of(cfg.br.spread_cpus);
+  if (!spread) return spread.error();
   auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins,
-                              cfg.flow_cache_sets);
+                              cfg.flow_cache_sets, *spread);
   if (!dp) return dp.error();
   std::string history_path;
   if (!cfg.state_dir.empty()) {
@@ -66,7 +78,8 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   }
   auto history = RuleHistory::open(history_path);
   if (!history) return history.error();
-  std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp), std::move(*history)));
+  std::unique_ptr<BrService> svc(
+      new BrService(cfg, std::move(*dp), std::move(*history), std::move(*spread)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
   if (!watch) return watch.error();
   svc->route_watch_.emplace(std::move(*watch));
@@ -76,9 +89,10 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
                    cfg.xdp_mode == "generic" ? XdpMode::kGeneric : XdpMode::kNative};
   if (auto st = svc->dp_.attach(a); !st) return st.error();
   if (auto st = svc->history_.record(wall_clock_ms(), cfg.br.domains); !st) return st.error();
-  spdlog::info("BR up: XDP ({}) on {} and {}, slow path {}, {} rules in {} domain(s)",
+  spdlog::info("BR up: XDP ({}) on {} and {}, slow path {}, {} rules in {} domain(s), spreading {}",
                cfg.xdp_mode, cfg.br.ipv4_interface, cfg.br.ipv6_interface,
-               cfg.br.slow_path_interface, svc->dp_.rule_count(), cfg.br.domains.size());
+               cfg.br.slow_path_interface, svc->dp_.rule_count(), cfg.br.domains.size(),
+               svc->spread_cpus_.empty() ? "off" : "over " + std::to_string(svc->spread_cpus_.size()) + " CPUs");
   return svc;
 }
 
@@ -143,9 +157,9 @@ Status BrService::reload(const Config& cfg) {
   if (a.ipv4_interface != b.ipv4_interface || a.ipv6_interface != b.ipv6_interface ||
       a.slow_path_interface != b.slow_path_interface || cfg.xdp_mode != cfg_.xdp_mode ||
       a.fragment_timeout_s != b.fragment_timeout_s || cfg.instance != cfg_.instance ||
-      cfg.flow_cache_sets != cfg_.flow_cache_sets) {
-    return make_error("interfaces, xdp_mode, fragment_timeout, flow_cache_sets and instance change only with a "
-                      "restart; the running configuration is unchanged");
+      cfg.flow_cache_sets != cfg_.flow_cache_sets || a.spread_cpus != b.spread_cpus) {
+    return make_error("interfaces, xdp_mode, fragment_timeout, flow_cache_sets, spread_cpus and instance change "
+                      "only with a restart; the running configuration is unchanged");
   }
   if (auto st = apply(cfg); !st) {
     spdlog::error("reload failed half-way ({}); re-applying the previous rules", st.error().describe());
@@ -201,10 +215,13 @@ nlohmann::json BrService::status() const {
             {"ipv6", cfg_.br.ipv6_interface},
             {"slow_path", cfg_.br.slow_path_interface}}},
           {"programs",
-           {{"xdp", {{cfg_.br.ipv4_interface, "mapgw_br_v4"}, {cfg_.br.ipv6_interface, "mapgw_br_v6"}}},
+           {{"xdp",
+             {{cfg_.br.ipv4_interface, "mapgw_br_v4"},
+              {cfg_.br.ipv6_interface, spread_cpus_.empty() ? "mapgw_br_v6" : "mapgw_br_v6_spreader"}}},
             {"tc_ingress", {{cfg_.br.ipv6_interface, "mapgw_br_tc_v6"}}},
             {"tc_egress", {{cfg_.br.slow_path_interface, "mapgw_br_tc_encap"}}}}},
           {"route_cache", route_watch_->status()},
+          {"spread_cpus", spread_cpus_},
           {"rule_count", dp_.rule_count()},
           {"domains", domains}};
 }

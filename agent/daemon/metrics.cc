@@ -91,6 +91,7 @@ const char* counter_kind(const std::string& n) {
   // Events, not packets: they must not add to kind="forward" throughput.
   if (starts("natlog_")) return "log";
   if (starts("flow_cache_")) return "cache";
+  if (starts("spread_")) return "spread";  // handed to another CPU, counted again there
   return "forward";
 }
 

@@ -93,10 +93,11 @@ uint32_t counter_index(const std::string& label) {
 }
 
 // The topology plus a loaded, configured BR data plane.
-void load_br(Topology& topo, std::optional<BrDataplane>& dp_out) {
+void load_br(Topology& topo, std::optional<BrDataplane>& dp_out,
+             std::span<const uint32_t> spread_cpus = {}) {
   ASSERT_NO_FATAL_FAILURE(testing::require_root());
   ASSERT_NO_FATAL_FAILURE(build_topology(topo));
-  auto dp = BrDataplane::load(5'000'000'000ULL);
+  auto dp = BrDataplane::load(5'000'000'000ULL, "", MAPGW_FLOW_CACHE_SETS, spread_cpus);
   ASSERT_TRUE(dp.ok()) << dp.error().describe();
   dp_out.emplace(std::move(*dp));
   auto& dp_ = dp_out;
@@ -419,6 +420,164 @@ TEST_F(BrFlowCache, AgentChangesMoveTheEpoch) {
   std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
   moved("replace_tx_ports", [&] { return dp_->replace_tx_ports(ports); });
   moved("set_config", [&] { return dp_->set_config(mapgw_br_config{}); });
+}
+
+// ---- receive spreading (bpf/spread.h) ------------------------------------------
+
+// The spread CPU index of an inner UDP flow, computed here from the
+// description in spread.h (not from the BPF code): the words as a
+// little-endian CPU loads them, mapgw's flow hash, its top bits times the
+// CPU count.
+uint32_t expected_spread_index(const std::array<uint8_t, 4>& src, const std::array<uint8_t, 4>& dst,
+                               uint8_t proto, uint16_t sport, uint16_t dport, bool with_ports,
+                               uint32_t cpus) {
+  auto le32 = [](const std::array<uint8_t, 4>& a) {
+    return uint64_t(a[0]) | uint64_t(a[1]) << 8 | uint64_t(a[2]) << 16 | uint64_t(a[3]) << 24;
+  };
+  auto wire16 = [](uint16_t host) { return uint64_t((host >> 8) | ((host & 0xff) << 8)); };
+  const uint64_t w0 = le32(dst) << 32 | le32(src);
+  const uint64_t w1 = uint64_t(proto) << 32 | (with_ports ? wire16(dport) << 16 | wire16(sport) : 0);
+  uint64_t h = w0 * 0x9e3779b97f4a7c15ULL + w1 * 0xc2b2ae3d27d4eb4fULL;
+  h ^= h >> 32;
+  h *= 0x165667b19e3779f9ULL;
+  return static_cast<uint32_t>((uint64_t(uint32_t(h >> 32)) * cpus) >> 32);
+}
+
+// from_v6plus_ce's frame with another source port (in the CE's set: PSID
+// 0xef at a = 4) and destination port, checksums unchanged (UDP checksum 0).
+std::vector<uint8_t> v6plus_flow(uint16_t sport, uint16_t dport) {
+  auto p = from_v6plus_ce(kV6plusCe);
+  const size_t udp = 14 + 40 + 20;
+  p[udp] = sport >> 8;
+  p[udp + 1] = sport & 0xff;
+  p[udp + 2] = dport >> 8;
+  p[udp + 3] = dport & 0xff;
+  return p;
+}
+
+class BrSpread : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());  // CPU 0
+    ASSERT_GE(sysconf(_SC_NPROCESSORS_ONLN), 2) << "spreading needs two online CPUs; this machine "
+                                                   "has fewer (the test VM has 2)";
+    ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_, cpus_));
+  }
+  template <typename Snapshot>
+  uint64_t moved(const Snapshot& before, const char* name) {
+    return (*read_counters(dp_->counters_fd()))[counter_index(name)].packets -
+           before[counter_index(name)].packets;
+  }
+  // Runs @frame once: true if it was handed to another CPU, false if it
+  // was decapsulated here; anything else fails the test.
+  bool handed_off(const std::vector<uint8_t>& frame) {
+    const auto before = *read_counters(dp_->counters_fd());
+    auto r = test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6), frame, topo_.v6_ifindex);
+    EXPECT_TRUE(r.ok());
+    EXPECT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT));
+    const uint64_t handoff = moved(before, "spread_handoff"), decap = moved(before, "br_decap");
+    EXPECT_EQ(handoff + decap, 1u) << "handoff " << handoff << ", decap " << decap;
+    return handoff == 1;
+  }
+
+  const std::vector<uint32_t> cpus_{0, 1};
+  Topology topo_;
+  std::optional<BrDataplane> dp_;
+};
+
+// Each flow goes to the CPU its inner 5-tuple hashes to, every time; this
+// process runs on CPU 0, so flows of CPU 1 are handed off and the rest are
+// decapsulated at once, byte for byte as without spreading.
+TEST_F(BrSpread, FlowsGoToTheCpuOfTheirInnerFiveTuple) {
+  const std::array<uint8_t, 4> ce{106, 72, 171, 205}, server{1, 2, 3, 4};
+  unsigned handed = 0, kept = 0;
+  for (uint16_t a = 1; a <= 8; ++a) {
+    for (uint16_t j = 0; j < 8; ++j) {
+      const uint16_t sport = uint16_t(a << 12 | 0xef << 4 | j), dport = uint16_t(1000 + j);
+      const auto frame = v6plus_flow(sport, dport);
+      const bool want = cpus_[expected_spread_index(ce, server, 17, sport, dport, true, 2)] != 0;
+      EXPECT_EQ(handed_off(frame), want) << "sport " << sport << " dport " << dport;
+      EXPECT_EQ(handed_off(frame), want) << "the same flow went elsewhere the second time";
+      (want ? handed : kept)++;
+    }
+  }
+  EXPECT_GE(handed, 16u);
+  EXPECT_GE(kept, 16u);
+}
+
+// Every fragment of a datagram meets the first on one CPU: fragments are
+// spread on addresses and protocol only, whatever their offset.
+TEST_F(BrSpread, FragmentsFollowAddressesAndProtocol) {
+  const std::array<uint8_t, 4> ce{106, 72, 171, 205}, server{1, 2, 3, 4};
+  const bool want = cpus_[expected_spread_index(ce, server, 17, 0, 0, false, 2)] != 0;
+  auto first = from_v6plus_ce(kV6plusCe);
+  const size_t ip = 14 + 40;
+  first[ip + 6] = 0x20;  // MF, offset 0
+  auto later = first;
+  later[ip + 6] = 0x00;
+  later[ip + 7] = 0x10;  // offset 128 bytes, last fragment
+  for (auto* f : {&first, &later}) {
+    uint32_t sum = 0;
+    (*f)[ip + 10] = (*f)[ip + 11] = 0;
+    for (size_t i = ip; i < ip + 20; i += 2) sum += ((*f)[i] << 8) | (*f)[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    (*f)[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+    (*f)[ip + 11] = static_cast<uint8_t>(~sum);
+  }
+  for (const auto* f : {&first, &later}) {
+    const auto before = *read_counters(dp_->counters_fd());
+    auto r = test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6), *f, topo_.v6_ifindex);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(moved(before, "spread_handoff"), want ? 1u : 0u) << (f == &first ? "first" : "later");
+  }
+}
+
+// What is no tunnel packet (here: ICMPv6 to the BR) is processed where it
+// arrived; a CPU without a cpumap entry gets nothing: its flows are
+// processed here instead of being dropped.
+TEST_F(BrSpread, NonTunnelFramesAndMissingEntriesStayHere) {
+  std::vector<uint8_t> icmp6 = {0x02, 0, 0, 0, 6, 1, 0x02, 0, 0, 0, 6, 2, 0x86, 0xdd,
+                                0x60, 0, 0, 0, 0, 8, 58, 64};
+  for (const char* a : {kV6plusCe, kBr6}) {
+    const auto b = Ipv6Addr::parse(a)->bytes();
+    icmp6.insert(icmp6.end(), b.begin(), b.end());
+  }
+  icmp6.insert(icmp6.end(), {128, 0, 0, 0, 0, 1, 0, 1});
+  auto before = *read_counters(dp_->counters_fd());
+  ASSERT_TRUE(test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6), icmp6, topo_.v6_ifindex).ok());
+  EXPECT_EQ(moved(before, "spread_handoff"), 0u);
+
+  const std::array<uint8_t, 4> ce{106, 72, 171, 205}, server{1, 2, 3, 4};
+  uint16_t sport = 0, dport = 1000;  // a flow of CPU 1
+  for (uint16_t j = 0; j < 16 && !sport; ++j) {
+    const uint16_t p = uint16_t(1 << 12 | 0xef << 4 | j);
+    if (cpus_[expected_spread_index(ce, server, 17, p, dport, true, 2)] == 1) sport = p;
+  }
+  ASSERT_NE(sport, 0) << "no flow of CPU 1 among 16";
+  EXPECT_TRUE(handed_off(v6plus_flow(sport, dport)));
+  const int cpumap = testing::map_fd_by_name(dp_->prog_fd(BrProgram::kXdpV6), "mapgw_spread");
+  ASSERT_GE(cpumap, 0);
+  const uint32_t one = 1;
+  ASSERT_EQ(bpf_map_delete_elem(cpumap, &one), 0);
+  EXPECT_FALSE(handed_off(v6plus_flow(sport, dport))) << "a CPU without an entry still got the flow";
+  close(cpumap);
+}
+
+// Off by default: the plain entry program, nothing handed off.
+TEST_F(BrFlowCache, SpreadingIsOffByDefault) {
+  const auto before = *read_counters(dp_->counters_fd());
+  for (uint16_t j = 0; j < 16; ++j) {
+    auto r = test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6),
+                          v6plus_flow(uint16_t(1 << 12 | 0xef << 4 | j), 1000), topo_.v6_ifindex);
+    ASSERT_TRUE(r.ok());
+  }
+  EXPECT_EQ((*read_counters(dp_->counters_fd()))[counter_index("spread_handoff")].packets -
+                before[counter_index("spread_handoff")].packets,
+            0u);
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  ASSERT_EQ(bpf_obj_get_info_by_fd(dp_->prog_fd(BrProgram::kXdpV6), &info, &len), 0);
+  EXPECT_STREQ(info.name, "mapgw_br_v6");
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),

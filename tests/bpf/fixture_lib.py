@@ -27,10 +27,32 @@ def flow_label(ip):
         ports = le16(b[ihl + 4:ihl + 6])
     addrs = le32(b[16:20]) << 32 | le32(b[12:16])
     l4 = (b[9] | 3 << 16) << 32 | ports
+    return flow_hash(addrs, l4) & 0xFFFFF or 1
+
+
+def flow_hash(addrs, l4):
+    """mapgw's flow hash of two 64-bit words: each times its own odd
+    constant, summed, the high half xored into the low half, times a third
+    constant, the high 32 bits."""
     h = (addrs * 0x9E3779B97F4A7C15 + l4 * 0xC2B2AE3D27D4EB4F) & M64
     h ^= h >> 32
     h = (h * 0x165667B19E3779F9) & M64
-    return (h >> 32) & 0xFFFFF or 1
+    return h >> 32
+
+
+def spread_index(ip, cpus):
+    """Which of @cpus spread CPUs receive spreading gives the inner IPv4
+    packet @ip: addresses, protocol and, for unfragmented TCP/UDP without
+    options, both ports, hashed; the hash's top bits times the CPU count."""
+    b = raw(ip)
+    le32 = lambda x: struct.unpack("<I", x)[0]
+    le16 = lambda x: struct.unpack("<H", x)[0]
+    fragment = struct.unpack(">H", b[6:8])[0] & 0x3FFF
+    ports = 0
+    if b[0] == 0x45 and not fragment and b[9] in (6, 17) and len(b) >= 24:
+        ports = (le16(b[22:24]) << 16) | le16(b[20:22])
+    addrs = le32(b[16:20]) << 32 | le32(b[12:16])
+    return (flow_hash(addrs, b[9] << 32 | ports) * cpus) >> 32
 
 
 def cbytes(b):

@@ -48,6 +48,23 @@ rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4"]
 """
 
 
+def build_sides(cls, lab):
+    """inet --v4-- br --v6-- ce, as cls.inet, cls.br, cls.ce; the IPv4 side addressed."""
+    cls.inet, cls.br, cls.ce = lab.ns("inet"), lab.ns("br"), lab.ns("ce")
+    lab.link(cls.inet, "inet0", cls.br, "v4")
+    lab.link(cls.br, "v6", cls.ce, "up0")
+    lab.attach_xdp_pass(cls.inet, "inet0")
+    lab.run(cls.inet, "ip addr add %s/24 dev inet0 && ip route add default via %s" % (INET, BR4))
+    lab.run(cls.br, "ip addr add %s/24 dev v4" % BR4)
+
+
+def start_br(lab, ns, cfg_path, socket, what="mapgw up", log=subprocess.DEVNULL):
+    """mapgw with @cfg_path in @ns, returned once its data plane is attached."""
+    daemon = lab.spawn(ns, [MAPGW, "--config", cfg_path], stdout=log, stderr=subprocess.STDOUT)
+    wait_for(lambda: ctl(socket, "status")["attached"], timeout=20, what=what)
+    return daemon
+
+
 class BrLab(LabCase, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -56,13 +73,8 @@ class BrLab(LabCase, unittest.TestCase):
         cls.lab = Lab("mgwbr")
         lab = cls.lab
         try:
-            cls.inet, cls.br, cls.ce = lab.ns("inet"), lab.ns("br"), lab.ns("ce")
-            lab.link(cls.inet, "inet0", cls.br, "v4")
-            lab.link(cls.br, "v6", cls.ce, "up0")
-            lab.attach_xdp_pass(cls.inet, "inet0")
+            build_sides(cls, lab)
             lab.attach_xdp_pass(cls.ce, "up0")
-            lab.run(cls.inet, "ip addr add %s/24 dev inet0 && ip route add default via %s" % (INET, BR4))
-            lab.run(cls.br, "ip addr add %s/24 dev v4" % BR4)
             lab.run(cls.br, "ip -6 addr add %s/64 dev v6 nodad" % BR6)
             lab.run(cls.br, "ip -6 route add 2001:db8::/32 via 2001:db8:ffff::2 dev v6")
             lab.run(cls.br, "ip -6 route add 240b::/16 via 2001:db8:ffff::2 dev v6")
@@ -91,9 +103,7 @@ class BrLab(LabCase, unittest.TestCase):
                                         bpffs=lab.bpffs, on_stop="keep", state=lab.state_dir))
             cls.cfg.close()
             cls.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-            cls.daemon = lab.spawn(cls.br, [MAPGW, "--config", cls.cfg.name],
-                                   stdout=cls.log, stderr=subprocess.STDOUT)
-            wait_for(lambda: ctl(cls.socket, "status")["attached"], timeout=20, what="mapgw up")
+            cls.daemon = start_br(lab, cls.br, cls.cfg.name, cls.socket, log=cls.log)
         except Exception:
             cls.tearDownClass()
             raise
@@ -301,6 +311,136 @@ class BrLab(LabCase, unittest.TestCase):
         self.assertIn("drop_wrong_psid", ctl(self.socket, "stats")["counters"])
         routes = self.lab.run(self.br, "ip route show proto 109", capture=True)
         self.assertIn("192.0.2.0/24 dev mapgw0", routes)
+
+
+class BrSpreading(LabCase, unittest.TestCase):
+    """spread_cpus = "all": one CE's flows (same outer addresses, so one RSS
+    queue on a real NIC) are decapsulated on the CPU their inner 5-tuple
+    picks, whichever CPU received them."""
+
+    FLOWS = 64
+
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw (scripts/build.sh)")
+        require(os.cpu_count() >= 2, "two CPUs to spread over")
+        cls.lab = Lab("mgwsp")
+        lab = cls.lab
+        try:
+            build_sides(cls, lab)
+            lab.run(cls.br, "ip -6 addr add %s/64 dev v6 nodad" % BR6)
+            lab.run(cls.br, "ip neigh add %s lladdr $(ip netns exec %s cat /sys/class/net/inet0/address) "
+                            "dev v4 nud permanent" % (INET, cls.inet))
+            lab.run(cls.ce, "ip -6 addr add 2001:db8:ffff::2/64 dev up0 nodad && "
+                            "ip -6 addr add %s/128 dev up0 nodad && "
+                            "ip -6 route add default via %s dev up0" % (CE_A, BR6))
+            cls.socket = "/run/mapgw/%s.sock" % lab.tag
+            cls.cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+            cls.cfg.write(CONFIG.format(instance=lab.tag, socket=cls.socket, br6=BR6, bpffs=lab.bpffs,
+                                        on_stop="detach", state=lab.state_dir)
+                          .replace('ipv6_interface = "v6"\n', 'ipv6_interface = "v6"\nspread_cpus = "all"\n'))
+            cls.cfg.close()
+            cls.daemon = start_br(lab, cls.br, cls.cfg.name, cls.socket)
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        if hasattr(cls, "cfg"):
+            os.unlink(cls.cfg.name)
+
+    def br_decap_per_cpu(self):
+        """br_decap's packets on each CPU, from the pinned per-CPU counters."""
+        path = "%s/mapgw/%s/mapgw_counters" % (self.lab.bpffs, self.lab.tag)
+        key = [str(b) for b in (9).to_bytes(4, "little")]  # MAPGW_CNT_BR_DECAP
+        out = json.loads(subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", path, "key"] + key,
+                                        check=True, capture_output=True, text=True).stdout)
+        # Raw bytes (struct mapgw_counter_val: packets first, little-endian).
+        return {v["cpu"]: int.from_bytes(bytes(int(b, 16) for b in v["value"][:8]), "little")
+                for v in out["values"]}
+
+    def test_each_flow_is_decapsulated_on_its_cpu(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bpf"))
+        from fixture_lib import spread_index
+        status = ctl(self.socket, "status")
+        cpus = status["spread_cpus"]
+        self.assertEqual(cpus, list(range(os.cpu_count())))
+        self.assertEqual(status["programs"]["xdp"]["v6"], "mapgw_br_v6_spreader")
+        # CE A's port set (PSID 0x34, a = 6): A << 10 | 0x34 << 2 | j.
+        inner = [IP(src="192.0.2.18", dst=INET, ttl=64) / UDP(sport=a << 10 | 0x34 << 2 | j, dport=5000) / b"s"
+                 for a in range(1, 17) for j in range(4)]
+        want = {}
+        for p in inner:
+            cpu = cpus[spread_index(p, len(cpus))]
+            want[cpu] = want.get(cpu, 0) + 1
+        self.assertGreater(len(want), 1, "all test flows hash to one CPU")
+        before, counters = self.br_decap_per_cpu(), self.counters()
+        sn = self.sniff(self.inet, "inet0", "udp and dst port 5000", self.FLOWS)
+        self.send3(self.ce, *[IPv6(src=CE_A, dst=BR6) / p for p in inner])
+        got = sorted(f[UDP].sport for f in self.sniffed(sn))
+        self.assertEqual(got, sorted(p[UDP].sport for p in inner), "flows lost or duplicated")
+        after = self.br_decap_per_cpu()
+        self.assertEqual({c: after[c] - before[c] for c in want}, want)
+        d = self.delta(counters, "spread_handoff", "drop_spread_queue_full", "br_decap")
+        self.assertGreater(d["spread_handoff"], 0, "nothing crossed CPUs")
+        self.assertEqual(d["drop_spread_queue_full"], 0)
+        self.assertEqual(d["br_decap"], self.FLOWS)
+
+    def test_restarts_keep_forwarding_with_spreading_turned_on_and_off(self):
+        """on_stop = "keep": the spreading data plane forwards with no
+        daemon; a restart with spreading off swaps the plain program in and
+        empties the cpumap; one with it on again brings both back."""
+        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bpf"))
+        from fixture_lib import spread_index
+        inner = [IP(src="192.0.2.18", dst=INET, ttl=64) / UDP(sport=a << 10 | 0x34 << 2 | j, dport=5001) / b"r"
+                 for a in range(17, 25) for j in range(4)]
+
+        def all_arrive():
+            sn = self.sniff(self.inet, "inet0", "udp and dst port 5001", len(inner))
+            self.send3(self.ce, *[IPv6(src=CE_A, dst=BR6) / p for p in inner])
+            self.assertEqual(sorted(f[UDP].sport for f in self.sniffed(sn)), sorted(p[UDP].sport for p in inner))
+
+        def restart(spread):
+            cls = type(self)
+            with open(cls.cfg.name) as f:
+                text = f.read().replace('on_stop = "detach"', 'on_stop = "keep"')
+            text = text.replace('spread_cpus = "all"\n', "")
+            if spread:
+                text = text.replace('ipv6_interface = "v6"\n', 'ipv6_interface = "v6"\nspread_cpus = "all"\n')
+            with open(cls.cfg.name, "w") as f:
+                f.write(text)
+            self.assertEqual(self.lab.stop(cls.daemon), 0)
+            cls.daemon = start_br(self.lab, self.br, cls.cfg.name, self.socket, "mapgw restarted")
+
+        restart(spread=True)  # now with on_stop = "keep"
+        self.assertEqual(self.lab.stop(type(self).daemon), 0)
+        before = self.br_decap_per_cpu()
+        all_arrive()  # no daemon
+        after = self.br_decap_per_cpu()
+        want = {}
+        for p in inner:
+            want[spread_index(p, 2)] = want.get(spread_index(p, 2), 0) + 1
+        self.assertEqual({c: after[c] - before[c] for c in want}, want, "no longer spread without the daemon")
+        type(self).daemon = start_br(self.lab, self.br, type(self).cfg.name, self.socket, "mapgw adopted")
+        restart(spread=False)
+        status = ctl(self.socket, "status")
+        self.assertEqual(status["spread_cpus"], [])
+        self.assertEqual(status["programs"]["xdp"]["v6"], "mapgw_br_v6")
+        before = self.counters()
+        all_arrive()
+        self.assertEqual(self.delta(before, "spread_handoff")["spread_handoff"], 0)
+        restart(spread=True)
+        self.assertEqual(ctl(self.socket, "status")["programs"]["xdp"]["v6"], "mapgw_br_v6_spreader")
+        before = self.counters()
+        all_arrive()
+        self.assertGreater(self.delta(before, "spread_handoff")["spread_handoff"], 0)
+
+    def test_mapgwctl_status_shows_it(self):
+        out = subprocess.run([MAPGWCTL, "--socket", self.socket, "status"], capture_output=True, text=True,
+                             check=True).stdout
+        self.assertIn("Spreading     by inner flow over CPUs " + ",".join(map(str, range(os.cpu_count()))), out)
 
 
 class BrLifecycle(unittest.TestCase):

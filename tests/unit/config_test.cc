@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/config/config.h"
+#include "agent/config/cpu_list.h"
 
 namespace mapgw {
 namespace {
@@ -54,6 +55,32 @@ TEST(Config, FlowCacheSetsAreSized) {
   auto c = parse_config(std::string("flow_cache_sets = 1024\n") + kMinimal, "t.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->flow_cache_sets, 1024u);
+}
+
+TEST(Config, SpreadCpusOffByDefaultAllOrAList) {
+  EXPECT_EQ(parse_config(kMinimal, "t.toml")->br.spread_cpus, "");
+  for (const char* v : {"all", "0-3,6", "1"}) {
+    std::string text = kMinimal;
+    text.replace(text.find("ipv6_interface"), 0, std::string("spread_cpus = \"") + v + "\"\n");
+    auto c = parse_config(text, "t.toml");
+    ASSERT_TRUE(c.ok()) << v << ": " << c.error().message;
+    EXPECT_EQ(c->br.spread_cpus, v);
+  }
+}
+
+TEST(CpuList, KernelFormat) {
+  EXPECT_EQ(*parse_cpu_list("0-3,6", "x"), (std::vector<uint32_t>{0, 1, 2, 3, 6}));
+  EXPECT_EQ(*parse_cpu_list("5\n", "x"), (std::vector<uint32_t>{5}));
+  for (const char* bad : {"", "-1", "1-", "a", "1,,2", "2-1", "70000"}) {
+    EXPECT_FALSE(parse_cpu_list(bad, "x").ok()) << bad;
+  }
+  auto online = online_cpus();
+  ASSERT_TRUE(online.ok()) << online.error().describe();
+  EXPECT_FALSE(online->empty());
+  EXPECT_TRUE(check_cpus_online(*online, 256, "x").ok());
+  EXPECT_FALSE(check_cpus_online(std::vector<uint32_t>{0, 0}, 256, "x").ok());
+  EXPECT_FALSE(check_cpus_online(std::vector<uint32_t>{65535}, 256, "x").ok());
+  EXPECT_FALSE(check_cpus_online(*online, 0, "x").ok());
 }
 
 TEST(Config, TheShippedExampleIsValid) {
@@ -114,7 +141,13 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"flow_cache_not_power_of_two", "role = \"br\"", "role = \"br\"\nflow_cache_sets = 1000",
             "flow_cache_sets must be a power of two"},
         Bad{"flow_cache_too_small", "role = \"br\"", "role = \"br\"\nflow_cache_sets = 128",
-            "flow_cache_sets must be"}),
+            "flow_cache_sets must be"},
+        Bad{"spread_cpus_word", "ipv6_interface = \"eth1\"",
+            "ipv6_interface = \"eth1\"\nspread_cpus = \"most\"", "spread_cpus: \"most\" is not a CPU"},
+        Bad{"spread_cpus_backwards", "ipv6_interface = \"eth1\"",
+            "ipv6_interface = \"eth1\"\nspread_cpus = \"3-1\"", "runs backwards"},
+        Bad{"spread_cpus_type", "ipv6_interface = \"eth1\"",
+            "ipv6_interface = \"eth1\"\nspread_cpus = [0, 1]", "'spread_cpus' in [br] has the wrong type"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 const char* kCe = R"(

@@ -19,6 +19,8 @@ TEST(CounterKind, EventsAreNotForwardedPackets) {
   EXPECT_STREQ(counter_kind("drop_wrong_psid"), "drop");
   EXPECT_STREQ(counter_kind("ce_out"), "forward");
   EXPECT_STREQ(counter_kind("br_encap"), "forward");
+  EXPECT_STREQ(counter_kind("spread_handoff"), "spread");
+  EXPECT_STREQ(counter_kind("drop_spread_queue_full"), "drop");
 }
 
 TEST(CounterKind, EveryCounterHasAKind) {
