@@ -205,7 +205,7 @@ def report(path, result, argv):
                   "| flows | off | spread | spread / off |", "|---|---|---|---|"]
         for f in (1, 200):
             lines.append("| %d | %s | %s | %s |" % (f, sp["br_in_f%d" % f]["median_mpps"],
-                                                   sp["br_in_spread_f%d" % f]["median_mpps"], sp["spread_vs_off_f%d" % f]))
+                                                   sp["br_spread_in_f%d" % f]["median_mpps"], sp["spread_vs_off_f%d" % f]))
         lines.append("")
         lines.append("- handed off: %s packets; dropped on a full spread queue: %s"
                      % (sp["handoffs"], sp["queue_full_drops"]))

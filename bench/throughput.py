@@ -22,7 +22,7 @@ Inbound (IPv4-in-IPv6 in, IPv4 out; the generator on the DUT's IPv6 side):
   xdp_decap_in bare XDP redirect with the outer IPv6 header popped
   ce_in        mapgw: tunnel source check, decapsulation, reverse NAT
   br_in        mapgw: RFC 7597 §8.1 source check, decapsulation
-  br_in_spread the same with receive spreading over both CPUs (spreading())
+  br_spread_in the same with receive spreading over both CPUs (spreading())
   kernel_ce_in Linux: tc-BPF decapsulation (no ip6tnl here), conntrack's
                reverse NAT of the SNAT above, forwarding
   kernel_br_in Linux: tc-BPF decapsulation, forwarding
@@ -342,7 +342,7 @@ def build_inbound(c, name):
         kernel_snat(c, "d0")
         tc_decap(c, "d0")
         c.make_frame = ce_in
-    elif name in ("br_in", "br_in_spread"):
+    elif name in ("br_in", "br_spread_in"):
         br_addressing(c, v4="d1", v6="d0")
         cfg = BR_CFG if name == "br_in" else BR_CFG.replace("[br]\n", '[br]\nspread_cpus = "all"\n')
         c.start_mapgw(cfg, rules=V6PLUS_RULE, v4if="d1", v6if="d0")
@@ -443,7 +443,7 @@ def spreading(lab, rounds, packets, log=print):
     machine the CPU spreading adds is the generator's (CPU 0), so this shows
     what the hop costs and what a busy second CPU gives, not what idle cores
     would."""
-    names = ["br_in", "br_in_spread"]
+    names = ["br_in", "br_spread_in"]
     cs = {n: build(lab, n, 60 + i) for i, n in enumerate(names)}
     results = {}
     for flows in (1, 200):
@@ -456,11 +456,11 @@ def spreading(lab, rounds, packets, log=print):
                 log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
     out = {k: summary(v) for k, v in results.items()}
     for flows in (1, 200):
-        out["spread_vs_off_f%d" % flows] = per_round_ratio(results["br_in_spread_f%d" % flows],
+        out["spread_vs_off_f%d" % flows] = per_round_ratio(results["br_spread_in_f%d" % flows],
                                                            results["br_in_f%d" % flows])
-    handoff = cs["br_in_spread"].counter("spread_handoff")
+    handoff = cs["br_spread_in"].counter("spread_handoff")
     out["handoffs"] = handoff
-    out["queue_full_drops"] = cs["br_in_spread"].counter("drop_spread_queue_full")
+    out["queue_full_drops"] = cs["br_spread_in"].counter("drop_spread_queue_full")
     if not handoff:
         raise RuntimeError("spreading on, yet no packet was handed to another CPU")
     return out
