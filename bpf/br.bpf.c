@@ -6,9 +6,9 @@
  *   mapgw_br_v4       XDP, IPv4 side: IPv4 -> CE (encapsulate, redirect).
  *   mapgw_br_v6       XDP, IPv6 side: CE -> IPv4 (check, decapsulate,
  *                     redirect), CE -> CE hairpin, ICMPv6 PTB translation.
- *                     With spreading on, mapgw_br_v6_spreader takes its
+ *                     With spreading on, mapgw_br_v6fan takes its
  *                     place and hands each frame to its inner flow's CPU,
- *                     where mapgw_br_v6_spread (cpumap) does the same work.
+ *                     where mapgw_br_v6cpu (cpumap) does the same work.
  *   mapgw_br_tc_v6    TC ingress, IPv6 side: slow path of mapgw_br_v6. It
  *                     checks and decapsulates, then lets the kernel forward
  *                     the IPv4 packet (neighbours, fragmentation, ICMP).
@@ -25,7 +25,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
 #include "br.h"
 #include "checksum.h"
@@ -375,30 +374,10 @@ int mapgw_br_v6(struct xdp_md *ctx)
 	return br_v6(ctx);
 }
 
-/* With spreading on (spread.h), the loader attaches this instead: each frame
- * to its inner flow's CPU, where mapgw_br_v6_spread does mapgw_br_v6's work;
- * the frames of flows that belong here are processed at once. */
-SEC("xdp")
-int mapgw_br_v6_spreader(struct xdp_md *ctx)
-{
-	int rc = spread_to_flow_cpu(ctx);
-
-	return rc >= 0 ? rc : br_v6(ctx);
-}
-
-SEC("xdp/cpumap")
-int mapgw_br_v6_spread(struct xdp_md *ctx)
-{
-	return br_v6(ctx);
-}
-
-SEC("tp_btf/xdp_cpumap_enqueue")
-int BPF_PROG(mapgw_br_spread_drops, int map_id, unsigned int processed, unsigned int drops,
-	     int to_cpu)
-{
-	spread_count_queue_drops(map_id, drops);
-	return 0;
-}
+/* With spreading on (spread.h), the loader attaches mapgw_br_v6fan instead:
+ * each frame to its inner flow's CPU, where mapgw_br_v6cpu does mapgw_br_v6's
+ * work; the frames of flows that belong here are processed at once. */
+MAPGW_SPREADING_PROGRAMS(mapgw_br_v6fan, mapgw_br_v6cpu, mapgw_br_qdrops, br_v6)
 
 /* ---- TC slow paths ------------------------------------------------------ */
 

@@ -9,6 +9,9 @@
  *   mapgw_ce_wan      XDP, WAN: IPv4-in-IPv6 to our CE address -> check,
  *                     reverse NAT, decapsulate, redirect to the LAN; ICMPv6
  *                     Packet Too Big -> ICMPv4 frag-needed to the LAN host.
+ *                     With spreading on, mapgw_ce_wanfan takes its
+ *                     place and mapgw_ce_wancpu (cpumap) does its work
+ *                     on each inner flow's CPU (spread.h).
  *   mapgw_ce_tc_wan   TC ingress, WAN: slow path of mapgw_ce_wan (the kernel
  *                     then forwards or delivers the IPv4 packet).
  *   mapgw_ce_tc_encap TC egress of mapgw0: slow path of mapgw_ce_lan for what
@@ -26,6 +29,7 @@
 #include "flow_cache.h"
 #include "xdp_common.h"
 #include "icmp_ptb.h"
+#include "spread.h"
 
 #define TC_PULL_LEN 160
 
@@ -427,13 +431,24 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_CE_IN);
 }
 
-SEC("xdp")
-int mapgw_ce_wan(struct xdp_md *ctx)
+static __always_inline int ce_wan(struct xdp_md *ctx)
 {
 	int rc = ce_wan_fast(ctx);
 
 	return rc >= 0 ? rc : ce_wan_full(ctx, rc == FLOW_FAST_MISSED);
 }
+
+SEC("xdp")
+int mapgw_ce_wan(struct xdp_md *ctx)
+{
+	return ce_wan(ctx);
+}
+
+/* With spreading on (spread.h), the loader attaches mapgw_ce_wanfan instead:
+ * every packet from the BR carries the same outer addresses, so RSS gives
+ * them all one CPU; each goes to its inner flow's CPU, where mapgw_ce_wancpu
+ * does mapgw_ce_wan's work. */
+MAPGW_SPREADING_PROGRAMS(mapgw_ce_wanfan, mapgw_ce_wancpu, mapgw_ce_qdrops, ce_wan)
 
 /* ---- TC slow paths --------------------------------------------------------- */
 

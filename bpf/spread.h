@@ -11,7 +11,10 @@
  * fragment of a datagram meets its first one (frag.h) on one CPU.
  *
  * Off unless the loader sets the CPUs and attaches the role's spreading
- * entry program; the plain entry program has no trace of it.
+ * entry program; the plain entry program has no trace of it. Names, within
+ * the kernel's 15 characters so bpftool shows them whole: <role>_<side>fan
+ * fans packets out, <role>_<side>cpu is the cpumap program, <role>_qdrops
+ * counts the queues' drops.
  */
 #ifndef MAPGW_SPREAD_H
 #define MAPGW_SPREAD_H
@@ -19,6 +22,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "counters.h"
 #include "mapgw_abi.h"
@@ -110,5 +114,30 @@ static __always_inline void spread_count_queue_drops(int map_id, __u32 drops)
 	if (v)
 		v->packets += drops;
 }
+
+/*
+ * A role's spreading programs for one entry point whose work is @work(ctx):
+ * @fan, the XDP entry program spreading puts in the plain one's place; @cpu,
+ * the cpumap program doing @work on the picked CPU; @qdrops, the queues'
+ * drop counter (spread_count_queue_drops).
+ */
+#define MAPGW_SPREADING_PROGRAMS(fan, cpu, qdrops, work)                                        \
+	SEC("xdp")                                                                                \
+	int fan(struct xdp_md *ctx)                                                               \
+	{                                                                                         \
+		int rc = spread_to_flow_cpu(ctx);                                                 \
+		return rc >= 0 ? rc : work(ctx);                                                  \
+	}                                                                                         \
+	SEC("xdp/cpumap")                                                                         \
+	int cpu(struct xdp_md *ctx)                                                               \
+	{                                                                                         \
+		return work(ctx);                                                                 \
+	}                                                                                         \
+	SEC("tp_btf/xdp_cpumap_enqueue")                                                          \
+	int BPF_PROG(qdrops, int map_id, unsigned int processed, unsigned int drops, int to_cpu) \
+	{                                                                                         \
+		spread_count_queue_drops(map_id, drops);                                          \
+		return 0;                                                                         \
+	}
 
 #endif /* MAPGW_SPREAD_H */

@@ -25,55 +25,8 @@ struct BrDataplane::Impl {
   Skeleton<mapgw_br_traits> skel;
   Attachments attached;
   bool spreading = false;
-  // Counts the spread queues' drops for as long as this process runs (not
-  // pinned: a daemon that is gone counts nothing, and two never count twice).
-  std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)> spread_drops{nullptr, &bpf_link__destroy};
+  SpreadDropsLink spread_drops{nullptr, &bpf_link__destroy};
 };
-
-namespace {
-
-// Before load: which IPv6 entry program, the spread CPUs, the cpumap's size
-// (always the possible CPUs, so a pinned map fits whether spreading is on).
-Status prepare_spreading(mapgw_br* s, std::span<const uint32_t> cpus) {
-  const int possible = libbpf_num_possible_cpus();
-  if (possible <= 0) return make_error("counting the possible CPUs", -possible);
-  if (int err = bpf_map__set_max_entries(s->maps.mapgw_spread, static_cast<uint32_t>(possible))) {
-    return make_error("sizing mapgw_spread", -err);
-  }
-  const bool on = !cpus.empty();
-  bpf_program__set_autoload(s->progs.mapgw_br_v6, !on);
-  bpf_program__set_autoload(s->progs.mapgw_br_v6_spreader, on);
-  bpf_program__set_autoload(s->progs.mapgw_br_v6_spread, on);
-  bpf_program__set_autoload(s->progs.mapgw_br_spread_drops, on);
-  if (!on) return Status::Ok();
-  if (cpus.size() > MAPGW_MAX_SPREAD_CPUS) {
-    return make_error("spread_cpus: " + std::to_string(cpus.size()) + " CPUs, at most " +
-                      std::to_string(MAPGW_MAX_SPREAD_CPUS));
-  }
-  s->rodata->spread_cpu_count = static_cast<uint32_t>(cpus.size());
-  for (size_t i = 0; i < cpus.size(); ++i) s->rodata->spread_cpus[i] = cpus[i];
-  return Status::Ok();
-}
-
-// After load: the cpumap entries, and the queue-drop counter told its map.
-Result<bpf_link*> start_spreading(mapgw_br* s, std::span<const uint32_t> cpus) {
-  const int map_fd = bpf_map__fd(s->maps.mapgw_spread);
-  const int prog_fd = cpus.empty() ? -1 : bpf_program__fd(s->progs.mapgw_br_v6_spread);
-  if (auto st = set_spread_entries(map_fd, prog_fd, cpus, bpf_map__max_entries(s->maps.mapgw_spread));
-      !st) {
-    return st.error();
-  }
-  if (cpus.empty()) return static_cast<bpf_link*>(nullptr);
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(map_fd, &info, &len)) return make_error("mapgw_spread's id", errno);
-  s->bss->spread_map_id = info.id;
-  bpf_link* link = bpf_program__attach(s->progs.mapgw_br_spread_drops);
-  if (!link) return make_error("attaching mapgw_br_spread_drops to xdp_cpumap_enqueue", errno);
-  return link;
-}
-
-}  // namespace
 
 Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir,
                                       uint32_t flow_cache_sets, std::span<const uint32_t> spread_cpus) {
@@ -85,7 +38,12 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
-  if (auto st = prepare_spreading(skel->get(), spread_cpus); !st) return st.error();
+  auto* progs = &skel->get()->progs;
+  if (auto st = prepare_spreading(skel->get(), progs->mapgw_br_v6, progs->mapgw_br_v6fan,
+                                  progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops, spread_cpus);
+      !st) {
+    return st.error();
+  }
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
   }
@@ -98,7 +56,8 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }
-  auto drops = start_spreading(skel->get(), spread_cpus);
+  auto drops = start_spreading(skel->get(), progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops,
+                               spread_cpus);
   if (!drops) return drops.error();
   auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
   impl->spreading = !spread_cpus.empty();
@@ -174,7 +133,7 @@ int BrDataplane::prog_fd(BrProgram p) const {
     case BrProgram::kXdpV4:
       return bpf_program__fd(progs->mapgw_br_v4);
     case BrProgram::kXdpV6:
-      return bpf_program__fd(impl_->spreading ? progs->mapgw_br_v6_spreader : progs->mapgw_br_v6);
+      return bpf_program__fd(impl_->spreading ? progs->mapgw_br_v6fan : progs->mapgw_br_v6);
     case BrProgram::kTcV6:
       return bpf_program__fd(progs->mapgw_br_tc_v6);
     case BrProgram::kTcEncap:

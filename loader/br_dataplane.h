@@ -59,7 +59,7 @@ class BrDataplane {
   void release();
   bool attached() const;
 
-  // kXdpV6: the IPv6 side's entry program (mapgw_br_v6_spreader when
+  // kXdpV6: the IPv6 side's entry program (mapgw_br_v6fan when
   // spreading is on).
   int prog_fd(BrProgram p) const;
   int counters_fd() const;

@@ -11,6 +11,7 @@
 #include "loader/pinning.h"
 #include "loader/route_ctl.h"
 #include "loader/skeleton.h"
+#include "loader/spread.h"
 #include "loader/tc_filter.h"
 #include "mapgw_ce.skel.h"
 
@@ -21,11 +22,13 @@ MAPGW_SKELETON_TRAITS(mapgw_ce);
 struct CeDataplane::Impl {
   Skeleton<mapgw_ce_traits> skel;
   Attachments attached;
+  bool spreading = false;
+  SpreadDropsLink spread_drops{nullptr, &bpf_link__destroy};
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
                                       uint64_t frag_timeout_ns, const std::string& pin_dir, bool adf_markers,
-                                      uint32_t flow_cache_sets) {
+                                      uint32_t flow_cache_sets, std::span<const uint32_t> spread_cpus) {
   if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
   if (auto st = check_flow_cache_sets(flow_cache_sets); !st) return st.error();
   if (ports_per_proto == 0 || ports_per_proto > 65536) {
@@ -48,6 +51,12 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
+  auto* progs = &skel->get()->progs;
+  if (auto st = prepare_spreading(skel->get(), progs->mapgw_ce_wan, progs->mapgw_ce_wanfan,
+                                  progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops, spread_cpus);
+      !st) {
+    return st.error();
+  }
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
   }
@@ -60,7 +69,13 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }
-  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)}));
+  auto drops = start_spreading(skel->get(), progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops,
+                               spread_cpus);
+  if (!drops) return drops.error();
+  auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
+  impl->spreading = !spread_cpus.empty();
+  impl->spread_drops.reset(*drops);
+  return CeDataplane(std::move(impl));
 }
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -171,7 +186,7 @@ Status CeDataplane::attach(const CeAttachConfig& cfg) {
   auto* p = &impl_->skel->progs;
   auto& a = impl_->attached;
   if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_ce_lan), cfg.lan_interface, cfg.xdp_mode); !st) return st;
-  if (auto st = a.add_xdp(bpf_program__fd(p->mapgw_ce_wan), cfg.wan_interface, cfg.xdp_mode); !st) return st;
+  if (auto st = a.add_xdp(prog_fd(CeProgram::kXdpWan), cfg.wan_interface, cfg.xdp_mode); !st) return st;
   if (auto st = a.add_tc(bpf_program__fd(p->mapgw_ce_tc_wan), cfg.wan_interface, TcDirection::kIngress);
       !st) {
     return st;
@@ -191,7 +206,7 @@ int CeDataplane::prog_fd(CeProgram which) const {
     case CeProgram::kXdpLan:
       return bpf_program__fd(p->mapgw_ce_lan);
     case CeProgram::kXdpWan:
-      return bpf_program__fd(p->mapgw_ce_wan);
+      return bpf_program__fd(impl_->spreading ? p->mapgw_ce_wanfan : p->mapgw_ce_wan);
     case CeProgram::kTcWan:
       return bpf_program__fd(p->mapgw_ce_tc_wan);
     case CeProgram::kTcEncap:

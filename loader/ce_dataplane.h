@@ -58,10 +58,14 @@ class CeDataplane {
   // endpoint, remote address) in the outside table, which then gets twice
   // the room; otherwise it holds the sessions plus 1/8 slack.
   // @flow_cache_sets: the flow cache's sets per CPU (check_flow_cache_sets).
+  // @spread_cpus: spread what the BR sends over these CPUs by inner flow
+  // (bpf/spread.h; online, distinct: check_cpus_online); empty: off, and
+  // the WAN's entry program is the plain mapgw_ce_wan.
   static Result<CeDataplane> load(uint32_t max_sessions, uint32_t ports_per_proto,
                                   uint64_t frag_timeout_ns, const std::string& pin_dir = "",
                                   bool adf_markers = false,
-                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS);
+                                  uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS,
+                                  std::span<const uint32_t> spread_cpus = {});
 
   Status set_config(const mapgw_ce_config& cfg);
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);
@@ -79,6 +83,7 @@ class CeDataplane {
   void release();
   bool attached() const;
 
+  // kXdpWan: the WAN's entry program (mapgw_ce_wanfan when spreading).
   int prog_fd(CeProgram p) const;
   int counters_fd() const;
   // The route cache switch (loader/route_ctl.h); on after load.

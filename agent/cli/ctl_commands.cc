@@ -14,6 +14,13 @@ using nlohmann::json;
 
 std::string s(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
+void print_spreading(const json& j, std::ostream& out) {
+  if (!j.contains("spread_cpus")) return;
+  std::string cpus;
+  for (const auto& c : j["spread_cpus"]) cpus += (cpus.empty() ? "" : ",") + c.dump();
+  out << "Spreading     " << (cpus.empty() ? "off" : "by inner flow over CPUs " + cpus) << "\n";
+}
+
 void print_ce_status(const json& j, std::ostream& out) {
   const auto& i = j["interfaces"];
   out << "Role          CE (instance " << s(j["instance"]) << ", pid " << j["pid"] << ")\n";
@@ -30,6 +37,7 @@ void print_ce_status(const json& j, std::ostream& out) {
   out << "CE address    " << s(j["ce_ipv6_address"]) << " (" << s(j["iid_layout"]) << " IID)\n";
   out << "BR            " << s(j["br_address"]) << "\n";
   out << "Filtering     " << s(j["filtering"]) << "\n";
+  print_spreading(j, out);
   out << "NAT           " << j["sessions"] << " sessions, " << j["ports_in_use"]
       << " ports bound\n";
 }
@@ -51,11 +59,7 @@ void print_status(const json& j, std::ostream& out) {
       out << line;
     }
   }
-  if (j.contains("spread_cpus")) {
-    std::string cpus;
-    for (const auto& c : j["spread_cpus"]) cpus += (cpus.empty() ? "" : ",") + c.dump();
-    out << "Spreading     " << (cpus.empty() ? "off" : "by inner flow over CPUs " + cpus) << "\n";
-  }
+  print_spreading(j, out);
   out << "Rules         " << j["rule_count"] << " in " << j["domains"].size() << " domain(s)\n";
   for (const auto& d : j["domains"]) {
     out << "Domain        " << s(d["name"]) << ": BR " << s(d["br_address"]) << ", " << d["rules"]

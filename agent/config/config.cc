@@ -47,6 +47,19 @@ Result<T> get(const toml::table& t, const char* key, const std::string& origin,
   return *v;
 }
 
+// `spread_cpus`: "" (off), "all", or a CPU list in the kernel's format.
+Result<std::string> get_spread_cpus(const toml::table& t, const std::string& origin,
+                                    const std::string& section) {
+  auto spread = get<std::string>(t, "spread_cpus", origin, section, std::string());
+  if (!spread) return spread.error();
+  if (!spread->empty() && *spread != "all") {
+    if (auto cpus = parse_cpu_list(*spread, origin + ": " + section + " spread_cpus"); !cpus) {
+      return cpus.error();
+    }
+  }
+  return spread;
+}
+
 Result<MapRule> parse_rule_node(const toml::node& n, bool domain_legacy, const std::string& origin,
                                 const std::string& what) {
   std::string text;
@@ -139,11 +152,8 @@ Result<BrConfig> parse_br(const toml::table& t, const std::string& origin) {
     return make_error(origin + ": [br] fragment_timeout must be 1..60 seconds");
   }
   b.fragment_timeout_s = static_cast<unsigned>(*ft);
-  auto spread = get<std::string>(t, "spread_cpus", origin, "[br]", std::string());
+  auto spread = get_spread_cpus(t, origin, "[br]");
   if (!spread) return spread.error();
-  if (!spread->empty() && *spread != "all") {
-    if (auto cpus = parse_cpu_list(*spread, origin + ": [br] spread_cpus"); !cpus) return cpus.error();
-  }
   b.spread_cpus = *spread;
   const toml::array* domains = t.get_as<toml::array>("domain");
   if (!domains || domains->empty()) {
@@ -220,7 +230,7 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
   if (auto st = only_keys(t, {"wan_interface", "lan_interface", "slow_path_interface", "rules",
                               "br_address", "dhcpv6_hex", "end_user_prefix", "legacy_iid",
                               "filtering", "max_sessions", "host_session_limit", "timeouts",
-                              "static_napt", "filter", "ipv4_routes", "nat_log"},
+                              "static_napt", "filter", "ipv4_routes", "nat_log", "spread_cpus"},
                           origin, sec);
       !st) {
     return st.error();
@@ -241,6 +251,9 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
   auto legacy = get<bool>(t, "legacy_iid", origin, sec, false);
   if (!legacy) return legacy.error();
   c.legacy_iid = *legacy;
+  auto spread = get_spread_cpus(t, origin, sec);
+  if (!spread) return spread.error();
+  c.spread_cpus = *spread;
 
   const toml::array* rules = t.get_as<toml::array>("rules");
   const toml::node* hex = t.get("dhcpv6_hex");

@@ -62,6 +62,9 @@ struct CeConfig {
   NatTimeoutConfig timeouts;
   unsigned max_sessions = 65536;
   unsigned host_session_limit = 0;            // 0: unlimited
+  // Receive spreading of what the BR sends, by inner flow (bpf/spread.h):
+  // "" = off, "all" = the online CPUs, or a CPU list ("0-3,6").
+  std::string spread_cpus;
   std::vector<StaticNaptConfig> static_napt;
   std::vector<FilterRuleConfig> filter;
   std::vector<Ipv4Prefix> ipv4_routes;        // into MAP-E; default 0.0.0.0/0

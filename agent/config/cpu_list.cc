@@ -67,4 +67,13 @@ Status check_cpus_online(std::span<const uint32_t> cpus, uint32_t max_cpus, cons
   return Status::Ok();
 }
 
+Result<std::vector<uint32_t>> spread_cpus_of(const std::string& setting, uint32_t max_cpus,
+                                             const std::string& what) {
+  if (setting.empty()) return std::vector<uint32_t>{};
+  auto cpus = setting == "all" ? online_cpus() : parse_cpu_list(setting, what);
+  if (!cpus) return cpus.error();
+  if (auto st = check_cpus_online(*cpus, max_cpus, what); !st) return st.error();
+  return cpus;
+}
+
 }  // namespace mapgw

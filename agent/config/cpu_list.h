@@ -20,4 +20,9 @@ Result<std::vector<uint32_t>> online_cpus();
 // @cpus are usable: at most @max_cpus of them, distinct, each online.
 Status check_cpus_online(std::span<const uint32_t> cpus, uint32_t max_cpus, const std::string& what);
 
+// The CPUs a `spread_cpus` setting names, checked: none for "", the online
+// ones for "all", else the list.
+Result<std::vector<uint32_t>> spread_cpus_of(const std::string& setting, uint32_t max_cpus,
+                                             const std::string& what);
+
 }  // namespace mapgw

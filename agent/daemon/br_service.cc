@@ -25,15 +25,6 @@ nlohmann::json rule_json(const MapRule& r) {
           {"fmr", r.fmr()},               {"legacy_iid", r.legacy_iid()}};
 }
 
-// The CPUs of `spread_cpus` ("" = off, "all" = online now, or a list).
-Result<std::vector<uint32_t>> spread_cpus_of(const std::string& setting) {
-  if (setting.empty()) return std::vector<uint32_t>{};
-  auto cpus = setting == "all" ? online_cpus() : parse_cpu_list(setting, "[br] spread_cpus");
-  if (!cpus) return cpus.error();
-  if (auto st = check_cpus_online(*cpus, MAPGW_MAX_SPREAD_CPUS, "[br] spread_cpus"); !st) return st.error();
-  return cpus;
-}
-
 int64_t wall_clock_ms() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -63,7 +54,7 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   Result<std::string> pins = std::string();
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
-  auto spread = spread_cpus_of(cfg.br.spread_cpus);
+  auto spread = spread_cpus_of(cfg.br.spread_cpus, MAPGW_MAX_SPREAD_CPUS, "[br] spread_cpus");
   if (!spread) return spread.error();
   auto dp = BrDataplane::load(uint64_t{cfg.br.fragment_timeout_s} * 1'000'000'000ULL, *pins,
                               cfg.flow_cache_sets, *spread);
@@ -217,7 +208,7 @@ nlohmann::json BrService::status() const {
           {"programs",
            {{"xdp",
              {{cfg_.br.ipv4_interface, "mapgw_br_v4"},
-              {cfg_.br.ipv6_interface, spread_cpus_.empty() ? "mapgw_br_v6" : "mapgw_br_v6_spreader"}}},
+              {cfg_.br.ipv6_interface, spread_cpus_.empty() ? "mapgw_br_v6" : "mapgw_br_v6fan"}}},
             {"tc_ingress", {{cfg_.br.ipv6_interface, "mapgw_br_tc_v6"}}},
             {"tc_egress", {{cfg_.br.slow_path_interface, "mapgw_br_tc_encap"}}}}},
           {"route_cache", route_watch_->status()},

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "agent/br/br_rule.h"
+#include "agent/config/cpu_list.h"
 #include "agent/daemon/host_net.h"
 #include "loader/pinning.h"
 #include "agent/daemon/counters_json.h"
@@ -99,10 +100,12 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   Result<std::string> pins = std::string();
   if (!cfg.bpffs.empty()) pins = pin_dir(cfg.bpffs, cfg.instance);
   if (!pins) return pins.error();
+  auto spread = spread_cpus_of(c.spread_cpus, MAPGW_MAX_SPREAD_CPUS, "[ce] spread_cpus");
+  if (!spread) return spread.error();
   auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins,
-                              c.filtering == Filtering::kAddressDependent, cfg.flow_cache_sets);
+                              c.filtering == Filtering::kAddressDependent, cfg.flow_cache_sets, *spread);
   if (!dp) return dp.error();
-  std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
+  std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp), std::move(*spread)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
   if (!watch) return watch.error();
   svc->route_watch_.emplace(std::move(*watch));
@@ -299,10 +302,11 @@ Status CeService::reload(const Config& cfg) {
   const CeConfig &a = cfg_.ce, &b = cfg.ce;
   if (cfg.role != Role::kCe || a.wan_interface != b.wan_interface ||
       a.lan_interface != b.lan_interface || a.slow_path_interface != b.slow_path_interface ||
-      a.max_sessions != b.max_sessions || cfg.xdp_mode != cfg_.xdp_mode ||
+      a.max_sessions != b.max_sessions || cfg.xdp_mode != cfg_.xdp_mode || a.spread_cpus != b.spread_cpus ||
       cfg.instance != cfg_.instance || cfg.flow_cache_sets != cfg_.flow_cache_sets ||
       (a.filtering == Filtering::kAddressDependent) != (b.filtering == Filtering::kAddressDependent)) {
-    return make_error("role, interfaces, max_sessions, flow_cache_sets, xdp_mode, instance and a change to or from "
+    return make_error("role, interfaces, max_sessions, flow_cache_sets, spread_cpus, xdp_mode, instance and a change "
+                      "to or from "
                       "address-dependent filtering (its markers size the session table) take a "
                       "restart; the running configuration is unchanged");
   }
@@ -449,7 +453,9 @@ nlohmann::json CeService::status() const {
           {"attached", dp_.attached()},
           {"interfaces", {{"lan", c.lan_interface}, {"wan", c.wan_interface}, {"slow_path", c.slow_path_interface}}},
           {"programs",
-           {{"xdp", {{c.lan_interface, "mapgw_ce_lan"}, {c.wan_interface, "mapgw_ce_wan"}}},
+           {{"xdp",
+             {{c.lan_interface, "mapgw_ce_lan"},
+              {c.wan_interface, spread_cpus_.empty() ? "mapgw_ce_wan" : "mapgw_ce_wanfan"}}},
             {"tc_ingress", {{c.wan_interface, "mapgw_ce_tc_wan"}}},
             {"tc_egress", {{c.slow_path_interface, "mapgw_ce_tc_encap"}}}}},
           {"end_user_prefix", m.end_user_prefix.str()},
@@ -464,6 +470,7 @@ nlohmann::json CeService::status() const {
           {"br_address", c.br_address->str()},
           {"iid_layout", m.rule.legacy_iid() ? "legacy" : "rfc7597"},
           {"filtering", filtering[static_cast<int>(c.filtering)]},
+          {"spread_cpus", spread_cpus_},
           {"rule_count", c.rules.size()},
           {"sessions", sess ? sess->size() : 0},
           {"prefix_changes", prefix_changes_},

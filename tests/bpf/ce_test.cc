@@ -665,6 +665,38 @@ TEST(CeFlowCacheSize, SizedAtLoad) {
                             << packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED) - made;
 }
 
+// The WAN's entry program: the plain one unless spreading is asked for, then
+// the spreader, with a cpumap entry per spread CPU (bpf/spread.h; the BR
+// tests cover the hand-off itself, the CE lab the CE's traffic).
+TEST(CeSpread, EntryProgramAndCpumapEntries) {
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+  ASSERT_GE(sysconf(_SC_NPROCESSORS_ONLN), 2) << "spreading needs two online CPUs (the test VM has 2)";
+  Topology topo;
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  const auto name_of = [](int fd) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof info;
+    EXPECT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+    return std::string(info.name);
+  };
+  auto plain = CeDataplane::load(16384, 240, 5'000'000'000ULL);
+  ASSERT_TRUE(plain.ok()) << plain.error().describe();
+  EXPECT_EQ(name_of(plain->prog_fd(CeProgram::kXdpWan)), "mapgw_ce_wan");
+  const std::vector<uint32_t> cpus{1};
+  auto spread = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, MAPGW_FLOW_CACHE_SETS, cpus);
+  ASSERT_TRUE(spread.ok()) << spread.error().describe();
+  const int fd = spread->prog_fd(CeProgram::kXdpWan);
+  EXPECT_EQ(name_of(fd), "mapgw_ce_wanfan");
+  const int cpumap = testing::map_fd_by_name(fd, "mapgw_spread");
+  ASSERT_GE(cpumap, 0);
+  bpf_cpumap_val v{};
+  for (uint32_t cpu : {0u, 1u}) {
+    const bool has = bpf_map_lookup_elem(cpumap, &cpu, &v) == 0 && v.qsize > 0;
+    EXPECT_EQ(has, cpu == 1) << "CPU " << cpu;
+  }
+  close(cpumap);
+}
+
 // Every change the agent makes moves the epoch, so no copy outlives it.
 TEST_F(CeFlowCache, AgentChangesMoveTheEpoch) {
   const int ctl = dp_->route_ctl_fd();

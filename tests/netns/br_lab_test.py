@@ -18,7 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import MAPGW, MAPGWCTL, SYS_PYTHON, Lab, LabCase, ctl, require, wait_for  # noqa: E402
-from scapy.all import ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, Raw, raw  # noqa: E402
+from scapy.all import ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, raw  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BR6, BR4, INET = "2001:db8:ffff::1", "203.0.113.1", "203.0.113.2"
@@ -352,14 +352,7 @@ class BrSpreading(LabCase, unittest.TestCase):
             os.unlink(cls.cfg.name)
 
     def br_decap_per_cpu(self):
-        """br_decap's packets on each CPU, from the pinned per-CPU counters."""
-        path = "%s/mapgw/%s/mapgw_counters" % (self.lab.bpffs, self.lab.tag)
-        key = [str(b) for b in (9).to_bytes(4, "little")]  # MAPGW_CNT_BR_DECAP
-        out = json.loads(subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", path, "key"] + key,
-                                        check=True, capture_output=True, text=True).stdout)
-        # Raw bytes (struct mapgw_counter_val: packets first, little-endian).
-        return {v["cpu"]: int.from_bytes(bytes(int(b, 16) for b in v["value"][:8]), "little")
-                for v in out["values"]}
+        return self.per_cpu_packets(self.lab.tag, "br_decap")
 
     def test_each_flow_is_decapsulated_on_its_cpu(self):
         sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bpf"))
@@ -367,7 +360,7 @@ class BrSpreading(LabCase, unittest.TestCase):
         status = ctl(self.socket, "status")
         cpus = status["spread_cpus"]
         self.assertEqual(cpus, list(range(os.cpu_count())))
-        self.assertEqual(status["programs"]["xdp"]["v6"], "mapgw_br_v6_spreader")
+        self.assertEqual(status["programs"]["xdp"]["v6"], "mapgw_br_v6fan")
         # CE A's port set (PSID 0x34, a = 6): A << 10 | 0x34 << 2 | j.
         inner = [IP(src="192.0.2.18", dst=INET, ttl=64) / UDP(sport=a << 10 | 0x34 << 2 | j, dport=5000) / b"s"
                  for a in range(1, 17) for j in range(4)]
@@ -432,7 +425,7 @@ class BrSpreading(LabCase, unittest.TestCase):
         all_arrive()
         self.assertEqual(self.delta(before, "spread_handoff")["spread_handoff"], 0)
         restart(spread=True)
-        self.assertEqual(ctl(self.socket, "status")["programs"]["xdp"]["v6"], "mapgw_br_v6_spreader")
+        self.assertEqual(ctl(self.socket, "status")["programs"]["xdp"]["v6"], "mapgw_br_v6fan")
         before = self.counters()
         all_arrive()
         self.assertGreater(self.delta(before, "spread_handoff")["spread_handoff"], 0)

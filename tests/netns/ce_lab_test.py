@@ -14,39 +14,33 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lab import MAPGW, SYS_PYTHON, Lab, LabCase, ctl, require  # noqa: E402
+from lab import SYS_PYTHON, ctl, require  # noqa: E402
 from scapy.all import ICMP, IP, TCP, UDP  # noqa: E402
 
-from topology import INET, RFC, V6PLUS, CeBrLab  # noqa: E402
+from topology import INET, RFC, V6PLUS, CeBrCase  # noqa: E402
 
 
-class CeLabBase(LabCase):
+class CeLabBase(CeBrCase):
     SHAPE = None  # set by the subclasses
+    LAB_TAG = "mgwce"
 
     @classmethod
     def in_set(cls, port):
         return cls.SHAPE.in_set(port)
 
     @classmethod
+    def topology_args(cls):
+        return (cls.SHAPE,), {}
+
+    @classmethod
     def setUpClass(cls):
-        require(os.path.exists(MAPGW), "a built mapgw (scripts/build.sh)")
-        cls.lab = Lab("mgwce")
-        try:
-            cls.topo = CeBrLab(cls.lab, cls.SHAPE)
-        except Exception:
-            cls.lab.teardown()
-            raise
+        super().setUpClass()
         t = cls.topo
         cls.lan, cls.ce, cls.core, cls.br, cls.inet = t.lan, t.ce, t.core, t.br, t.inet
-        cls.socket, cls.br_sock = t.ce_sock, t.br_sock
+        cls.br_sock = t.br_sock
         s = cls.SHAPE
         cls.PUB, cls.LEGACY, cls.A, cls.K, cls.PSID = s.pub, s.legacy, s.a, s.k, s.psid
         cls.STATIC_PORT = s.static_port
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.teardown()
-        cls.topo.cleanup()
 
     # ---------------------------------------------------------------------------------------------
     def test_status_shows_the_assigned_address_and_ports(self):
@@ -161,6 +155,53 @@ class CeLabBase(LabCase):
         self.assertGreaterEqual(len(outside), 1000)
         self.assertTrue(all(self.in_set(int(o.split(":")[1])) for o, _ in outside))
         self.lab.stop(srv)
+
+
+class Spreading(CeBrCase, unittest.TestCase):
+    """[ce] spread_cpus = "all": everything from the BR carries the same outer
+    addresses (one RSS queue on a real NIC); each inbound flow is translated
+    on the CPU its inner 5-tuple picks."""
+
+    FLOWS = 64
+
+    LAB_TAG = "mgwcesp"
+
+    @classmethod
+    def topology_args(cls):
+        require(os.cpu_count() >= 2, "two CPUs to spread over")
+        return (V6PLUS,), {"ce_keys": 'spread_cpus = "all"'}
+
+    def test_each_inbound_flow_is_translated_on_its_cpu(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bpf"))
+        from fixture_lib import spread_index
+        t = self.topo
+        status = ctl(self.socket, "status")
+        cpus = status["spread_cpus"]
+        self.assertEqual(cpus, list(range(os.cpu_count())))
+        self.assertEqual(status["programs"]["xdp"]["wan0"], "mapgw_ce_wanfan")
+        echo = self.traffic_bg(t.inet, "udp-echo", INET[0], 5010, 30)
+        instance = self.lab.tag + "-ce"
+        before, counters = self.per_cpu_packets(instance, "ce_in"), self.counters()
+        sn = self.sniff(t.lan, "eth0", "udp and src port 5010", self.FLOWS)
+        self.send3(t.lan, *[IP(src="192.168.1.10", dst=INET[0]) / UDP(sport=41000 + i, dport=5010) / b"q"
+                            for i in range(self.FLOWS)])
+        got = sorted(f[UDP].dport for f in self.sniffed(sn))
+        self.assertEqual(got, list(range(41000, 41000 + self.FLOWS)), "answers lost or duplicated")
+        after = self.per_cpu_packets(instance, "ce_in")
+        sessions = [s for s in ctl(self.socket, "sessions")["sessions"]
+                    if s["remote"] == INET[0] + ":5010"]
+        self.assertEqual(len(sessions), self.FLOWS)
+        want = {}
+        for s in sessions:
+            inner = IP(src=INET[0], dst=V6PLUS.pub) / UDP(sport=5010, dport=int(s["outside"].split(":")[1]))
+            cpu = cpus[spread_index(inner, len(cpus))]
+            want[cpu] = want.get(cpu, 0) + 1
+        self.assertGreater(len(want), 1, "all test flows hash to one CPU")
+        self.assertEqual({c: after[c] - before[c] for c in want}, want)
+        d = self.delta(counters, "spread_handoff", "drop_spread_queue_full")
+        self.assertGreater(d["spread_handoff"], 0, "nothing crossed CPUs")
+        self.assertEqual(d["drop_spread_queue_full"], 0)
+        self.lab.stop(echo)
 
 
 class V6plusShape(CeLabBase, unittest.TestCase):

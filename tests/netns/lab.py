@@ -9,6 +9,7 @@ pkill or killall.
 import atexit
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -153,6 +154,15 @@ def ctl(socket_path, *args):
 
 
 TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scapy_tool.py")
+
+
+def _counter_indexes():
+    """Counter label -> index in the per-CPU counter map, from the list in bpf/mapgw_abi.h."""
+    with open(os.path.join(REPO, "bpf", "mapgw_abi.h")) as f:
+        return {label: int(n) for n, label in re.findall(r'X\(\w+, (\d+), "(\w+)"\)', f.read())}
+
+
+COUNTER_INDEX = _counter_indexes()
 TRAFFIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "traffic.py")
 
 
@@ -166,6 +176,17 @@ class LabCase:
     def delta(self, before, *names, socket_path=None):
         after = self.counters(socket_path)
         return {n: after[n] - before[n] for n in names}
+
+    def per_cpu_packets(self, instance, label):
+        """Counter @label's packets on each CPU, from @instance's pinned
+        per-CPU counter map (raw struct mapgw_counter_val: packets first)."""
+        index = COUNTER_INDEX[label]
+        path = "%s/mapgw/%s/mapgw_counters" % (self.lab.bpffs, instance)
+        out = json.loads(subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", path, "key"]
+                                        + [str(b) for b in index.to_bytes(4, "little")],
+                                        check=True, capture_output=True, text=True).stdout)
+        return {v["cpu"]: int.from_bytes(bytes(int(b, 16) for b in v["value"][:8]), "little")
+                for v in out["values"]}
 
     def sniff(self, ns, iface, flt, count, timeout=4.0):
         p = self.lab.spawn(ns, [SYS_PYTHON, TOOL, "sniff", iface, flt, str(count), str(timeout)],

@@ -16,7 +16,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import MAPGW, REPO, SYS_PYTHON, TRAFFIC, Lab, LabCase, ctl, require, wait_for  # noqa: E402
-from topology import INET, V6PLUS, CeBrLab  # noqa: E402
+from topology import INET, V6PLUS, CeBrCase, CeBrLab  # noqa: E402
 
 DASHBOARD = os.path.join(REPO, "dashboards", "mapgw.json")
 PROMETHEUS = "/usr/bin/prometheus"
@@ -120,25 +120,15 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         self.assertIn("br_encap", counters)
 
 
-class LiveEndUserPrefix(LabCase, unittest.TestCase):
+class LiveEndUserPrefix(CeBrCase, unittest.TestCase):
     """The CE follows a new End-user prefix on its WAN interface (book §6.2:
     the NGN can renumber) without a restart."""
 
-    @classmethod
-    def setUpClass(cls):
-        require(os.path.exists(MAPGW), "a built mapgw")
-        cls.lab = Lab("mgwpfx")
-        try:
-            cls.topo = CeBrLab(cls.lab, V6PLUS, auto_prefix=True)
-        except Exception:
-            cls.lab.teardown()
-            raise
-        cls.socket = cls.topo.ce_sock
+    LAB_TAG = "mgwpfx"
 
     @classmethod
-    def tearDownClass(cls):
-        cls.lab.teardown()
-        cls.topo.cleanup()
+    def topology_args(cls):
+        return (V6PLUS,), {"auto_prefix": True}
 
     def test_prefix_change_under_traffic(self):
         t, lab = self.topo, self.lab
@@ -179,28 +169,18 @@ class LiveEndUserPrefix(LabCase, unittest.TestCase):
         lab.stop(echo)
 
 
-class NatLogToFile(LabCase, unittest.TestCase):
+class NatLogToFile(CeBrCase, unittest.TestCase):
     """The NAT log (book §5.3.2, RFC 6302 fields) written as JSON lines."""
 
+    LAB_TAG = "mgwlog"
+
     @classmethod
-    def setUpClass(cls):
-        require(os.path.exists(MAPGW), "a built mapgw")
-        cls.lab = Lab("mgwlog")
+    def topology_args(cls):
         cls.logdir = os.path.join(cls.lab.state_dir, "natlog")
         os.makedirs(cls.logdir)
         cls.logfile = os.path.join(cls.logdir, "nat.jsonl")
-        try:
-            cls.topo = CeBrLab(cls.lab, V6PLUS, ce_tables='[ce.nat_log]\nenabled = true\nsessions = true\n'
-                                                          'destination = "file:%s"\n' % cls.logfile)
-        except Exception:
-            cls.lab.teardown()
-            raise
-        cls.socket = cls.topo.ce_sock
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.teardown()
-        cls.topo.cleanup()
+        return (V6PLUS,), {"ce_tables": '[ce.nat_log]\nenabled = true\nsessions = true\n'
+                                         'destination = "file:%s"\n' % cls.logfile}
 
     def test_bindings_and_sessions_are_logged(self):
         t = self.topo
@@ -288,28 +268,14 @@ class NatLogToFile(LabCase, unittest.TestCase):
             return False
 
 
-class RestartsAndReloadsUnderTraffic(LabCase, unittest.TestCase):
+class RestartsAndReloadsUnderTraffic(CeBrCase, unittest.TestCase):
     """5 restarts of each daemon and 5 reloads of each, with numbered UDP at a
     fixed rate and a long TCP transfer running: no UDP datagram of the
     established flow may be lost, and the TCP connection must not reset."""
 
     ROUNDS = 5
 
-    @classmethod
-    def setUpClass(cls):
-        require(os.path.exists(MAPGW), "a built mapgw")
-        cls.lab = Lab("mgwlife")
-        try:
-            cls.topo = CeBrLab(cls.lab, V6PLUS)
-        except Exception:
-            cls.lab.teardown()
-            raise
-        cls.socket = cls.topo.ce_sock
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.teardown()
-        cls.topo.cleanup()
+    LAB_TAG = "mgwlife"
 
     def restart(self, which):
         t = self.topo

@@ -7,7 +7,7 @@ import os
 import subprocess
 import tempfile
 
-from lab import MAPGW, ctl, wait_for
+from lab import MAPGW, Lab, LabCase, ctl, require, wait_for
 
 BR6 = "2001:db8:ffff::1"
 INET = ["203.0.113.2", "203.0.113.3", "203.0.113.4"]
@@ -45,6 +45,7 @@ br_address = "{br6}"
 legacy_iid = {legacy}
 rules = ["{rule}"]
 filtering = "endpoint-independent"
+{ce_keys}
 [[ce.static_napt]]
 protocol = "tcp"
 external_port = {static_port}
@@ -121,7 +122,7 @@ class CeBrLab:
     """Builds the namespaces and links, writes the configs, starts both daemons."""
 
     def __init__(self, lab, shape, ce_extra="", br_extra="", monitoring=False, auto_prefix=False,
-                 ce_tables="", core=True):
+                 ce_tables="", core=True, ce_keys=""):
         """monitoring: a "mon" namespace on a management network (10.99.1.0/30
         to the CE, 10.99.2.0/30 to the BR); both daemons serve metrics there."""
         self.lab, self.shape = lab, shape
@@ -164,7 +165,8 @@ class CeBrLab:
         self.ce_cfg = self._write(CE_CONFIG.format(instance=lab.tag + "-ce", socket=self.ce_sock,
                                                    br6=BR6, legacy=legacy, rule=shape.rule,
                                                    eup=eup, static_port=shape.static_port,
-                                                   extra_top=ce_extra, ce_tables=ce_tables, bpffs=lab.bpffs,
+                                                   extra_top=ce_extra, ce_tables=ce_tables, ce_keys=ce_keys,
+                                                   bpffs=lab.bpffs,
                                                    state=lab.state_dir))
         self.br_daemon = self.start(self.br, self.br_cfg, self.br_sock)
         self.ce_daemon = self.start(self.ce, self.ce_cfg, self.ce_sock)
@@ -193,3 +195,32 @@ class CeBrLab:
         for f in self.files:
             if os.path.exists(f):
                 os.unlink(f)
+
+
+class CeBrCase(LabCase):
+    """unittest base: one CeBrLab for the whole class, in a Lab tagged LAB_TAG,
+    built with topology_args(); cls.topo, cls.lab, cls.socket (the CE's)."""
+
+    LAB_TAG = "mgwcb"
+
+    @classmethod
+    def topology_args(cls):
+        """CeBrLab's arguments after the lab (cls.lab exists already)."""
+        return (V6PLUS,), {}
+
+    @classmethod
+    def setUpClass(cls):
+        require(os.path.exists(MAPGW), "a built mapgw (scripts/build.sh)")
+        cls.lab = Lab(cls.LAB_TAG)
+        try:
+            args, kw = cls.topology_args()
+            cls.topo = CeBrLab(cls.lab, *args, **kw)
+        except Exception:
+            cls.lab.teardown()
+            raise
+        cls.socket = cls.topo.ce_sock
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lab.teardown()
+        cls.topo.cleanup()

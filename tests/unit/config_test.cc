@@ -171,6 +171,20 @@ protocol = "tcp"
 ports = "25"
 )";
 
+TEST(ConfigCe, SpreadCpus) {
+  EXPECT_EQ(parse_config(kCe, "ce.toml")->ce.spread_cpus, "");
+  std::string text = kCe;
+  text.replace(text.find("legacy_iid"), 0, "spread_cpus = \"0-1\"\n");
+  auto c = parse_config(text, "ce.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ce.spread_cpus, "0-1");
+  text.replace(text.find("0-1"), 3, "one");
+  auto bad = parse_config(text, "ce.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("[ce] spread_cpus: \"one\" is not a CPU number"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(ConfigCe, ParsesWithDefaults) {
   auto c = parse_config(kCe, "ce.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
