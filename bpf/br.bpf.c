@@ -340,7 +340,7 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
-	why = br_check_from_ce(&c, ip6, ip);
+	why = br_check_from_ce(&c, ip6, ip, true);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, XDP_DROP);
 	if (ip->ttl <= 1)
@@ -400,7 +400,7 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
 		return TC_ACT_SHOT;
 	}
-	why = br_check_from_ce(&c, ip6, ip);
+	why = br_check_from_ce(&c, ip6, ip, true);
 	if (why != BR_GO_ON) {
 		count(why, skb->len);
 		return TC_ACT_SHOT;

@@ -146,7 +146,7 @@ static __always_inline enum mapgw_counter ce_plan_in(const struct mapgw_ce_confi
 
 	u128_from_in6(&src, &ip6->saddr);
 	if (!mapgw_u128_eq(&src, &cfg->br_addr)) {
-		why = br_check_from_ce(l4, ip6, ip);
+		why = br_check_from_ce(l4, ip6, ip, false);
 		if (why == MAPGW_CNT_DROP_NO_RULE)
 			return MAPGW_CNT_DROP_NOT_FROM_BR;
 		if (why != BR_GO_ON)

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
@@ -420,6 +421,37 @@ TEST_F(BrFlowCache, AgentChangesMoveTheEpoch) {
   std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
   moved("replace_tx_ports", [&] { return dp_->replace_tx_ports(ports); });
   moved("set_config", [&] { return dp_->set_config(mapgw_br_config{}); });
+}
+
+// A BR serving two domains with their own BR addresses: a CE's tunnel
+// packets must go to its own domain's BR address (both paths: XDP and the
+// TC slow path share the check). Here the v6plus domain gets 2001:db8:ffff::b.
+TEST_F(BrFlowCache, TunnelToAnotherDomainsBrAddressIsDropped) {
+  constexpr const char* kOtherBr = "2001:db8:ffff::b";
+  auto rules = test_rules();
+  const auto other = Ipv6Addr::parse(kOtherBr)->bytes();
+  std::memcpy(rules[1].br_addr, other.data(), 16);  // the v6plus rule (240b:10::/31)
+  ASSERT_TRUE(dp_->replace_rules(rules).ok());
+  std::array<std::array<uint8_t, 16>, 2> brs{Ipv6Addr::parse(kBr6)->bytes(), other};
+  ASSERT_TRUE(dp_->replace_br_addresses(brs).ok());
+  const auto moved = [&](const auto& before, const char* name) {
+    return (*read_counters(dp_->counters_fd()))[counter_index(name)].packets - before[counter_index(name)].packets;
+  };
+  for (BrProgram p : {BrProgram::kXdpV6, BrProgram::kTcV6}) {
+    const int fd = dp_->prog_fd(p);
+    const bool xdp = p == BrProgram::kXdpV6;
+    auto before = *read_counters(dp_->counters_fd());
+    auto r = xdp ? test_run_xdp(fd, from_v6plus_ce(kV6plusCe, kBr6), topo_.v6_ifindex)
+                 : test_run(fd, from_v6plus_ce(kV6plusCe, kBr6));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->retval, xdp ? uint32_t(XDP_DROP) : uint32_t(TC_ACT_SHOT));
+    EXPECT_EQ(moved(before, "drop_other_domain_br"), 1u) << (xdp ? "XDP" : "TC");
+    before = *read_counters(dp_->counters_fd());
+    r = xdp ? test_run_xdp(fd, from_v6plus_ce(kV6plusCe, kOtherBr), topo_.v6_ifindex)
+            : test_run(fd, from_v6plus_ce(kV6plusCe, kOtherBr));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(moved(before, xdp ? "br_decap" : "tc_decap"), 1u) << "its own domain's BR address";
+  }
 }
 
 // ---- receive spreading (bpf/spread.h) ------------------------------------------
