@@ -61,7 +61,7 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   if (!drops) return drops.error();
   auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
   impl->spreading = !spread_cpus.empty();
-  impl->spread_drops.reset(*drops);
+  impl->spread_drops = std::move(*drops);
   return BrDataplane(std::move(impl));
 }
 

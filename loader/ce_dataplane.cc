@@ -74,7 +74,7 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   if (!drops) return drops.error();
   auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
   impl->spreading = !spread_cpus.empty();
-  impl->spread_drops.reset(*drops);
+  impl->spread_drops = std::move(*drops);
   return CeDataplane(std::move(impl));
 }
 

@@ -57,22 +57,22 @@ Status prepare_spreading(Skel* s, bpf_program* plain, bpf_program* spreader, bpf
 }
 
 // After load: the cpumap entries (or none), and the queue-drop counter told
-// its map and attached. Returns that link (nullptr when off).
+// its map and attached. Returns its link (empty when off).
 template <typename Skel>
-Result<bpf_link*> start_spreading(Skel* s, bpf_program* per_cpu, bpf_program* drops,
-                                  std::span<const uint32_t> cpus) {
+Result<SpreadDropsLink> start_spreading(Skel* s, bpf_program* per_cpu, bpf_program* drops,
+                                        std::span<const uint32_t> cpus) {
   const int map_fd = bpf_map__fd(s->maps.mapgw_spread);
   const int prog_fd = cpus.empty() ? -1 : bpf_program__fd(per_cpu);
   if (auto st = set_spread_entries(map_fd, prog_fd, cpus, bpf_map__max_entries(s->maps.mapgw_spread));
       !st) {
     return st.error();
   }
-  if (cpus.empty()) return static_cast<bpf_link*>(nullptr);
+  if (cpus.empty()) return SpreadDropsLink(nullptr, &bpf_link__destroy);
   bpf_map_info info{};
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(map_fd, &info, &len)) return make_error("mapgw_spread's id", errno);
   s->bss->spread_map_id = info.id;
-  bpf_link* link = bpf_program__attach(drops);
+  SpreadDropsLink link(bpf_program__attach(drops), &bpf_link__destroy);
   if (!link) return make_error("attaching the spread queue-drop counter to xdp_cpumap_enqueue", errno);
   return link;
 }
