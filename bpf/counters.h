@@ -19,15 +19,21 @@ struct {
 	__type(value, struct mapgw_counter_val);
 } mapgw_counters SEC(".maps");
 
-static __always_inline void count(enum mapgw_counter idx, __u64 bytes)
+/* @packets packets of @bytes bytes in all, as @idx. */
+static __always_inline void count_many(enum mapgw_counter idx, __u64 packets, __u64 bytes)
 {
 	__u32 key = idx;
 	struct mapgw_counter_val *v = bpf_map_lookup_elem(&mapgw_counters, &key);
 
 	if (v) {
-		v->packets++;
+		v->packets += packets;
 		v->bytes += bytes;
 	}
+}
+
+static __always_inline void count(enum mapgw_counter idx, __u64 bytes)
+{
+	count_many(idx, 1, bytes);
 }
 
 #endif /* MAPGW_COUNTERS_H */

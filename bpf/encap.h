@@ -105,6 +105,15 @@ static __always_inline bool ipv6_addr_pair_same(const struct in6_addr a[2],
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
+/* @a is the address whose 16 bytes are at @b (e.g. a rule's, in a map
+ * value: 4-byte aligned, hence 32-bit words). */
+static __always_inline bool ipv6_addr_same(const struct in6_addr *a, const __u8 b[16])
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
 _Static_assert(__builtin_offsetof(struct ipv6hdr, daddr) ==
 		   __builtin_offsetof(struct ipv6hdr, saddr) + sizeof(struct in6_addr),
 	       "an IPv6 header's addresses are a pair");

@@ -169,14 +169,6 @@ static __always_inline enum mapgw_counter br_target_for(struct hdr_cursor *l4, s
 	return BR_GO_ON;
 }
 
-/* @a is the address whose 16 bytes are at @b (a rule's, in a map value). */
-static __always_inline bool in6_is(const struct in6_addr *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
-}
-
 /*
  * From a CE (RFC 7597 §8.1): the inner source address and port must derive
  * exactly the outer IPv6 source. A later fragment has no port; it is checked
@@ -196,7 +188,7 @@ static __always_inline enum mapgw_counter br_check_from_ce(struct hdr_cursor *l4
 
 	if (!br)
 		return MAPGW_CNT_DROP_NO_RULE;
-	if (to_own_br && !in6_is(&ip6->daddr, br->br_addr))
+	if (to_own_br && !ipv6_addr_same(&ip6->daddr, br->br_addr))
 		return MAPGW_CNT_DROP_OTHER_DOMAIN_BR;
 	r = &br->rule;
 	u128_from_in6(&src, &ip6->saddr);

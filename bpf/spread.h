@@ -30,7 +30,8 @@
 #include "frag.h"
 #include "parsing.h"
 
-/* The CPUs flows are spread over; 0 = off. Set by the loader. */
+/* The CPUs flows are spread over (at least one: the spreading programs load
+ * only then). Set by the loader. */
 const volatile __u32 spread_cpu_count = 0;
 const volatile __u32 spread_cpus[MAPGW_MAX_SPREAD_CPUS];
 
@@ -105,14 +106,8 @@ static __always_inline int spread_to_flow_cpu(struct xdp_md *ctx)
  * from the cpumap's enqueue tracepoint, for this instance's map only. */
 static __always_inline void spread_count_queue_drops(int map_id, __u32 drops)
 {
-	struct mapgw_counter_val *v;
-	__u32 key = MAPGW_CNT_DROP_SPREAD_QUEUE_FULL;
-
-	if (!drops || !spread_map_id || (__u32)map_id != spread_map_id)
-		return;
-	v = bpf_map_lookup_elem(&mapgw_counters, &key);
-	if (v)
-		v->packets += drops;
+	if (drops && spread_map_id && (__u32)map_id == spread_map_id)
+		count_many(MAPGW_CNT_DROP_SPREAD_QUEUE_FULL, drops, 0);
 }
 
 /*
