@@ -24,8 +24,7 @@ MAPGW_SKELETON_TRAITS(mapgw_br);
 struct BrDataplane::Impl {
   Skeleton<mapgw_br_traits> skel;
   Attachments attached;
-  bool spreading = false;
-  SpreadDropsLink spread_drops{nullptr, &bpf_link__destroy};
+  Spreading spreading;
 };
 
 Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir,
@@ -56,13 +55,10 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }
-  auto drops = start_spreading(skel->get(), progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops,
+  auto spreading = start_spreading(skel->get(), progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops,
                                spread_cpus);
-  if (!drops) return drops.error();
-  auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
-  impl->spreading = !spread_cpus.empty();
-  impl->spread_drops = std::move(*drops);
-  return BrDataplane(std::move(impl));
+  if (!spreading) return spreading.error();
+  return BrDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading)}));
 }
 
 BrDataplane::BrDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -127,20 +123,26 @@ void BrDataplane::release() { impl_->attached.release(); }
 
 bool BrDataplane::attached() const { return !impl_->attached.empty(); }
 
-int BrDataplane::prog_fd(BrProgram p) const {
+bpf_program* BrDataplane::program(BrProgram p) const {
   auto* progs = &impl_->skel->progs;
   switch (p) {
     case BrProgram::kXdpV4:
-      return bpf_program__fd(progs->mapgw_br_v4);
+      return progs->mapgw_br_v4;
     case BrProgram::kXdpV6:
-      return bpf_program__fd(impl_->spreading ? progs->mapgw_br_v6fan : progs->mapgw_br_v6);
+      return impl_->spreading.on() ? progs->mapgw_br_v6fan : progs->mapgw_br_v6;
     case BrProgram::kTcV6:
-      return bpf_program__fd(progs->mapgw_br_tc_v6);
+      return progs->mapgw_br_tc_v6;
     case BrProgram::kTcEncap:
-      return bpf_program__fd(progs->mapgw_br_tc_encap);
+      return progs->mapgw_br_tc_encap;
   }
-  return -1;
+  return nullptr;
 }
+
+int BrDataplane::prog_fd(BrProgram p) const { return bpf_program__fd(program(p)); }
+
+const char* BrDataplane::prog_name(BrProgram p) const { return bpf_program__name(program(p)); }
+
+std::span<const uint32_t> BrDataplane::spread_cpus() const { return impl_->spreading.cpus; }
 
 int BrDataplane::route_ctl_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_route_ctl); }
 

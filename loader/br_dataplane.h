@@ -18,6 +18,8 @@
 #include "loader/xdp_link.h"
 #include "mapgw_abi.h"
 
+struct bpf_program;
+
 namespace mapgw {
 
 struct BrAttachConfig {
@@ -62,6 +64,9 @@ class BrDataplane {
   // kXdpV6: the IPv6 side's entry program (mapgw_br_v6fan when
   // spreading is on).
   int prog_fd(BrProgram p) const;
+  const char* prog_name(BrProgram p) const;
+  // The CPUs receive spreading uses; empty: off.
+  std::span<const uint32_t> spread_cpus() const;
   int counters_fd() const;
   // The route cache switch (loader/route_ctl.h); on after load.
   int route_ctl_fd() const;
@@ -73,6 +78,7 @@ class BrDataplane {
 
  private:
   struct Impl;
+  bpf_program* program(BrProgram p) const;
   explicit BrDataplane(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   size_t rule_count_ = 0;

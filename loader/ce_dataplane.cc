@@ -22,8 +22,7 @@ MAPGW_SKELETON_TRAITS(mapgw_ce);
 struct CeDataplane::Impl {
   Skeleton<mapgw_ce_traits> skel;
   Attachments attached;
-  bool spreading = false;
-  SpreadDropsLink spread_drops{nullptr, &bpf_link__destroy};
+  Spreading spreading;
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
@@ -69,13 +68,10 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }
-  auto drops = start_spreading(skel->get(), progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops,
+  auto spreading = start_spreading(skel->get(), progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops,
                                spread_cpus);
-  if (!drops) return drops.error();
-  auto impl = std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir)});
-  impl->spreading = !spread_cpus.empty();
-  impl->spread_drops = std::move(*drops);
-  return CeDataplane(std::move(impl));
+  if (!spreading) return spreading.error();
+  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading)}));
 }
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -200,20 +196,26 @@ void CeDataplane::release() { impl_->attached.release(); }
 
 bool CeDataplane::attached() const { return !impl_->attached.empty(); }
 
-int CeDataplane::prog_fd(CeProgram which) const {
-  auto* p = &impl_->skel->progs;
-  switch (which) {
+bpf_program* CeDataplane::program(CeProgram p) const {
+  auto* progs = &impl_->skel->progs;
+  switch (p) {
     case CeProgram::kXdpLan:
-      return bpf_program__fd(p->mapgw_ce_lan);
+      return progs->mapgw_ce_lan;
     case CeProgram::kXdpWan:
-      return bpf_program__fd(impl_->spreading ? p->mapgw_ce_wanfan : p->mapgw_ce_wan);
+      return impl_->spreading.on() ? progs->mapgw_ce_wanfan : progs->mapgw_ce_wan;
     case CeProgram::kTcWan:
-      return bpf_program__fd(p->mapgw_ce_tc_wan);
+      return progs->mapgw_ce_tc_wan;
     case CeProgram::kTcEncap:
-      return bpf_program__fd(p->mapgw_ce_tc_encap);
+      return progs->mapgw_ce_tc_encap;
   }
-  return -1;
+  return nullptr;
 }
+
+int CeDataplane::prog_fd(CeProgram p) const { return bpf_program__fd(program(p)); }
+
+const char* CeDataplane::prog_name(CeProgram p) const { return bpf_program__name(program(p)); }
+
+std::span<const uint32_t> CeDataplane::spread_cpus() const { return impl_->spreading.cpus; }
 
 int CeDataplane::route_ctl_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw_route_ctl); }
 

@@ -16,6 +16,8 @@
 #include "loader/xdp_link.h"
 #include "mapgw_abi.h"
 
+struct bpf_program;
+
 namespace mapgw {
 
 struct CeAttachConfig {
@@ -85,6 +87,9 @@ class CeDataplane {
 
   // kXdpWan: the WAN's entry program (mapgw_ce_wanfan when spreading).
   int prog_fd(CeProgram p) const;
+  const char* prog_name(CeProgram p) const;
+  // The CPUs receive spreading uses; empty: off.
+  std::span<const uint32_t> spread_cpus() const;
   int counters_fd() const;
   // The route cache switch (loader/route_ctl.h); on after load.
   int route_ctl_fd() const;
@@ -98,6 +103,7 @@ class CeDataplane {
 
  private:
   struct Impl;
+  bpf_program* program(CeProgram p) const;
   explicit CeDataplane(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "agent/common/result.h"
 #include "mapgw_abi.h"
@@ -29,6 +30,14 @@ Status set_spread_entries(int map_fd, int prog_fd, std::span<const uint32_t> cpu
 // Counts the spread queues' drops for as long as the daemon runs (not
 // pinned: a daemon that is gone counts nothing, and two never count twice).
 using SpreadDropsLink = std::unique_ptr<bpf_link, decltype(&bpf_link__destroy)>;
+
+// What a data plane keeps of its receive spreading.
+struct Spreading {
+  std::vector<uint32_t> cpus;  // empty: off
+  SpreadDropsLink drops{nullptr, &bpf_link__destroy};
+
+  bool on() const { return !cpus.empty(); }
+};
 
 // Before load, for a role skeleton @s with bpf/spread.h's globals and map:
 // which entry program loads (@plain, or @spreader with the cpumap program
@@ -57,24 +66,25 @@ Status prepare_spreading(Skel* s, bpf_program* plain, bpf_program* spreader, bpf
 }
 
 // After load: the cpumap entries (or none), and the queue-drop counter told
-// its map and attached. Returns its link (empty when off).
+// its map and attached.
 template <typename Skel>
-Result<SpreadDropsLink> start_spreading(Skel* s, bpf_program* per_cpu, bpf_program* drops,
-                                        std::span<const uint32_t> cpus) {
+Result<Spreading> start_spreading(Skel* s, bpf_program* per_cpu, bpf_program* drops,
+                                  std::span<const uint32_t> cpus) {
+  Spreading out{{cpus.begin(), cpus.end()}};
   const int map_fd = bpf_map__fd(s->maps.mapgw_spread);
-  const int prog_fd = cpus.empty() ? -1 : bpf_program__fd(per_cpu);
+  const int prog_fd = out.on() ? bpf_program__fd(per_cpu) : -1;
   if (auto st = set_spread_entries(map_fd, prog_fd, cpus, bpf_map__max_entries(s->maps.mapgw_spread));
       !st) {
     return st.error();
   }
-  if (cpus.empty()) return SpreadDropsLink(nullptr, &bpf_link__destroy);
+  if (!out.on()) return out;
   bpf_map_info info{};
   uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(map_fd, &info, &len)) return make_error("mapgw_spread's id", errno);
   s->bss->spread_map_id = info.id;
-  SpreadDropsLink link(bpf_program__attach(drops), &bpf_link__destroy);
-  if (!link) return make_error("attaching the spread queue-drop counter to xdp_cpumap_enqueue", errno);
-  return link;
+  out.drops.reset(bpf_program__attach(drops));
+  if (!out.drops) return make_error("attaching the spread queue-drop counter to xdp_cpumap_enqueue", errno);
+  return out;
 }
 
 }  // namespace mapgw

@@ -69,8 +69,7 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   }
   auto history = RuleHistory::open(history_path);
   if (!history) return history.error();
-  std::unique_ptr<BrService> svc(
-      new BrService(cfg, std::move(*dp), std::move(*history), std::move(*spread)));
+  std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp), std::move(*history)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
   if (!watch) return watch.error();
   svc->route_watch_.emplace(std::move(*watch));
@@ -83,7 +82,7 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   spdlog::info("BR up: XDP ({}) on {} and {}, slow path {}, {} rules in {} domain(s), spreading {}",
                cfg.xdp_mode, cfg.br.ipv4_interface, cfg.br.ipv6_interface,
                cfg.br.slow_path_interface, svc->dp_.rule_count(), cfg.br.domains.size(),
-               svc->spread_cpus_.empty() ? "off" : "over " + std::to_string(svc->spread_cpus_.size()) + " CPUs");
+               spread->empty() ? "off" : "over " + std::to_string(spread->size()) + " CPUs");
   return svc;
 }
 
@@ -207,12 +206,12 @@ nlohmann::json BrService::status() const {
             {"slow_path", cfg_.br.slow_path_interface}}},
           {"programs",
            {{"xdp",
-             {{cfg_.br.ipv4_interface, "mapgw_br_v4"},
-              {cfg_.br.ipv6_interface, spread_cpus_.empty() ? "mapgw_br_v6" : "mapgw_br_v6fan"}}},
-            {"tc_ingress", {{cfg_.br.ipv6_interface, "mapgw_br_tc_v6"}}},
-            {"tc_egress", {{cfg_.br.slow_path_interface, "mapgw_br_tc_encap"}}}}},
+             {{cfg_.br.ipv4_interface, dp_.prog_name(BrProgram::kXdpV4)},
+              {cfg_.br.ipv6_interface, dp_.prog_name(BrProgram::kXdpV6)}}},
+            {"tc_ingress", {{cfg_.br.ipv6_interface, dp_.prog_name(BrProgram::kTcV6)}}},
+            {"tc_egress", {{cfg_.br.slow_path_interface, dp_.prog_name(BrProgram::kTcEncap)}}}}},
           {"route_cache", route_watch_->status()},
-          {"spread_cpus", spread_cpus_},
+          {"spread_cpus", dp_.spread_cpus()},
           {"rule_count", dp_.rule_count()},
           {"domains", domains}};
 }

@@ -40,11 +40,8 @@ class BrService : public RoleService {
   void on_event(int fd) override;
 
  private:
-  BrService(Config cfg, BrDataplane dp, RuleHistory history, std::vector<uint32_t> spread_cpus)
-      : cfg_(std::move(cfg)),
-        dp_(std::move(dp)),
-        history_(std::move(history)),
-        spread_cpus_(std::move(spread_cpus)) {}
+  BrService(Config cfg, BrDataplane dp, RuleHistory history)
+      : cfg_(std::move(cfg)), dp_(std::move(dp)), history_(std::move(history)) {}
   Status prepare_host();
   Status apply(const Config& cfg);
   Status sync_routes(const Config& cfg);
@@ -52,7 +49,6 @@ class BrService : public RoleService {
   Config cfg_;
   BrDataplane dp_;
   RuleHistory history_;
-  std::vector<uint32_t> spread_cpus_;  // empty: receive spreading off
   std::optional<RouteWatch> route_watch_;
   std::set<std::string> routes_;  // IPv4 prefixes routed to the slow path
   bool created_slow_path_ = false;

@@ -105,7 +105,7 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   auto dp = CeDataplane::load(c.max_sessions, mapping->ports.size(), 5'000'000'000ULL, *pins,
                               c.filtering == Filtering::kAddressDependent, cfg.flow_cache_sets, *spread);
   if (!dp) return dp.error();
-  std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp), std::move(*spread)));
+  std::unique_ptr<CeService> svc(new CeService(cfg, *mapping, std::move(*dp)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
   if (!watch) return watch.error();
   svc->route_watch_.emplace(std::move(*watch));
@@ -454,10 +454,10 @@ nlohmann::json CeService::status() const {
           {"interfaces", {{"lan", c.lan_interface}, {"wan", c.wan_interface}, {"slow_path", c.slow_path_interface}}},
           {"programs",
            {{"xdp",
-             {{c.lan_interface, "mapgw_ce_lan"},
-              {c.wan_interface, spread_cpus_.empty() ? "mapgw_ce_wan" : "mapgw_ce_wanfan"}}},
-            {"tc_ingress", {{c.wan_interface, "mapgw_ce_tc_wan"}}},
-            {"tc_egress", {{c.slow_path_interface, "mapgw_ce_tc_encap"}}}}},
+             {{c.lan_interface, dp_.prog_name(CeProgram::kXdpLan)},
+              {c.wan_interface, dp_.prog_name(CeProgram::kXdpWan)}}},
+            {"tc_ingress", {{c.wan_interface, dp_.prog_name(CeProgram::kTcWan)}}},
+            {"tc_egress", {{c.slow_path_interface, dp_.prog_name(CeProgram::kTcEncap)}}}}},
           {"end_user_prefix", m.end_user_prefix.str()},
           {"ipv4_address", m.ipv4.str()},
           {"ipv4_prefix_len", m.ipv4_prefix_len},
@@ -470,7 +470,7 @@ nlohmann::json CeService::status() const {
           {"br_address", c.br_address->str()},
           {"iid_layout", m.rule.legacy_iid() ? "legacy" : "rfc7597"},
           {"filtering", filtering[static_cast<int>(c.filtering)]},
-          {"spread_cpus", spread_cpus_},
+          {"spread_cpus", dp_.spread_cpus()},
           {"rule_count", c.rules.size()},
           {"sessions", sess ? sess->size() : 0},
           {"prefix_changes", prefix_changes_},

@@ -42,11 +42,8 @@ class CeService : public RoleService {
   static Result<Ipv6Prefix> end_user_prefix(const CeConfig& cfg);
 
  private:
-  CeService(Config cfg, CeMapping mapping, CeDataplane dp, std::vector<uint32_t> spread_cpus)
-      : cfg_(std::move(cfg)),
-        mapping_(std::move(mapping)),
-        dp_(std::move(dp)),
-        spread_cpus_(std::move(spread_cpus)) {}
+  CeService(Config cfg, CeMapping mapping, CeDataplane dp)
+      : cfg_(std::move(cfg)), mapping_(std::move(mapping)), dp_(std::move(dp)) {}
   Status prepare_host();
   Status apply(const Config& cfg);
   void sweep(bool urgent);
@@ -69,7 +66,6 @@ class CeService : public RoleService {
   uint64_t prefix_changes_ = 0, sessions_flushed_ = 0;
   std::unique_ptr<NatLogWriter> natlog_;
   uint64_t natlog_reopen_errors_ = 0;
-  std::vector<uint32_t> spread_cpus_;  // empty: receive spreading off
   friend int on_natlog_event(void* ctx, void* data, size_t size);
   ring_buffer* events_ = nullptr;
   bool urgent_ = false;
