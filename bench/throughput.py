@@ -227,6 +227,12 @@ class Contender:
             for _ in range(2):
                 self.prime(flows)
 
+    def send_flows(self, packets, flows, hexframe=None):
+        """@packets of the frame (or @hexframe) over @flows flows, with the
+        state they need ready; returns (delivered, seconds of generation)."""
+        self.ready(flows)
+        return self.send(packets, hexframe=hexframe, walks=self.flow_walks(flows))
+
     def pps(self, packets, **kw):
         delivered, seconds = self.send(packets, **kw)
         return delivered / seconds
@@ -384,6 +390,21 @@ DIRECTIONS = {"out": ["xdp_forward", "xdp_encap", "ce", "br", "kernel_ce", "kern
 BARE_TUNNEL = {"out": "xdp_encap", "in": "xdp_decap_in"}  # by direction
 
 
+def interleaved_rates(cs, rounds, packets, flows_list, log):
+    """Each contender of @cs in turn, @rounds times per flow count after a
+    warm-up: {"<name>_f<flows>": [packets per second of each round]}."""
+    results = {}
+    for flows in flows_list:
+        for c in cs.values():  # warm-up: NAT sessions, neighbours, caches
+            c.send_flows(200_000, flows)
+        for r in range(rounds):
+            for n, c in cs.items():
+                d, secs = c.send_flows(packets, flows)
+                results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
+                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
+    return results
+
+
 def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log=print):
     """The main comparison in one @direction: 64-byte frames (inbound: the
     same packets in their 40-byte IPv6 header) and an IMIX-like mix, every
@@ -391,26 +412,13 @@ def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log
     names = DIRECTIONS[direction]
     sfx = "_in" if direction == "in" else ""
     cs = {n: build(lab, n, (30 if sfx else 0) + i) for i, n in enumerate(names)}
-    results = {}
-
-    def run(n, packets, flows, hexframe=None):
-        cs[n].ready(flows)
-        return cs[n].send(packets, hexframe=hexframe, walks=cs[n].flow_walks(flows))
-
-    for flows in flows_list:
-        for n in names:  # warm-up: NAT sessions, neighbours, caches
-            run(n, 200_000, flows)
-        for r in range(rounds):
-            for n in names:
-                d, secs = run(n, packets, flows)
-                results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
-                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
+    results = interleaved_rates(cs, rounds, packets, flows_list, log)
     # IMIX-like: the sizes in turn, 7:4:1, 200 flows; one rate per round.
     for r in range(rounds):
         for n in names:
             delivered = seconds = 0
             for size, share in IMIX:
-                d, secs = run(n, packets * share // 12, 200, hexframe=cs[n].make_frame(size))
+                d, secs = cs[n].send_flows(packets * share // 12, 200, hexframe=cs[n].make_frame(size))
                 delivered += d
                 seconds += secs
             results.setdefault("%s_imix" % n, []).append(delivered / seconds)
@@ -443,17 +451,8 @@ def spreading(lab, rounds, packets, log=print):
     machine the CPU spreading adds is the generator's (CPU 0), so this shows
     what the hop costs and what a busy second CPU gives, not what idle cores
     would."""
-    names = ["br_in", "br_spread_in"]
-    cs = {n: build(lab, n, 60 + i) for i, n in enumerate(names)}
-    results = {}
-    for flows in (1, 200):
-        for n in names:
-            cs[n].send(200_000, walks=cs[n].flow_walks(flows))
-        for r in range(rounds):
-            for n in names:
-                d, secs = cs[n].send(packets, walks=cs[n].flow_walks(flows))
-                results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
-                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
+    cs = {n: build(lab, n, 60 + i) for i, n in enumerate(["br_in", "br_spread_in"])}
+    results = interleaved_rates(cs, rounds, packets, (1, 200), log)
     out = {k: summary(v) for k, v in results.items()}
     for flows in (1, 200):
         out["spread_vs_off_f%d" % flows] = per_round_ratio(results["br_spread_in_f%d" % flows],
