@@ -57,3 +57,12 @@ def spread_index(ip, cpus):
 
 def cbytes(b):
     return "{" + ", ".join("0x%02x" % x for x in b) + "}"
+
+
+def spread_counts(packets, cpus):
+    """How many of the inner IPv4 @packets each of the spread @cpus gets."""
+    counts = {}
+    for p in packets:
+        cpu = cpus[spread_index(p, len(cpus))]
+        counts[cpu] = counts.get(cpu, 0) + 1
+    return counts

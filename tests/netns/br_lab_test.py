@@ -17,6 +17,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bpf"))
+from fixture_lib import spread_counts  # noqa: E402
 from lab import MAPGW, MAPGWCTL, SYS_PYTHON, Lab, LabCase, ctl, require, wait_for  # noqa: E402
 from scapy.all import ICMP, IP, UDP, Ether, ICMPv6PacketTooBig, IPv6, raw  # noqa: E402
 
@@ -351,12 +353,10 @@ class BrSpreading(LabCase, unittest.TestCase):
         if hasattr(cls, "cfg"):
             os.unlink(cls.cfg.name)
 
-    def br_decap_per_cpu(self):
-        return self.per_cpu_packets(self.lab.tag, "br_decap")
+    def decapsulated_per_cpu(self, action):
+        return self.moved_per_cpu(self.lab.tag, "br_decap", action)
 
     def test_each_flow_is_decapsulated_on_its_cpu(self):
-        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bpf"))
-        from fixture_lib import spread_index
         status = ctl(self.socket, "status")
         cpus = status["spread_cpus"]
         self.assertEqual(cpus, list(range(os.cpu_count())))
@@ -364,18 +364,16 @@ class BrSpreading(LabCase, unittest.TestCase):
         # CE A's port set (PSID 0x34, a = 6): A << 10 | 0x34 << 2 | j.
         inner = [IP(src="192.0.2.18", dst=INET, ttl=64) / UDP(sport=a << 10 | 0x34 << 2 | j, dport=5000) / b"s"
                  for a in range(1, 17) for j in range(4)]
-        want = {}
-        for p in inner:
-            cpu = cpus[spread_index(p, len(cpus))]
-            want[cpu] = want.get(cpu, 0) + 1
+        want = spread_counts(inner, cpus)
         self.assertGreater(len(want), 1, "all test flows hash to one CPU")
-        before, counters = self.br_decap_per_cpu(), self.counters()
-        sn = self.sniff(self.inet, "inet0", "udp and dst port 5000", self.FLOWS)
-        self.send3(self.ce, *[IPv6(src=CE_A, dst=BR6) / p for p in inner])
-        got = sorted(f[UDP].sport for f in self.sniffed(sn))
-        self.assertEqual(got, sorted(p[UDP].sport for p in inner), "flows lost or duplicated")
-        after = self.br_decap_per_cpu()
-        self.assertEqual({c: after[c] - before[c] for c in want}, want)
+        counters = self.counters()
+
+        def send():
+            sn = self.sniff(self.inet, "inet0", "udp and dst port 5000", self.FLOWS)
+            self.send3(self.ce, *[IPv6(src=CE_A, dst=BR6) / p for p in inner])
+            got = sorted(f[UDP].sport for f in self.sniffed(sn))
+            self.assertEqual(got, sorted(p[UDP].sport for p in inner), "flows lost or duplicated")
+        self.assertEqual(self.decapsulated_per_cpu(send), want)
         d = self.delta(counters, "spread_handoff", "drop_spread_queue_full", "br_decap")
         self.assertGreater(d["spread_handoff"], 0, "nothing crossed CPUs")
         self.assertEqual(d["drop_spread_queue_full"], 0)
@@ -385,8 +383,6 @@ class BrSpreading(LabCase, unittest.TestCase):
         """on_stop = "keep": the spreading data plane forwards with no
         daemon; a restart with spreading off swaps the plain program in and
         empties the cpumap; one with it on again brings both back."""
-        sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bpf"))
-        from fixture_lib import spread_index
         inner = [IP(src="192.0.2.18", dst=INET, ttl=64) / UDP(sport=a << 10 | 0x34 << 2 | j, dport=5001) / b"r"
                  for a in range(17, 25) for j in range(4)]
 
@@ -409,13 +405,8 @@ class BrSpreading(LabCase, unittest.TestCase):
 
         restart(spread=True)  # now with on_stop = "keep"
         self.assertEqual(self.lab.stop(type(self).daemon), 0)
-        before = self.br_decap_per_cpu()
-        all_arrive()  # no daemon
-        after = self.br_decap_per_cpu()
-        want = {}
-        for p in inner:
-            want[spread_index(p, 2)] = want.get(spread_index(p, 2), 0) + 1
-        self.assertEqual({c: after[c] - before[c] for c in want}, want, "no longer spread without the daemon")
+        self.assertEqual(self.decapsulated_per_cpu(all_arrive),  # no daemon
+                         spread_counts(inner, list(range(os.cpu_count()))), "no longer spread without the daemon")
         type(self).daemon = start_br(self.lab, self.br, type(self).cfg.name, self.socket, "mapgw adopted")
         restart(spread=False)
         status = ctl(self.socket, "status")

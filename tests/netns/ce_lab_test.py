@@ -14,8 +14,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bpf"))
 from lab import SYS_PYTHON, ctl, require  # noqa: E402
 from scapy.all import ICMP, IP, TCP, UDP  # noqa: E402
+from fixture_lib import spread_counts  # noqa: E402
 
 from topology import INET, RFC, V6PLUS, CeBrCase  # noqa: E402
 
@@ -172,32 +174,29 @@ class Spreading(CeBrCase, unittest.TestCase):
         return (V6PLUS,), {"ce_keys": 'spread_cpus = "all"'}
 
     def test_each_inbound_flow_is_translated_on_its_cpu(self):
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bpf"))
-        from fixture_lib import spread_index
         t = self.topo
         status = ctl(self.socket, "status")
         cpus = status["spread_cpus"]
         self.assertEqual(cpus, list(range(os.cpu_count())))
         self.assertEqual(status["programs"]["xdp"]["wan0"], "mapgw_ce_wanfan")
         echo = self.traffic_bg(t.inet, "udp-echo", INET[0], 5010, 30)
-        instance = self.lab.tag + "-ce"
-        before, counters = self.per_cpu_packets(instance, "ce_in"), self.counters()
-        sn = self.sniff(t.lan, "eth0", "udp and src port 5010", self.FLOWS)
-        self.send3(t.lan, *[IP(src="192.168.1.10", dst=INET[0]) / UDP(sport=41000 + i, dport=5010) / b"q"
-                            for i in range(self.FLOWS)])
-        got = sorted(f[UDP].dport for f in self.sniffed(sn))
-        self.assertEqual(got, list(range(41000, 41000 + self.FLOWS)), "answers lost or duplicated")
-        after = self.per_cpu_packets(instance, "ce_in")
+        counters = self.counters()
+
+        def ask():
+            sn = self.sniff(t.lan, "eth0", "udp and src port 5010", self.FLOWS)
+            self.send3(t.lan, *[IP(src="192.168.1.10", dst=INET[0]) / UDP(sport=41000 + i, dport=5010) / b"q"
+                                for i in range(self.FLOWS)])
+            got = sorted(f[UDP].dport for f in self.sniffed(sn))
+            self.assertEqual(got, list(range(41000, 41000 + self.FLOWS)), "answers lost or duplicated")
+        moved = self.moved_per_cpu(self.lab.tag + "-ce", "ce_in", ask)
         sessions = [s for s in ctl(self.socket, "sessions")["sessions"]
                     if s["remote"] == INET[0] + ":5010"]
         self.assertEqual(len(sessions), self.FLOWS)
-        want = {}
-        for s in sessions:
-            inner = IP(src=INET[0], dst=V6PLUS.pub) / UDP(sport=5010, dport=int(s["outside"].split(":")[1]))
-            cpu = cpus[spread_index(inner, len(cpus))]
-            want[cpu] = want.get(cpu, 0) + 1
+        answers = [IP(src=INET[0], dst=V6PLUS.pub) / UDP(sport=5010, dport=int(s["outside"].split(":")[1]))
+                   for s in sessions]
+        want = spread_counts(answers, cpus)
         self.assertGreater(len(want), 1, "all test flows hash to one CPU")
-        self.assertEqual({c: after[c] - before[c] for c in want}, want)
+        self.assertEqual(moved, want)
         d = self.delta(counters, "spread_handoff", "drop_spread_queue_full")
         self.assertGreater(d["spread_handoff"], 0, "nothing crossed CPUs")
         self.assertEqual(d["drop_spread_queue_full"], 0)

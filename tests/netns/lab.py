@@ -177,6 +177,13 @@ class LabCase:
         after = self.counters(socket_path)
         return {n: after[n] - before[n] for n in names}
 
+    def moved_per_cpu(self, instance, label, action):
+        """Counter @label's packets on each CPU that @action() added."""
+        before = self.per_cpu_packets(instance, label)
+        action()
+        after = self.per_cpu_packets(instance, label)
+        return {cpu: after[cpu] - before[cpu] for cpu in after if after[cpu] != before[cpu]}
+
     def per_cpu_packets(self, instance, label):
         """Counter @label's packets on each CPU, from @instance's pinned
         per-CPU counter map (raw struct mapgw_counter_val: packets first)."""
