@@ -42,6 +42,14 @@ inline int map_fd_by_name(int prog, const std::string& name) {
   return -1;
 }
 
+// The kernel's name of the loaded program @prog (its first 15 characters),
+// or "" if it cannot be asked.
+inline std::string prog_name(int prog) {
+  bpf_prog_info info{};
+  uint32_t len = sizeof info;
+  return bpf_obj_get_info_by_fd(prog, &info, &len) == 0 ? std::string(info.name) : std::string();
+}
+
 // The route and flow caches are per CPU: tests that send a packet twice run
 // on one CPU, or a migration between the two looks like a miss.
 inline void stay_on_one_cpu() {

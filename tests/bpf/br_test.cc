@@ -93,6 +93,12 @@ uint32_t counter_index(const std::string& label) {
   return 0;
 }
 
+// Packets counter @name gained in @dp since the snapshot @before.
+template <typename Snapshot>
+uint64_t packets_since(const BrDataplane& dp, const Snapshot& before, const char* name) {
+  return (*read_counters(dp.counters_fd()))[counter_index(name)].packets - before[counter_index(name)].packets;
+}
+
 // The topology plus a loaded, configured BR data plane.
 void load_br(Topology& topo, std::optional<BrDataplane>& dp_out,
              std::span<const uint32_t> spread_cpus = {}) {
@@ -225,6 +231,16 @@ TEST(BrRules, ShortPrefixesCoverEverySixteenInside) {
 }
 
 // UDP 1.2.3.4 -> 106.72.171.205:7920 (the v6plus rule's CE with PSID 0xef),
+// Writes the header checksum of the IPv4 header at @ip in @p.
+void set_ipv4_checksum(std::vector<uint8_t>& p, size_t ip) {
+  uint32_t sum = 0;
+  p[ip + 10] = p[ip + 11] = 0;
+  for (size_t i = ip; i < ip + 20; i += 2) sum += (p[i] << 8) | p[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  p[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+  p[ip + 11] = static_cast<uint8_t>(~sum);
+}
+
 // @payload bytes of payload, DF set.
 std::vector<uint8_t> to_v6plus_ce(size_t payload) {
   const uint16_t total = static_cast<uint16_t>(28 + payload);
@@ -234,11 +250,7 @@ std::vector<uint8_t> to_v6plus_ce(size_t payload) {
                             0x30, 0x39, 0x1e, 0xf0, static_cast<uint8_t>((8 + payload) >> 8),
                             static_cast<uint8_t>(8 + payload), 0, 0};
   p.resize(p.size() + payload, 'x');
-  uint32_t sum = 0;
-  for (size_t i = 14; i < 34; i += 2) sum += (p[i] << 8) | p[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  p[24] = static_cast<uint8_t>(~sum >> 8);
-  p[25] = static_cast<uint8_t>(~sum);
+  set_ipv4_checksum(p, 14);
   return p;
 }
 
@@ -351,24 +363,26 @@ TEST_F(BrFlowCache, EncapsulationCopyUntilInvalidated) {
 
 // UDP 106.72.171.205:7920 -> 1.2.3.4:53 from the v6plus CE (PSID 0xef),
 // in an IPv6 header from @outer_src to @outer_dst.
-std::vector<uint8_t> from_v6plus_ce(const char* outer_src, const char* outer_dst = kBr6) {
+// An Ethernet + IPv6 frame from the CE side, @src -> @dst, @next_header,
+// carrying @payload.
+std::vector<uint8_t> from_ce_side(const char* src, const char* dst, uint8_t next_header,
+                                  const std::vector<uint8_t>& payload) {
   std::vector<uint8_t> p = {0x02, 0, 0, 0, 6, 1, 0x02, 0, 0, 0, 6, 2, 0x86, 0xdd,
-                            0x60, 0, 0, 0, 0, 38, 4, 64};
-  for (const char* a : {outer_src, outer_dst}) {
+                            0x60, 0, 0, 0, 0, static_cast<uint8_t>(payload.size()), next_header, 64};
+  for (const char* a : {src, dst}) {
     const auto b = Ipv6Addr::parse(a)->bytes();
     p.insert(p.end(), b.begin(), b.end());
   }
-  const std::vector<uint8_t> inner = {0x45, 0, 0, 38, 0, 1, 0x40, 0, 64, 17, 0, 0, 106, 72, 171, 205,
-                                      1, 2, 3, 4, 0x1e, 0xf0, 0, 53, 0, 18, 0, 0};
-  const size_t ip = p.size();
-  p.insert(p.end(), inner.begin(), inner.end());
-  p.resize(p.size() + 10, 'x');
-  uint32_t sum = 0;
-  for (size_t i = ip; i < ip + 20; i += 2) sum += (p[i] << 8) | p[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  p[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-  p[ip + 11] = static_cast<uint8_t>(~sum);
+  p.insert(p.end(), payload.begin(), payload.end());
   return p;
+}
+
+std::vector<uint8_t> from_v6plus_ce(const char* outer_src, const char* outer_dst = kBr6) {
+  std::vector<uint8_t> inner = {0x45, 0, 0, 38, 0, 1, 0x40, 0, 64, 17, 0, 0, 106, 72, 171, 205,
+                                1, 2, 3, 4, 0x1e, 0xf0, 0, 53, 0, 18, 0, 0};
+  inner.resize(inner.size() + 10, 'x');
+  set_ipv4_checksum(inner, 0);
+  return from_ce_side(outer_src, outer_dst, 4, inner);
 }
 
 constexpr const char* kV6plusCe = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
@@ -380,9 +394,7 @@ constexpr const char* kV6plusCe = "240b:10:abcd:ef00:6a:48ab:cd00:ef00";
 TEST_F(BrFlowCache, DecapsulationCopyKeepsTheSourceCheck) {
   const int prog = dp_->prog_fd(BrProgram::kXdpV6);
   const auto counters = [&] { return *read_counters(dp_->counters_fd()); };
-  const auto moved = [&](const auto& before, const char* name) {
-    return counters()[counter_index(name)].packets - before[counter_index(name)].packets;
-  };
+  const auto moved = [&](const auto& before, const char* name) { return packets_since(*dp_, before, name); };
   const auto valid = from_v6plus_ce(kV6plusCe);
   auto before = counters();
   auto full = test_run_xdp(prog, valid, topo_.v6_ifindex);
@@ -434,9 +446,7 @@ TEST_F(BrFlowCache, TunnelToAnotherDomainsBrAddressIsDropped) {
   ASSERT_TRUE(dp_->replace_rules(rules).ok());
   std::array<std::array<uint8_t, 16>, 2> brs{Ipv6Addr::parse(kBr6)->bytes(), other};
   ASSERT_TRUE(dp_->replace_br_addresses(brs).ok());
-  const auto moved = [&](const auto& before, const char* name) {
-    return (*read_counters(dp_->counters_fd()))[counter_index(name)].packets - before[counter_index(name)].packets;
-  };
+  const auto moved = [&](const auto& before, const char* name) { return packets_since(*dp_, before, name); };
   for (BrProgram p : {BrProgram::kXdpV6, BrProgram::kTcV6}) {
     const int fd = dp_->prog_fd(p);
     const bool xdp = p == BrProgram::kXdpV6;
@@ -497,8 +507,7 @@ class BrSpread : public ::testing::Test {
   }
   template <typename Snapshot>
   uint64_t moved(const Snapshot& before, const char* name) {
-    return (*read_counters(dp_->counters_fd()))[counter_index(name)].packets -
-           before[counter_index(name)].packets;
+    return packets_since(*dp_, before, name);
   }
   // Runs @frame once: true if it was handed to another CPU, false if it
   // was decapsulated here; anything else fails the test.
@@ -548,14 +557,7 @@ TEST_F(BrSpread, FragmentsFollowAddressesAndProtocol) {
   auto later = first;
   later[ip + 6] = 0x00;
   later[ip + 7] = 0x10;  // offset 128 bytes, last fragment
-  for (auto* f : {&first, &later}) {
-    uint32_t sum = 0;
-    (*f)[ip + 10] = (*f)[ip + 11] = 0;
-    for (size_t i = ip; i < ip + 20; i += 2) sum += ((*f)[i] << 8) | (*f)[i + 1];
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    (*f)[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-    (*f)[ip + 11] = static_cast<uint8_t>(~sum);
-  }
+  for (auto* f : {&first, &later}) set_ipv4_checksum(*f, ip);
   for (const auto* f : {&first, &later}) {
     const auto before = *read_counters(dp_->counters_fd());
     auto r = test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6), *f, topo_.v6_ifindex);
@@ -568,13 +570,7 @@ TEST_F(BrSpread, FragmentsFollowAddressesAndProtocol) {
 // arrived; a CPU without a cpumap entry gets nothing: its flows are
 // processed here instead of being dropped.
 TEST_F(BrSpread, NonTunnelFramesAndMissingEntriesStayHere) {
-  std::vector<uint8_t> icmp6 = {0x02, 0, 0, 0, 6, 1, 0x02, 0, 0, 0, 6, 2, 0x86, 0xdd,
-                                0x60, 0, 0, 0, 0, 8, 58, 64};
-  for (const char* a : {kV6plusCe, kBr6}) {
-    const auto b = Ipv6Addr::parse(a)->bytes();
-    icmp6.insert(icmp6.end(), b.begin(), b.end());
-  }
-  icmp6.insert(icmp6.end(), {128, 0, 0, 0, 0, 1, 0, 1});
+  const auto icmp6 = from_ce_side(kV6plusCe, kBr6, 58, {128, 0, 0, 0, 0, 1, 0, 1});  // echo request
   auto before = *read_counters(dp_->counters_fd());
   ASSERT_TRUE(test_run_xdp(dp_->prog_fd(BrProgram::kXdpV6), icmp6, topo_.v6_ifindex).ok());
   EXPECT_EQ(moved(before, "spread_handoff"), 0u);
@@ -603,13 +599,8 @@ TEST_F(BrFlowCache, SpreadingIsOffByDefault) {
                           v6plus_flow(uint16_t(1 << 12 | 0xef << 4 | j), 1000), topo_.v6_ifindex);
     ASSERT_TRUE(r.ok());
   }
-  EXPECT_EQ((*read_counters(dp_->counters_fd()))[counter_index("spread_handoff")].packets -
-                before[counter_index("spread_handoff")].packets,
-            0u);
-  bpf_prog_info info{};
-  uint32_t len = sizeof info;
-  ASSERT_EQ(bpf_obj_get_info_by_fd(dp_->prog_fd(BrProgram::kXdpV6), &info, &len), 0);
-  EXPECT_STREQ(info.name, "mapgw_br_v6");
+  EXPECT_EQ(packets_since(*dp_, before, "spread_handoff"), 0u);
+  EXPECT_EQ(testing::prog_name(dp_->prog_fd(BrProgram::kXdpV6)), "mapgw_br_v6");
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),

@@ -673,20 +673,14 @@ TEST(CeSpread, EntryProgramAndCpumapEntries) {
   ASSERT_GE(sysconf(_SC_NPROCESSORS_ONLN), 2) << "spreading needs two online CPUs (the test VM has 2)";
   Topology topo;
   ASSERT_NO_FATAL_FAILURE(build_topology(topo));
-  const auto name_of = [](int fd) {
-    bpf_prog_info info{};
-    uint32_t len = sizeof info;
-    EXPECT_EQ(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
-    return std::string(info.name);
-  };
   auto plain = CeDataplane::load(16384, 240, 5'000'000'000ULL);
   ASSERT_TRUE(plain.ok()) << plain.error().describe();
-  EXPECT_EQ(name_of(plain->prog_fd(CeProgram::kXdpWan)), "mapgw_ce_wan");
+  EXPECT_EQ(testing::prog_name(plain->prog_fd(CeProgram::kXdpWan)), "mapgw_ce_wan");
   const std::vector<uint32_t> cpus{1};
   auto spread = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, MAPGW_FLOW_CACHE_SETS, cpus);
   ASSERT_TRUE(spread.ok()) << spread.error().describe();
   const int fd = spread->prog_fd(CeProgram::kXdpWan);
-  EXPECT_EQ(name_of(fd), "mapgw_ce_wanfan");
+  EXPECT_EQ(testing::prog_name(fd), "mapgw_ce_wanfan");
   const int cpumap = testing::map_fd_by_name(fd, "mapgw_spread");
   ASSERT_GE(cpumap, 0);
   bpf_cpumap_val v{};
