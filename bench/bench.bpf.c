@@ -12,6 +12,9 @@
  *               any MAP-E encapsulator must do at least (no lookup, no check)
  *   bench_decap bench_fwd minus the outer IPv6 header: the same for
  *               decapsulation — the ceilings of the BR and CE in this work.
+ *   bench_natdecap  bench_decap plus the least reverse NAT44 a CE does
+ *               (least_path.h: one lookup, address and port rewritten, TTL):
+ *               the ceiling of any NAT44 CE's inbound path here.
  *   bench_pass  XDP_PASS, so a veth can receive XDP_TX/redirected frames
  *               while the kernel does the forwarding (the kernel path).
  * The kernel path's encapsulation is in lwt_encap.h.
@@ -21,6 +24,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bare_tunnel.h"
+#include "least_path.h"
 #include "cost_abi.h"
 
 /* The frame, rewritten into every packet: live frames are recycled without
@@ -155,8 +159,7 @@ int bench_encap(struct xdp_md *ctx)
 	return bpf_redirect_map(&bench_out, 0, 0);
 }
 
-SEC("xdp")
-int bench_decap(struct xdp_md *ctx)
+static __always_inline int decap_out(struct xdp_md *ctx)
 {
 	struct ethhdr *eth = bare_decap(ctx);
 
@@ -165,6 +168,19 @@ int bench_decap(struct xdp_md *ctx)
 	fwd_macs(eth);
 	eth->h_proto = bpf_htons(0x0800);
 	return bpf_redirect_map(&bench_out, 0, 0);
+}
+
+SEC("xdp")
+int bench_decap(struct xdp_md *ctx)
+{
+	return decap_out(ctx);
+}
+
+SEC("xdp")
+int bench_natdecap(struct xdp_md *ctx)
+{
+	/* New flows go to 192.168.1.10, the LAN host. */
+	return least_nat_tunnelled(ctx, bpf_htonl(0xc0a8010a)) ? decap_out(ctx) : XDP_DROP;
 }
 
 SEC("xdp")

@@ -14,6 +14,9 @@
  *               least a forwarding tunnel endpoint does (a second reference)
  *   cost_decap_fwd  its mirror image: an IPv4-in-IPv6 header popped, counted,
  *               redirected; no check (what BR decapsulation costs at least)
+ *   least_*     cost_encap_fwd / cost_decap_fwd plus the least lookup and use
+ *               of its answer a CE or BR needs (least_path.h): the floor of
+ *               each mapgw program with one lookup, no checks
  *
  * Primitives: one operation each, what a full-featured program is built
  * from, so its cost can be accounted for. Each returns XDP_TX only when the
@@ -31,6 +34,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bare_tunnel.h"
+#include "least_path.h"
 #include "cost_abi.h"
 #include "route_cache.h"
 
@@ -125,8 +129,9 @@ int cost_nop(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-/* cost_encap's work: the outer headers pushed in front of the IPv4 packet. */
-static __always_inline bool bare_encap(struct xdp_md *ctx)
+/* cost_encap's work: the outer headers pushed in front of the IPv4 packet.
+ * Returns the outer IPv6 header, or NULL. */
+static __always_inline struct ipv6hdr *bare_encap(struct xdp_md *ctx)
 {
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
@@ -135,17 +140,17 @@ static __always_inline bool bare_encap(struct xdp_md *ctx)
 
 	len = (__u16)(ctx->data_end - ctx->data) - sizeof(*eth);
 	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*ip6)))
-		return false;
+		return 0;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	eth = data;
 	ip6 = (void *)(eth + 1);
 	if ((void *)(ip6 + 1) > end)
-		return false;
+		return 0;
 	bare_outer_ipv6(ip6, len);
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
 	eth->h_proto = bpf_htons(0x86dd);
-	return true;
+	return ip6;
 }
 
 SEC("xdp")
@@ -164,12 +169,17 @@ __u32 fwd_ifindex SEC(".data.cost");
  * head, redirect) instead of one: on a CPU where every return goes through
  * a return thunk, calls dominate a program this short.
  */
+static __always_inline int count_and_send(struct xdp_md *ctx)
+{
+	if (!cost_count(ctx->data_end - ctx->data))
+		return XDP_DROP;
+	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
+}
+
 SEC("xdp")
 int cost_encap_fwd(struct xdp_md *ctx)
 {
-	if (!bare_encap(ctx) || !cost_count(ctx->data_end - ctx->data))
-		return XDP_DROP;
-	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
+	return bare_encap(ctx) ? count_and_send(ctx) : XDP_DROP;
 }
 
 /*
@@ -178,8 +188,7 @@ int cost_encap_fwd(struct xdp_md *ctx)
  * redirected — no address, length or TTL check, no lookup (bench.bpf.c's
  * bench_decap plus the counter).
  */
-SEC("xdp")
-int cost_decap_fwd(struct xdp_md *ctx)
+static __always_inline int decap_fwd(struct xdp_md *ctx)
 {
 	struct ethhdr *eth = bare_decap(ctx);
 
@@ -187,9 +196,95 @@ int cost_decap_fwd(struct xdp_md *ctx)
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, eth->h_source, 6); /* as a forwarder would */
 	eth->h_proto = bpf_htons(0x0800);
-	if (!cost_count(ctx->data_end - ctx->data))
+	return count_and_send(ctx);
+}
+
+SEC("xdp")
+int cost_decap_fwd(struct xdp_md *ctx)
+{
+	return decap_fwd(ctx);
+}
+
+/* ---- the least lookup-driven endpoints ---- */
+
+#define LEAST_PUBLIC bpf_htonl(0x6a48abcd) /* 106.72.171.205: a CE's address */
+#define LEAST_INSIDE bpf_htonl(0xc0a8010a) /* 192.168.1.10: a LAN host */
+
+/* CE outbound: NAT44 by one lookup, then cost_encap_fwd. */
+SEC("xdp")
+int least_ce_out(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+
+	if ((void *)(ip + 1) > end || !least_nat(ip, end, false, LEAST_PUBLIC) || !bare_encap(ctx))
 		return XDP_DROP;
-	return bpf_redirect_map(&cost_devmap_map, fwd_ifindex, XDP_DROP);
+	return count_and_send(ctx);
+}
+
+/* CE inbound: reverse NAT44 by one lookup, then cost_decap_fwd. */
+SEC("xdp")
+int least_ce_in(struct xdp_md *ctx)
+{
+	return least_nat_tunnelled(ctx, LEAST_INSIDE) ? decap_fwd(ctx) : XDP_DROP;
+}
+
+/* BR encapsulation: the CE's address for the destination (address, port)
+ * by one lookup, written into cost_encap_fwd's outer header. */
+SEC("xdp")
+int least_br_encap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct least_ports *p = least_ports_of(ip, end);
+	struct least_slot *s;
+	struct ipv6hdr *ip6;
+	bool hit;
+
+	if (!p) /* holds the IPv4 header too */
+		return XDP_DROP;
+	s = least_probe(ip->daddr, (__u64)ip->protocol << 32 | p->dest, LEAST_BR_ENCAP, &hit);
+	if (!s)
+		return XDP_DROP;
+	if (!hit) {
+		s->ipv6.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
+		s->ipv6.in6_u.u6_addr32[1] = ip->daddr;
+		s->ipv6.in6_u.u6_addr32[2] = 0;
+		s->ipv6.in6_u.u6_addr32[3] = p->dest;
+	}
+	ip6 = bare_encap(ctx);
+	if (!ip6)
+		return XDP_DROP;
+	ip6->daddr = s->ipv6;
+	return count_and_send(ctx);
+}
+
+/* BR decapsulation: the CE address expected for the inner source (address,
+ * port) by one lookup, compared with the outer source, then
+ * cost_decap_fwd. */
+SEC("xdp")
+int least_br_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
+	struct iphdr *ip = (void *)(ip6 + 1);
+	struct least_ports *p = least_ports_of(ip, end);
+	struct least_slot *s;
+	const __u64 *want, *got;
+	bool hit;
+
+	if (!p) /* holds the IPv4 header too */
+		return XDP_DROP;
+	s = least_probe(ip->saddr, (__u64)ip->protocol << 32 | p->source, LEAST_BR_DECAP, &hit);
+	if (!s)
+		return XDP_DROP;
+	if (!hit)
+		s->ipv6 = ip6->saddr;
+	want = (const __u64 *)&s->ipv6;
+	got = (const __u64 *)&ip6->saddr;
+	if ((want[0] ^ got[0]) | (want[1] ^ got[1]))
+		return XDP_DROP;
+	return decap_fwd(ctx);
 }
 
 /* The IPv4 destination of an Ethernet + IPv4 frame, or 0. */

@@ -16,6 +16,9 @@
 //                    another port: the least a forwarding endpoint does
 //   bare_decap_fwd   an outer IPv6 header popped, counted, redirected: the
 //                    least a decapsulating endpoint does (br_decap's frame)
+//   least_*          the bare forwarders plus the least lookup a BR or CE
+//                    needs and the use of its answer (least_path.h): the
+//                    floor of br_encap/1, br_decap/1, ce_out and ce_in/1000
 //   br_encap/R       BR IPv4 -> IPv6, walking over R rules (one CE each)
 //   br_decap/R       BR IPv6 -> IPv4 with the source check, over R rules
 //   ce_out/N/A       CE established flow, LAN -> WAN: N sessions installed,
@@ -304,14 +307,27 @@ BrDataplane load_br(const Netns& ns, unsigned rules) {
   return std::move(*dp);
 }
 
-Case br_encap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+// A case's program and the counter its work must move (-1: none checked).
+Case with_program(Case c, int prog_fd, int counters_fd, uint32_t counter) {
+  c.prog_fd = prog_fd;
+  c.counters_fd = counters_fd;
+  c.counter = counter;
+  return c;
+}
+
+// The BR's IPv4 side: to 10.x.y.18:1232, walked over @rules /24s.
+Case br_encap_frames(const Netns& ns, unsigned rules) {
   FrameBuilder b;
   b.eth(0x0800).ipv4(kBrIpv4Peer, (10u << 24) | 18u).udp(53, 1232);
-  Case c{dp.prog_fd(BrProgram::kXdpV4), ns.v4, b.done(), {}, {}, dp.counters_fd(),
-         MAPGW_CNT_BR_ENCAP, XDP_REDIRECT};
+  Case c{-1, ns.v4, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   const uint32_t dst = static_cast<uint32_t>(b.ipv4_offset() + 16);
   c.fast = {{dst + 1, 0, 0}, 2, 0, 1, rules};  // the rule's 16 bits of 10.x.y.18
   return c;
+}
+
+Case br_encap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+  return with_program(br_encap_frames(ns, rules), dp.prog_fd(BrProgram::kXdpV4), dp.counters_fd(),
+                      MAPGW_CNT_BR_ENCAP);
 }
 
 // CE (rule 0) -> BR: 2001:db8:0:1234:0:a00:12:34, inner 10.0.0.18:1232.
@@ -325,14 +341,18 @@ FrameBuilder br_decap_frame() {
 }
 
 // br_decap_frame walked over rule i: 2001:db8:i:1234:0:a(i):(i)12:34, inner 10.(i).18.
-Case br_decap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+Case br_decap_frames(const Netns& ns, unsigned rules) {
   FrameBuilder b = br_decap_frame();
-  Case c{dp.prog_fd(BrProgram::kXdpV6), ns.v6, b.done(), {}, {}, dp.counters_fd(),
-         MAPGW_CNT_BR_DECAP, XDP_REDIRECT};
+  Case c{-1, ns.v6, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   const uint32_t src6 = static_cast<uint32_t>(b.ipv6_offset() + 8);
   const uint32_t src4 = static_cast<uint32_t>(b.ipv4_offset() + 12);
   c.fast = {{src6 + 4, src6 + 11, src4 + 1}, 2, 0, 1, rules};
   return c;
+}
+
+Case br_decap_case(const Netns& ns, const BrDataplane& dp, unsigned rules) {
+  return with_program(br_decap_frames(ns, rules), dp.prog_fd(BrProgram::kXdpV6), dp.counters_fd(),
+                      MAPGW_CNT_BR_DECAP);
 }
 
 // ---- CE ---------------------------------------------------------------------
@@ -362,22 +382,31 @@ Ce load_ce(const Netns& ns, uint32_t max_sessions) {
 }
 
 // Inside 192.168.1.10:40000 (or walked) -> remote 8.x.y.z:53 (walked).
-Case ce_out_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+Case ce_out_frames(const Netns& ns, uint32_t remotes) {
   FrameBuilder b;
   b.eth(0x0800).ipv4(kInside, kRemoteBase).udp(40000, 53);
-  Case c{ce.dp.prog_fd(CeProgram::kXdpLan), ns.lan, b.done(), {}, {}, ce.dp.counters_fd(),
-         MAPGW_CNT_CE_OUT, XDP_REDIRECT};
+  Case c{-1, ns.lan, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   c.fast = {{static_cast<uint32_t>(b.ipv4_offset() + 16), 0, 0}, 4, kRemoteBase, 1, remotes};
   return c;
 }
 
-Case ce_in_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+Case ce_out_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+  return with_program(ce_out_frames(ns, remotes), ce.dp.prog_fd(CeProgram::kXdpLan), ce.dp.counters_fd(),
+                      MAPGW_CNT_CE_OUT);
+}
+
+// Remote 8.x.y.z:53 (walked) -> our external port @ext_port, from the BR.
+Case ce_in_frames(const Netns& ns, uint32_t remotes, uint16_t ext_port) {
   FrameBuilder b;
-  b.eth(0x86dd).ipv6(v6(kCeBr6), v6(kCe6)).ipv4(kRemoteBase, kPub).udp(53, ce.ext_port);
-  Case c{ce.dp.prog_fd(CeProgram::kXdpWan), ns.wan, b.done(), {}, {}, ce.dp.counters_fd(),
-         MAPGW_CNT_CE_IN, XDP_REDIRECT};
+  b.eth(0x86dd).ipv6(v6(kCeBr6), v6(kCe6)).ipv4(kRemoteBase, kPub).udp(53, ext_port);
+  Case c{-1, ns.wan, b.done(), {}, {}, -1, 0, XDP_REDIRECT};
   c.fast = {{static_cast<uint32_t>(b.ipv4_offset() + 12), 0, 0}, 4, kRemoteBase, 1, remotes};
   return c;
+}
+
+Case ce_in_case(const Netns& ns, const Ce& ce, uint32_t remotes) {
+  return with_program(ce_in_frames(ns, remotes, ce.ext_port), ce.dp.prog_fd(CeProgram::kXdpWan),
+                      ce.dp.counters_fd(), MAPGW_CNT_CE_IN);
 }
 
 // Sessions from the walked endpoint to @n remotes, made by the program
@@ -531,6 +560,24 @@ void register_all(Harness& h, const Netns& ns) {
   reg("bare_decap_fwd", [&h, &ns, forward_to] {
     forward_to(ns.v4);
     return Case{h.decap_fwd_fd(), ns.v6, br_decap_frame().done(), {}, {}, -1, 0, XDP_REDIRECT};
+  }, 10);
+  // The least lookup-driven endpoints (cost.bpf.c's least_*) over the frames
+  // and walks of the mapgw cases they bound (1 CE; 1 k active flows).
+  auto least = [&h, forward_to](Case c, int prog_fd, uint32_t egress) {
+    forward_to(egress);
+    return with_program(std::move(c), prog_fd, -1, 0);
+  };
+  reg("least_br_encap", [&h, &ns, least] {
+    return least(br_encap_frames(ns, 1), bpf_program__fd(h.skel()->progs.least_br_encap), ns.v6);
+  }, 10);
+  reg("least_br_decap", [&h, &ns, least] {
+    return least(br_decap_frames(ns, 1), bpf_program__fd(h.skel()->progs.least_br_decap), ns.v4);
+  }, 10);
+  reg("least_ce_out", [&h, &ns, least] {
+    return least(ce_out_frames(ns, 1000), bpf_program__fd(h.skel()->progs.least_ce_out), ns.wan);
+  }, 10);
+  reg("least_ce_in", [&h, &ns, least] {
+    return least(ce_in_frames(ns, 1000, 7920), bpf_program__fd(h.skel()->progs.least_ce_in), ns.lan);
   }, 10);
   register_primitives(h, ns, reg);
   for (unsigned rules : {1u, 1000u, 65536u}) {

@@ -64,6 +64,10 @@ COST_TARGETS = {
     "br_encap_vs_bare_encap": ("br_encap/rules:1", 2.0),
     "br_decap_vs_bare_encap": ("br_decap/rules:1", 2.0),
 }
+# Each target program's floor (cost.bpf.c least_*): the bare forwarder plus
+# the least lookup and use of its answer, over the same frames and walks.
+LEAST_OF = {"ce_out_vs_bare_encap": "least_ce_out", "ce_in_vs_bare_encap": "least_ce_in",
+            "br_encap_vs_bare_encap": "least_br_encap", "br_decap_vs_bare_encap": "least_br_decap"}
 
 
 def cost_rounds(rounds):
@@ -78,9 +82,14 @@ def cost_rounds(rounds):
     bare_encap_fwd (the bare encapsulation counted and redirected to another
     port, the least a forwarding endpoint does) are reported beside them, and
     the BR's decapsulation against bare_decap_fwd (its mirror image). Each
-    median comes with its interval (stats.median_interval)."""
+    program's floor (LEAST_OF) is run too: its own ratio against the bare
+    encapsulation says whether the target is within reach of any program
+    with a lookup, the program's ratio against it what mapgw's checks and
+    state cost on top. Each median comes with its interval
+    (stats.median_interval)."""
     programs = {k: name for k, (name, _) in COST_TARGETS.items()}
-    names = ["bare_encap", "bare_encap_fwd", "bare_decap_fwd"] + list(programs.values())
+    names = (["bare_encap", "bare_encap_fwd", "bare_decap_fwd"] + list(programs.values()) +
+             list(LEAST_OF.values()))
     flt = "^(%s)/" % "|".join(names)
     per = {}
     for i in range(rounds):
@@ -90,6 +99,10 @@ def cost_rounds(rounds):
         for k, name in programs.items():
             per.setdefault(k, []).append(rows[name]["vs_bare_encap"])
             per.setdefault(k + "_fwd", []).append(rows[name]["vs_bare_encap"] / fwd)
+            least = LEAST_OF[k]
+            per.setdefault(least + "_vs_bare_encap", []).append(rows[least]["vs_bare_encap"])
+            per.setdefault(name.split("/")[0] + "_vs_" + least, []).append(
+                rows[name]["vs_bare_encap"] / rows[least]["vs_bare_encap"])
         # The BR's decapsulation against the least decapsulating forwarder:
         # what its checks and copy cost on top of popping, counting, sending.
         per.setdefault("br_decap_vs_bare_decap_fwd", []).append(
@@ -110,6 +123,10 @@ def cost_rounds(rounds):
 
 def cost_verdict(ratio, v):
     """The report's target column for a cost_rounds ratio @v."""
+    for k, least in LEAST_OF.items():
+        if ratio == least + "_vs_bare_encap":
+            bound = COST_TARGETS[k][1]
+            return "floor of %s (<= %g: %s)" % (k, bound, bound_verdict(bound, v["ci_low"], v["ci_high"]))
     if ratio not in COST_TARGETS:
         return "reference"
     bound = COST_TARGETS[ratio][1]
@@ -171,6 +188,9 @@ def report(path, result, argv):
             targets["%s_vs_kernel_%s" % (bare, who)] = "tunnel ceiling of %s%s_vs_kernel" % (who, sfx)
         for who in ("ce", "br"):
             targets["%s%s_vs_%s" % (who, sfx, bare.replace("_in", ""))] = "reported"
+        if sfx:
+            targets["xdp_natdecap_in_vs_kernel_ce"] = "NAT44 ceiling of ce_in_vs_kernel"
+            targets["ce_in_vs_xdp_natdecap"] = "reported"
         for k, t in targets.items():
             lines.append("| %s | %s | %s | %s | %s |" % (k, rates[k]["f1"], rates[k]["f200"], rates[k]["imix"], t))
         lines.append("")

@@ -20,6 +20,8 @@ Contenders, outbound (IPv4 in, IPv4-in-IPv6 out):
 Inbound (IPv4-in-IPv6 in, IPv4 out; the generator on the DUT's IPv6 side):
   xdp_forward_in  bare XDP redirect of the tunnelled frames
   xdp_decap_in bare XDP redirect with the outer IPv6 header popped
+  xdp_natdecap_in  the same plus the least reverse NAT44 (one lookup, address
+               and port rewritten, TTL): the ceiling of any NAT44 CE inbound
   ce_in        mapgw: tunnel source check, decapsulation, reverse NAT
   br_in        mapgw: RFC 7597 §8.1 source check, decapsulation
   br_spread_in the same with receive spreading over both CPUs (spreading())
@@ -332,11 +334,14 @@ def build(lab, name, index):
     return c
 
 
+BARE_INBOUND = {"xdp_forward_in": "bench_fwd", "xdp_decap_in": "bench_decap", "xdp_natdecap_in": "bench_natdecap"}
+
+
 def build_inbound(c, name):
     """The DUT's IPv6 side is d0 (the generator's), its IPv4 side d1."""
     ce_in = lambda size=64: tunnelled(BR6, CE6, "8.0.0.1", PUB, 1000, 7920, size)
-    if name in ("xdp_forward_in", "xdp_decap_in"):
-        bare_xdp(c, "bench_fwd" if name == "xdp_forward_in" else "bench_decap")
+    if name in BARE_INBOUND:
+        bare_xdp(c, BARE_INBOUND[name])
         c.make_frame = ce_in
     elif name == "ce_in":
         ce_addressing(c, wan="d0", lan="d1")
@@ -386,7 +391,8 @@ def summary(values):
 
 
 DIRECTIONS = {"out": ["xdp_forward", "xdp_encap", "ce", "br", "kernel_ce", "kernel_br"],
-              "in": ["xdp_forward_in", "xdp_decap_in", "ce_in", "br_in", "kernel_ce_in", "kernel_br_in"]}
+              "in": ["xdp_forward_in", "xdp_decap_in", "xdp_natdecap_in", "ce_in", "br_in", "kernel_ce_in",
+                     "kernel_br_in"]}
 BARE_TUNNEL = {"out": "xdp_encap", "in": "xdp_decap_in"}  # by direction
 
 
@@ -442,6 +448,12 @@ def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log
                 per_round_ratio(results["%s_%s" % (bare, tag)], rate(kernel))
             out.setdefault("%s%s_vs_%s" % (who, sfx, bare.replace("_in", "")), {})[tag] = \
                 per_round_ratio(rate(who), results["%s_%s" % (bare, tag)])
+        if direction == "in":
+            # The NAT44 CE's own ceiling: decapsulation plus the least
+            # reverse NAT, against the kernel; and the CE against it.
+            nat = results["xdp_natdecap_in_%s" % tag]
+            out.setdefault("xdp_natdecap_in_vs_kernel_ce", {})[tag] = per_round_ratio(nat, rate("kernel_ce"))
+            out.setdefault("ce_in_vs_xdp_natdecap", {})[tag] = per_round_ratio(rate("ce"), nat)
     return out
 
 

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The least a lookup-driven tunnel endpoint does per packet besides the
+ * tunnel header (cost.bpf.c's least_* programs, bench.bpf.c's
+ * bench_natdecap): find the flow's answer with one probe of a per-CPU,
+ * direct-mapped table (two key words, one multiply to index it), then use it
+ * — a CE rewrites the inner address and port and decrements the TTL, with
+ * the IPv4 checksum updated incrementally; a BR copies or compares a CE's
+ * IPv6 address. No ways, no expiry, no validation beyond what the verifier
+ * demands: a floor to set mapgw's programs against, not a design. A miss
+ * fills the slot with an answer made from the packet itself, so a walk's
+ * flows hit from their second packet on.
+ */
+#ifndef MAPGW_BENCH_LEAST_PATH_H
+#define MAPGW_BENCH_LEAST_PATH_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "checksum.h"
+
+#define LEAST_SLOTS 4096 /* a power of two */
+
+struct least_slot {
+	__u64 k0, k1;
+	union {
+		struct in6_addr ipv6; /* BR: the CE's tunnel address */
+		struct {
+			__be32 addr; /* CE: the translated address and port */
+			__be16 port;
+		} nat;
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LEAST_SLOTS);
+	__type(key, __u32);
+	__type(value, struct least_slot);
+} least_slots SEC(".maps");
+
+/* An IPv4 packet's L4 ports, when the frame holds them (no options). */
+struct least_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+/* Which program a key belongs to: the programs of one object share the
+ * table, and a BR's encapsulation and decapsulation keys can be equal. */
+enum least_use { LEAST_CE_OUT = 1, LEAST_CE_IN, LEAST_BR_ENCAP, LEAST_BR_DECAP };
+
+/*
+ * The slot for key (@k0, @k1) of @use: *@hit tells whether it held that
+ * key; a miss claims it (the caller fills the answer). NULL only if the map
+ * lookup fails.
+ */
+static __always_inline struct least_slot *least_probe(__u64 k0, __u64 k1, enum least_use use,
+						      bool *hit)
+{
+	struct least_slot *s;
+	__u32 i;
+
+	k1 |= (__u64)use << 48;
+	i = (__u32)((k0 * 0x9e3779b97f4a7c15ULL + k1) >> 32) & (LEAST_SLOTS - 1);
+	s = bpf_map_lookup_elem(&least_slots, &i);
+	if (!s)
+		return 0;
+	*hit = s->k0 == k0 && s->k1 == k1;
+	if (!*hit) {
+		s->k0 = k0;
+		s->k1 = k1;
+	}
+	return s;
+}
+
+/* The IPv4 header at @ip with its ports, or NULL when @end cuts them off. */
+static __always_inline struct least_ports *least_ports_of(struct iphdr *ip, void *end)
+{
+	struct least_ports *p = (void *)(ip + 1);
+
+	return (void *)(p + 1) <= end ? p : 0;
+}
+
+/* A 5-tuple as two words. */
+static __always_inline __u64 least_addrs(const struct iphdr *ip)
+{
+	return (__u64)ip->daddr << 32 | ip->saddr;
+}
+
+static __always_inline __u64 least_ports_proto(const struct iphdr *ip, const struct least_ports *p)
+{
+	return (__u64)ip->protocol << 32 | (__u32)p->dest << 16 | p->source;
+}
+
+/*
+ * A NAT44 step on the inner packet: the destination (@inbound) or source
+ * address and port replaced by the flow's translation, TTL decremented,
+ * IPv4 checksum (and a UDP checksum in use) fixed up incrementally. A new
+ * flow is translated to @addr, its port kept. False: no room for the ports,
+ * or no slot.
+ */
+static __always_inline bool least_nat(struct iphdr *ip, void *end, bool inbound, __be32 addr)
+{
+	struct least_ports *p = least_ports_of(ip, end);
+	struct least_slot *s;
+	struct udphdr *udp;
+	__be32 *a;
+	__be16 *port;
+	bool hit;
+
+	if (!p)
+		return false;
+	s = least_probe(least_addrs(ip), least_ports_proto(ip, p), inbound ? LEAST_CE_IN : LEAST_CE_OUT,
+			&hit);
+	if (!s)
+		return false;
+	a = inbound ? &ip->daddr : &ip->saddr;
+	port = inbound ? &p->dest : &p->source;
+	if (!hit) {
+		s->nat.addr = addr;
+		s->nat.port = *port;
+	}
+	udp = (void *)p;
+	if (ip->protocol == 17 && (void *)(udp + 1) <= end && udp->check) {
+		csum_replace4(&udp->check, *a, s->nat.addr);
+		csum_replace2(&udp->check, *port, s->nat.port);
+	}
+	csum_replace4(&ip->check, *a, s->nat.addr);
+	*a = s->nat.addr;
+	*port = s->nat.port;
+	ipv4_decrease_ttl(ip);
+	return true;
+}
+
+/* least_nat() inbound on the IPv4 packet in an Ethernet + IPv6 frame,
+ * translating new flows to @addr. */
+static __always_inline bool least_nat_tunnelled(struct xdp_md *ctx, __be32 addr)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr);
+
+	return (void *)(ip + 1) <= end && least_nat(ip, end, true, addr);
+}
+
+#endif /* MAPGW_BENCH_LEAST_PATH_H */
