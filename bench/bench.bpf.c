@@ -24,8 +24,8 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bare_tunnel.h"
-#include "least_path.h"
 #include "cost_abi.h"
+#include "least_path.h"
 
 /* The frame, rewritten into every packet: live frames are recycled without
  * restoring their bytes, and the DUT's encap/decap has overwritten them. */

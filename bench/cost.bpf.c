@@ -34,8 +34,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bare_tunnel.h"
-#include "least_path.h"
 #include "cost_abi.h"
+#include "encap.h"
+#include "least_path.h"
 #include "route_cache.h"
 
 __u64 frame[COST_FRAME_WORDS] SEC(".data.cost");
@@ -236,7 +237,7 @@ int least_br_encap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
-	struct least_ports *p = least_ports_of(ip, end);
+	struct l4_ports *p = least_ports_of(ip, end);
 	struct least_slot *s;
 	struct ipv6hdr *ip6;
 	bool hit;
@@ -268,9 +269,8 @@ int least_br_decap(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 	struct iphdr *ip = (void *)(ip6 + 1);
-	struct least_ports *p = least_ports_of(ip, end);
+	struct l4_ports *p = least_ports_of(ip, end);
 	struct least_slot *s;
-	const __u64 *want, *got;
 	bool hit;
 
 	if (!p) /* holds the IPv4 header too */
@@ -280,11 +280,7 @@ int least_br_decap(struct xdp_md *ctx)
 		return XDP_DROP;
 	if (!hit)
 		s->ipv6 = ip6->saddr;
-	want = (const __u64 *)&s->ipv6;
-	got = (const __u64 *)&ip6->saddr;
-	if ((want[0] ^ got[0]) | (want[1] ^ got[1]))
-		return XDP_DROP;
-	return decap_fwd(ctx);
+	return ipv6_addr_same(&ip6->saddr, s->ipv6.in6_u.u6_addr8) ? decap_fwd(ctx) : XDP_DROP;
 }
 
 /* The IPv4 destination of an Ethernet + IPv4 frame, or 0. */

@@ -19,6 +19,8 @@
 #include <bpf/bpf_helpers.h>
 
 #include "checksum.h"
+#include "consts.h"
+#include "map_port.h" /* struct l4_ports */
 
 #define LEAST_SLOTS 4096 /* a power of two */
 
@@ -39,12 +41,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct least_slot);
 } least_slots SEC(".maps");
-
-/* An IPv4 packet's L4 ports, when the frame holds them (no options). */
-struct least_ports {
-	__be16 source;
-	__be16 dest;
-};
 
 /* Which program a key belongs to: the programs of one object share the
  * table, and a BR's encapsulation and decapsulation keys can be equal. */
@@ -74,10 +70,11 @@ static __always_inline struct least_slot *least_probe(__u64 k0, __u64 k1, enum l
 	return s;
 }
 
-/* The IPv4 header at @ip with its ports, or NULL when @end cuts them off. */
-static __always_inline struct least_ports *least_ports_of(struct iphdr *ip, void *end)
+/* The L4 ports after the option-less IPv4 header at @ip, or NULL when @end
+ * cuts them (or the header) off. */
+static __always_inline struct l4_ports *least_ports_of(struct iphdr *ip, void *end)
 {
-	struct least_ports *p = (void *)(ip + 1);
+	struct l4_ports *p = (void *)(ip + 1);
 
 	return (void *)(p + 1) <= end ? p : 0;
 }
@@ -88,7 +85,7 @@ static __always_inline __u64 least_addrs(const struct iphdr *ip)
 	return (__u64)ip->daddr << 32 | ip->saddr;
 }
 
-static __always_inline __u64 least_ports_proto(const struct iphdr *ip, const struct least_ports *p)
+static __always_inline __u64 least_ports_proto(const struct iphdr *ip, const struct l4_ports *p)
 {
 	return (__u64)ip->protocol << 32 | (__u32)p->dest << 16 | p->source;
 }
@@ -96,13 +93,14 @@ static __always_inline __u64 least_ports_proto(const struct iphdr *ip, const str
 /*
  * A NAT44 step on the inner packet: the destination (@inbound) or source
  * address and port replaced by the flow's translation, TTL decremented,
- * IPv4 checksum (and a UDP checksum in use) fixed up incrementally. A new
+ * IPv4 checksum (and a UDP checksum in use; the bench sends no TCP) fixed
+ * up incrementally. A new
  * flow is translated to @addr, its port kept. False: no room for the ports,
  * or no slot.
  */
 static __always_inline bool least_nat(struct iphdr *ip, void *end, bool inbound, __be32 addr)
 {
-	struct least_ports *p = least_ports_of(ip, end);
+	struct l4_ports *p = least_ports_of(ip, end);
 	struct least_slot *s;
 	struct udphdr *udp;
 	__be32 *a;
@@ -122,7 +120,7 @@ static __always_inline bool least_nat(struct iphdr *ip, void *end, bool inbound,
 		s->nat.port = *port;
 	}
 	udp = (void *)p;
-	if (ip->protocol == 17 && (void *)(udp + 1) <= end && udp->check) {
+	if (ip->protocol == MAPGW_IPPROTO_UDP && (void *)(udp + 1) <= end && udp->check) {
 		csum_replace4(&udp->check, *a, s->nat.addr);
 		csum_replace2(&udp->check, *port, s->nat.port);
 	}

@@ -563,7 +563,7 @@ void register_all(Harness& h, const Netns& ns) {
   }, 10);
   // The least lookup-driven endpoints (cost.bpf.c's least_*) over the frames
   // and walks of the mapgw cases they bound (1 CE; 1 k active flows).
-  auto least = [&h, forward_to](Case c, int prog_fd, uint32_t egress) {
+  auto least = [forward_to](Case c, int prog_fd, uint32_t egress) {
     forward_to(egress);
     return with_program(std::move(c), prog_fd, -1, 0);
   };

@@ -57,17 +57,15 @@ def run_prog_cost(args, quiet=False):
 
 
 # The targets' test-run ratios: the program each compares with the bare
-# encapsulation, and the bound it must keep to.
+# encapsulation, its floor (cost.bpf.c least_*: the bare forwarder plus the
+# least lookup and use of its answer, over the same frames and walks), and
+# the bound it must keep to.
 COST_TARGETS = {
-    "ce_out_vs_bare_encap": ("ce_out/sessions:1000/active:1000", 3.0),
-    "ce_in_vs_bare_encap": ("ce_in/sessions:1000/active:1000", 3.0),
-    "br_encap_vs_bare_encap": ("br_encap/rules:1", 2.0),
-    "br_decap_vs_bare_encap": ("br_decap/rules:1", 2.0),
+    "ce_out_vs_bare_encap": ("ce_out/sessions:1000/active:1000", "least_ce_out", 3.0),
+    "ce_in_vs_bare_encap": ("ce_in/sessions:1000/active:1000", "least_ce_in", 3.0),
+    "br_encap_vs_bare_encap": ("br_encap/rules:1", "least_br_encap", 2.0),
+    "br_decap_vs_bare_encap": ("br_decap/rules:1", "least_br_decap", 2.0),
 }
-# Each target program's floor (cost.bpf.c least_*): the bare forwarder plus
-# the least lookup and use of its answer, over the same frames and walks.
-LEAST_OF = {"ce_out_vs_bare_encap": "least_ce_out", "ce_in_vs_bare_encap": "least_ce_in",
-            "br_encap_vs_bare_encap": "least_br_encap", "br_decap_vs_bare_encap": "least_br_decap"}
 
 
 def cost_rounds(rounds):
@@ -82,36 +80,33 @@ def cost_rounds(rounds):
     bare_encap_fwd (the bare encapsulation counted and redirected to another
     port, the least a forwarding endpoint does) are reported beside them, and
     the BR's decapsulation against bare_decap_fwd (its mirror image). Each
-    program's floor (LEAST_OF) is run too: its own ratio against the bare
+    program's floor is run too: its own ratio against the bare
     encapsulation says whether the target is within reach of any program
     with a lookup, the program's ratio against it what mapgw's checks and
     state cost on top. Each median comes with its interval
     (stats.median_interval)."""
-    programs = {k: name for k, (name, _) in COST_TARGETS.items()}
-    names = (["bare_encap", "bare_encap_fwd", "bare_decap_fwd"] + list(programs.values()) +
-             list(LEAST_OF.values()))
+    names = ["bare_encap", "bare_encap_fwd", "bare_decap_fwd"] + [p for t in COST_TARGETS.values() for p in t[:2]]
     flt = "^(%s)/" % "|".join(names)
     per = {}
     for i in range(rounds):
         rows = run_prog_cost(["--benchmark_filter=" + flt], quiet=True)
         fwd = rows["bare_encap_fwd"]["vs_bare_encap"]
         decap_fwd = rows["bare_decap_fwd"]["vs_bare_encap"]
-        for k, name in programs.items():
+        for k, (name, least, _) in COST_TARGETS.items():
             per.setdefault(k, []).append(rows[name]["vs_bare_encap"])
             per.setdefault(k + "_fwd", []).append(rows[name]["vs_bare_encap"] / fwd)
-            least = LEAST_OF[k]
             per.setdefault(least + "_vs_bare_encap", []).append(rows[least]["vs_bare_encap"])
             per.setdefault(name.split("/")[0] + "_vs_" + least, []).append(
                 rows[name]["vs_bare_encap"] / rows[least]["vs_bare_encap"])
         # The BR's decapsulation against the least decapsulating forwarder:
         # what its checks and copy cost on top of popping, counting, sending.
         per.setdefault("br_decap_vs_bare_decap_fwd", []).append(
-            rows[programs["br_decap_vs_bare_encap"]]["vs_bare_encap"] / decap_fwd)
+            rows[COST_TARGETS["br_decap_vs_bare_encap"][0]]["vs_bare_encap"] / decap_fwd)
         per.setdefault("bare_encap_fwd_vs_bare_encap", []).append(fwd)
         per.setdefault("bare_decap_fwd_vs_bare_encap", []).append(decap_fwd)
         log("cost round %d: vs bare encap (same iterations): bare encap / decap + counter + redirect %.2f / %.2f; %s" % (
             i + 1, fwd, decap_fwd,
-            ", ".join("%s %.2f" % (name, rows[name]["vs_bare_encap"]) for name in programs.values())))
+            ", ".join("%s %.2f" % (name, rows[name]["vs_bare_encap"]) for name, _, _ in COST_TARGETS.values())))
     out = {}
     for k, v in per.items():
         lo, hi, cover = median_interval(v)
@@ -123,13 +118,12 @@ def cost_rounds(rounds):
 
 def cost_verdict(ratio, v):
     """The report's target column for a cost_rounds ratio @v."""
-    for k, least in LEAST_OF.items():
+    for k, (_, least, bound) in COST_TARGETS.items():
         if ratio == least + "_vs_bare_encap":
-            bound = COST_TARGETS[k][1]
             return "floor of %s (<= %g: %s)" % (k, bound, bound_verdict(bound, v["ci_low"], v["ci_high"]))
     if ratio not in COST_TARGETS:
         return "reference"
-    bound = COST_TARGETS[ratio][1]
+    bound = COST_TARGETS[ratio][2]
     return "<= %g: %s" % (bound, bound_verdict(bound, v["ci_low"], v["ci_high"]))
 
 
@@ -149,7 +143,7 @@ def prog_costs(quick):
 
 def memory_per_session(lab):
     """Bytes the kernel charges for the NAT maps, per session they hold."""
-    c = throughput.build(lab, "ce_1k", 30)
+    throughput.build(lab, "ce_1k", 30)  # its maps are what bpftool reads
     pins = os.path.join(lab.bpffs, "mapgw", lab.tag + "ce1k")
     mem = {}
     for m in ("mapgw_nat_sessions", "mapgw_nat_rsessions", "mapgw_nat_binds"):

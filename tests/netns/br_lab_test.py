@@ -38,7 +38,7 @@ state_dir = "{state}"
 [br]
 ipv4_interface = "v4"
 ipv6_interface = "v6"
-[[br.domain]]
+{spread}[[br.domain]]
 name = "rfc"
 br_address = "{br6}"
 rules = ["ipv6=2001:db8::/40,ipv4=192.0.2.0/24,ea=16"]
@@ -48,6 +48,12 @@ br_address = "{br6}"
 legacy_iid = true
 rules = ["ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4"]
 """
+
+
+def br_config(lab, socket, on_stop, spread=False):
+    """CONFIG for @lab's instance; @spread: receive spreading over every CPU."""
+    return CONFIG.format(instance=lab.tag, socket=socket, br6=BR6, bpffs=lab.bpffs, on_stop=on_stop,
+                         state=lab.state_dir, spread='spread_cpus = "all"\n' if spread else "")
 
 
 def build_sides(cls, lab):
@@ -101,8 +107,7 @@ class BrLab(LabCase, unittest.TestCase):
             cls.instance = lab.tag
             cls.socket = "/run/mapgw/%s.sock" % lab.tag
             cls.cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-            cls.cfg.write(CONFIG.format(instance=cls.instance, socket=cls.socket, br6=BR6,
-                                        bpffs=lab.bpffs, on_stop="keep", state=lab.state_dir))
+            cls.cfg.write(br_config(lab, cls.socket, "keep"))
             cls.cfg.close()
             cls.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
             cls.daemon = start_br(lab, cls.br, cls.cfg.name, cls.socket, log=cls.log)
@@ -338,9 +343,7 @@ class BrSpreading(LabCase, unittest.TestCase):
                             "ip -6 route add default via %s dev up0" % (CE_A, BR6))
             cls.socket = "/run/mapgw/%s.sock" % lab.tag
             cls.cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-            cls.cfg.write(CONFIG.format(instance=lab.tag, socket=cls.socket, br6=BR6, bpffs=lab.bpffs,
-                                        on_stop="detach", state=lab.state_dir)
-                          .replace('ipv6_interface = "v6"\n', 'ipv6_interface = "v6"\nspread_cpus = "all"\n'))
+            cls.cfg.write(br_config(lab, cls.socket, "detach", spread=True))
             cls.cfg.close()
             cls.daemon = start_br(lab, cls.br, cls.cfg.name, cls.socket)
         except Exception:
@@ -393,13 +396,8 @@ class BrSpreading(LabCase, unittest.TestCase):
 
         def restart(spread):
             cls = type(self)
-            with open(cls.cfg.name) as f:
-                text = f.read().replace('on_stop = "detach"', 'on_stop = "keep"')
-            text = text.replace('spread_cpus = "all"\n', "")
-            if spread:
-                text = text.replace('ipv6_interface = "v6"\n', 'ipv6_interface = "v6"\nspread_cpus = "all"\n')
             with open(cls.cfg.name, "w") as f:
-                f.write(text)
+                f.write(br_config(self.lab, self.socket, "keep", spread))
             self.assertEqual(self.lab.stop(cls.daemon), 0)
             cls.daemon = start_br(self.lab, self.br, cls.cfg.name, self.socket, "mapgw restarted")
 
@@ -435,8 +433,7 @@ class BrLifecycle(unittest.TestCase):
             lab.link(br, "v6", other, "p6")
             sock = "/run/mapgw/%s.sock" % lab.tag
             with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
-                cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
-                                        on_stop="detach", state=lab.state_dir))
+                cfg.write(br_config(lab, sock, "detach"))
                 cfg.flush()
                 d = lab.spawn(br, [MAPGW, "--config", cfg.name],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -456,8 +453,7 @@ class BrLifecycle(unittest.TestCase):
             lab.link(br, "v6", other, "p6")
             sock = "/run/mapgw/%s.sock" % lab.tag
             with tempfile.NamedTemporaryFile("w", suffix=".toml") as cfg:
-                cfg.write(CONFIG.format(instance=lab.tag, socket=sock, br6=BR6, bpffs=lab.bpffs,
-                                        on_stop="keep", state=lab.state_dir))
+                cfg.write(br_config(lab, sock, "keep"))
                 cfg.flush()
                 d = lab.spawn(br, [MAPGW, "--config", cfg.name], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
