@@ -507,6 +507,9 @@ def scale(lab, rounds, packets, log=print):
     out["ce_1m_vs_1k"] = per_round_ratio(results["ce_1m_10k"], results["ce_1k"])
     # The table's size alone: 10 k active flows in a 10 k and a 1 M table.
     out["ce_1m_vs_10k"] = per_round_ratio(results["ce_1m_10k"], results["ce_10k"])
+    # The other factor of ce_1m_vs_1k: 10 k active flows against 1 k, each
+    # table holding only its active flows.
+    out["ce_10k_vs_1k"] = per_round_ratio(results["ce_10k"], results["ce_1k"])
     out["ce_1m_uniform_vs_1k"] = per_round_ratio(results["ce_1m_1m"], results["ce_1k"])
     out["br_64k_vs_1rule"] = per_round_ratio(results["br_64k"], results["br_1rule"])
     return out
