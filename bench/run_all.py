@@ -177,6 +177,12 @@ def report(path, result, argv):
         for n in throughput.DIRECTIONS["in" if sfx else "out"]:
             lines.append("| %s | %s | %s | %s |" % (n, *(rates["%s_%s" % (n, t)]["median_mpps"]
                                                          for t in ("f1", "f200", "imix"))))
+        share = rates.get("delivered_share")
+        if share:
+            lines += ["", "Share of the offered packets delivered (median; below 1 the DUT, not the generator, "
+                      "set the rate): " + "; ".join(
+                          "%s %s" % (n, " / ".join(str(share.get("%s_%s" % (n, t), "-")) for t in ("f1", "f200", "imix")))
+                          for n in throughput.DIRECTIONS["in" if sfx else "out"])]
         lines += ["", "| ratio | 1 flow | 200 flows | IMIX | target |", "|---|---|---|---|---|"]
         targets = {"ce%s_vs_kernel" % sfx: ">= 6", "br%s_vs_kernel" % sfx: ">= 6",
                    "ce%s_vs_xdp_forward" % sfx: ">= 0.70", "br%s_vs_xdp_forward" % sfx: ">= 0.75",

@@ -396,9 +396,11 @@ DIRECTIONS = {"out": ["xdp_forward", "xdp_encap", "ce", "br", "kernel_ce", "kern
 BARE_TUNNEL = {"out": "xdp_encap", "in": "xdp_decap_in"}  # by direction
 
 
-def interleaved_rates(cs, rounds, packets, flows_list, log):
+def interleaved_rates(cs, rounds, packets, flows_list, log, delivered=None):
     """Each contender of @cs in turn, @rounds times per flow count after a
-    warm-up: {"<name>_f<flows>": [packets per second of each round]}."""
+    warm-up: {"<name>_f<flows>": [packets per second of each round]}. With
+    @delivered, the share of the offered packets that arrived goes there
+    per round under the same keys."""
     results = {}
     for flows in flows_list:
         for c in cs.values():  # warm-up: NAT sessions, neighbours, caches
@@ -407,7 +409,10 @@ def interleaved_rates(cs, rounds, packets, flows_list, log):
             for n, c in cs.items():
                 d, secs = c.send_flows(packets, flows)
                 results.setdefault("%s_f%d" % (n, flows), []).append(d / secs)
-                log("round %d %4d flows %-14s %6.3f Mpps" % (r + 1, flows, n, d / secs / 1e6))
+                if delivered is not None:
+                    delivered.setdefault("%s_f%d" % (n, flows), []).append(d / packets)
+                log("round %d %4d flows %-14s %6.3f Mpps (%.0f %% of %.2f offered)" % (
+                    r + 1, flows, n, d / secs / 1e6, 100.0 * d / packets, packets / secs / 1e6))
     return results
 
 
@@ -418,18 +423,25 @@ def packet_rates(lab, rounds, packets, direction="out", flows_list=(1, 200), log
     names = DIRECTIONS[direction]
     sfx = "_in" if direction == "in" else ""
     cs = {n: build(lab, n, (30 if sfx else 0) + i) for i, n in enumerate(names)}
-    results = interleaved_rates(cs, rounds, packets, flows_list, log)
+    # Rates are the DUT's only while it drops some of what the generator
+    # offers: the share delivered is kept per round to show it.
+    shares = {}
+    results = interleaved_rates(cs, rounds, packets, flows_list, log, shares)
     # IMIX-like: the sizes in turn, 7:4:1, 200 flows; one rate per round.
     for r in range(rounds):
         for n in names:
-            delivered = seconds = 0
+            delivered = seconds = offered = 0
             for size, share in IMIX:
+                offered += packets * share // 12
                 d, secs = cs[n].send_flows(packets * share // 12, 200, hexframe=cs[n].make_frame(size))
                 delivered += d
                 seconds += secs
             results.setdefault("%s_imix" % n, []).append(delivered / seconds)
-            log("round %d imix       %-14s %6.3f Mpps" % (r + 1, n, delivered / seconds / 1e6))
+            shares.setdefault("%s_imix" % n, []).append(delivered / offered)
+            log("round %d imix       %-14s %6.3f Mpps (%.0f %% of the offered)" % (
+                r + 1, n, delivered / seconds / 1e6, 100.0 * delivered / offered))
     out = {k: summary(v) for k, v in results.items()}
+    out["delivered_share"] = {k: round(statistics.median(v), 3) for k, v in shares.items()}
     for tag in ["f%d" % f for f in flows_list] + ["imix"]:
         rate = lambda n: results["%s%s_%s" % (n, sfx, tag)]
         for who in ("ce", "br"):
