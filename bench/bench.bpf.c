@@ -179,8 +179,7 @@ int bench_decap(struct xdp_md *ctx)
 SEC("xdp")
 int bench_natdecap(struct xdp_md *ctx)
 {
-	/* New flows go to 192.168.1.10, the LAN host. */
-	return least_nat_tunnelled(ctx, bpf_htonl(0xc0a8010a)) ? decap_out(ctx) : XDP_DROP;
+	return least_nat_tunnelled(ctx, LEAST_INSIDE) ? decap_out(ctx) : XDP_DROP;
 }
 
 SEC("xdp")

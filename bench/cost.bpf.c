@@ -208,9 +208,6 @@ int cost_decap_fwd(struct xdp_md *ctx)
 
 /* ---- the least lookup-driven endpoints ---- */
 
-#define LEAST_PUBLIC bpf_htonl(0x6a48abcd) /* 106.72.171.205: a CE's address */
-#define LEAST_INSIDE bpf_htonl(0xc0a8010a) /* 192.168.1.10: a LAN host */
-
 /* CE outbound: NAT44 by one lookup, then cost_encap_fwd. */
 SEC("xdp")
 int least_ce_out(struct xdp_md *ctx)
@@ -238,14 +235,11 @@ int least_br_encap(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
 	struct l4_ports *p = least_ports_of(ip, end);
-	struct least_slot *s;
 	struct ipv6hdr *ip6;
 	bool hit;
+	struct least_slot *s = least_br_probe(ip, p, LEAST_BR_ENCAP, &hit);
 
-	if (!p) /* holds the IPv4 header too */
-		return XDP_DROP;
-	s = least_probe(ip->daddr, (__u64)ip->protocol << 32 | p->dest, LEAST_BR_ENCAP, &hit);
-	if (!s)
+	if (!s) /* p is set then, and holds the IPv4 header too */
 		return XDP_DROP;
 	if (!hit) {
 		s->ipv6.in6_u.u6_addr32[0] = bpf_htonl(0x240b0010);
@@ -270,13 +264,10 @@ int least_br_decap(struct xdp_md *ctx)
 	struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 	struct iphdr *ip = (void *)(ip6 + 1);
 	struct l4_ports *p = least_ports_of(ip, end);
-	struct least_slot *s;
 	bool hit;
+	struct least_slot *s = least_br_probe(ip, p, LEAST_BR_DECAP, &hit);
 
-	if (!p) /* holds the IPv4 header too */
-		return XDP_DROP;
-	s = least_probe(ip->saddr, (__u64)ip->protocol << 32 | p->source, LEAST_BR_DECAP, &hit);
-	if (!s)
+	if (!s) /* p is set then, and holds the IPv4 header too */
 		return XDP_DROP;
 	if (!hit)
 		s->ipv6 = ip6->saddr;

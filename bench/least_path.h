@@ -42,6 +42,11 @@ struct {
 	__type(value, struct least_slot);
 } least_slots SEC(".maps");
 
+/* The translations a miss fills in: the CE's public address (outbound) and
+ * the LAN host new inbound flows go to. */
+#define LEAST_PUBLIC bpf_htonl(0x6a48abcd) /* 106.72.171.205 */
+#define LEAST_INSIDE bpf_htonl(0xc0a8010a) /* 192.168.1.10 */
+
 /* Which program a key belongs to: the programs of one object share the
  * table, and a BR's encapsulation and decapsulation keys can be equal. */
 enum least_use { LEAST_CE_OUT = 1, LEAST_CE_IN, LEAST_BR_ENCAP, LEAST_BR_DECAP };
@@ -77,6 +82,22 @@ static __always_inline struct l4_ports *least_ports_of(struct iphdr *ip, void *e
 	struct l4_ports *p = (void *)(ip + 1);
 
 	return (void *)(p + 1) <= end ? p : 0;
+}
+
+/* A BR's probe: the slot for the IPv4 packet at @ip (ports @p, or NULL
+ * when the frame cuts them off) by one endpoint — the destination address
+ * and port when encapsulating, the source when decapsulating. NULL: no
+ * ports, or no slot. */
+static __always_inline struct least_slot *least_br_probe(const struct iphdr *ip,
+							 const struct l4_ports *p, enum least_use use,
+							 bool *hit)
+{
+	bool encap = use == LEAST_BR_ENCAP;
+
+	if (!p)
+		return 0;
+	return least_probe(encap ? ip->daddr : ip->saddr,
+			   (__u64)ip->protocol << 32 | (encap ? p->dest : p->source), use, hit);
 }
 
 /* A 5-tuple as two words. */

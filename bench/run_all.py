@@ -108,16 +108,15 @@ def cost_rounds(rounds, per):
             ", ".join("%s %.2f" % (name, rows[name]["vs_bare_encap"]) for name, _, _ in COST_TARGETS.values())))
 
 
-def cost_summary(per, blocks):
+def cost_summary(per, block):
     """Each ratio's median over all rounds of @per, with its interval
-    (stats.median_interval); @blocks: how many stretches of the run the
-    rounds came from."""
+    (stats.median_interval); the rounds came in blocks of @block."""
     out = {}
     for k, v in per.items():
         lo, hi, cover = median_interval(v)
         out[k] = {"median": round(statistics.median(v), 2), "min": round(min(v), 2), "max": round(max(v), 2),
                   "ci_low": round(lo, 2), "ci_high": round(hi, 2), "ci_coverage": round(cover, 3),
-                  "rounds": len(v), "blocks": blocks}
+                  "rounds": len(v), "blocks": len(v) // block}
     return out
 
 
@@ -281,7 +280,7 @@ def main():
     with Lab("mgwbenchin") as lab:
         result["rates_in"] = throughput.packet_rates(lab, rounds, packets, "in", log=log)
     cost_rounds(cost_block, cost_per)
-    result["prog_ratio_rounds"] = cost_summary(cost_per, 3)
+    result["prog_ratio_rounds"] = cost_summary(cost_per, cost_block)
     with Lab("mgwscale") as lab:
         result["scale"] = throughput.scale(lab, 3 if args.quick else 6, packets, log=log)
     with Lab("mgwspread") as lab:
