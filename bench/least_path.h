@@ -22,7 +22,10 @@
 #include "consts.h"
 #include "map_port.h" /* struct l4_ports */
 
-#define LEAST_SLOTS 4096 /* a power of two */
+/* A power of two: 10 k active flows (the scale runs) leave 86 % of them
+ * alone in their slot, so the floor at 10 k active mostly hits, as mapgw's
+ * flow cache does. 2 MiB per CPU, the size of mapgw's CE flow cache. */
+#define LEAST_SLOTS 65536
 
 struct least_slot {
 	__u64 k0, k1;

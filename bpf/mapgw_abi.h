@@ -81,7 +81,8 @@
 	X(FLOW_CACHE_FILL, 62, "flow_cache_fills")                   \
 	X(SPREAD_HANDOFF, 63, "spread_handoff")                        \
 	X(DROP_SPREAD_QUEUE_FULL, 64, "drop_spread_queue_full")        \
-	X(DROP_OTHER_DOMAIN_BR, 65, "drop_other_domain_br")
+	X(DROP_OTHER_DOMAIN_BR, 65, "drop_other_domain_br")          \
+	X(FLOW_CACHE_FULL, 66, "flow_cache_full")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,

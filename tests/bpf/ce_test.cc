@@ -94,10 +94,11 @@ mapgw_ce_config ce_config(const Topology& t, uint8_t filtering) {
   return c;
 }
 
-void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering = 0) {
+void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering = 0,
+             uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS) {
   ASSERT_NO_FATAL_FAILURE(testing::require_root());
   ASSERT_NO_FATAL_FAILURE(build_topology(topo));
-  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL);
+  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, flow_cache_sets);
   ASSERT_TRUE(dp.ok()) << dp.error().describe();
   out.emplace(std::move(*dp));
   ASSERT_TRUE(out->set_config(ce_config(topo, filtering)).ok());
@@ -530,17 +531,50 @@ TEST_F(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
 }
 
-// Copies live half a second: a flow goes through the tables (and keeps its
-// session alive) twice a second.
+// Copies live two seconds: a flow goes through the tables (and keeps its
+// session alive) every two seconds.
 TEST_F(CeFlowCache, CopiesExpire) {
   const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
   ASSERT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   const uint64_t made = packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED);
   EXPECT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
+}
+
+// More flows than a set has ways, taking turns: the copies in place keep
+// hitting and the flows beyond the ways miss (counted as flow_cache_full),
+// instead of each flow evicting the next; a copy gives way once it is an
+// eighth of a second old. 1100 flows over the smallest cache (256 sets of 4).
+TEST(CeFlowCacheFull, YoungCopiesKeepTheirPlace) {
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp, 0, MAPGW_FLOW_CACHE_SETS_MIN));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  constexpr uint32_t kFlows = 1100;
+  std::vector<std::vector<uint8_t>> pkts;
+  for (uint32_t i = 0; i < kFlows; ++i) {
+    pkts.push_back(lan_udp(kInside, static_cast<uint16_t>(30000 + i % 110), kRemote + i / 110, 53));
+  }
+  auto pass = [&] {
+    for (const auto& p : pkts) ASSERT_EQ(test_run_xdp(fd, p, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  };
+  ASSERT_NO_FATAL_FAILURE(pass());
+  const uint64_t filled = packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), full = packets(*dp, MAPGW_CNT_FLOW_CACHE_FULL);
+  EXPECT_EQ(filled + full, kFlows) << "every first packet is a miss, copied or not";
+  EXPECT_LE(filled, 4u * MAPGW_FLOW_CACHE_SETS_MIN);
+  EXPECT_GT(full, 0u) << "1100 flows in 1024 ways: some sets overflow";
+  // At once again (well within 1/8 s): nothing is evicted, the same flows miss.
+  ASSERT_NO_FATAL_FAILURE(pass());
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "a young copy was evicted";
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FULL), 2 * full) << "a copied flow missed";
+  // Older than 1/8 s: the flows beyond the ways take places in turn.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_NO_FATAL_FAILURE(pass());
+  EXPECT_GT(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "old copies never gave way";
 }
 
 // SYN, FIN and RST always take the full path (TCP state, MSS clamping).
