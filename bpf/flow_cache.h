@@ -12,12 +12,13 @@
  *     it on netlink news and whenever it changes NAT state or config other
  *     than by idle expiry (set_config, FMRs, static NAPT, filter, egress
  *     ports, NAT flushes), and
- *   - it is younger than two seconds: a flow then goes through the
- *     tables every two seconds, which keeps its session alive (the
- *     shortest idle timeout a cached flow can have is UDP's 120 s) and
- *     bounds how long a copy can outlive a session expired in a race with
- *     its last packet. (Half a second cost 10 k active flows 20 k full
- *     paths a second, 1.3 % of the packets of a 1.5 Mpps lab run.) And
+ *   - it is younger than a second, as the route cache's answers (whose
+ *     next hop it copies): a flow then goes through the tables every
+ *     second, which keeps its session alive (the shortest idle timeout a
+ *     cached flow can have is UDP's 120 s) and bounds how long a copy can
+ *     outlive a session expired in a race with its last packet. (Half a
+ *     second cost 10 k active flows 20 k full paths a second, 1.3 % of the
+ *     packets of a 1.5 Mpps lab run.) And
  *   - the packet is no longer than one already forwarded this way (MTU).
  * TCP segments with SYN, FIN or RST, fragments, ICMP, hairpinning and FMR
  * traffic always take the full path (state, MSS clamping, fragment
@@ -51,7 +52,7 @@
  * over 8192 sets, about 4 %. */
 const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
 #define FLOW_CACHE_WAYS 4
-#define FLOW_CACHE_LIFE_S 2 /* entries live two seconds */
+#define FLOW_CACHE_LIFE_S 1 /* entries live a second */
 /* A live copy is replaced only once it is this old (an eighth of a second).
  * Replacing the oldest at once made every flow of an overfull set miss on
  * every packet when they take turns, as a walk over many flows does: five

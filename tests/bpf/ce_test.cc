@@ -531,14 +531,14 @@ TEST_F(CeFlowCache, OutboundCopyMatchesTheFullPathUntilInvalidated) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "a new epoch must miss";
 }
 
-// Copies live two seconds: a flow goes through the tables (and keeps its
-// session alive) every two seconds.
+// Copies live a second: a flow goes through the tables (and keeps its
+// session alive) every second.
 TEST_F(CeFlowCache, CopiesExpire) {
   const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
   ASSERT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   ASSERT_NO_FATAL_FAILURE(empty_tables(*dp_));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const uint64_t made = packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED);
   EXPECT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
