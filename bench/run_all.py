@@ -169,12 +169,34 @@ def memory_per_session(lab):
             "bytes_per_session_with_binding": round((both + mem["mapgw_nat_binds"]["bytes"]) / sessions, 1)}
 
 
+def cpu_description():
+    """The CPU model and its return-stack mitigations: the kernel paths pay
+    them on every return, the XDP programs far less, so they move the
+    ratios (an AMD VM with SRSO's return thunk measured the kernel CE path
+    at 0.34-0.43 Mpps, an Intel one at 0.63-0.75)."""
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    vulns = []
+    for v in ("spec_rstack_overflow", "retbleed"):
+        try:
+            with open("/sys/devices/system/cpu/vulnerabilities/" + v) as f:
+                vulns.append("%s: %s" % (v, f.read().strip()))
+        except OSError:
+            pass
+    return "; ".join([model] + vulns)
+
+
 def report(path, result, argv):
     r = result
     lines = ["# mapgw benchmark results", "",
              "Produced by `%s` on %s (%s, %s CPUs, kernel %s)." % (" ".join(["scripts/bench.sh"] + argv[1:]),
                                                                    r["date"], platform.node(),
                                                                    os.cpu_count(), platform.release()),
+             "CPU: %s." % r.get("cpu", "not recorded"),
              "Medians of per-round values; ratios are medians of per-round ratios.", "",
              "## Packet rates (Mpps, 64-byte frames unless IMIX; inbound: the same packets in IPv6)", ""]
     for direction, sfx in (("outbound", ""), ("inbound", "_in")):
@@ -276,7 +298,8 @@ def main():
     ap.add_argument("--report", default=os.path.join(HERE, "results", "latest.md"))
     args = ap.parse_args()
     rounds, packets = (6, 2_000_000) if args.quick else (10, 6_000_000)
-    result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick}
+    result = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
+              "cpu": cpu_description()}
     result["prog_cost"], result["prog_ratios"] = prog_costs(args.quick)
     # The test-run rounds in three blocks (start, middle, end of the run):
     # this VM's slow and fast phases last minutes, and one block of rounds
