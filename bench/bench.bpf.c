@@ -170,12 +170,7 @@ int bench_encap(struct xdp_md *ctx)
 SEC("xdp")
 int bench_natencap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr);
-
-	if ((void *)(ip + 1) > end || !least_nat(ip, end, false, LEAST_PUBLIC))
-		return XDP_DROP;
-	return encap_out(ctx);
+	return least_nat_plain(ctx, LEAST_PUBLIC) ? encap_out(ctx) : XDP_DROP;
 }
 
 static __always_inline int decap_out(struct xdp_md *ctx)

@@ -212,10 +212,7 @@ int cost_decap_fwd(struct xdp_md *ctx)
 SEC("xdp")
 int least_ce_out(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr);
-
-	if ((void *)(ip + 1) > end || !least_nat(ip, end, false, LEAST_PUBLIC) || !bare_encap(ctx))
+	if (!least_nat_plain(ctx, LEAST_PUBLIC) || !bare_encap(ctx))
 		return XDP_DROP;
 	return count_and_send(ctx);
 }

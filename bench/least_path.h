@@ -155,6 +155,16 @@ static __always_inline bool least_nat(struct iphdr *ip, void *end, bool inbound,
 	return true;
 }
 
+/* least_nat() outbound on the IPv4 packet in an Ethernet frame, translating
+ * new flows to @addr. */
+static __always_inline bool least_nat_plain(struct xdp_md *ctx, __be32 addr)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+
+	return (void *)(ip + 1) <= end && least_nat(ip, end, false, addr);
+}
+
 /* least_nat() inbound on the IPv4 packet in an Ethernet + IPv6 frame,
  * translating new flows to @addr. */
 static __always_inline bool least_nat_tunnelled(struct xdp_md *ctx, __be32 addr)
