@@ -170,7 +170,7 @@ int bench_encap(struct xdp_md *ctx)
 SEC("xdp")
 int bench_natencap(struct xdp_md *ctx)
 {
-	return least_nat_plain(ctx, LEAST_PUBLIC) ? encap_out(ctx) : XDP_DROP;
+	return least_ce_nat(ctx, false) ? encap_out(ctx) : XDP_DROP;
 }
 
 static __always_inline int decap_out(struct xdp_md *ctx)
@@ -193,7 +193,7 @@ int bench_decap(struct xdp_md *ctx)
 SEC("xdp")
 int bench_natdecap(struct xdp_md *ctx)
 {
-	return least_nat_tunnelled(ctx, LEAST_INSIDE) ? decap_out(ctx) : XDP_DROP;
+	return least_ce_nat(ctx, true) ? decap_out(ctx) : XDP_DROP;
 }
 
 SEC("xdp")

@@ -212,7 +212,7 @@ int cost_decap_fwd(struct xdp_md *ctx)
 SEC("xdp")
 int least_ce_out(struct xdp_md *ctx)
 {
-	if (!least_nat_plain(ctx, LEAST_PUBLIC) || !bare_encap(ctx))
+	if (!least_ce_nat(ctx, false) || !bare_encap(ctx))
 		return XDP_DROP;
 	return count_and_send(ctx);
 }
@@ -221,7 +221,7 @@ int least_ce_out(struct xdp_md *ctx)
 SEC("xdp")
 int least_ce_in(struct xdp_md *ctx)
 {
-	return least_nat_tunnelled(ctx, LEAST_INSIDE) ? decap_fwd(ctx) : XDP_DROP;
+	return least_ce_nat(ctx, true) ? decap_fwd(ctx) : XDP_DROP;
 }
 
 /* BR encapsulation: the CE's address for the destination (address, port)

@@ -155,24 +155,16 @@ static __always_inline bool least_nat(struct iphdr *ip, void *end, bool inbound,
 	return true;
 }
 
-/* least_nat() outbound on the IPv4 packet in an Ethernet frame, translating
- * new flows to @addr. */
-static __always_inline bool least_nat_plain(struct xdp_md *ctx, __be32 addr)
+/* least_nat() on the IPv4 packet of a CE's frame: outbound after the
+ * Ethernet header, new flows translated to LEAST_PUBLIC; inbound after the
+ * Ethernet and outer IPv6 headers, new flows sent to LEAST_INSIDE. */
+static __always_inline bool least_ce_nat(struct xdp_md *ctx, bool inbound)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct iphdr *ip = data + sizeof(struct ethhdr) + (inbound ? sizeof(struct ipv6hdr) : 0);
 
-	return (void *)(ip + 1) <= end && least_nat(ip, end, false, addr);
-}
-
-/* least_nat() inbound on the IPv4 packet in an Ethernet + IPv6 frame,
- * translating new flows to @addr. */
-static __always_inline bool least_nat_tunnelled(struct xdp_md *ctx, __be32 addr)
-{
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr);
-
-	return (void *)(ip + 1) <= end && least_nat(ip, end, true, addr);
+	return (void *)(ip + 1) <= end &&
+	       least_nat(ip, end, inbound, inbound ? LEAST_INSIDE : LEAST_PUBLIC);
 }
 
 #endif /* MAPGW_BENCH_LEAST_PATH_H */

@@ -213,9 +213,11 @@ uint64_t counter_packets(int fd, uint32_t idx) {
 }
 
 // Cacheable packets that missed the flow cache: copied, or left uncopied
-// because their set was full of young copies.
+// because their set was full of young copies (one read of the counters).
 uint64_t cache_misses(int fd) {
-  return counter_packets(fd, MAPGW_CNT_FLOW_CACHE_FILL) + counter_packets(fd, MAPGW_CNT_FLOW_CACHE_FULL);
+  auto snap = read_counters(fd);
+  if (!snap) die(snap.error().describe());
+  return (*snap)[MAPGW_CNT_FLOW_CACHE_FILL].packets + (*snap)[MAPGW_CNT_FLOW_CACHE_FULL].packets;
 }
 
 uint32_t repeat_count = 100000;
@@ -225,12 +227,17 @@ uint32_t repeat_count = 100000;
 struct Timed {
   double floor, ns;
 };
+// @repeat runs of @c's program from walk step @start: mean ns per run.
+double run_case(Harness& h, const Case& c, uint32_t repeat, uint64_t start, uint32_t* verdict) {
+  h.prepare(c.prog_fd, c.frame, c.fast, c.slow, start);
+  return h.run(c.ifindex, repeat, verdict);
+}
+
 Timed run_with_floor(Harness& h, const Case& c, uint32_t repeat, uint64_t start,
                      uint32_t* verdict) {
   h.prepare(h.nop_fd(), c.frame, c.fast, c.slow);
   const double floor = h.run(c.ifindex, repeat, nullptr);
-  h.prepare(c.prog_fd, c.frame, c.fast, c.slow, start);
-  return {floor, h.run(c.ifindex, repeat, verdict)};
+  return {floor, run_case(h, c, repeat, start, verdict)};
 }
 
 // The reference's cost above its floor, for vs_ref.
@@ -243,19 +250,20 @@ double reference_net(Harness& h, const Case& ref, uint32_t repeat) {
 
 void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref) {
   double floor_sum = 0, ns_sum = 0, ref_sum = 0;
-  uint64_t next = 0, iteration = 0, fills = 0;
+  uint64_t next = 0, iteration = 0, misses = 0;
   const uint32_t repeat = c.repeat ? c.repeat : repeat_count;
   // A data plane's flow cache still holds the copies the previous case (or
   // the session install) made, live and too young to give way for up to
   // 1/8 s (bpf/flow_cache.h): they would keep this case's flows out. A new
   // epoch retires them, so the case meets the cache as its own steady
   // traffic would.
-  if (c.route_ctl_fd >= 0 && !route_cache_invalidate(c.route_ctl_fd)) die("route_cache_invalidate");
-  // One untimed pass fills it: an established flow is one the cache holds
-  // (the lab's rounds meet it so too). New-state cases never revisit a flow.
-  if (c.route_ctl_fd >= 0 && !c.continue_walk) {
+  // One untimed pass then fills it: an established flow is one the cache
+  // holds (the lab's rounds meet it so too). New-state cases never revisit
+  // a flow.
+  if (c.route_ctl_fd >= 0) {
+    if (!route_cache_invalidate(c.route_ctl_fd)) die("route_cache_invalidate");
     uint32_t verdict = 0;
-    run_with_floor(h, c, repeat, 0, &verdict);
+    if (!c.continue_walk) run_case(h, c, repeat, 0, &verdict);
   }
   for (auto _ : state) {
     uint32_t verdict = 0;
@@ -264,7 +272,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref
     const bool ref_first = iteration++ % 2 == 0;
     if (ref_first) ref_sum += reference_net(h, ref, repeat);
     const uint64_t before = c.counters_fd >= 0 ? counter_packets(c.counters_fd, c.counter) : 0;
-    const uint64_t filled = c.counters_fd >= 0 ? cache_misses(c.counters_fd) : 0;
+    const uint64_t missed = c.counters_fd >= 0 ? cache_misses(c.counters_fd) : 0;
     const auto [floor, ns] = run_with_floor(h, c, repeat, c.continue_walk ? next : 0, &verdict);
     next = h.runs();
     if (verdict != c.verdict) {
@@ -279,7 +287,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref
                              std::to_string(repeat)).c_str());
         break;
       }
-      fills += cache_misses(c.counters_fd) - filled;
+      misses += cache_misses(c.counters_fd) - missed;
     }
     state.SetIterationTime(ns * repeat / 1e9);
     floor_sum += floor;
@@ -296,7 +304,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref
     // ns per run, a 1 ns step of a 20 ns reference.
     state.counters["vs_ref"] = (ns_sum - floor_sum) / ref_sum;
     // The share of runs that missed the flow cache and took the full path.
-    if (c.counters_fd >= 0) state.counters["fill_share"] = static_cast<double>(fills) / (n * repeat);
+    if (c.counters_fd >= 0) state.counters["miss_share"] = static_cast<double>(misses) / (n * repeat);
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * repeat);
 }
@@ -459,7 +467,7 @@ void install_sessions(Harness& h, const Netns& ns, Ce& ce, uint32_t n) {
 
 bool quick = false;
 
-// The route and flow caches are per CPU, and their copies live seconds:
+// The route and flow caches are per CPU, and their copies live a second:
 // a migration between two iterations would make the next one miss for every
 // walked flow (1 k flows: about a millisecond of full paths in a 5 ms
 // iteration). An XDP program sees a flow on the CPU its receive queue is

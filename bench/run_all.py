@@ -49,8 +49,8 @@ def run_prog_cost(args, quiet=False):
             raise RuntimeError("prog_cost %s: %s" % (b["name"], b.get("error_message")))
         name = b["name"].split("/iterations")[0]
         rows[name] = {"ns": round(b["ns"], 1), "net_ns": round(b["net_ns"], 1), "floor_ns": round(b["floor_ns"], 1)}
-        if "fill_share" in b:  # mapgw programs: runs that missed the flow cache
-            rows[name]["fill_share"] = round(b["fill_share"], 5)
+        if "miss_share" in b:  # mapgw programs: runs that missed the flow cache
+            rows[name]["miss_share"] = round(b["miss_share"], 5)
         if "vs_ref" in b:  # against bare_encap run in the same iterations
             rows[name]["vs_bare_encap"] = round(b["vs_ref"], 3)
         if not quiet:
@@ -230,7 +230,7 @@ def report(path, result, argv):
     lines += ["", "## Per-packet cost (BPF_PROG_TEST_RUN, ns)", "",
               "| program | ns | above floor | share of runs missing the flow cache |", "|---|---|---|---|"]
     for name, v in r["prog_cost"].items():
-        lines.append("| %s | %s | %s | %s |" % (name, v["ns"], v["net_ns"], v.get("fill_share", "–")))
+        lines.append("| %s | %s | %s | %s |" % (name, v["ns"], v["net_ns"], v.get("miss_share", "–")))
     lines += ["", "| ratio | value |", "|---|---|"] + ["| %s | %s |" % kv for kv in r["prog_ratios"].items()]
     lines += ["", "Target ratios from %d rounds in %d blocks spread over the run (each program divided by bare_encap "
               "run in the same iterations; "
