@@ -6,7 +6,8 @@
      and inbound (throughput.py)
   3. scale: 1 M sessions, 64 k rules
   4. new flows per second through the CE
-  5. memory per session (bpftool's view of the CE's NAT maps)
+  5. memory per session (bpftool's view of the CE's NAT maps), and the CPU
+     the agent's NAT sweep takes (sweep_cost)
   6. TCP through CE + BR (tcp.py)
 
 --quick: fewer rounds and packets (<= 20 minutes on 2 cores). A full run also
@@ -31,6 +32,7 @@ import tcp  # noqa: E402
 from lab import BUILD, Lab  # noqa: E402
 
 PROG_COST = os.path.join(BUILD, "bench", "prog_cost")
+SWEEP_COST = os.path.join(BUILD, "bench", "sweep_cost")
 
 
 def log(*a):
@@ -169,6 +171,15 @@ def memory_per_session(lab):
             "bytes_per_session_with_binding": round((both + mem["mapgw_nat_binds"]["bytes"]) / sessions, 1)}
 
 
+def sweep_cost():
+    """Milliseconds per NAT sweep over 1 k, 100 k and 1 M live sessions."""
+    out = subprocess.run([SWEEP_COST], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("sweep_cost failed:\n" + out.stderr[-4000:])
+    log(out.stdout.rstrip())
+    return {k: round(v, 2) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
 def cpu_description():
     """The CPU model and its return-stack mitigations: the kernel paths pay
     them on every return, the XDP programs far less, so they move the
@@ -273,7 +284,10 @@ def report(path, result, argv):
               "- new sessions in test-run: %s/s per core; new bindings: %s/s per core"
               % (r["prog_ratios"]["new_sessions_per_s_per_core"], r["prog_ratios"]["new_bindings_per_s_per_core"]),
               "- memory: %s bytes per session (both halves), %s with a binding of its own (bpftool, %s sessions)"
-              % (r["memory"]["bytes_per_session"], r["memory"]["bytes_per_session_with_binding"], r["memory"]["sessions"])]
+              % (r["memory"]["bytes_per_session"], r["memory"]["bytes_per_session_with_binding"], r["memory"]["sessions"]),
+              "- the agent's NAT sweep (bench/sweep_cost, nothing due): %s ms over 1 k sessions, %s ms over 100 k, "
+              "%s ms over 1 M; a sweep that took d waits 20 d before the next (at most 5 %% of a CPU)"
+              % (r["sweep"]["sweep_ms_1000"], r["sweep"]["sweep_ms_100000"], r["sweep"]["sweep_ms_1000000"])]
     if "tcp" in r:
         lines += ["", "## TCP through CE + BR (Gbit/s)", "",
                   "xdp_router: a minimal XDP IPv4 router in place of CE and BR (same topology); "
@@ -321,6 +335,7 @@ def main():
     with Lab("mgwnew") as lab:
         result["new_flows"] = throughput.new_flows(lab, 3 if args.quick else 4, log=log)
         result["memory"] = memory_per_session(lab)
+    result["sweep"] = sweep_cost()
     result["tcp"] = tcp.compare(5 if args.quick else 10, 3 if args.quick else 5, log=log)
     if not args.quick:
         report(args.report, result, sys.argv)

@@ -23,6 +23,7 @@ struct CeDataplane::Impl {
   Skeleton<mapgw_ce_traits> skel;
   Attachments attached;
   Spreading spreading;
+  bool adf_markers = false;
 };
 
 Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_proto,
@@ -71,7 +72,7 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   auto spreading = start_spreading(skel->get(), progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops,
                                spread_cpus);
   if (!spreading) return spreading.error();
-  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading)}));
+  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading), adf_markers}));
 }
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -228,7 +229,7 @@ NatMaps CeDataplane::nat_maps() const {
   return {bpf_map__fd(m->mapgw_nat_binds),        bpf_map__fd(m->mapgw_nat_ports),
           bpf_map__fd(m->mapgw_nat_sessions),     bpf_map__fd(m->mapgw_nat_rsessions),
           bpf_map__fd(m->mapgw_nat_host_created), bpf_map__fd(m->mapgw_nat_host_deleted),
-          route_ctl_fd()};
+          route_ctl_fd(),                         impl_->adf_markers};
 }
 
 }  // namespace mapgw

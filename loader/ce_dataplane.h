@@ -38,6 +38,8 @@ struct NatMaps {
   // The route cache switch, whose epoch also retires flow-cache copies
   // (bpf/flow_cache.h): moved after state is flushed. -1: not moved.
   int route_ctl = -1;
+  // Address-dependent filtering: the outside half also holds its markers.
+  bool adf_markers = false;
 };
 
 struct StaticNapt {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, 
 // was removed are retired (maps.route_ctl). For when the mapping itself
 // changed. Returns the number of sessions removed.
 Result<uint64_t> flush_nat(const NatMaps& maps);
+
+// Sessions by protocol (IPPROTO_*) and TCP state (MAPGW_TCP_*; 0 for UDP
+// and ICMP), counted without building a view of each (a scrape of a CE
+// holding a million sessions).
+using NatSessionCounts = std::map<std::pair<uint8_t, uint8_t>, uint64_t>;
+Result<NatSessionCounts> count_sessions(const NatMaps& maps);
+const char* tcp_state_name(uint8_t state);
 
 struct NatSessionView {
   uint8_t proto;

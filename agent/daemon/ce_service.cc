@@ -23,6 +23,12 @@
 namespace mapgw {
 namespace {
 
+// The periodic NAT sweep: every second (the timer's tick, less some slack
+// for its jitter), or kSweepDuty times as long as the last sweep took.
+constexpr uint64_t kSweepEvery = 1'000'000'000ULL;
+constexpr uint64_t kSweepSlack = 100'000'000ULL;
+constexpr uint64_t kSweepDuty = 20;
+
 nlohmann::json ranges_json(const PortSet& ps) {
   nlohmann::json r = nlohmann::json::array();
   for (const auto& x : ps.ranges()) r.push_back({x.lo, x.hi});
@@ -388,7 +394,14 @@ void CeService::sweep(bool urgent) {
       }
     };
   }
-  auto r = sweep_nat(dp_.nat_maps(), to_timeouts(cfg_.ce.timeouts), monotonic_ns(), log_delete);
+  const uint64_t start = monotonic_ns();
+  auto r = sweep_nat(dp_.nat_maps(), to_timeouts(cfg_.ce.timeouts), start, log_delete);
+  last_sweep_took_ns_ = monotonic_ns() - start;
+  // The sweeper shares the machine with the data plane: a sweep that took d
+  // (0.3 s over a million sessions) waits kSweepDuty * d before the next
+  // periodic one, so it takes at most 1/kSweepDuty of a CPU. Sessions then
+  // expire up to that much later than their timeout (at least 60 s).
+  next_sweep_ns_ = start + std::max(kSweepEvery - kSweepSlack, kSweepDuty * last_sweep_took_ns_);
   ++sweeps_;
   if (urgent) ++urgent_sweeps_;
   if (!r) {
@@ -425,15 +438,15 @@ void CeService::on_event(int fd) {
   }
   if (fd == timer_fd_) {
     uint64_t ticks;
-    if (read(timer_fd_, &ticks, sizeof ticks) > 0) sweep(false);
+    if (read(timer_fd_, &ticks, sizeof ticks) > 0 && monotonic_ns() >= next_sweep_ns_) sweep(false);
     return;
   }
   urgent_ = false;
   ring_buffer__consume(events_);
-  // At most ten urgent sweeps a second: a full set under attack must not
-  // turn the agent into a busy loop.
+  // At most ten urgent sweeps a second, and at most a fifth of a CPU: a
+  // full set under attack must not turn the agent into a busy loop.
   const uint64_t now = monotonic_ns();
-  if (urgent_ && now - last_urgent_ns_ > 100'000'000ULL) {
+  if (urgent_ && now - last_urgent_ns_ > std::max<uint64_t>(100'000'000ULL, 4 * last_sweep_took_ns_)) {
     last_urgent_ns_ = now;
     sweep(true);
   }
@@ -442,7 +455,11 @@ void CeService::on_event(int fd) {
 nlohmann::json CeService::status() const {
   const auto& m = mapping_;
   const auto& c = cfg_.ce;
-  auto sess = list_sessions(dp_.nat_maps(), monotonic_ns(), std::nullopt, std::nullopt);
+  auto sess = count_sessions(dp_.nat_maps());
+  uint64_t sessions = 0;
+  if (sess) {
+    for (const auto& [k, n] : *sess) sessions += n;
+  }
   auto used = list_ports_in_use(dp_.nat_maps());
   static const char* filtering[] = {"endpoint-independent", "address-dependent",
                                     "address-and-port-dependent"};
@@ -472,7 +489,7 @@ nlohmann::json CeService::status() const {
           {"filtering", filtering[static_cast<int>(c.filtering)]},
           {"spread_cpus", dp_.spread_cpus()},
           {"rule_count", c.rules.size()},
-          {"sessions", sess ? sess->size() : 0},
+          {"sessions", sessions},
           {"prefix_changes", prefix_changes_},
           {"sessions_flushed", sessions_flushed_},
           {"ports_in_use", used ? used->size() : 0},
@@ -515,8 +532,10 @@ nlohmann::json CeService::metrics() const {
       sessions[{p, "-"}] = 0;
     }
   }
-  if (auto list = list_sessions(dp_.nat_maps(), monotonic_ns(), std::nullopt, std::nullopt)) {
-    for (const auto& s : *list) sessions[{proto_name(s.proto), s.state}] += 1;
+  if (auto counts = count_sessions(dp_.nat_maps())) {
+    for (const auto& [k, n] : *counts) {
+      sessions[{proto_name(k.first), k.first == IPPROTO_TCP ? tcp_state_name(k.second) : "-"}] += n;
+    }
   } else {
     ++map_read_errors_;
   }
@@ -541,6 +560,8 @@ nlohmann::json CeService::metrics() const {
         static_cast<double>(sweeps_ - urgent_sweeps_));
   total("mapgw_nat_sweeps_total", "NAT sweeps run", {{"kind", "urgent"}},
         static_cast<double>(urgent_sweeps_));
+  gauge("mapgw_nat_sweep_seconds", "How long the last NAT sweep took", nlohmann::json::object(),
+        static_cast<double>(last_sweep_took_ns_) / 1e9);
   total("mapgw_nat_sessions_expired_total", "NAT sessions removed by the sweeper",
         nlohmann::json::object(), static_cast<double>(expired_total_));
   total("mapgw_nat_sweep_errors_total", "NAT sweeps that failed", nlohmann::json::object(),
@@ -562,10 +583,13 @@ nlohmann::json CeService::metrics() const {
 }
 
 nlohmann::json CeService::stats() const {
+  const uint64_t now = monotonic_ns();
   nlohmann::json j = counters_json(dp_.counters_fd(), map_read_errors_);
   j["sweeper"] = {{"sweeps", sweeps_}, {"urgent_sweeps", urgent_sweeps_}, {"errors", sweep_errors_},
                   {"sessions_expired_total", expired_total_},
-                  {"last_sessions_seen", last_sweep_.sessions_seen}};
+                  {"last_sessions_seen", last_sweep_.sessions_seen},
+                  {"last_sweep_ms", last_sweep_took_ns_ / 1'000'000},
+                  {"next_sweep_in_ms", next_sweep_ns_ > now ? (next_sweep_ns_ - now) / 1'000'000 : 0}};
   return j;
 }
 

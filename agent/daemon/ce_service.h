@@ -70,6 +70,8 @@ class CeService : public RoleService {
   ring_buffer* events_ = nullptr;
   bool urgent_ = false;
   uint64_t last_urgent_ns_ = 0;
+  uint64_t next_sweep_ns_ = 0;     // the periodic sweep's earliest next start
+  uint64_t last_sweep_took_ns_ = 0;
   SweepResult last_sweep_;
   mutable uint64_t map_read_errors_ = 0;
   uint64_t sweeps_ = 0, urgent_sweeps_ = 0, sweep_errors_ = 0, expired_total_ = 0;

@@ -98,7 +98,8 @@ void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering 
              uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS) {
   ASSERT_NO_FATAL_FAILURE(testing::require_root());
   ASSERT_NO_FATAL_FAILURE(build_topology(topo));
-  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "", false, flow_cache_sets);
+  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "",
+                              filtering == MAPGW_FILTER_ADDRESS_DEPENDENT, flow_cache_sets);
   ASSERT_TRUE(dp.ok()) << dp.error().describe();
   out.emplace(std::move(*dp));
   ASSERT_TRUE(out->set_config(ce_config(topo, filtering)).ok());
@@ -451,6 +452,53 @@ TEST(CeNat, SweeperExpiresByInjectedTime) {
     auto r = test_run_xdp(fd, lan_udp(host(100 + i), 40000, 0x08080808, 53), topo.lan);
     ASSERT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT)) << i;
   }
+}
+
+// Address-dependent filtering: a remote address's marker goes with the last
+// session to it, not before.
+TEST(CeNat, SweeperRemovesAdfMarkersWithTheLastSessionToTheirAddress) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp, MAPGW_FILTER_ADDRESS_DEPENDENT));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  const uint32_t a = 0x08080808, b = 0x09090909;
+  for (auto [remote, port] : {std::pair{a, 53}, {a, 123}, {b, 53}}) {
+    ASSERT_EQ(test_run_xdp(fd, lan_udp(host(1), 40000, remote, port), topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  const NatMaps m = dp->nat_maps();
+  ASSERT_TRUE(m.adf_markers);
+  auto markers = [&] {
+    std::set<uint32_t> out;
+    mapgw_nat_rsess_key k{}, next{};
+    for (void* prev = nullptr; bpf_map_get_next_key(m.rsessions, prev, &next) == 0; prev = &k) {
+      if (next.flags & MAPGW_RSESS_F_ADDR_ONLY) out.insert(ntohl(next.rem_addr));
+      k = next;
+    }
+    return out;
+  };
+  ASSERT_EQ(markers(), (std::set<uint32_t>{a, b}));
+  // The session to a:53 was seen 250 s later than the others.
+  const uint64_t now = monotonic_ns();
+  mapgw_nat_sess_key k{}, next{};
+  for (void* prev = nullptr; bpf_map_get_next_key(m.sessions, prev, &next) == 0; prev = &k) {
+    k = next;
+    if (ntohl(k.rem_addr) != a || ntohs(k.rem_port) != 53) continue;
+    mapgw_nat_sess v{};
+    ASSERT_EQ(bpf_map_lookup_elem(m.sessions, &k, &v), 0);
+    v.last_seen_ns = now + 250'000'000'000ULL;
+    ASSERT_EQ(bpf_map_update_elem(m.sessions, &k, &v, BPF_EXIST), 0);
+  }
+  auto first = sweep_nat(m, NatTimeouts{}, now + 302'000'000'000ULL);
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(first->sessions_expired, 2u);
+  EXPECT_EQ(first->markers_removed, 1u);
+  EXPECT_EQ(markers(), (std::set<uint32_t>{a})) << "a:53 is still live";
+  auto last = sweep_nat(m, NatTimeouts{}, now + 552'000'000'000ULL);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->sessions_expired, 1u);
+  EXPECT_EQ(last->markers_removed, 1u);
+  EXPECT_TRUE(markers().empty());
 }
 
 // ---- flow cache (bpf/flow_cache.h) -------------------------------------------
