@@ -3,7 +3,8 @@
  * The least a lookup-driven tunnel endpoint does per packet besides the
  * tunnel header (cost.bpf.c's least_* programs, bench.bpf.c's
  * bench_natdecap): find the flow's answer with one probe of a per-CPU,
- * direct-mapped table (two key words, one multiply to index it), then use it
+ * direct-mapped table (two key words hashed as mapgw's flow cache hashes
+ * them), then use it
  * — a CE rewrites the inner address and port and decrements the TTL, with
  * the IPv4 checksum updated incrementally; a BR copies or compares a CE's
  * IPv6 address. No ways, no expiry, no validation beyond what the verifier
@@ -63,10 +64,16 @@ static __always_inline struct least_slot *least_probe(__u64 k0, __u64 k1, enum l
 						      bool *hit)
 {
 	struct least_slot *s;
+	__u64 h;
 	__u32 i;
 
 	k1 |= (__u64)use << 48;
-	i = (__u32)((k0 * 0x9e3779b97f4a7c15ULL + k1) >> 32) & (LEAST_SLOTS - 1);
+	/* Both words multiplied: a key's ports are in k1's low half, which a
+	 * plain add below the kept high half would drop (the first version's
+	 * 10 k flows, 100 ports to each of 100 hosts, shared 100 slots). */
+	h = k0 * 0x9e3779b97f4a7c15ULL + k1 * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 32;
+	i = (__u32)((h * 0x165667b19e3779f9ULL) >> 32) & (LEAST_SLOTS - 1);
 	s = bpf_map_lookup_elem(&least_slots, &i);
 	if (!s)
 		return 0;

@@ -29,7 +29,7 @@ struct {
 } mapgw_br_config SEC(".maps");
 
 /* The flow cache (flow_cache.h), both directions: sets of four 80-byte entries
- * (8192 sets: 2.5 MiB per CPU); the loader sizes it. */
+ * (32768 sets: 10 MiB per CPU); the loader sizes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);

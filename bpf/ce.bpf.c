@@ -56,8 +56,8 @@ struct {
 	__type(value, struct ce_scratch);
 } mapgw_ce_scratch SEC(".maps");
 
-/* The flow cache (flow_cache.h): sets of four 64-byte entries (8192 sets:
- * 2 MiB per CPU); the loader sizes it. */
+/* The flow cache (flow_cache.h): sets of four 64-byte entries (32768 sets:
+ * 8 MiB per CPU); the loader sizes it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);

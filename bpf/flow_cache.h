@@ -49,7 +49,8 @@
  * sets this (config `flow_cache_sets`, default MAPGW_FLOW_CACHE_SETS). 10 k
  * active flows over 4096 sets of 4 left a fifth of them in overfull sets,
  * missing every time (bench scale runs: 1.40 vs 2.13 Mpps for 1 k flows);
- * over 8192 sets, about 4 %. */
+ * over 8192 sets, about 4 %, and a third of the rest sat in a later way
+ * (a second cache line to read). Over 32768, 86 % sit alone in their set. */
 const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
 #define FLOW_CACHE_WAYS 4
 #define FLOW_CACHE_LIFE_S 1 /* entries live a second */

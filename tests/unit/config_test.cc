@@ -35,7 +35,7 @@ TEST(Config, MinimalBrWithDefaults) {
   EXPECT_EQ(c->br.slow_path_interface, "mapgw0");
   EXPECT_EQ(c->br.fragment_timeout_s, 5u);
   EXPECT_TRUE(c->route_cache);
-  EXPECT_EQ(c->flow_cache_sets, 8192u);
+  EXPECT_EQ(c->flow_cache_sets, 32768u);
   ASSERT_EQ(c->br.domains.size(), 1u);
   const auto& d = c->br.domains[0];
   EXPECT_EQ(d.br_address.str(), "2001:db8:ffff::1");
