@@ -112,10 +112,14 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       auto r = sweep_nat(m, NatTimeouts{}, now + 10'000'000'000ULL);
       const auto t1 = std::chrono::steady_clock::now();
-      if (!r || r->sessions_seen != n || r->sessions_expired != 0) {
-        std::fprintf(stderr, "sweep invalid: %s\n",
-                     r ? (std::to_string(r->sessions_seen) + " sessions seen of " + std::to_string(n)).c_str()
-                       : r.error().describe().c_str());
+      if (!r) {
+        std::fprintf(stderr, "sweep failed: %s\n", r.error().describe().c_str());
+        return 1;
+      }
+      if (r->sessions_seen != n || r->sessions_expired != 0) {
+        std::fprintf(stderr, "sweep invalid: %llu sessions seen of %u, %llu expired\n",
+                     (unsigned long long)r->sessions_seen, n,
+                     (unsigned long long)r->sessions_expired);
         return 1;
       }
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
@@ -128,10 +132,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double med = median(ms);
-    std::printf("%8u sessions: %8.2f ms per sweep (%.0f ns per session), %.1f %% of a CPU at one sweep a second\n",
-                n, med, med * 1e6 / n, med / 10);
-    json += (json.size() > 1 ? ", " : "") + std::string("\"sweep_ms_") + std::to_string(n) + "\": " +
-            std::to_string(med);
+    std::printf(
+        "%8u sessions: %8.2f ms per sweep (%.0f ns per session), %.1f %% of a CPU at one sweep a "
+        "second\n",
+        n, med, med * 1e6 / n, med / 10);
+    json += (json.size() > 1 ? ", " : "") + std::string("\"sweep_ms_") + std::to_string(n) +
+            "\": " + std::to_string(med);
   }
   std::printf("%s}\n", json.c_str());
   return 0;

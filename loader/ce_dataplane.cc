@@ -72,7 +72,8 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   auto spreading = start_spreading(skel->get(), progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops,
                                spread_cpus);
   if (!spreading) return spreading.error();
-  return CeDataplane(std::make_unique<Impl>(Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading), adf_markers}));
+  return CeDataplane(std::make_unique<Impl>(
+      Impl{std::move(*skel), Attachments(pin_dir), std::move(*spreading), adf_markers}));
 }
 
 CeDataplane::CeDataplane(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

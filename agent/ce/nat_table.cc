@@ -4,8 +4,8 @@
 #include <bpf/bpf.h>
 #include <time.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -101,18 +101,6 @@ std::string endpoint(uint32_t addr_be, uint16_t port_be) {
   return Ipv4Addr{ntohl(addr_be)}.str() + ":" + std::to_string(ntohs(port_be));
 }
 
-const char* state_name(uint8_t s) {
-  switch (s) {
-    case MAPGW_TCP_SYN_OUT: return "syn-out";
-    case MAPGW_TCP_SYN_IN: return "syn-in";
-    case MAPGW_TCP_ESTABLISHED: return "established";
-    case MAPGW_TCP_FIN_OUT: return "fin-out";
-    case MAPGW_TCP_FIN_IN: return "fin-in";
-    case MAPGW_TCP_CLOSING: return "closing";
-    default: return "-";
-  }
-}
-
 // A NAT-log deletion event (addresses and ports in network order).
 mapgw_natlog_event delete_event(uint8_t type, uint64_t now, uint8_t proto, uint32_t in_addr,
                                 uint16_t in_port, uint16_t ext_port, uint32_t rem_addr,
@@ -140,7 +128,17 @@ const char* proto_name(uint8_t proto) {
   }
 }
 
-const char* tcp_state_name(uint8_t state) { return state_name(state); }
+const char* tcp_state_name(uint8_t s) {
+  switch (s) {
+    case MAPGW_TCP_SYN_OUT: return "syn-out";
+    case MAPGW_TCP_SYN_IN: return "syn-in";
+    case MAPGW_TCP_ESTABLISHED: return "established";
+    case MAPGW_TCP_FIN_OUT: return "fin-out";
+    case MAPGW_TCP_FIN_IN: return "fin-in";
+    case MAPGW_TCP_CLOSING: return "closing";
+    default: return "-";
+  }
+}
 
 uint64_t monotonic_ns() {
   timespec ts{};
@@ -164,7 +162,9 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
   if (m.adf_markers) {
     auto st = for_each_entry<mapgw_nat_rsess_key, mapgw_nat_rsess>(
         m.rsessions, "mapgw_nat_rsessions", [&](const auto& k, const auto&) {
-          if (k.flags & MAPGW_RSESS_F_ADDR_ONLY) markers.emplace(endpoint_key(k.proto, k.ext_port, k.rem_addr), k);
+          if (k.flags & MAPGW_RSESS_F_ADDR_ONLY) {
+            markers.emplace(endpoint_key(k.proto, k.ext_port, k.rem_addr), k);
+          }
         });
     if (!st) return st.error();
   }
@@ -302,7 +302,7 @@ Result<std::vector<NatSessionView>> list_sessions(const NatMaps& m, uint64_t now
         if (proto && k.proto != *proto) return;
         out.push_back({k.proto, endpoint(k.in_addr, k.in_port), ntohs(v.ext_port),
                        endpoint(k.rem_addr, k.rem_port),
-                       k.proto == IPPROTO_TCP ? state_name(v.tcp_state) : "-",
+                       k.proto == IPPROTO_TCP ? tcp_state_name(v.tcp_state) : "-",
                        idle_ns(now, v.created_ns) / kNs, idle_ns(now, v.last_seen_ns) / kNs});
       });
   if (!st) return st.error();

@@ -446,7 +446,8 @@ void CeService::on_event(int fd) {
   // At most ten urgent sweeps a second, and at most a fifth of a CPU: a
   // full set under attack must not turn the agent into a busy loop.
   const uint64_t now = monotonic_ns();
-  if (urgent_ && now - last_urgent_ns_ > std::max<uint64_t>(100'000'000ULL, 4 * last_sweep_took_ns_)) {
+  const uint64_t urgent_gap = std::max<uint64_t>(100'000'000ULL, 4 * last_sweep_took_ns_);
+  if (urgent_ && now - last_urgent_ns_ > urgent_gap) {
     last_urgent_ns_ = now;
     sweep(true);
   }
@@ -589,7 +590,8 @@ nlohmann::json CeService::stats() const {
                   {"sessions_expired_total", expired_total_},
                   {"last_sessions_seen", last_sweep_.sessions_seen},
                   {"last_sweep_ms", last_sweep_took_ns_ / 1'000'000},
-                  {"next_sweep_in_ms", next_sweep_ns_ > now ? (next_sweep_ns_ - now) / 1'000'000 : 0}};
+                  {"next_sweep_in_ms",
+                   next_sweep_ns_ > now ? (next_sweep_ns_ - now) / 1'000'000 : 0}};
   return j;
 }
 
