@@ -21,6 +21,7 @@
 
 #include "checksum.h"
 #include "consts.h"
+#include "flow_hash.h"
 #include "map_port.h" /* struct l4_ports */
 
 /* A power of two: 10 k active flows (the scale runs) leave 86 % of them
@@ -64,16 +65,13 @@ static __always_inline struct least_slot *least_probe(__u64 k0, __u64 k1, enum l
 						      bool *hit)
 {
 	struct least_slot *s;
-	__u64 h;
 	__u32 i;
 
 	k1 |= (__u64)use << 48;
-	/* Both words multiplied: a key's ports are in k1's low half, which a
-	 * plain add below the kept high half would drop (the first version's
-	 * 10 k flows, 100 ports to each of 100 hosts, shared 100 slots). */
-	h = k0 * 0x9e3779b97f4a7c15ULL + k1 * 0xc2b2ae3d27d4eb4fULL;
-	h ^= h >> 32;
-	i = (__u32)((h * 0x165667b19e3779f9ULL) >> 32) & (LEAST_SLOTS - 1);
+	/* The flow caches' hash: a key's ports are in k1's low half, which the
+	 * first version's single multiply-and-add dropped (its 10 k flows, 100
+	 * ports to each of 100 hosts, shared 100 slots). */
+	i = flow_hash((struct flow_words){k0, k1, 0}) & (LEAST_SLOTS - 1);
 	s = bpf_map_lookup_elem(&least_slots, &i);
 	if (!s)
 		return 0;

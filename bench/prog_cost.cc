@@ -212,12 +212,19 @@ uint64_t counter_packets(int fd, uint32_t idx) {
   return (*snap)[idx].packets;
 }
 
-// Cacheable packets that missed the flow cache: copied, or left uncopied
-// because their set was full of young copies (one read of the counters).
-uint64_t cache_misses(int fd) {
-  auto snap = read_counters(fd);
+// What a case's counters say, from one read: its work counter, and the
+// cacheable packets that missed the flow cache (copied, or left uncopied
+// because their set was full of young copies).
+struct CaseCounts {
+  uint64_t work = 0, misses = 0;
+};
+
+CaseCounts case_counts(const Case& c) {
+  if (c.counters_fd < 0) return {};
+  auto snap = read_counters(c.counters_fd);
   if (!snap) die(snap.error().describe());
-  return (*snap)[MAPGW_CNT_FLOW_CACHE_FILL].packets + (*snap)[MAPGW_CNT_FLOW_CACHE_FULL].packets;
+  return {(*snap)[c.counter].packets,
+          (*snap)[MAPGW_CNT_FLOW_CACHE_FILL].packets + (*snap)[MAPGW_CNT_FLOW_CACHE_FULL].packets};
 }
 
 uint32_t repeat_count = 100000;
@@ -271,8 +278,7 @@ void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref
     // ones: whichever runs second measures a few percent faster.
     const bool ref_first = iteration++ % 2 == 0;
     if (ref_first) ref_sum += reference_net(h, ref, repeat);
-    const uint64_t before = c.counters_fd >= 0 ? counter_packets(c.counters_fd, c.counter) : 0;
-    const uint64_t missed = c.counters_fd >= 0 ? cache_misses(c.counters_fd) : 0;
+    const CaseCounts before = case_counts(c);
     const auto [floor, ns] = run_with_floor(h, c, repeat, c.continue_walk ? next : 0, &verdict);
     next = h.runs();
     if (verdict != c.verdict) {
@@ -281,13 +287,14 @@ void measure(benchmark::State& state, Harness& h, const Case& c, const Case& ref
       break;
     }
     if (c.counters_fd >= 0) {
-      const uint64_t grew = counter_packets(c.counters_fd, c.counter) - before;
+      const CaseCounts after = case_counts(c);
+      const uint64_t grew = after.work - before.work;
       if (grew != repeat) {
         state.SkipWithError(("counter grew by " + std::to_string(grew) + ", expected " +
                              std::to_string(repeat)).c_str());
         break;
       }
-      misses += cache_misses(c.counters_fd) - missed;
+      misses += after.misses - before.misses;
     }
     state.SetIterationTime(ns * repeat / 1e9);
     floor_sum += floor;

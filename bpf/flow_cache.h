@@ -40,6 +40,7 @@
 
 #include "counters.h"
 #include "encap.h"
+#include "flow_hash.h"
 #include "frag.h"
 #include "map_port.h"
 #include "route_cache.h"
@@ -132,19 +133,13 @@ struct br_flow_set {
 };
 
 /*
- * A key as three 64-bit words, the layout of struct flow_key: built in
+ * A key as three 64-bit words (struct flow_words, flow_hash.h), the layout
+ * of struct flow_key: built in
  * registers, hashed and compared as words, and stored in three stores when
  * the full path needs it. (Built field by field in memory, the probe's
  * 64-bit loads right after would each span several fresh narrower stores,
  * which the CPU cannot forward.)
  */
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "flow_words assumes a little-endian target"
-#endif
-struct flow_words {
-	__u64 w0, w1, w2;
-};
-
 static __always_inline struct flow_words flow_words_make(__u32 src, __u32 dst, __u16 sport,
 							 __u16 dport, __u32 iif, __u8 proto,
 							 __u8 tos, __u8 dir)
@@ -201,28 +196,6 @@ static __always_inline bool flow_key_of(struct flow_words *w, struct iphdr *ip, 
 	*w = flow_words_make(ip->saddr, ip->daddr, p->source, p->dest, iif, ip->protocol, ip->tos,
 			     dir);
 	return true;
-}
-
-/*
- * The hash that picks a key's set: its first two words, (src, dst) and
- * (ports, proto/tos/dir); the ingress device is compared, not hashed. Two
- * independent multiplies (the CPU runs them side by side), the product's
- * high half folded into its low half, one more multiply, its high half. A
- * multiply carries only upwards, and network-order words loaded on a
- * little-endian CPU carry their most variable bytes (an address's last
- * octet, a port's low byte) at the top of each 32-bit half: the fold brings
- * them down before the last multiply spreads them into every result bit.
- * (It replaced a 32-bit multiply per word and a murmur3 finaliser: 20 fewer
- * instructions per packet; set spread and distinct labels for 10 k bench
- * and random flows are those of a random function.)
- */
-static __always_inline __u32 flow_hash(struct flow_words k)
-{
-	__u64 h = k.w0 * 0x9e3779b97f4a7c15ULL + k.w1 * 0xc2b2ae3d27d4eb4fULL;
-
-	h ^= h >> 32;
-	h *= 0x165667b19e3779f9ULL;
-	return h >> 32;
 }
 
 /* A flow hash as a flow label: 20 bits, never zero (RFC 6437: zero means

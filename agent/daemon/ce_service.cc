@@ -534,9 +534,8 @@ nlohmann::json CeService::metrics() const {
     }
   }
   if (auto counts = count_sessions(dp_.nat_maps())) {
-    for (const auto& [k, n] : *counts) {
-      sessions[{proto_name(k.first), k.first == IPPROTO_TCP ? tcp_state_name(k.second) : "-"}] += n;
-    }
+    // count_sessions keys UDP and ICMP by MAPGW_TCP_NONE, whose name is "-".
+    for (const auto& [k, n] : *counts) sessions[{proto_name(k.first), tcp_state_name(k.second)}] += n;
   } else {
     ++map_read_errors_;
   }
