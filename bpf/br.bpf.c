@@ -62,8 +62,7 @@ static __always_inline struct br_flow_entry *br_flow_claim(const struct bpf_fib_
 
 	if (!sc)
 		return 0;
-	return flow_cache_claim(&mapgw_br_flow_cache, sizeof(struct br_flow_entry), &sc->miss,
-				(__u16)len, fib);
+	return flow_cache_claim(&mapgw_br_flow_cache, &sc->miss, (__u16)len, fib);
 }
 
 /* A TCP/UDP packet, not a fragment, whose inner 5-tuple the encapsulation
@@ -95,7 +94,7 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, ports->dest, ctx->ingress_ifindex,
 			    ip->protocol, 0, FLOW_BR_ENCAP);
 	hash = flow_hash(w);
-	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, hash, epoch, len);
+	fe = flow_cache_find(&mapgw_br_flow_cache, w, hash, epoch, len);
 	if (!fe)
 		return br_flow_missed(w, epoch);
 	label = flow_label_of_hash(hash); /* = flow_label() of this flow */
@@ -214,7 +213,7 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 		return FLOW_FAST_UNCACHED;
 	w = flow_words_make(ip->saddr, ip->daddr, ports->source, 0, ctx->ingress_ifindex,
 			    ip->protocol, ip->tos, FLOW_BR_DECAP);
-	fe = flow_cache_find(&mapgw_br_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
+	fe = flow_cache_find(&mapgw_br_flow_cache, w, flow_hash(w), epoch, len);
 	if (!fe || !ipv6_addr_pair_same(&ip6->saddr, &fe->src))
 		return br_flow_missed(w, epoch);
 	ipv4_decrease_ttl(ip);

@@ -29,12 +29,14 @@ struct {
 } mapgw_br_config SEC(".maps");
 
 /* The flow cache (flow_cache.h), both directions: sets of four 80-byte entries
- * (32768 sets: 10 MiB per CPU); the loader sizes it. */
+ * (32768 sets: 10 MiB per CPU), a part per CPU (flow_set_index); the loader
+ * sizes it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* page-aligned values (flow_set_index) */
 	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);
 	__type(key, __u32);
-	__type(value, struct br_flow_set);
+	__type(value, struct br_flow_entry);
 } mapgw_br_flow_cache SEC(".maps");
 
 /* What a fast path's miss leaves for the fill (flow_fast_missed). */

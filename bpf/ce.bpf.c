@@ -57,12 +57,13 @@ struct {
 } mapgw_ce_scratch SEC(".maps");
 
 /* The flow cache (flow_cache.h): sets of four 64-byte entries (32768 sets:
- * 8 MiB per CPU); the loader sizes it. */
+ * 8 MiB per CPU), a part per CPU (flow_set_index); the loader sizes it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* page-aligned values (flow_set_index) */
 	__uint(max_entries, MAPGW_FLOW_CACHE_SETS);
 	__type(key, __u32);
-	__type(value, struct flow_set);
+	__type(value, struct flow_entry);
 } mapgw_flow_cache SEC(".maps");
 
 static __always_inline struct ce_scratch *scratch(void)
@@ -130,7 +131,7 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	if (len < 0 || ip->ttl <= 1 || ip->daddr == cfg->ipv4 ||
 	    !flow_key_of(&w, ip, l4, data_end, ctx->ingress_ifindex, FLOW_OUT))
 		return FLOW_FAST_UNCACHED;
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, w, flow_hash(w), epoch, len);
 	if (!fe)
 		return ce_flow_missed(w, epoch);
 	if (nat_rewrite(ip, l4, data_end, true, cfg->ipv4, fe->port, 1))
@@ -154,7 +155,7 @@ __attribute__((noinline)) int ce_flow_fill(const struct bpf_fib_lookup *fib, __u
 
 	if (!sc || !fib)
 		return 0;
-	e = flow_cache_claim(&mapgw_flow_cache, sizeof(*e), &sc->miss, (__u16)len, fib);
+	e = flow_cache_claim(&mapgw_flow_cache, &sc->miss, (__u16)len, fib);
 	if (!e)
 		return 0;
 	e->label = label;
@@ -304,7 +305,7 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	if (len < 0 || ip->ttl <= 1 || ip->daddr != cfg->ipv4 ||
 	    !flow_key_of(&w, ip, l4, data_end, ctx->ingress_ifindex, FLOW_IN))
 		return FLOW_FAST_UNCACHED;
-	fe = flow_cache_find(&mapgw_flow_cache, sizeof(*fe), w, flow_hash(w), epoch, len);
+	fe = flow_cache_find(&mapgw_flow_cache, w, flow_hash(w), epoch, len);
 	if (!fe)
 		return ce_flow_missed(w, epoch);
 	if (nat_rewrite(ip, l4, data_end, false, fe->addr, fe->port, 1))

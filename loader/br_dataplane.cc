@@ -29,10 +29,11 @@ struct BrDataplane::Impl {
 
 Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::string& pin_dir,
                                       uint32_t flow_cache_sets, std::span<const uint32_t> spread_cpus) {
-  if (auto st = check_flow_cache_sets(flow_cache_sets); !st) return st.error();
+  auto cache_entries = flow_cache_entries(flow_cache_sets);
+  if (!cache_entries) return cache_entries.error();
   auto skel = Skeleton<mapgw_br_traits>::open();
   if (!skel) return skel.error();
-  if (int err = bpf_map__set_max_entries(skel->get()->maps.mapgw_br_flow_cache, flow_cache_sets)) {
+  if (int err = bpf_map__set_max_entries(skel->get()->maps.mapgw_br_flow_cache, *cache_entries)) {
     return make_error("sizing mapgw_br_flow_cache", -err);
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;

@@ -30,7 +30,8 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
                                       uint64_t frag_timeout_ns, const std::string& pin_dir, bool adf_markers,
                                       uint32_t flow_cache_sets, std::span<const uint32_t> spread_cpus) {
   if (max_sessions < 1024) return make_error("max_sessions must be at least 1024");
-  if (auto st = check_flow_cache_sets(flow_cache_sets); !st) return st.error();
+  auto cache_entries = flow_cache_entries(flow_cache_sets);
+  if (!cache_entries) return cache_entries.error();
   if (ports_per_proto == 0 || ports_per_proto > 65536) {
     return make_error("ports_per_proto must be 1..65536");
   }
@@ -44,7 +45,7 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
                         {m->mapgw_nat_rsessions,
                          adf_markers ? 2 * max_sessions : max_sessions + max_sessions / 8},
                         {m->mapgw_nat_ports, 3 * ports_per_proto + 1024 /* static NAPT */},
-                        {m->mapgw_flow_cache, flow_cache_sets}}) {
+                        {m->mapgw_flow_cache, *cache_entries}}) {
     if (int err = bpf_map__set_max_entries(map, n)) {
       return make_error(std::string("sizing ") + bpf_map__name(map), -err);
     }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <functional>
@@ -104,6 +105,18 @@ Status check_flow_cache_sets(uint32_t sets) {
                       std::to_string(MAPGW_FLOW_CACHE_SETS_MAX) + ", not " + std::to_string(sets));
   }
   return Status::Ok();
+}
+
+Result<uint32_t> flow_cache_entries(uint32_t sets) {
+  if (auto st = check_flow_cache_sets(sets); !st) return st.error();
+  const int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return make_error("counting possible CPUs for the flow cache", cpus);
+  const uint64_t entries = uint64_t{sets} * MAPGW_FLOW_CACHE_WAYS * static_cast<uint64_t>(cpus);
+  if (entries > UINT32_MAX) {
+    return make_error("flow_cache_sets " + std::to_string(sets) + " times " + std::to_string(cpus) +
+                      " possible CPUs is more than a map holds; choose fewer sets");
+  }
+  return static_cast<uint32_t>(entries);
 }
 
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes) {

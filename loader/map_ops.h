@@ -55,6 +55,9 @@ Status map_delete_except(int fd, const std::vector<Key>& keep, const char* name)
 // A flow cache size the data plane takes: a power of two within
 // MAPGW_FLOW_CACHE_SETS_MIN..MAX.
 Status check_flow_cache_sets(uint32_t sets);
+// The flow cache map's entries for @sets sets of MAPGW_FLOW_CACHE_WAYS per CPU: a part
+// for every possible CPU (bpf/flow_cache.h, flow_set_index), or why not.
+Result<uint32_t> flow_cache_entries(uint32_t sets);
 
 Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br_rule> rules);
 

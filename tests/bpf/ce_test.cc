@@ -706,7 +706,8 @@ TEST_F(CeFlowCache, InboundCopyUntilInvalidated) {
 }
 
 // The cache is sized at load (config flow_cache_sets): the map gets that many
-// sets and the programs index only them; other sizes are refused.
+// sets for every possible CPU and the programs index only this CPU's part;
+// other sizes are refused.
 TEST(CeFlowCacheSize, SizedAtLoad) {
   ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
   Topology topo;
@@ -727,7 +728,7 @@ TEST(CeFlowCacheSize, SizedAtLoad) {
   bpf_map_info info{};
   uint32_t len = sizeof info;
   ASSERT_EQ(bpf_obj_get_info_by_fd(map, &info, &len), 0);
-  EXPECT_EQ(info.max_entries, 256u);
+  EXPECT_EQ(info.max_entries, 256u * MAPGW_FLOW_CACHE_WAYS * static_cast<uint32_t>(libbpf_num_possible_cpus()));
   close(map);
   // 64 flows into 256 sets: each is forwarded from its copy afterwards.
   for (uint16_t i = 0; i < 64; ++i) {
