@@ -264,6 +264,8 @@ def report(path, result, argv):
               "| ce_10k_vs_1k (10 k vs 1 k active, tables of just those) | %s | reported |" % r["scale"]["ce_10k_vs_1k"],
               "| floor_10k_vs_1k (the least NAT44 + encapsulation, same flows) | %s | reported |"
               % r["scale"]["floor_10k_vs_1k"],
+              "| ce_10k_vs_1k_over_floor (mapgw's step / the floor's, per round) | %s | reported |"
+              % r["scale"]["ce_10k_vs_1k_over_floor"],
               "| ce_1m_uniform_vs_1k (1 M active) | %s | reported |" % r["scale"]["ce_1m_uniform_vs_1k"],
               "| br_64k_vs_1rule (10 k active) | %s | >= 0.85 |" % r["scale"]["br_64k_vs_1rule"]]
     if "spread" in r:
@@ -329,7 +331,7 @@ def main():
     cost_rounds(cost_block, cost_per)
     result["prog_ratio_rounds"] = cost_summary(cost_per, cost_block)
     with Lab("mgwscale") as lab:
-        result["scale"] = throughput.scale(lab, 3 if args.quick else 6, packets, log=log)
+        result["scale"] = throughput.scale(lab, 4 if args.quick else 16, packets, log=log)
     with Lab("mgwspread") as lab:
         result["spread"] = throughput.spreading(lab, 3 if args.quick else 6, packets, log=log)
     with Lab("mgwnew") as lab:
