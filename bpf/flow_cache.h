@@ -53,7 +53,6 @@
  * over 8192 sets, about 4 %, and a third of the rest sat in a later way
  * (a second cache line to read). Over 32768, 86 % sit alone in their set. */
 const volatile __u32 flow_cache_mask = MAPGW_FLOW_CACHE_SETS - 1;
-#define FLOW_CACHE_WAYS MAPGW_FLOW_CACHE_WAYS
 #define FLOW_CACHE_LIFE_S 1 /* entries live a second */
 /* A live copy is replaced only once it is this old (an eighth of a second).
  * Replacing the oldest at once made every flow of an overfull set miss on
@@ -284,7 +283,7 @@ static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoc
  */
 static __always_inline __u32 flow_set_index(__u32 hash)
 {
-	return bpf_get_smp_processor_id() * FLOW_CACHE_WAYS * (flow_cache_mask + 1) +
+	return bpf_get_smp_processor_id() * MAPGW_FLOW_CACHE_WAYS * (flow_cache_mask + 1) +
 	       (hash & flow_cache_mask);
 }
 
@@ -301,7 +300,7 @@ static __always_inline struct flow_head *flow_way(void *map, __u32 set, int way)
 static __always_inline void *flow_find_in(void *map, __u32 set, struct flow_words k, __u32 epoch,
 					  __u16 len)
 {
-	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
+	for (int i = 0; i < MAPGW_FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = flow_way(map, set, i);
 
 		if (!h)
@@ -325,7 +324,7 @@ static __always_inline struct flow_head *flow_slot_in(void *map, __u32 set,
 	struct flow_head *victim = 0;
 	__u32 now = (__u32)bpf_jiffies64(), oldest = (__u32)CONFIG_HZ / FLOW_CACHE_MIN_AGE_DIV - 1;
 
-	for (int i = 0; i < FLOW_CACHE_WAYS; i++) {
+	for (int i = 0; i < MAPGW_FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = flow_way(map, set, i);
 
 		if (!h)

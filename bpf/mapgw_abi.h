@@ -344,8 +344,8 @@ struct mapgw_filter_rule {
  * and 0.73 over 8192). */
 #define MAPGW_FLOW_CACHE_SETS 32768
 #define MAPGW_FLOW_CACHE_SETS_MIN 256
-#define MAPGW_FLOW_CACHE_WAYS 4 /* entries per set */
 #define MAPGW_FLOW_CACHE_SETS_MAX 1048576
+#define MAPGW_FLOW_CACHE_WAYS 4 /* entries per set */
 
 struct mapgw_route_ctl {
 	__u32 epoch;

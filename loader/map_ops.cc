@@ -110,7 +110,7 @@ Status check_flow_cache_sets(uint32_t sets) {
 Result<uint32_t> flow_cache_entries(uint32_t sets) {
   if (auto st = check_flow_cache_sets(sets); !st) return st.error();
   const int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return make_error("counting possible CPUs for the flow cache", cpus);
+  if (cpus <= 0) return make_error("counting possible CPUs for the flow cache", -cpus);
   const uint64_t entries = uint64_t{sets} * MAPGW_FLOW_CACHE_WAYS * static_cast<uint64_t>(cpus);
   if (entries > UINT32_MAX) {
     return make_error("flow_cache_sets " + std::to_string(sets) + " times " + std::to_string(cpus) +
