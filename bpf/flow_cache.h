@@ -307,7 +307,7 @@ static __always_inline void *flow_find_in(void *map, __u32 set, struct flow_word
 			return 0;
 		if (!flow_key_eq(&h->key, k))
 			continue;
-		/* A key is in a set once (flow_slot_in reuses its own slot). */
+		/* The first copy of a key is its newest (flow_slot_in). */
 		if (!flow_head_live(h, epoch, (__u32)bpf_jiffies64()) || len > h->max_len)
 			return 0;
 		return h;
@@ -315,9 +315,13 @@ static __always_inline void *flow_find_in(void *map, __u32 set, struct flow_word
 	return 0;
 }
 
-/* Where the answer for @k goes in @set: its own stale copy, a dead entry,
- * or the oldest live one old enough to give up its place
- * (FLOW_CACHE_MIN_AGE_DIV); NULL when every way holds a younger live copy. */
+/* Where the answer for @k goes in @set: the first way that is dead or holds
+ * @k's own copy, else the oldest live copy old enough to give up its place
+ * (FLOW_CACHE_MIN_AGE_DIV); NULL when every way holds a younger live copy.
+ * The first, not the own: a flow whose copy was pushed to a later way while
+ * the earlier ones were full moves back forward once they die (each later
+ * way is a line in another quarter of the part). The fill then lands before
+ * any older copy of the same key, so the first match stays the newest. */
 static __always_inline struct flow_head *flow_slot_in(void *map, __u32 set,
 						      const struct flow_key *k, __u32 epoch)
 {
@@ -329,14 +333,9 @@ static __always_inline struct flow_head *flow_slot_in(void *map, __u32 set,
 
 		if (!h)
 			return 0;
-		if (flow_key_eq(&h->key, flow_words_of(k)))
+		if (flow_key_eq(&h->key, flow_words_of(k)) || !flow_head_live(h, epoch, now))
 			return h;
-		if (!flow_head_live(h, epoch, now)) {
-			if (oldest != ~0U) {
-				victim = h;
-				oldest = ~0U;
-			}
-		} else if (oldest != ~0U && now - h->filled > oldest) {
+		if (now - h->filled > oldest) {
 			victim = h;
 			oldest = now - h->filled;
 		}

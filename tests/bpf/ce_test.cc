@@ -625,6 +625,79 @@ TEST(CeFlowCacheFull, YoungCopiesKeepTheirPlace) {
   EXPECT_GT(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "old copies never gave way";
 }
 
+// A refill takes the first way that is dead or the flow's own, so a flow
+// pushed to a later way while the earlier ones were full moves forward once
+// they die (every later way is a cache line in another quarter of the map),
+// and the first copy of a key found is its newest. Set up by hand: the
+// flow's set with two dead copies of other flows in ways 0 and 1 and the
+// flow's own stale copy in way 2. (Entries as raw bytes: the key is the
+// first 24 bytes of struct flow_head, the epoch the next 4; epoch 0 is never
+// current.)
+TEST(CeFlowCacheWays, ARefillMovesAFlowForward) {
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp, 0, MAPGW_FLOW_CACHE_SETS_MIN));
+  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+  const int map = testing::map_fd_by_name(fd, "mapgw_flow_cache");
+  ASSERT_GE(map, 0);
+  bpf_map_info info{};
+  uint32_t info_len = sizeof info;
+  ASSERT_EQ(bpf_obj_get_info_by_fd(map, &info, &info_len), 0);
+  ASSERT_GE(info.value_size, 28u);
+  constexpr size_t kKeyLen = 24, kEpochAt = 24;
+  constexpr uint32_t kSets = MAPGW_FLOW_CACHE_SETS_MIN;
+  using Entry = std::vector<uint8_t>;
+  auto read = [&](uint32_t idx) {
+    Entry e(info.value_size);
+    EXPECT_EQ(bpf_map_lookup_elem(map, &idx, e.data()), 0) << idx;
+    return e;
+  };
+  auto write = [&](uint32_t idx, const Entry& e) {
+    ASSERT_EQ(bpf_map_update_elem(map, &idx, e.data(), BPF_ANY), 0) << idx;
+  };
+  auto epoch_of = [&](const Entry& e) {
+    uint32_t v;
+    std::memcpy(&v, e.data() + kEpochAt, sizeof v);
+    return v;
+  };
+  auto with_epoch = [&](Entry e, uint32_t v) {
+    std::memcpy(e.data() + kEpochAt, &v, sizeof v);
+    return e;
+  };
+  auto same_key = [&](const Entry& a, const Entry& b) { return std::equal(a.begin(), a.begin() + kKeyLen, b.begin()); };
+
+  const auto pkt = lan_udp(kInside, 40010, kRemote, 53);
+  auto first = test_run_xdp(fd, pkt, topo.lan);
+  ASSERT_EQ(first->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  std::vector<uint32_t> filled;
+  for (uint32_t i = 0; i < info.max_entries; ++i) {
+    if (epoch_of(read(i)) != 0) filled.push_back(i);
+  }
+  ASSERT_EQ(filled.size(), 1u) << "one flow, one copy";
+  const uint32_t way0 = filled[0];
+  ASSERT_EQ(way0 / kSets % MAPGW_FLOW_CACHE_WAYS, 0u) << "an empty set's first way";
+  const Entry own = read(way0);
+  Entry other = own;
+  other[0] ^= 0xff;  // another inside address
+  write(way0, with_epoch(other, 0));
+  write(way0 + kSets, with_epoch(other, 0));
+  write(way0 + 2 * kSets, with_epoch(own, 0));
+
+  const uint64_t fills = packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL);
+  ASSERT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1) << "a stale copy must miss";
+  const Entry moved = read(way0);
+  EXPECT_TRUE(same_key(moved, own)) << "the refill did not take the first dead way";
+  EXPECT_NE(epoch_of(moved), 0u);
+  EXPECT_TRUE(same_key(read(way0 + 2 * kSets), own)) << "the stale copy stays where it was";
+  auto hit = test_run_xdp(fd, pkt, topo.lan);
+  ASSERT_EQ(hit->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1) << "the new first copy was not used";
+  EXPECT_EQ(hit->data_out, first->data_out);
+  close(map);
+}
+
 // SYN, FIN and RST always take the full path (TCP state, MSS clamping).
 TEST_F(CeFlowCache, TcpControlSegmentsBypassTheCopy) {
   const int fd = dp_->prog_fd(CeProgram::kXdpLan);
