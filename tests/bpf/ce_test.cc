@@ -592,37 +592,45 @@ TEST_F(CeFlowCache, CopiesExpire) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
 }
 
+// The same on the smallest cache (256 sets of 4), where sets fill up.
+class CeSmallFlowCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+    ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_, 0, MAPGW_FLOW_CACHE_SETS_MIN));
+  }
+
+  Topology topo_;
+  std::optional<CeDataplane> dp_;
+};
+
 // More flows than a set has ways, taking turns: the copies in place keep
 // hitting and the flows beyond the ways miss (counted as flow_cache_full),
 // instead of each flow evicting the next; a copy gives way once it is an
 // eighth of a second old. 1100 flows over the smallest cache (256 sets of 4).
-TEST(CeFlowCacheFull, YoungCopiesKeepTheirPlace) {
-  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp, 0, MAPGW_FLOW_CACHE_SETS_MIN));
-  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+TEST_F(CeSmallFlowCache, YoungCopiesKeepTheirPlace) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   constexpr uint32_t kFlows = 1100;
   std::vector<std::vector<uint8_t>> pkts;
   for (uint32_t i = 0; i < kFlows; ++i) {
     pkts.push_back(lan_udp(kInside, static_cast<uint16_t>(30000 + i % 110), kRemote + i / 110, 53));
   }
   auto pass = [&] {
-    for (const auto& p : pkts) ASSERT_EQ(test_run_xdp(fd, p, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+    for (const auto& p : pkts) ASSERT_EQ(test_run_xdp(fd, p, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
   };
   ASSERT_NO_FATAL_FAILURE(pass());
-  const uint64_t filled = packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), full = packets(*dp, MAPGW_CNT_FLOW_CACHE_FULL);
+  const uint64_t filled = packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), full = packets(*dp_, MAPGW_CNT_FLOW_CACHE_FULL);
   EXPECT_EQ(filled + full, kFlows) << "every first packet is a miss, copied or not";
   EXPECT_LE(filled, 4u * MAPGW_FLOW_CACHE_SETS_MIN);
   EXPECT_GT(full, 0u) << "1100 flows in 1024 ways: some sets overflow";
   // At once again (well within 1/8 s): nothing is evicted, the same flows miss.
   ASSERT_NO_FATAL_FAILURE(pass());
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "a young copy was evicted";
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FULL), 2 * full) << "a copied flow missed";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "a young copy was evicted";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FULL), 2 * full) << "a copied flow missed";
   // Older than 1/8 s: the flows beyond the ways take places in turn.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_NO_FATAL_FAILURE(pass());
-  EXPECT_GT(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "old copies never gave way";
+  EXPECT_GT(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), filled) << "old copies never gave way";
 }
 
 // A refill takes the first way that is dead or the flow's own, so a flow
@@ -633,12 +641,8 @@ TEST(CeFlowCacheFull, YoungCopiesKeepTheirPlace) {
 // flow's own stale copy in way 2. (Entries as raw bytes: the key is the
 // first 24 bytes of struct flow_head, the epoch the next 4; epoch 0 is never
 // current.)
-TEST(CeFlowCacheWays, ARefillMovesAFlowForward) {
-  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
-  Topology topo;
-  std::optional<CeDataplane> dp;
-  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp, 0, MAPGW_FLOW_CACHE_SETS_MIN));
-  const int fd = dp->prog_fd(CeProgram::kXdpLan);
+TEST_F(CeSmallFlowCache, ARefillMovesAFlowForward) {
+  const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const int map = testing::map_fd_by_name(fd, "mapgw_flow_cache");
   ASSERT_GE(map, 0);
   bpf_map_info info{};
@@ -665,10 +669,12 @@ TEST(CeFlowCacheWays, ARefillMovesAFlowForward) {
     std::memcpy(e.data() + kEpochAt, &v, sizeof v);
     return e;
   };
-  auto same_key = [&](const Entry& a, const Entry& b) { return std::equal(a.begin(), a.begin() + kKeyLen, b.begin()); };
+  auto same_key = [&](const Entry& a, const Entry& b) {
+    return std::equal(a.begin(), a.begin() + kKeyLen, b.begin());
+  };
 
   const auto pkt = lan_udp(kInside, 40010, kRemote, 53);
-  auto first = test_run_xdp(fd, pkt, topo.lan);
+  auto first = test_run_xdp(fd, pkt, topo_.lan);
   ASSERT_EQ(first->retval, static_cast<uint32_t>(XDP_REDIRECT));
   std::vector<uint32_t> filled;
   for (uint32_t i = 0; i < info.max_entries; ++i) {
@@ -684,16 +690,17 @@ TEST(CeFlowCacheWays, ARefillMovesAFlowForward) {
   write(way0 + kSets, with_epoch(other, 0));
   write(way0 + 2 * kSets, with_epoch(own, 0));
 
-  const uint64_t fills = packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL);
-  ASSERT_EQ(test_run_xdp(fd, pkt, topo.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1) << "a stale copy must miss";
+  const uint64_t fills = packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL);
+  ASSERT_EQ(test_run_xdp(fd, pkt, topo_.lan)->retval, static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1) << "a stale copy must miss";
   const Entry moved = read(way0);
   EXPECT_TRUE(same_key(moved, own)) << "the refill did not take the first dead way";
   EXPECT_NE(epoch_of(moved), 0u);
   EXPECT_TRUE(same_key(read(way0 + 2 * kSets), own)) << "the stale copy stays where it was";
-  auto hit = test_run_xdp(fd, pkt, topo.lan);
+  auto hit = test_run_xdp(fd, pkt, topo_.lan);
   ASSERT_EQ(hit->retval, static_cast<uint32_t>(XDP_REDIRECT));
-  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1) << "the new first copy was not used";
+  EXPECT_EQ(packets(*dp_, MAPGW_CNT_FLOW_CACHE_FILL), fills + 1)
+      << "the new first copy was not used";
   EXPECT_EQ(hit->data_out, first->data_out);
   close(map);
 }
