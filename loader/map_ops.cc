@@ -113,8 +113,9 @@ Result<uint32_t> flow_cache_entries(uint32_t sets) {
   if (cpus <= 0) return make_error("counting possible CPUs for the flow cache", -cpus);
   const uint64_t entries = uint64_t{sets} * MAPGW_FLOW_CACHE_WAYS * static_cast<uint64_t>(cpus);
   if (entries > UINT32_MAX) {
-    return make_error("flow_cache_sets " + std::to_string(sets) + " times " + std::to_string(cpus) +
-                      " possible CPUs is more than a map holds; choose fewer sets");
+    return make_error("flow_cache_sets " + std::to_string(sets) + " x " +
+                      std::to_string(MAPGW_FLOW_CACHE_WAYS) + " ways x " + std::to_string(cpus) +
+                      " possible CPUs is more entries than a map holds; choose fewer sets");
   }
   return static_cast<uint32_t>(entries);
 }

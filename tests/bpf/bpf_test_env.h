@@ -22,6 +22,14 @@ inline void require_root() {
   route_libbpf_logs(false);
 }
 
+// What the kernel says of map @map (all zero if it cannot be asked).
+inline bpf_map_info map_info(int map) {
+  bpf_map_info m{};
+  uint32_t len = sizeof m;
+  if (bpf_obj_get_info_by_fd(map, &m, &len) != 0) return bpf_map_info{};
+  return m;
+}
+
 // A map of @prog's by name, as a new descriptor (to inspect or change it
 // behind the data plane's back); -1 if there is none. The kernel keeps the
 // first 15 characters of a name.
@@ -34,10 +42,9 @@ inline int map_fd_by_name(int prog, const std::string& name) {
   if (bpf_obj_get_info_by_fd(prog, &info, &len) != 0) return -1;
   for (uint32_t i = 0; i < info.nr_map_ids && i < 64; ++i) {
     const int fd = bpf_map_get_fd_by_id(ids[i]);
-    bpf_map_info m{};
-    uint32_t mlen = sizeof m;
-    if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &m, &mlen) == 0 && name.substr(0, 15) == m.name) return fd;
-    if (fd >= 0) close(fd);
+    if (fd < 0) continue;
+    if (name.substr(0, 15) == map_info(fd).name) return fd;
+    close(fd);
   }
   return -1;
 }

@@ -645,9 +645,7 @@ TEST_F(CeSmallFlowCache, ARefillMovesAFlowForward) {
   const int fd = dp_->prog_fd(CeProgram::kXdpLan);
   const int map = testing::map_fd_by_name(fd, "mapgw_flow_cache");
   ASSERT_GE(map, 0);
-  bpf_map_info info{};
-  uint32_t info_len = sizeof info;
-  ASSERT_EQ(bpf_obj_get_info_by_fd(map, &info, &info_len), 0);
+  const bpf_map_info info = testing::map_info(map);
   ASSERT_GE(info.value_size, 28u);
   constexpr size_t kKeyLen = 24, kEpochAt = 24;
   constexpr uint32_t kSets = MAPGW_FLOW_CACHE_SETS_MIN;
@@ -805,10 +803,7 @@ TEST(CeFlowCacheSize, SizedAtLoad) {
   const int fd = dp->prog_fd(CeProgram::kXdpLan);
   const int map = testing::map_fd_by_name(fd, "mapgw_flow_cache");
   ASSERT_GE(map, 0);
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  ASSERT_EQ(bpf_obj_get_info_by_fd(map, &info, &len), 0);
-  EXPECT_EQ(info.max_entries, 256u * MAPGW_FLOW_CACHE_WAYS * static_cast<uint32_t>(libbpf_num_possible_cpus()));
+  EXPECT_EQ(testing::map_info(map).max_entries, 256u * MAPGW_FLOW_CACHE_WAYS * static_cast<uint32_t>(libbpf_num_possible_cpus()));
   close(map);
   // 64 flows into 256 sets: each is forwarded from its copy afterwards.
   for (uint16_t i = 0; i < 64; ++i) {
