@@ -255,7 +255,7 @@ static __always_inline __u32 flow_ports(struct hdr_cursor *l4, struct iphdr *ip)
 static __always_inline int ipv4_len_within(struct iphdr *ip, void *data_end, __u32 limit,
 					   __u32 hlen)
 {
-	__u32 len = bpf_ntohs(ip->tot_len);
+	__u32 len = pkt_len16(ip->tot_len);
 
 	if (len < hlen || (void *)ip + len > data_end || len > limit)
 		return -1;

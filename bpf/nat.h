@@ -158,14 +158,14 @@ static __always_inline void nat_event(__u32 type, __u32 in_addr, __u8 proto, __u
 }
 
 /* NAT log: bounded cost (a token bucket per CPU; a full ring buffer loses
- * the event), never blocks or drops the packet. */
+ * the event), never blocks or drops the packet. The event is written in
+ * place (reserve/submit): a copy on the stack would add to the CE's deepest
+ * call chain, which must stay within 512 bytes. */
 static __always_inline void nat_log(const struct mapgw_ce_config *cfg, __u8 type, __u8 proto,
 				    __u32 in_addr, __u16 in_port, __u16 ext_port, __u32 rem_addr,
 				    __u16 rem_port, __u64 now)
 {
-	struct mapgw_natlog_event ev = {.ts_ns = now, .in_addr = in_addr, .rem_addr = rem_addr,
-					.in_port = in_port, .ext_port = ext_port,
-					.rem_port = rem_port, .type = type, .proto = proto};
+	struct mapgw_natlog_event *ev;
 	struct natlog_bucket *b;
 	__u32 zero = 0;
 	__u64 refill;
@@ -185,10 +185,21 @@ static __always_inline void nat_log(const struct mapgw_ce_config *cfg, __u8 type
 		return;
 	}
 	b->tokens--;
-	if (bpf_ringbuf_output(&mapgw_nat_log, &ev, sizeof(ev), 0))
+	ev = bpf_ringbuf_reserve(&mapgw_nat_log, sizeof(*ev), 0);
+	if (!ev) {
 		count(MAPGW_CNT_NATLOG_LOST, 0);
-	else
-		count(MAPGW_CNT_NATLOG_WRITTEN, 0);
+		return;
+	}
+	ev->ts_ns = now;
+	ev->in_addr = in_addr;
+	ev->rem_addr = rem_addr;
+	ev->in_port = in_port;
+	ev->ext_port = ext_port;
+	ev->rem_port = rem_port;
+	ev->type = type;
+	ev->proto = proto;
+	bpf_ringbuf_submit(ev, 0);
+	count(MAPGW_CNT_NATLOG_WRITTEN, 0);
 }
 
 /* ---- port claiming ------------------------------------------------------ */
@@ -276,44 +287,47 @@ static __always_inline void claim_init(struct claim_ctx *c, const struct mapgw_c
 }
 
 /*
- * A new binding for the inside endpoint of @t: claim a port, then insert the
- * binding. Returns 0 and *port (network order), or -1 when the set is full.
+ * A new binding @bk for the inside endpoint of @t: claim a port, then insert
+ * the binding. Returns 0 and *port (network order), or -1 when the set is full.
+ * @c is the caller's scratch: one claim context per nat_out() frame keeps
+ * the CE's deepest call chain within the 512-byte stack Debian 12's 6.1
+ * verifier allows (it counts bpf_loop callbacks' frames too).
  */
 static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
-					   const struct nat_tuple *t, __u64 now, __u16 *port)
+					   const struct nat_tuple *t,
+					   const struct mapgw_nat_bind_key *bk, __u64 now,
+					   struct claim_ctx *c, __u16 *port)
 {
-	struct mapgw_nat_bind_key bk = {.addr = t->saddr, .port = t->sport, .proto = t->proto};
 	struct mapgw_nat_bind bv = {.last_seen_ns = now};
 	struct mapgw_nat_bind *existing;
-	struct claim_ctx c;
 	__u16 orig = bpf_ntohs(t->sport);
 	__u32 probes;
 
-	claim_init(&c, cfg, t, now);
+	claim_init(c, cfg, t, now);
 	/* Keep the original port when it is ours and free (RFC 4787 REQ-3 spirit). */
-	if (mapgw_port_to_index(c.a, c.k, c.psid, orig) >= 0 && claim_port_usable(&c, orig)) {
-		c.key.ext_port = t->sport;
-		if (bpf_map_update_elem(&mapgw_nat_ports, &c.key, &c.owner, BPF_NOEXIST) == 0) {
-			c.found = 1;
-			c.port = orig;
+	if (mapgw_port_to_index(c->a, c->k, c->psid, orig) >= 0 && claim_port_usable(c, orig)) {
+		c->key.ext_port = t->sport;
+		if (bpf_map_update_elem(&mapgw_nat_ports, &c->key, &c->owner, BPF_NOEXIST) == 0) {
+			c->found = 1;
+			c->port = orig;
 			count(MAPGW_CNT_NAT_PORT_KEPT, 0);
 		}
 	}
-	probes = c.count < NAT_MAX_PROBES ? c.count : NAT_MAX_PROBES;
-	if (!c.found)
-		bpf_loop(probes, claim_cb, &c, 0);  /* same parity (RFC 4787 REQ-4) */
-	if (!c.found) {
-		c.parity = 2;
-		bpf_loop(probes, claim_cb, &c, 0);
+	probes = c->count < NAT_MAX_PROBES ? c->count : NAT_MAX_PROBES;
+	if (!c->found)
+		bpf_loop(probes, claim_cb, c, 0);  /* same parity (RFC 4787 REQ-4) */
+	if (!c->found) {
+		c->parity = 2;
+		bpf_loop(probes, claim_cb, c, 0);
 	}
-	if (!c.found)
+	if (!c->found)
 		return -1;
-	bv.ext_port = bpf_htons(c.port);
-	if (bpf_map_update_elem(&mapgw_nat_binds, &bk, &bv, BPF_NOEXIST) != 0) {
+	bv.ext_port = bpf_htons(c->port);
+	if (bpf_map_update_elem(&mapgw_nat_binds, bk, &bv, BPF_NOEXIST) != 0) {
 		/* Another CPU bound this endpoint meanwhile: use its port. */
-		c.key.ext_port = bpf_htons(c.port);
-		bpf_map_delete_elem(&mapgw_nat_ports, &c.key);
-		existing = bpf_map_lookup_elem(&mapgw_nat_binds, &bk);
+		c->key.ext_port = bpf_htons(c->port);
+		bpf_map_delete_elem(&mapgw_nat_ports, &c->key);
+		existing = bpf_map_lookup_elem(&mapgw_nat_binds, bk);
 		if (!existing)
 			return -1;
 		*port = existing->ext_port;
@@ -329,23 +343,23 @@ static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
 
 /*
  * No port of our own for this endpoint: share a bound port that has no
- * session to this remote endpoint, claiming that 5-tuple's outside key.
+ * session to this remote endpoint (@t's address, @rem_port), claiming that
+ * 5-tuple's outside key.
  */
 static __always_inline int nat_reusable_port(const struct mapgw_ce_config *cfg,
-					     const struct nat_tuple *t, __u64 now, __u16 *port)
+					     const struct nat_tuple *t, __u16 rem_port, __u64 now,
+					     struct claim_ctx *c, __u16 *port)
 {
-	struct claim_ctx c;
-
-	claim_init(&c, cfg, t, now);
-	c.rkey.rem_addr = t->daddr;
-	c.rkey.rem_port = t->dport;
-	c.rkey.proto = t->proto;
-	c.rval.in_addr = t->saddr;
-	c.rval.in_port = t->sport;
-	bpf_loop(c.count < NAT_MAX_PROBES ? c.count : NAT_MAX_PROBES, reuse_cb, &c, 0);
-	if (!c.found)
+	claim_init(c, cfg, t, now);
+	c->rkey.rem_addr = t->daddr;
+	c->rkey.rem_port = rem_port;
+	c->rkey.proto = t->proto;
+	c->rval.in_addr = t->saddr;
+	c->rval.in_port = t->sport;
+	bpf_loop(c->count < NAT_MAX_PROBES ? c->count : NAT_MAX_PROBES, reuse_cb, c, 0);
+	if (!c->found)
 		return -1;
-	*port = bpf_htons(c.port);
+	*port = bpf_htons(c->port);
 	return 0;
 }
 
@@ -375,20 +389,18 @@ static __always_inline void nat_host_count(__u32 host)
 }
 
 /*
- * Both halves of a new session (inside key, outside key) plus the ADF
- * marker. @ext_port, @in_addr, @in_port: network order.
+ * Both halves of a new session (inside key @sk, outside key) plus the ADF
+ * marker. @ext_port: network order. The session key comes by pointer: nine
+ * scalars live across the map calls would be spilled to the stack of
+ * nat_out(), whose chain must stay within 512 bytes.
  */
 static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_config *cfg,
-							  __u32 in_addr, __u16 in_port,
-							  __u32 rem_addr, __u16 rem_port,
-							  __u8 proto, __u16 ext_port, __u8 state,
-							  __u64 now)
+							  const struct mapgw_nat_sess_key *sk,
+							  __u16 ext_port, __u8 state, __u64 now)
 {
-	struct mapgw_nat_sess_key sk = {.in_addr = in_addr, .rem_addr = rem_addr,
-					.in_port = in_port, .rem_port = rem_port, .proto = proto};
-	struct mapgw_nat_rsess_key rk = {.rem_addr = rem_addr, .ext_port = ext_port,
-					 .rem_port = rem_port, .proto = proto};
-	struct mapgw_nat_rsess rv = {.in_addr = in_addr, .in_port = in_port,
+	struct mapgw_nat_rsess_key rk = {.rem_addr = sk->rem_addr, .ext_port = ext_port,
+					 .rem_port = sk->rem_port, .proto = sk->proto};
+	struct mapgw_nat_rsess rv = {.in_addr = sk->in_addr, .in_port = sk->in_port,
 				     .touched = (__u16)(now >> NAT_TICK_SHIFT)};
 	struct mapgw_nat_sess sv = {.last_seen_ns = now, .created_ns = now, .ext_port = ext_port,
 				    .tcp_state = state};
@@ -396,15 +408,15 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 
 	if (bpf_map_update_elem(&mapgw_nat_rsessions, &rk, &rv, BPF_NOEXIST) != 0) {
 		other = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
-		if (!other || other->in_addr != in_addr || other->in_port != in_port)
+		if (!other || other->in_addr != sk->in_addr || other->in_port != sk->in_port)
 			return MAPGW_CNT_DROP_NAT_RACE; /* 5-tuple taken meanwhile */
 	}
-	if (bpf_map_update_elem(&mapgw_nat_sessions, &sk, &sv, BPF_NOEXIST) == 0) {
-		nat_host_count(in_addr);
+	if (bpf_map_update_elem(&mapgw_nat_sessions, sk, &sv, BPF_NOEXIST) == 0) {
+		nat_host_count(sk->in_addr);
 		count(MAPGW_CNT_NAT_SESSION_CREATED, 0);
 		if (cfg->flags & MAPGW_CE_F_NATLOG_SESSIONS)
-			nat_log(cfg, MAPGW_NATLOG_SESSION_CREATE, proto, in_addr, in_port, ext_port,
-				rem_addr, rem_port, now);
+			nat_log(cfg, MAPGW_NATLOG_SESSION_CREATE, sk->proto, sk->in_addr,
+				sk->in_port, ext_port, sk->rem_addr, sk->rem_port, now);
 	}
 	if (cfg->filtering == MAPGW_FILTER_ADDRESS_DEPENDENT) {
 		rk.rem_port = 0;
@@ -431,7 +443,7 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	struct mapgw_nat_sess *s;
 	struct mapgw_nat_bind *b;
 	enum mapgw_counter why;
-	struct nat_tuple rt;
+	struct claim_ctx claim;
 	__u16 port, rem_port;
 	__u8 state;
 
@@ -465,10 +477,8 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	if (b) {
 		port = b->ext_port;
 		b->last_seen_ns = now;
-	} else if (nat_new_binding(cfg, t, now, &port) != 0) {
-		rt = *t;
-		rt.dport = rem_port;
-		if (nat_reusable_port(cfg, &rt, now, &port) != 0) {
+	} else if (nat_new_binding(cfg, t, &bk, now, &claim, &port) != 0) {
+		if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port) != 0) {
 			nat_event(MAPGW_EVENT_PORTS_EXHAUSTED, t->saddr, t->proto, now);
 			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
 		}
@@ -476,18 +486,14 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	}
 	state = t->proto == MAPGW_IPPROTO_TCP ? tcp_next_state(MAPGW_TCP_NONE, t->tcp_flags, true) :
 						 MAPGW_TCP_NONE;
-	why = nat_add_session(cfg, t->saddr, t->sport, t->daddr, rem_port, t->proto, port, state,
-			      now);
+	why = nat_add_session(cfg, &sk, port, state, now);
 	if (why == MAPGW_CNT_DROP_NAT_RACE) {
 		/* Our own port already carries another endpoint's session to this
 		 * very remote (a shared port): this session takes another port. */
-		rt = *t;
-		rt.dport = rem_port;
-		if (nat_reusable_port(cfg, &rt, now, &port) != 0)
+		if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port) != 0)
 			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
 		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
-		why = nat_add_session(cfg, t->saddr, t->sport, t->daddr, rem_port, t->proto, port,
-				      state, now);
+		why = nat_add_session(cfg, &sk, port, state, now);
 	}
 	*ext_port = port;
 	return why;
@@ -553,8 +559,9 @@ __attribute__((noinline)) int nat_in(const struct mapgw_ce_config *cfg, const st
 	*in_port = o->in_port;
 	if (nat_host_over_limit(cfg, o->in_addr))
 		return MAPGW_CNT_DROP_NAT_HOST_LIMIT;
-	return nat_add_session(cfg, o->in_addr, o->in_port, t->saddr, rem_port, t->proto,
-			       t->dport,
+	sk.in_addr = o->in_addr;
+	sk.in_port = o->in_port;
+	return nat_add_session(cfg, &sk, t->dport,
 			       t->proto == MAPGW_IPPROTO_TCP ?
 				       tcp_next_state(MAPGW_TCP_NONE, t->tcp_flags, false) :
 				       MAPGW_TCP_NONE,

@@ -22,6 +22,24 @@ struct hdr_cursor {
 
 #define MAPGW_MAX_VLAN_DEPTH 2
 
+/*
+ * A 16-bit length field of a header, in host order, with a bound the
+ * verifier can see. Every length or offset that moves a packet pointer comes
+ * through here. Debian 12's 6.1 verifier treats a byte swap's result as an
+ * unknown 64-bit value, and a later 32-bit compare bounds only its low half:
+ * "math between pkt pointer and register with unbounded min value". The mask
+ * gives it the bound; the empty asm stops clang from proving the mask
+ * redundant (a 16-bit swap already clears the upper bits) and dropping it.
+ * Costs one ALU instruction.
+ */
+static __always_inline __u32 pkt_len16(__be16 field)
+{
+	__u32 v = bpf_ntohs(field);
+
+	asm volatile("" : "+r"(v));
+	return v & 0xffff;
+}
+
 /* Ethernet, skipping up to two VLAN tags; returns the EtherType (host order). */
 static __always_inline int parse_ethhdr(struct hdr_cursor *c, struct ethhdr **eth_out)
 {
