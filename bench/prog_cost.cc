@@ -60,6 +60,8 @@
 #include "loader/br_dataplane.h"
 #include "loader/ce_dataplane.h"
 #include "loader/counters.h"
+#include "loader/kernel_features.h"
+#include "loader/kernel_hz.h"
 #include "loader/libbpf_log.h"
 #include "loader/route_ctl.h"
 #include "loader/skeleton.h"
@@ -132,6 +134,8 @@ class Harness {
   Harness() {
     auto s = CostSkel::open();
     if (!s) die(s.error().describe());
+    if (auto st = set_kernel_hz(s->get()->rodata); !st) die(st.error().describe());
+    if (auto st = set_kernel_adaptations(s->get()->rodata); !st) die(st.error().describe());
     if (auto st = s->load(); !st) die(st.error().describe());
     skel_.emplace(std::move(*s));
   }

@@ -389,7 +389,7 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
-	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
+	int verdict;
 
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
 		return TC_ACT_OK;
@@ -404,14 +404,13 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) ||
-	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0)) {
+	verdict = tc_decap_to_ipv4(skb);
+	if (verdict < 0) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}
 	count(MAPGW_CNT_TC_DECAP, skb->len);
-	return TC_ACT_OK; /* the kernel forwards the IPv4 packet */
+	return verdict; /* the kernel forwards the IPv4 packet */
 }
 
 SEC("tc")
@@ -450,7 +449,7 @@ int mapgw_br_tc_encap(struct __sk_buff *skb)
 	fib_prepare6(&fib, skb->ifindex, &t.br, &t.ce, 0);
 	/* An ingress-style lookup from mapgw0: OUTPUT would pin the egress to
 	 * mapgw0 itself. The neighbour is bpf_redirect_neigh()'s job. */
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	rc = fib_lookup(skb, &fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
 		return TC_ACT_SHOT;

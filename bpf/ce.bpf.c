@@ -464,7 +464,7 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
-	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
+	int verdict;
 	void *data, *data_end;
 
 	if (!cfg || !cfg->ipv4)
@@ -492,14 +492,13 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) ||
-	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0)) {
+	verdict = tc_decap_to_ipv4(skb);
+	if (verdict < 0) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}
 	count(MAPGW_CNT_TC_DECAP, skb->len);
-	return TC_ACT_OK; /* the kernel forwards to the LAN host (or delivers locally) */
+	return verdict; /* the kernel forwards to the LAN host (or delivers locally) */
 }
 
 /* Hairpin in the slow path: translate both ways, then to the LAN host. */
@@ -578,7 +577,7 @@ int mapgw_ce_tc_encap(struct __sk_buff *skb)
 	if (sc->out.icmp_error)
 		count(MAPGW_CNT_CE_ICMP_ERROR_OUT, 0);
 	fib_prepare6(&sc->fib, skb->ifindex, &sc->out.target.br, &sc->out.target.ce, 0);
-	rc = bpf_fib_lookup(skb, &sc->fib, sizeof(sc->fib), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	rc = fib_lookup(skb, &sc->fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		count(MAPGW_CNT_DROP_FIB_UNREACHABLE, skb->len);
 		return TC_ACT_SHOT;

@@ -263,7 +263,7 @@ static __always_inline __u32 flow_cache_epoch(void)
 
 static __always_inline bool flow_head_live(const struct flow_head *h, __u32 epoch, __u32 now)
 {
-	return h->epoch == epoch && now - h->filled < (__u32)CONFIG_HZ * FLOW_CACHE_LIFE_S;
+	return h->epoch == epoch && now - h->filled < kernel_hz * FLOW_CACHE_LIFE_S;
 }
 
 /*
@@ -326,7 +326,7 @@ static __always_inline struct flow_head *flow_slot_in(void *map, __u32 set,
 						      const struct flow_key *k, __u32 epoch)
 {
 	struct flow_head *victim = 0;
-	__u32 now = (__u32)bpf_jiffies64(), oldest = (__u32)CONFIG_HZ / FLOW_CACHE_MIN_AGE_DIV - 1;
+	__u32 now = (__u32)bpf_jiffies64(), oldest = kernel_hz / FLOW_CACHE_MIN_AGE_DIV - 1;
 
 	for (int i = 0; i < MAPGW_FLOW_CACHE_WAYS; i++) {
 		struct flow_head *h = flow_way(map, set, i);

@@ -34,8 +34,33 @@
 #define ROUTE_CACHE_WAYS 4
 
 /* Ages in jiffies: the verifier inlines bpf_jiffies64() into one load,
- * where a clock helper call costs ~13 ns a packet (bench/prog_cost). */
-extern int CONFIG_HZ __kconfig;
+ * where a clock helper call costs ~13 ns a packet (bench/prog_cost).
+ * kernel_hz is CONFIG_HZ, set by the loader (loader/kernel_hz.h): a
+ * __kconfig extern would fail the load wherever no kernel config is
+ * readable. Left at 0, every cached answer is already stale (correct, slow). */
+const volatile __u32 kernel_hz = 0;
+
+/* Whether the kernel takes BPF_FIB_LOOKUP_SKIP_NEIGH (Linux 6.3 on; Debian
+ * 12's 6.1 answers -EINVAL). Set by the loader from a probe
+ * (loader/kernel_features.h); a constant, so the verifier drops the branch
+ * this kernel does not need. */
+const volatile bool kernel_fib_skip_neigh = true;
+
+/*
+ * bpf_fib_lookup() with BPF_FIB_LOOKUP_SKIP_NEIGH honoured on every kernel.
+ * Without the flag the kernel also looks the neighbour up; NO_NEIGH then
+ * means what SUCCESS means with it (a route, its device; the neighbour is
+ * not looked at), and a caller that skips neighbours uses no MAC.
+ */
+static __always_inline long fib_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32 flags)
+{
+	long rc;
+
+	if (kernel_fib_skip_neigh || !(flags & BPF_FIB_LOOKUP_SKIP_NEIGH))
+		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags & ~BPF_FIB_LOOKUP_SKIP_NEIGH);
+	return rc == BPF_FIB_LKUP_RET_NO_NEIGH ? BPF_FIB_LKUP_RET_SUCCESS : rc;
+}
 
 struct route_cache_key {
 	__u32 addr[8]; /* source, destination (IPv4: words 0 and 4) */
@@ -133,16 +158,16 @@ static __attribute__((noinline)) int fib_lookup_cached(void *ctx, struct bpf_fib
 	ctl = bpf_map_lookup_elem(&mapgw_route_ctl, &zero);
 	epoch = ctl ? ctl->epoch : 0;
 	if (!epoch)
-		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+		return fib_lookup(ctx, fib, flags);
 	route_key_of(&k, fib, flags);
 	idx = route_key_hash(&k);
 	set = bpf_map_lookup_elem(&mapgw_route_cache, &idx);
 	if (!set)
-		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+		return fib_lookup(ctx, fib, flags);
 	now = (__u32)bpf_jiffies64();
 	for (int i = 0; i < ROUTE_CACHE_WAYS; i++) {
 		e = &set->way[i];
-		if (e->epoch != epoch || now - e->filled >= (__u32)CONFIG_HZ) {
+		if (e->epoch != epoch || now - e->filled >= kernel_hz) {
 			if (!victim || oldest != ~0U) {
 				victim = e; /* unusable: the first choice to refill */
 				oldest = ~0U;
@@ -165,7 +190,7 @@ static __attribute__((noinline)) int fib_lookup_cached(void *ctx, struct bpf_fib
 			oldest = now - e->filled;
 		}
 	}
-	rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	rc = fib_lookup(ctx, fib, flags);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS || fib->ifindex > 0xffff || !victim)
 		return rc;
 	if (victim->epoch == epoch && route_key_eq(&victim->key, &k) &&

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "loader/pinning.h"
 #include "loader/tc_filter.h"
 #include "loader/xdp_link.h"

@@ -9,6 +9,8 @@
 #include <set>
 
 #include "loader/attachments.h"
+#include "loader/kernel_features.h"
+#include "loader/kernel_hz.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/route_ctl.h"
@@ -38,6 +40,8 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
+  if (auto st = set_kernel_hz(skel->get()->rodata); !st) return st.error();
+  if (auto st = set_kernel_adaptations(skel->get()->rodata); !st) return st.error();
   auto* progs = &skel->get()->progs;
   if (auto st = prepare_spreading(skel->get(), progs->mapgw_br_v6, progs->mapgw_br_v6fan,
                                   progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops, spread_cpus);
@@ -46,13 +50,12 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   }
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
+    if (auto st = check_pinned_maps(skel->get()->obj); !st) {
+      return make_error(st.error().describe() + " (in " + pin_dir + ": flow_cache_sets changed, or another version; stop with on_stop = \"detach\" "
+                        "or remove that directory)");
+    }
   }
-  if (auto st = skel->load(); !st) {
-    if (pin_dir.empty()) return st.error();
-    return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
-                      " differ: flow_cache_sets changed, or another version; stop with on_stop = \"detach\" "
-                      "or remove that directory)");
-  }
+  if (auto st = skel->load(); !st) return st.error();
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }

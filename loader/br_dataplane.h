@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "loader/xdp_link.h"
 #include "mapgw_abi.h"
 

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "loader/attachments.h"
+#include "loader/kernel_features.h"
+#include "loader/kernel_hz.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/route_ctl.h"
@@ -52,6 +54,8 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
+  if (auto st = set_kernel_hz(skel->get()->rodata); !st) return st.error();
+  if (auto st = set_kernel_adaptations(skel->get()->rodata); !st) return st.error();
   auto* progs = &skel->get()->progs;
   if (auto st = prepare_spreading(skel->get(), progs->mapgw_ce_wan, progs->mapgw_ce_wanfan,
                                   progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops, spread_cpus);
@@ -60,13 +64,12 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   }
   if (!pin_dir.empty()) {
     if (auto st = set_map_pins(skel->get()->obj, pin_dir); !st) return st.error();
+    if (auto st = check_pinned_maps(skel->get()->obj); !st) {
+      return make_error(st.error().describe() + " (in " + pin_dir + ": max_sessions, flow_cache_sets or the port set changed, or another version; stop with on_stop = \"detach\" "
+                        "or remove that directory)");
+    }
   }
-  if (auto st = skel->load(); !st) {
-    if (pin_dir.empty()) return st.error();
-    return make_error(st.error().describe() + " (pinned maps in " + pin_dir +
-                      " differ: max_sessions, flow_cache_sets or the port set changed, or another version; "
-                      "stop with on_stop = \"detach\" or remove that directory)");
-  }
+  if (auto st = skel->load(); !st) return st.error();
   if (auto st = route_cache_enable(bpf_map__fd(skel->get()->maps.mapgw_route_ctl), true); !st) {
     return st.error();
   }

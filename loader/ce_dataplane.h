@@ -12,7 +12,7 @@
 #include <span>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "loader/xdp_link.h"
 #include "mapgw_abi.h"
 

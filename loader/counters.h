@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "mapgw_abi.h"
 
 namespace mapgw {

@@ -15,10 +15,15 @@ std::atomic<bool> g_verbose{false};
 
 int print_to_log(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG && !g_verbose) return 0;
-  char buf[4096];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
+  // Measured first: a message may be longer than any fixed buffer.
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
   if (n <= 0) return n;
-  std::string line(buf);
+  std::string line(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(line.data(), line.size(), fmt, args);
+  line.resize(static_cast<size_t>(n));
   while (!line.empty() && line.back() == '\n') line.pop_back();
   if (line.rfind("libbpf: ", 0) == 0) line.erase(0, 8);
   switch (level) {

@@ -12,7 +12,7 @@
 
 #include <span>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "mapgw_abi.h"
 
 namespace mapgw {

@@ -1,5 +1,6 @@
 #include "loader/pinning.h"
 
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -39,6 +40,34 @@ Status set_map_pins(bpf_object* obj, const std::string& dir) {
       return make_error("pin path for map " + std::string(bpf_map__name(map)), -err);
     }
   }
+  return Status::Ok();
+}
+
+Status check_pinned_maps(bpf_object* obj) {
+  std::string differ;
+  bpf_map* map;
+  bpf_object__for_each_map(map, obj) {
+    const char* path = bpf_map__pin_path(map);
+    if (!path || access(path, F_OK) != 0) continue;
+    const int fd = bpf_obj_get(path);
+    if (fd < 0) return make_error(std::string("opening pinned map ") + path, errno);
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    const int err = bpf_obj_get_info_by_fd(fd, &info, &len) ? errno : 0;
+    close(fd);
+    if (err) return make_error(std::string("reading pinned map ") + path, err);
+    auto field = [&](const char* name, uint64_t pinned, uint64_t wanted) {
+      if (pinned == wanted) return;
+      differ += std::string(differ.empty() ? "" : "; ") + bpf_map__name(map) + " " + name + " " +
+                std::to_string(pinned) + " pinned, " + std::to_string(wanted) + " wanted";
+    };
+    field("type", info.type, bpf_map__type(map));
+    field("key size", info.key_size, bpf_map__key_size(map));
+    field("value size", info.value_size, bpf_map__value_size(map));
+    field("max_entries", info.max_entries, bpf_map__max_entries(map));
+    field("flags", info.map_flags, bpf_map__map_flags(map));
+  }
+  if (!differ.empty()) return make_error("pinned maps differ from this configuration: " + differ);
   return Status::Ok();
 }
 

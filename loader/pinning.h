@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 
@@ -20,6 +20,12 @@ Result<std::string> pin_dir(const std::string& bpffs, const std::string& instanc
 
 // Pin path for every non-internal map of @obj (call between open and load).
 Status set_map_pins(bpf_object* obj, const std::string& dir);
+
+// Before load: every map already pinned at its pin path must match what
+// this load asks for (type, key and value size, max_entries, flags), the
+// check libbpf makes before reusing it. Names each one that does not, so a
+// mismatch is told apart from a verifier rejection.
+Status check_pinned_maps(bpf_object* obj);
 
 // Remove everything pinned in @dir, then the directory.
 void remove_pins(const std::string& dir);

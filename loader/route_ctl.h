@@ -2,7 +2,7 @@
 // are used only while the epoch they were filled in is current.
 #pragma once
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

@@ -1,7 +1,7 @@
 // RAII over a bpftool-generated libbpf skeleton. Opening and loading are
 // separate steps so the caller can set `const volatile` rodata tunables in
 // between (skel->rodata->...), as STYLE.md asks. Errors carry errno and the
-// program name; the verifier log reaches the log through route_libbpf_logs().
+// program name; a verifier rejection is reported as one (verifier_log.h).
 //
 // Usage:
 //   MAPGW_SKELETON_TRAITS(mapgw_classify);
@@ -12,15 +12,13 @@
 
 #include <bpf/libbpf.h>
 
-#include <spdlog/spdlog.h>
-
 #include <cerrno>
-#include <cstdlib>
+#include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
+#include "loader/verifier_log.h"
 
 #define MAPGW_SKELETON_TRAITS(name)                                                  \
   struct name##_traits {                                                             \
@@ -39,38 +37,26 @@ class Skeleton {
   using Type = typename Traits::type;
 
   static Result<Skeleton> open() {
+    auto logs = std::make_unique<VerifierLogs>();
+    LIBBPF_OPTS(bpf_object_open_opts, opts);
+    logs->fill_open_opts(opts);
     errno = 0;
-    Type* s = Traits::open(nullptr);
+    Type* s = Traits::open(&opts);
     if (!s) {
       return make_error(std::string("opening BPF object ") + Traits::kName, errno ? errno : EINVAL);
     }
-    return Skeleton(s);
+    return Skeleton(s, std::move(logs));
   }
 
-  // With MAPGW_VERIFIER_STATS set in the environment, logs each program's
-  // verifier statistics (instructions processed, states, time) after load.
+  // A rejection comes back as one error naming the program, with the
+  // verifier's last lines and the path of a file holding its whole log.
+  // With collect_verifier_stats(true), each program's statistics are kept
+  // for take_verifier_stats().
   Status load() {
-    const bool stats = std::getenv("MAPGW_VERIFIER_STATS") != nullptr;
-    std::vector<std::pair<bpf_program*, std::vector<char>>> logs;
-    if (stats) {
-      bpf_program* prog;
-      bpf_object__for_each_program(prog, skel_->obj) logs.emplace_back(prog, std::vector<char>(4096));
-      for (auto& [p, buf] : logs) {
-        bpf_program__set_log_level(p, 4 /* BPF_LOG_STATS */);
-        bpf_program__set_log_buf(p, buf.data(), buf.size());
-      }
-    }
-    int err = Traits::load(skel_);
-    for (auto& [p, buf] : logs) {
-      std::string text(buf.data());
-      for (auto pos = text.find('\n'); pos != std::string::npos; pos = text.find('\n')) text[pos] = ' ';
-      spdlog::info("verifier {}: {}", bpf_program__name(p), text);
-    }
-    if (err) {
-      return make_error(std::string("loading BPF object ") + Traits::kName +
-                            " (the verifier log, if any, is in the log above)",
-                        -err);
-    }
+    logs_->prepare(skel_->obj);
+    if (int err = Traits::load(skel_)) return logs_->rejection(skel_->obj, Traits::kName, -err);
+    logs_->record_stats(skel_->obj, Traits::kName);
+    logs_.reset();  // 16 MiB of address space, no longer needed
     loaded_ = true;
     return Status::Ok();
   }
@@ -79,11 +65,13 @@ class Skeleton {
   Type* operator->() const { return skel_; }
   bool loaded() const { return loaded_; }
 
-  Skeleton(Skeleton&& o) noexcept : skel_(std::exchange(o.skel_, nullptr)), loaded_(o.loaded_) {}
+  Skeleton(Skeleton&& o) noexcept
+      : skel_(std::exchange(o.skel_, nullptr)), logs_(std::move(o.logs_)), loaded_(o.loaded_) {}
   Skeleton& operator=(Skeleton&& o) noexcept {
     if (this != &o) {
       reset();
       skel_ = std::exchange(o.skel_, nullptr);
+      logs_ = std::move(o.logs_);
       loaded_ = o.loaded_;
     }
     return *this;
@@ -93,13 +81,14 @@ class Skeleton {
   ~Skeleton() { reset(); }
 
  private:
-  explicit Skeleton(Type* s) : skel_(s) {}
+  Skeleton(Type* s, std::unique_ptr<VerifierLogs> logs) : skel_(s), logs_(std::move(logs)) {}
   void reset() {
     if (skel_) Traits::destroy(skel_);
     skel_ = nullptr;
   }
 
   Type* skel_ = nullptr;
+  std::unique_ptr<VerifierLogs> logs_;  // until loaded: the buffers the kernel writes into
   bool loaded_ = false;
 };
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "mapgw_abi.h"
 
 namespace mapgw {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

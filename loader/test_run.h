@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

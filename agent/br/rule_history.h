@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/config/config.h"
 #include "agent/net/ip.h"
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/net/ip.h"
 #include "mapgw_abi.h"
 

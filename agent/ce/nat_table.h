@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "loader/ce_dataplane.h"
 
 namespace mapgw {

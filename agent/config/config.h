@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"
 #include "mapgw_abi.h"

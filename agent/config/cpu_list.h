@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

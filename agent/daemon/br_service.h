@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/br/rule_history.h"
 #include "agent/config/config.h"
 #include "agent/daemon/role_service.h"

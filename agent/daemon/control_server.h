@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

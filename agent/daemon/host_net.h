@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/net/ip.h"
 
 namespace mapgw {

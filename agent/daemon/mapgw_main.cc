@@ -15,9 +15,12 @@
 
 #include "agent/config/config.h"
 #include "agent/daemon/br_service.h"
+#include "agent/daemon/check_kernel.h"
 #include "agent/daemon/ce_service.h"
 #include "agent/daemon/control_server.h"
 #include "agent/daemon/metrics.h"
+#include "loader/kernel_features.h"
+#include "loader/kernel_hz.h"
 #include "loader/libbpf_log.h"
 
 namespace mapgw {
@@ -49,6 +52,15 @@ int check_config(const std::string& path) {
   return 0;
 }
 
+// One line on what this kernel made the data plane choose.
+void log_kernel_facts() {
+  auto hz = kernel_hz();
+  auto adapt = kernel_adaptations();
+  if (!hz || !adapt) return;  // the load that needs them reports the error
+  spdlog::info("kernel {}: HZ {} ({}), BPF_FIB_LOOKUP_SKIP_NEIGH {}", kernel_release(), hz->hz,
+               hz->source, adapt->fib_skip_neigh ? "yes" : "no (lookups resolve the neighbour too)");
+}
+
 int run(const std::string& path) {
   auto cfg = load_config_file(path);
   if (!cfg) {
@@ -57,6 +69,11 @@ int run(const std::string& path) {
   }
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   route_libbpf_logs(cfg->log_level == "trace");
+  if (auto missing = missing_kernel_requirements(); !missing.empty()) {
+    spdlog::error("{}", describe_missing(kernel_release(), missing));
+    return 1;
+  }
+  log_kernel_facts();
 
   sigset_t mask;
   sigemptyset(&mask);
@@ -196,9 +213,15 @@ int main(int argc, char** argv) {
   CLI::App app{"mapgw - MAP-E gateway daemon (CE or BR role)"};
   std::string config = mapgw::kDefaultConfigPath;
   std::string check;
+  bool check_kernel = false, json = false;
   app.add_option("-c,--config", config, "Configuration file")->capture_default_str();
   app.add_option("--check-config", check, "Validate FILE and exit (0 valid, 2 invalid)");
+  app.add_flag("--check-kernel", check_kernel,
+               "Load every BPF program of both roles into this kernel's verifier, report, exit "
+               "(0 all loaded, 1 not)");
+  app.add_flag("--json", json, "With --check-kernel: the report as JSON");
   CLI11_PARSE(app, argc, argv);
   if (!check.empty()) return mapgw::check_config(check);
+  if (check_kernel) return mapgw::check_kernel(json);
   return mapgw::run(config);
 }

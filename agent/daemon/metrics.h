@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace prometheus {
 class Exposer;

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/config/config.h"
 #include "agent/daemon/control_server.h"
 

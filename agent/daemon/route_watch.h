@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 
 namespace mapgw {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/map/rule.h"
 
 namespace mapgw {

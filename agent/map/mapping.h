@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/map/port_set.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "agent/net/ip.h"
 #include "map_math.h"
 

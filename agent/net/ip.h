@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/common/result.h"
+#include "loader/result.h"
 #include "map_math.h"
 
 namespace mapgw {

@@ -1,6 +1,8 @@
 // Result<T>: a value or an Error carrying a message and, where a syscall
 // failed, its errno. Used on every path that handles untrusted input or the
 // kernel, so failures travel as values instead of exceptions (DESIGN.md).
+// It lives in the lowest C++ layer (loader/) so every layer above — agent,
+// sip, vpn — shares it without loader/ reaching upwards.
 #pragma once
 
 #include <cstring>
