@@ -94,7 +94,7 @@ trap 'exit 130' INT TERM
 cp "$top/tests/guest/stage2.sh" "$xchg/stage2.sh"
 {
   printf 'KVER=%q\nKDIR=%q\nWORKDIR=%q\n' "$kver" "$kdir" "$workdir"
-  printf 'WRITABLE=(%s)\n' "$(printf '%q ' "${writable[@]}")"
+  printf 'WRITABLE=('; for w in "${writable[@]}"; do printf '%q ' "$w"; done; printf ')\n'
 } >"$xchg/env"
 shares=()
 for i in "${!writable[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package mapgw needs to build, test and run its real
-# peers. Idempotent: when everything is present it prints nothing and exits 0.
+# peers, and caches the Debian kernels the guest harness boots
+# (scripts/guest-kernels.sh). Idempotent: when everything is present it
+# prints nothing and exits 0.
 # When a package cannot be installed it names it and exits non-zero.
 set -euo pipefail
 
@@ -25,6 +27,7 @@ PEER_PKGS=(
   kamailio sip-tester
   prometheus
   linux-perf
+  qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 )
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -38,7 +41,9 @@ for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}"; do
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exec "$(dirname "$0")/guest-kernels.sh"
+fi
 
 echo "setup.sh: installing ${#missing[@]} package(s): ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
@@ -82,4 +87,5 @@ if [[ ${#still[@]} -gt 0 ]]; then
   echo "setup.sh: still not installed after apt-get: ${still[*]}" >&2
   exit 1
 fi
+"$(dirname "$0")/guest-kernels.sh"
 echo "setup.sh: done"

@@ -1,0 +1,41 @@
+#!/bin/bash
+# The kernel matrix's checks, run on the kernel under test (inside a guest
+# started by kernel_matrix.sh, or directly on this machine's own kernel):
+#   1. mapgw --check-kernel: every BPF program of both roles verifies;
+#   2. the `bpf` ctest label: BPF_PROG_TEST_RUN fixtures;
+#   3. the CE-BR and BR labs: real traffic through namespaces (ping, UDP
+#      both ways, TCP, anti-spoofing drops counted).
+# Writes check.json, bpf.xml, lab.log and logs into OUTDIR; exits non-zero
+# when any step failed (every step runs regardless).
+#   tests/guest/matrix_checks.sh BUILD_DIR OUTDIR
+set -u
+build=$1 out=$2
+mkdir -p "$out"
+rc=0
+uname -r >"$out/kernel"
+
+echo "== check-kernel ($(uname -r))"
+"$build/agent/mapgw" --check-kernel --json >"$out/check.json" 2>"$out/check.log" || rc=1
+"$build/agent/mapgw" --check-kernel 2>/dev/null | tail -n 20
+
+cd "$build" || exit 2
+echo "== bpf fixtures"
+ctest -L bpf -j2 --timeout 300 --output-junit "$out/bpf.xml" >"$out/bpf.log" 2>&1 || rc=1
+tail -n 3 "$out/bpf.log"
+
+echo "== labs"
+# The cases that show the gateway at work, both slow paths included; the
+# whole labs run natively (ctest -L netns) and are too slow under TCG.
+ce_cases=(V6plusShape.test_ping_from_lan V6plusShape.test_udp_both_ways_ports_in_set_and_eim
+          V6plusShape.test_tcp_transfer_and_static_napt V6plusShape.test_df_clear_over_tunnel_mtu_arrives_whole)
+br_cases=(BrLab.test_udp_from_ce_decapsulated_exactly BrLab.test_spoofed_sources_dropped_and_counted
+          BrLab.test_ping_both_ways BrLab.test_tcp_transfer_both_directions
+          BrLab.test_unresolved_neighbour_goes_through_slow_path
+          BrLab.test_decap_slow_path_unresolved_ipv4_neighbour
+          BrLab.test_ttl_1_from_ce_gets_time_exceeded_through_the_tunnel)
+src=$(cd "$(dirname "$0")/../netns" && pwd)
+: >"$out/lab.log"
+MAPGW_BUILD_DIR=$build timeout 600 /usr/bin/python3 "$src/ce_lab_test.py" "${ce_cases[@]}" >>"$out/lab.log" 2>&1 || rc=1
+MAPGW_BUILD_DIR=$build timeout 600 /usr/bin/python3 "$src/br_lab_test.py" "${br_cases[@]}" >>"$out/lab.log" 2>&1 || rc=1
+grep -E '^(Ran|OK|FAILED)' "$out/lab.log"
+exit $rc
