@@ -389,7 +389,6 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
-	int verdict;
 
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
 		return TC_ACT_OK;
@@ -404,13 +403,12 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	verdict = tc_decap_to_ipv4(skb);
-	if (verdict < 0) {
+	if (tc_decap_to_ipv4(skb)) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}
 	count(MAPGW_CNT_TC_DECAP, skb->len);
-	return verdict; /* the kernel forwards the IPv4 packet */
+	return TC_ACT_OK; /* the kernel forwards the IPv4 packet */
 }
 
 SEC("tc")

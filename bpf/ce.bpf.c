@@ -464,7 +464,6 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
-	int verdict;
 	void *data, *data_end;
 
 	if (!cfg || !cfg->ipv4)
@@ -492,13 +491,12 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	verdict = tc_decap_to_ipv4(skb);
-	if (verdict < 0) {
+	if (tc_decap_to_ipv4(skb)) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}
 	count(MAPGW_CNT_TC_DECAP, skb->len);
-	return verdict; /* the kernel forwards to the LAN host (or delivers locally) */
+	return TC_ACT_OK; /* the kernel forwards to the LAN host (or delivers locally) */
 }
 
 /* Hairpin in the slow path: translate both ways, then to the LAN host. */

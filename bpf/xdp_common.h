@@ -20,31 +20,30 @@
 #define TC_ACT_SHOT 2
 
 /*
- * Removes the outer IPv6 header of a tunnel packet at TC ingress, leaving
- * Ethernet + IPv4. Returns the verdict to give the packet, or -1 when the
- * kernel refused (the packet is then unchanged or unusable: drop it).
+ * Removes the outer IPv6 header of a tunnel packet at TC, leaving Ethernet
+ * + IPv4 with skb->protocol IPv4. Returns 0, or -1 when the kernel refused
+ * (the packet is then unchanged or unusable: drop it).
  *
- * BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3 on) also sets skb->protocol to
- * IPv4. Debian 12's 6.1 refuses the flag with -EINVAL before touching the
- * packet; there the header is removed without it and the frame re-enters
- * its device's ingress, where eth_type_trans() takes the protocol from the
- * rewritten EtherType (and this program passes it as IPv4). One more pass
- * through the receive path, on the slow path only.
+ * BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3 on) does it in one call. Debian
+ * 12's 6.1 refuses the flag with -EINVAL before touching the packet, and a
+ * plain shrink would not do: it keeps skb->protocol IPv6 and refuses to
+ * leave less than an IPv6 header's 40 bytes (a small UDP datagram). There
+ * bpf_skb_change_proto() drops 20 bytes after the MAC header and makes the
+ * packet IPv4; a shrink by the other 20, now measured against IPv4, removes
+ * the rest of the outer header.
  */
 static __always_inline int tc_decap_to_ipv4(struct __sk_buff *skb)
 {
 	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
-	bool reenter = false;
 
 	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_DECAP_L3_IPV4)) {
-		if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC, 0))
-			return -1;
-		reenter = true;
-	}
+				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) &&
+	    (bpf_skb_change_proto(skb, ipv4, 0) ||
+	     bpf_skb_adjust_room(skb, -(MAPGW_IPV6_HLEN - MAPGW_IPV4_HLEN), BPF_ADJ_ROOM_MAC, 0)))
+		return -1;
 	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0))
 		return -1;
-	return reenter ? (int)bpf_redirect(skb->ifindex, BPF_F_INGRESS) : TC_ACT_OK;
+	return 0;
 }
 
 static __always_inline int xdp_count(enum mapgw_counter c, struct xdp_md *ctx, int verdict)

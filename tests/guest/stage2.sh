@@ -17,6 +17,7 @@ mount -t tmpfs shm /dev/shm
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+modprobe -q tun  # /dev/net/tun for the labs
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
 mkdir -p "/lib/modules/$KVER"
