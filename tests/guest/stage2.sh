@@ -17,12 +17,12 @@ mount -t tmpfs shm /dev/shm
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-modprobe -q tun  # /dev/net/tun for the labs
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
 mkdir -p "/lib/modules/$KVER"
 mount --bind "$KDIR/pkg/lib/modules/$KVER" "/lib/modules/$KVER"
 ln -sf "$KDIR/config" "/boot/config-$KVER"
+modprobe -q tun  # /dev/net/tun for the labs
 for i in "${!WRITABLE[@]}"; do
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "w$i" "${WRITABLE[$i]}"
 done
