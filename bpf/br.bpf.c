@@ -275,8 +275,10 @@ static __always_inline int br_ptb(struct xdp_md *ctx, struct hdr_cursor *c, __u3
 }
 
 /* CE -> CE inside the domains: new outer header, no trip through IPv4. */
+/* Back to another CE with the outer header rewritten in place (an option
+ * header the first CE sent stays, and counts in @outer_len). */
 static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
-				      struct iphdr *ip, struct hdr_cursor *l4, int len)
+				      struct iphdr *ip, struct hdr_cursor *l4, int outer_len)
 {
 	struct bpf_fib_lookup fib = {};
 	enum mapgw_counter why;
@@ -285,7 +287,7 @@ static __always_inline int br_hairpin(struct xdp_md *ctx, struct ethhdr *eth, st
 	why = br_target_for(l4, ip, &t);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, XDP_DROP);
-	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, len + MAPGW_IPV6_HLEN);
+	fib_prepare6(&fib, ctx->ingress_ifindex, &t.br, &t.ce, outer_len);
 	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
 	if (why != FIB_FORWARD || !bpf_map_lookup_elem(&mapgw_tx_ports, &fib.ifindex))
 		/* The TC slow path decapsulates; the kernel routes the inner
@@ -330,13 +332,14 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
 			return br_ptb(ctx, &c, l3_off);
 	}
+	proto = tunnel_skip_encap_limit(&c, proto);
 	why = tunnel_nexthdr_verdict((__u8)proto);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_LOCAL_IPV6 ? XDP_PASS : XDP_DROP);
 
 	if (parse_iphdr(&c, &ip) < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
-	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	len = ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip));
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
 	why = br_check_from_ce(&c, ip6, ip, true);
@@ -345,7 +348,7 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
 	if (br_rule_for_ipv4(ip->daddr))
-		return br_hairpin(ctx, eth, ip6, ip, &c, len);
+		return br_hairpin(ctx, eth, ip6, ip, &c, len + ((void *)ip - (void *)ip6));
 
 	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
 	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
@@ -357,7 +360,7 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	if (keyed)
 		br_decap_fill(&fib, len, ip6);
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_BR_DECAP);
+	return xdp_decap_send(ctx, (void *)ip - data, &fib, MAPGW_CNT_BR_DECAP);
 }
 
 static __always_inline int br_v6(struct xdp_md *ctx)
@@ -392,9 +395,10 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
 		return TC_ACT_OK;
-	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP || !br_is_own_address(&ip6->daddr))
+	if (tunnel_skip_encap_limit(&c, parse_ipv6hdr(&c, &ip6)) != MAPGW_IPPROTO_IPIP ||
+	    !br_is_own_address(&ip6->daddr))
 		return TC_ACT_OK;
-	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len)) < 0) {
+	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip)) < 0) {
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
 		return TC_ACT_SHOT;
 	}
@@ -403,7 +407,7 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	if (tc_decap_to_ipv4(skb)) {
+	if (tc_decap_to_ipv4(skb, (void *)ip - (void *)ip6)) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}

@@ -391,12 +391,13 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 		if ((void *)(icmp6 + 1) <= data_end && icmp6->icmp6_type == MAPGW_ICMPV6_PKT_TOOBIG)
 			return ce_ptb(ctx, cfg, &c, l3_off);
 	}
+	proto = tunnel_skip_encap_limit(&c, proto);
 	why = tunnel_nexthdr_verdict((__u8)proto);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_LOCAL_IPV6 ? XDP_PASS : XDP_DROP);
 	if (parse_iphdr(&c, &ip) < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV4, ctx, XDP_DROP);
-	len = ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len));
+	len = ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip));
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
 	if (ip->ttl <= 1)
@@ -429,7 +430,7 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 			ce_flow_fill(&fib, len, p.in_addr, p.in_port, 0);
 	}
 	ipv4_decrease_ttl(ip);
-	return xdp_decap_send(ctx, l3_off, &fib, MAPGW_CNT_CE_IN);
+	return xdp_decap_send(ctx, (void *)ip - data, &fib, MAPGW_CNT_CE_IN);
 }
 
 static __always_inline int ce_wan(struct xdp_md *ctx)
@@ -475,12 +476,12 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 	c.end = data_end;
 	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
 		return TC_ACT_OK;
-	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
+	if (tunnel_skip_encap_limit(&c, parse_ipv6hdr(&c, &ip6)) != MAPGW_IPPROTO_IPIP)
 		return TC_ACT_OK;
 	u128_from_in6(&dst, &ip6->daddr);
 	if (!mapgw_u128_eq(&dst, &cfg->ce_addr))
 		return TC_ACT_OK;
-	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, bpf_ntohs(ip6->payload_len)) < 0) {
+	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip)) < 0) {
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
 		return TC_ACT_SHOT;
 	}
@@ -491,7 +492,7 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 		count(why, skb->len);
 		return TC_ACT_SHOT;
 	}
-	if (tc_decap_to_ipv4(skb)) {
+	if (tc_decap_to_ipv4(skb, (void *)ip - (void *)ip6)) {
 		count(MAPGW_CNT_DROP_ADJUST_FAILED, skb->len);
 		return TC_ACT_SHOT;
 	}

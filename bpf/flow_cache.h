@@ -244,7 +244,7 @@ static __always_inline struct ipv6hdr *flow_encap_push(struct xdp_md *ctx, __u32
 static __always_inline int flow_decap_send(struct xdp_md *ctx, __u32 l3_off,
 					   const struct flow_head *h, enum mapgw_counter what)
 {
-	struct ethhdr *eth = xdp_decap_pull(ctx, l3_off);
+	struct ethhdr *eth = xdp_decap_pull(ctx, l3_off + MAPGW_IPV6_HLEN);
 
 	if (!eth)
 		return XDP_DROP;

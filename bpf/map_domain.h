@@ -215,6 +215,55 @@ static __always_inline enum mapgw_counter br_check_from_ce(struct hdr_cursor *l4
 	return BR_GO_ON;
 }
 
+/*
+ * Skips a Destination Options header that holds only the Tunnel
+ * Encapsulation Limit option (RFC 2473 §4.1.1) and padding: what a tunnel
+ * entry point may add, and Linux's ip6tnl does by default (encaplimit 4).
+ * Returns the header after it, with the cursor past it. Any other
+ * @nexthdr, or an options header holding anything else, comes back
+ * unchanged with the cursor where it was: tunnel_nexthdr_verdict() counts
+ * it. Only the 8-byte form is read: the option and its padding fill it, and
+ * no encapsulator sends more.
+ */
+static __always_inline int tunnel_skip_encap_limit(struct hdr_cursor *c, int nexthdr)
+{
+	__u8 *h = c->pos;
+	__u8 skip = 0, limit_seen = 0;
+
+	if (nexthdr != MAPGW_IPPROTO_DSTOPTS || (void *)(h + 8) > c->end || h[1] != 0)
+		return nexthdr;
+#pragma unroll
+	for (int i = 2; i < 8; i++) {
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (h[i] == MAPGW_OPT_PAD1)
+			continue;
+		if (i == 7 || i + 2 + h[i + 1] > 8)
+			return nexthdr; /* an option running past the header */
+		if (h[i] == MAPGW_OPT_TUNNEL_ENCAP_LIMIT && h[i + 1] == 1)
+			limit_seen = 1;
+		else if (h[i] != MAPGW_OPT_PADN)
+			return nexthdr;
+		skip = 1 + h[i + 1];
+	}
+	if (!limit_seen)
+		return nexthdr;
+	c->pos = h + 8;
+	return h[0];
+}
+
+/* The IPv4 packet's room in the IPv6 payload: the payload length less any
+ * header skipped before @ip; 0 when the payload length cannot hold them. */
+static __always_inline __u32 tunnel_inner_limit(const struct ipv6hdr *ip6, const struct iphdr *ip)
+{
+	__u32 payload = pkt_len16(ip6->payload_len);
+	__u32 skipped = (__u32)((void *)ip - (void *)(ip6 + 1));
+
+	return payload > skipped ? payload - skipped : 0;
+}
+
 /* Next header of a packet to one of our tunnel addresses: what to do. */
 static __always_inline enum mapgw_counter tunnel_nexthdr_verdict(__u8 nh)
 {
@@ -225,7 +274,7 @@ static __always_inline enum mapgw_counter tunnel_nexthdr_verdict(__u8 nh)
 		return MAPGW_CNT_DROP_IPV6_FRAGMENT;
 	case 0:   /* hop-by-hop */
 	case 43:  /* routing */
-	case 60:  /* destination options */
+	case MAPGW_IPPROTO_DSTOPTS: /* other than tunnel_skip_encap_limit() takes */
 	case 135: /* mobility */
 		return MAPGW_CNT_DROP_IPV6_EXT_HEADER;
 	default: /* ICMPv6, management traffic to the node itself */

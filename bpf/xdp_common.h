@@ -20,8 +20,9 @@
 #define TC_ACT_SHOT 2
 
 /*
- * Removes the outer IPv6 header of a tunnel packet at TC, leaving Ethernet
- * + IPv4 with skb->protocol IPv4. Returns 0, or -1 when the kernel refused
+ * Removes the @outer_len bytes of outer IPv6 header (and any option header
+ * skipped) of a tunnel packet at TC, leaving Ethernet + IPv4 with
+ * skb->protocol IPv4. Returns 0, or -1 when the kernel refused
  * (the packet is then unchanged or unusable: drop it).
  *
  * BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3 on) does it in one call. Debian
@@ -32,14 +33,14 @@
  * packet IPv4; a shrink by the other 20, now measured against IPv4, removes
  * the rest of the outer header.
  */
-static __always_inline int tc_decap_to_ipv4(struct __sk_buff *skb)
+static __always_inline int tc_decap_to_ipv4(struct __sk_buff *skb, __u32 outer_len)
 {
 	__be16 ipv4 = bpf_htons(MAPGW_ETH_P_IP);
+	int strip = (int)(outer_len & 0xff); /* 40, or 48 with an encapsulation limit */
 
-	if (bpf_skb_adjust_room(skb, -MAPGW_IPV6_HLEN, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_DECAP_L3_IPV4) &&
+	if (bpf_skb_adjust_room(skb, -strip, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_DECAP_L3_IPV4) &&
 	    (bpf_skb_change_proto(skb, ipv4, 0) ||
-	     bpf_skb_adjust_room(skb, -(MAPGW_IPV6_HLEN - MAPGW_IPV4_HLEN), BPF_ADJ_ROOM_MAC, 0)))
+	     bpf_skb_adjust_room(skb, -(strip - MAPGW_IPV4_HLEN), BPF_ADJ_ROOM_MAC, 0)))
 		return -1;
 	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ipv4, sizeof(ipv4), 0))
 		return -1;
@@ -110,11 +111,14 @@ failed:
 	return 0;
 }
 
-static __always_inline struct ethhdr *xdp_decap_pull(struct xdp_md *ctx, __u32 l3_off)
+/* Drops what lies before the inner IPv4 header at @inner_off (the outer
+ * IPv6 header and any option header skipped) and leaves room for an
+ * Ethernet header in front of it. */
+static __always_inline struct ethhdr *xdp_decap_pull(struct xdp_md *ctx, __u32 inner_off)
 {
 	struct ethhdr *eth;
 
-	if (bpf_xdp_adjust_head(ctx, (int)(l3_off + MAPGW_IPV6_HLEN) - MAPGW_ETH_HLEN))
+	if (bpf_xdp_adjust_head(ctx, (int)inner_off - MAPGW_ETH_HLEN))
 		goto failed;
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
@@ -148,10 +152,10 @@ static __always_inline int xdp_encap_send(struct xdp_md *ctx, __u32 l3_off, int 
 	return xdp_send(ctx, fib->ifindex, what);
 }
 
-static __always_inline int xdp_decap_send(struct xdp_md *ctx, __u32 l3_off,
+static __always_inline int xdp_decap_send(struct xdp_md *ctx, __u32 inner_off,
 					  const struct bpf_fib_lookup *fib, enum mapgw_counter what)
 {
-	struct ethhdr *eth = xdp_decap_pull(ctx, l3_off);
+	struct ethhdr *eth = xdp_decap_pull(ctx, inner_off);
 
 	if (!eth)
 		return XDP_DROP;

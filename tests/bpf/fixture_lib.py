@@ -66,3 +66,16 @@ def spread_counts(packets, cpus):
         cpu = cpus[spread_index(p, len(cpus))]
         counts[cpu] = counts.get(cpu, 0) + 1
     return counts
+
+
+def encap_limit_dstopt(nh=4, limit=4, other=None):
+    """The Destination Options header Linux's ip6tnl puts after the outer
+    IPv6 header by default (encaplimit 4): the Tunnel Encapsulation Limit
+    option (RFC 2473 §4.1.1, type 4, length 1) and a 3-byte PadN, 8 bytes.
+    @other replaces the PadN with an option of that type (1 byte of data)."""
+    from scapy.all import IPv6ExtHdrDestOpt
+    from scapy.layers.inet6 import HBHOptUnknown, PadN
+    tail = PadN(optlen=1, optdata=b"\x00") if other is None else \
+        HBHOptUnknown(otype=other, optlen=1, optdata=b"\x00")
+    return IPv6ExtHdrDestOpt(nh=nh, autopad=0, options=[
+        HBHOptUnknown(otype=4, optlen=1, optdata=bytes([limit])), tail])

@@ -12,7 +12,7 @@ usage: gen_br_fixtures.py OUT.h
 """
 import sys
 
-from fixture_lib import cbytes, flow_label
+from fixture_lib import cbytes, encap_limit_dstopt, flow_label
 from scapy.all import (GRE, ICMP, IP, IPOption, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, TCPerror, UDPerror, raw)
 
@@ -165,6 +165,18 @@ def cases():
     add("ipv6_extension_header_dropped", "xdp_v6",
         from_v6(IPv6(src=CE_A, dst=BR6) / IPv6ExtHdrDestOpt(nh=4) / up), XDP_DROP,
         "drop_ipv6_ext_header")
+    # Linux's ip6tnl (encaplimit 4 by default) puts the Tunnel Encapsulation
+    # Limit option before the inner packet: skipped; anything more: dropped.
+    add("decap_after_encap_limit_option", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt() / up), XDP_REDIRECT, "br_decap",
+        decapsulated(up))
+    add("encap_limit_with_another_option_dropped", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt(other=0x1e) / up), XDP_DROP,
+        "drop_ipv6_ext_header")
+    add("encap_limit_spoofed_source_dropped", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt() /
+                IP(src="192.0.2.18", dst=HOST) / UDP(sport=1236, dport=53)),
+        XDP_DROP, "drop_wrong_psid")
     add("ipv6_fragment_dropped", "xdp_v6",
         from_v6(IPv6(src=CE_A, dst=BR6) / IPv6ExtHdrFragment(nh=4, m=1) / up), XDP_DROP,
         "drop_ipv6_fragment")

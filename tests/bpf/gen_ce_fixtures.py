@@ -12,7 +12,7 @@ usage: gen_ce_fixtures.py OUT.h
 """
 import sys
 
-from fixture_lib import cbytes, flow_label
+from fixture_lib import cbytes, encap_limit_dstopt, flow_label
 from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        UDPerror, raw)
 
@@ -122,6 +122,13 @@ def cases():
     reply = IP(src="8.8.8.8", dst=PUB, ttl=60) / UDP(sport=53, dport=7920) / b"answer"
     add("udp_reply_in", "wan", from_br(reply), XDP_REDIRECT, {"ce_in": 1},
         to_lan(rebuilt(reply, dst=H10, ttl=59)), prelude=[lan(u)])
+    # From a BR built with Linux's ip6tnl: its default encapsulation limit.
+    add("udp_reply_in_after_encap_limit_option", "wan",
+        wan(IPv6(src=BR6, dst=CE6) / encap_limit_dstopt() / reply), XDP_REDIRECT, {"ce_in": 1},
+        to_lan(rebuilt(reply, dst=H10, ttl=59)), prelude=[lan(u)])
+    add("encap_limit_with_another_option_dropped", "wan",
+        wan(IPv6(src=BR6, dst=CE6) / encap_limit_dstopt(other=0x1e) / reply), XDP_DROP,
+        {"drop_ipv6_ext_header": 1}, prelude=[lan(u)])
     synack = IP(src="203.0.113.5", dst=PUB, ttl=60) / TCP(sport=443, dport=7922, flags="SA", seq=5,
                                                           ack=1001, options=[("MSS", 1460)])
     sa_out = IP(raw(synack))

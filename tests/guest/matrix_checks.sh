@@ -34,6 +34,7 @@ br_cases=(BrLab.test_udp_from_ce_decapsulated_exactly BrLab.test_spoofed_sources
           BrLab.test_decap_slow_path_unresolved_ipv4_neighbour
           BrLab.test_ttl_1_from_ce_gets_time_exceeded_through_the_tunnel)
 src=$(cd "$(dirname "$0")/../netns" && pwd)
+export MAPGW_TIME_SCALE=${MAPGW_TIME_SCALE:-6}  # software emulation: waits stretch (tests/netns/lab.py)
 : >"$out/lab.log"
 MAPGW_BUILD_DIR=$build timeout 600 /usr/bin/python3 "$src/ce_lab_test.py" "${ce_cases[@]}" >>"$out/lab.log" 2>&1 || rc=1
 MAPGW_BUILD_DIR=$build timeout 600 /usr/bin/python3 "$src/br_lab_test.py" "${br_cases[@]}" >>"$out/lab.log" 2>&1 || rc=1

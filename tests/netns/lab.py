@@ -22,10 +22,14 @@ MAPGW = os.path.join(BUILD, "agent", "mapgw")
 MAPGWCTL = os.path.join(BUILD, "agent", "mapgwctl")
 CLASSIFY_OBJ = os.path.join(BUILD, "bpf", "bpf_out", "mapgw_classify.bpf.o")
 SYS_PYTHON = "/usr/bin/python3"  # Debian's scapy lives under the system python
+# Waits stretch by this factor where the machine is slower than this VM: the
+# kernel-matrix guests (software emulation) set it (tests/guest/). It only
+# lengthens what a passing test may wait for, never what it checks.
+TIME_SCALE = float(os.environ.get("MAPGW_TIME_SCALE", "1"))
 
 
 def sh(cmd, check=True, capture=False, timeout=60):
-    r = subprocess.run(cmd, shell=isinstance(cmd, str), text=True, timeout=timeout,
+    r = subprocess.run(cmd, shell=isinstance(cmd, str), text=True, timeout=timeout * TIME_SCALE,
                        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                        stderr=subprocess.PIPE)
     if check and r.returncode != 0:
@@ -137,6 +141,7 @@ for _sig in (signal.SIGTERM, signal.SIGINT):
 
 
 def wait_for(predicate, timeout=10.0, interval=0.1, what="condition"):
+    timeout *= TIME_SCALE
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -196,7 +201,8 @@ class LabCase:
                 for v in out["values"]}
 
     def sniff(self, ns, iface, flt, count, timeout=4.0):
-        p = self.lab.spawn(ns, [SYS_PYTHON, TOOL, "sniff", iface, flt, str(count), str(timeout)],
+        p = self.lab.spawn(ns, [SYS_PYTHON, TOOL, "sniff", iface, flt, str(count),
+                                str(timeout * TIME_SCALE)],
                            stdout=subprocess.PIPE, text=True)
         self.assertEqual(p.stdout.readline().strip(), "ready")
         return p
@@ -217,7 +223,7 @@ class LabCase:
     # source, or scapy fills in this machine's own address.
     def sr1(self, ns, pkt, timeout=3):
         from scapy.all import IP, raw
-        out = self.lab.run(ns, [SYS_PYTHON, TOOL, "sr1", raw(pkt).hex(), str(timeout)],
+        out = self.lab.run(ns, [SYS_PYTHON, TOOL, "sr1", raw(pkt).hex(), str(timeout * TIME_SCALE)],
                            capture=True).strip()
         return None if out == "none" else IP(bytes.fromhex(out))
 

@@ -6,6 +6,7 @@
   scapy_tool.py send3 HEX [HEX...]     send IPv4/IPv6 packets at layer 3
   scapy_tool.py sr1 HEX TIMEOUT        send one L3 packet, print the answer's hex
 """
+import os
 import sys
 import time
 
@@ -25,7 +26,7 @@ def main():
         iface, flt, count, timeout = sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
         sn = AsyncSniffer(iface=iface, filter=flt, count=count, timeout=timeout, store=True)
         sn.start()
-        time.sleep(0.3)
+        time.sleep(0.3 * float(os.environ.get("MAPGW_TIME_SCALE", "1")))  # capture running
         print("ready", flush=True)
         sn.join()
         for p in sn.results or []:
