@@ -6,8 +6,9 @@
 //   benchctl gen IFNAME --template HEX --packets N [--walk SPEC [--walk SPEC]]
 //       [--start N] [--cpu C]
 //       BPF_PROG_RUN with live frames: N copies of the frame leave IFNAME
-//       (XDP_TX), header fields walked over the flows; prints
-//       {"packets","seconds","pps"}. SPEC = OFFSET[,OFFSET[,OFFSET]]:WIDTH:BASE:STRIDE:COUNT
+//       (XDP_TX), header fields walked over the flows; where the kernel
+//       refuses live frames, the same frames through an AF_PACKET socket
+//       (packet_socket_gen.h); prints {"packets","seconds","pps","generator"}. SPEC = OFFSET[,OFFSET[,OFFSET]]:WIDTH:BASE:STRIDE:COUNT
 //       (byte offsets in the frame, width 2 or 4, big-endian); the first
 //       walk moves fastest. --start: the first packet's flow number.
 #include <bpf/bpf.h>
@@ -27,6 +28,7 @@
 #include "cost_abi.h"
 #include "loader/skeleton.h"
 #include "mapgw_bench.skel.h"
+#include "packet_socket_gen.h"
 
 namespace {
 
@@ -107,18 +109,30 @@ bool parse_walk(const std::string& spec, field_walk& w) {
   return true;
 }
 
+void print_report(uint64_t packets, double s, const char* generator) {
+  std::printf("{\"packets\": %llu, \"seconds\": %.4f, \"pps\": %.0f, \"generator\": \"%s\"}\n",
+              static_cast<unsigned long long>(packets), s, packets / s, generator);
+}
+
+// Live frames first; where the kernel refuses them (EPERM on this VM's 6.18,
+// EINVAL before 5.18), the packet-socket generator sends the same frames.
 int gen(const std::string& ifname, const std::string& hex, uint64_t packets,
         const std::vector<std::string>& walks, uint64_t start, int cpu) {
   auto frame = mapgw::parse_hex(hex);
   if (!frame || frame->size() < 64) return fail("bad template (at least 64 bytes)");
   if (walks.size() > 2) return fail("at most two --walk");
+  field_walk parsed[2] = {};
+  for (size_t i = 0; i < walks.size(); ++i) {
+    if (!parse_walk(walks[i], parsed[i])) return fail("bad --walk " + walks[i]);
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set)) return fail("pinning to CPU");
   auto skel = BenchSkel::open();
   if (!skel) return fail(skel.error().describe());
-  auto* d = skel->get()->data_tmpl;
-  field_walk* targets[2] = {&d->walk_fast, &d->walk_slow};
-  for (size_t i = 0; i < walks.size(); ++i) {
-    if (!parse_walk(walks[i], *targets[i])) return fail("bad --walk " + walks[i]);
-  }
+  skel->get()->data_tmpl->walk_fast = parsed[0];
+  skel->get()->data_tmpl->walk_slow = parsed[1];
   skel->get()->rodata->tmpl_len = static_cast<uint32_t>(frame->size());
   auto* tmpl = skel->get()->data_tmpl->tmpl;
   std::memcpy(tmpl, frame->data(), std::min(frame->size(), sizeof skel->get()->data_tmpl->tmpl));
@@ -130,10 +144,6 @@ int gen(const std::string& ifname, const std::string& hex, uint64_t packets,
   if (bpf_map_update_elem(bpf_map__fd(skel->get()->maps.bench_count), &zero, first.data(), 0)) {
     return fail("setting the first flow");
   }
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set)) return fail("pinning to CPU");
   xdp_md ctx{};
   ctx.data_end = static_cast<uint32_t>(frame->size());
   ctx.ingress_ifindex = if_nametoindex(ifname.c_str());
@@ -147,13 +157,21 @@ int gen(const std::string& ifname, const std::string& hex, uint64_t packets,
   for (uint64_t done = 0; done < packets;) {
     opts.repeat = static_cast<uint32_t>(std::min(chunk, packets - done));
     if (bpf_prog_test_run_opts(bpf_program__fd(skel->get()->progs.bench_gen), &opts)) {
-      return fail(std::string("BPF_PROG_RUN: ") + std::strerror(errno));
+      const int err = errno;
+      if (done == 0 && (err == EPERM || err == EINVAL || err == EOPNOTSUPP)) {
+        std::fprintf(stderr, "benchctl: live frames refused (%s): packet-socket generator\n",
+                     std::strerror(err));
+        auto r = mapgw::bench::send_with_packet_socket(ifname, *frame, parsed[0], parsed[1], packets, start);
+        if (!r) return fail(r.error().describe());
+        print_report(r->packets, r->seconds, "packet_socket");
+        return 0;
+      }
+      return fail(std::string("BPF_PROG_RUN: ") + std::strerror(err));
     }
     done += opts.repeat;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("{\"packets\": %llu, \"seconds\": %.4f, \"pps\": %.0f}\n",
-              static_cast<unsigned long long>(packets), s, packets / s);
+  print_report(packets, s, "live_frames");
   return 0;
 }
 

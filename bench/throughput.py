@@ -199,12 +199,16 @@ class Contender:
         return int(sh([BENCHCTL, "count", self.pin + "_sink_count"], capture=True))
 
     def generate(self, ns, ifname, hexframe, packets, walks, start=0):
-        """benchctl gen on @ifname in @ns (CPU 0); returns its JSON report."""
+        """benchctl gen on @ifname in @ns (CPU 0); returns its JSON report.
+        The generator it used (live frames, or the packet socket where the
+        kernel refuses them) goes into GENERATORS for the report."""
         argv = [BENCHCTL, "gen", ifname, "--template", hexframe, "--packets", str(packets), "--cpu", "0",
                 "--start", str(start)]
         for w in walks:
             argv += ["--walk", w]
-        return json.loads(self.lab.run(ns, argv, capture=True, timeout=600))
+        out = json.loads(self.lab.run(ns, argv, capture=True, timeout=600))
+        GENERATORS.add(out["generator"])
+        return out
 
     def send(self, packets, hexframe=None, walks=(), start=0):
         """Offer @packets; returns (delivered, seconds of generation)."""
@@ -397,6 +401,7 @@ DIRECTIONS = {"out": ["xdp_forward", "xdp_encap", "ce", "br", "kernel_ce", "kern
               "in": ["xdp_forward_in", "xdp_decap_in", "xdp_natdecap_in", "ce_in", "br_in", "kernel_ce_in",
                      "kernel_br_in"]}
 BARE_TUNNEL = {"out": "xdp_encap", "in": "xdp_decap_in"}  # by direction
+GENERATORS = set()  # benchctl gen's generators used in this run (its "generator" field)
 
 
 def interleaved_rates(cs, rounds, packets, flows_list, log, delivered=None):

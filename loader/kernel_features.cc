@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 
 namespace mapgw {
@@ -101,6 +102,8 @@ Result<bool> probe_fib_skip_neigh() {
   return opts.retval == 2;
 }
 
+std::atomic<bool> g_pretend_old{false};
+
 }  // namespace
 
 std::string kernel_release() {
@@ -130,7 +133,10 @@ std::string describe_missing(const std::string& release, const std::vector<Kerne
   return out + "; the oldest kernel mapgw supports is 6.1 (Debian 12)";
 }
 
+void pretend_old_kernel(bool on) { g_pretend_old = on; }
+
 Result<KernelAdaptations> kernel_adaptations() {
+  if (g_pretend_old) return KernelAdaptations{};
   static const Result<KernelAdaptations> cached = []() -> Result<KernelAdaptations> {
     auto skip = probe_fib_skip_neigh();
     if (!skip) return skip.error();

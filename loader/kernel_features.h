@@ -39,6 +39,10 @@ struct KernelAdaptations {
 // the flag answers -EAFNOSUPPORT, an older one -EINVAL.
 Result<KernelAdaptations> kernel_adaptations();
 
+// Tests: kernel_adaptations() then answers as a kernel without any of the
+// newer features would, whatever this one has, so the fallbacks run here.
+void pretend_old_kernel(bool on);
+
 // uname -r
 std::string kernel_release();
 

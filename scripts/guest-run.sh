@@ -109,20 +109,31 @@ done
 } >"$xchg/cmd"
 
 # The console carries the command's output; QEMU's own complaints go to a log.
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt -smp 2 -m "$mem" -machine q35 \
-  -display none -monitor none -serial stdio -no-reboot -nic none \
-  -kernel "$kdir/vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off" \
-  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  -virtfs "local,path=$xchg,mount_tag=xchg,security_model=none,multidevs=remap" "${shares[@]}" \
-  </dev/null 2>"$xchg/qemu.log" > >(tee "$xchg/console") &
-qemu_pid=$!
-set +e
-wait "$qemu_pid"
-rc=$?
-set -e
-qemu_pid=
+# One boot; its exit code in rc.
+boot() {
+  timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
+    -accel tcg,thread=multi -cpu qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt -smp 2 -m "$mem" -machine q35 \
+    -display none -monitor none -serial stdio -no-reboot -nic none \
+    -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off" \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$xchg,mount_tag=xchg,security_model=none,multidevs=remap" "${shares[@]}" \
+    </dev/null 2>"$xchg/qemu.log" > >(tee "$xchg/console") &
+  qemu_pid=$!
+  set +e
+  wait "$qemu_pid"
+  rc=$?
+  set -e
+  qemu_pid=
+}
+boot
+# A guest that died before stage 2 ran the command (an emulation fault
+# while the kernel patches itself has been seen once in many boots) gets
+# one more boot; a command that started is never run twice.
+if [[ ! -f $xchg/status && ! -f $xchg/started && $rc -ne 124 ]]; then
+  echo "guest-run.sh: the $kver guest died before running the command; booting it once more" >&2
+  boot
+fi
 if [[ -f $xchg/status ]]; then
   exit "$(cat "$xchg/status")"
 fi

@@ -1,21 +1,28 @@
 // Kernel support against the running kernel: a verifier rejection comes
 // back as one error with the whole log in a file, the jiffies-based HZ
 // measurement agrees with the kernel's config, the requirements probe finds
-// nothing missing on a supported kernel, and mapgw --check-kernel reports
-// every program of both roles.
+// nothing missing on a supported kernel, pinned maps that differ are named,
+// and mapgw --check-kernel reports every program of both roles.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
 #include "bpf_test_env.h"
+#include "loader/ce_dataplane.h"
 #include "loader/kernel_features.h"
 #include "loader/kernel_hz.h"
+#include "loader/pinning.h"
 #include "loader/skeleton.h"
 #include "mapgw_test_reject.skel.h"
 
@@ -42,6 +49,35 @@ TEST(VerifierRejection, NamesTheProgramAndKeepsTheWholeLog) {
   EXPECT_NE(log.str().find("invalid access to packet"), std::string::npos);
   EXPECT_NE(log.str().find("processed"), std::string::npos);
   std::remove(m[1].str().c_str());
+}
+
+// Pinned maps from an earlier run: reused when this load asks for the same
+// maps, and named (map, field, both values) when it does not.
+TEST(PinnedMaps, TheSameConfigurationReusesThemAnotherIsNamed) {
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  char fs[] = "/tmp/mapgw-pins-XXXXXX";
+  ASSERT_NE(mkdtemp(fs), nullptr);
+  ASSERT_EQ(mount("bpf", fs, "bpf", 0, nullptr), 0) << std::strerror(errno);
+  auto pins = pin_dir(fs, "t");
+  ASSERT_TRUE(pins.ok()) << pins.error().describe();
+  constexpr uint64_t kFrag = 5'000'000'000ULL;
+  {
+    auto first = CeDataplane::load(16384, 240, kFrag, *pins);
+    ASSERT_TRUE(first.ok()) << first.error().describe();
+  }
+  {
+    auto same = CeDataplane::load(16384, 240, kFrag, *pins);
+    EXPECT_TRUE(same.ok()) << same.error().describe();
+  }
+  auto bigger = CeDataplane::load(32768, 240, kFrag, *pins);
+  ASSERT_FALSE(bigger.ok());
+  const std::string msg = bigger.error().describe();
+  EXPECT_NE(msg.find("mapgw_nat_sessions max_entries 16384 pinned, 32768 wanted"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("remove that directory"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("verifier"), std::string::npos) << msg;
+  remove_pins(*pins);
+  umount2(fs, MNT_DETACH);
+  rmdir(fs);
 }
 
 TEST(KernelHz, MeasuredAgreesWithTheKernelConfig) {

@@ -32,6 +32,7 @@ ip link set lo up
 stty -F /dev/console -onlcr 2>/dev/null
 
 cd "$WORKDIR" || echo "guest: no directory $WORKDIR" >/dev/console
+: >"$xchg/started"
 set +e
 bash "$xchg/cmd" </dev/null >/dev/console 2>&1
 echo $? >"$xchg/status"
