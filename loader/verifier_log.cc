@@ -135,11 +135,12 @@ Error VerifierLogs::rejection(bpf_object* obj, std::string_view object_name, int
   if (!prog || log.empty()) return make_error(what, err);
   const std::string name = bpf_program__name(prog);
   const std::string path = write_log_file(object_name, name, log);
-  return make_error("the kernel's verifier rejected BPF program " + name + " (" + what + "): " +
-                        verifier_log_tail(log, kTailLines) +
-                        (path.empty() ? " (the full log could not be written to a file)"
-                                      : "; full log: " + path),
-                    err);
+  // The errno inside the message: appended after the path it would read as
+  // the file's own error.
+  return make_error("the kernel's verifier rejected BPF program " + name + " (" + what + ": " +
+                    std::strerror(err) + "): " + verifier_log_tail(log, kTailLines) +
+                    (path.empty() ? " (the full log could not be written to a file)"
+                                  : "; full log: " + path));
 }
 
 }  // namespace mapgw

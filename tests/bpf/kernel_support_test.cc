@@ -38,6 +38,7 @@ TEST(VerifierRejection, NamesTheProgramAndKeepsTheWholeLog) {
   auto st = skel->load();
   ASSERT_FALSE(st.ok());
   const std::string msg = st.error().describe();
+  RecordProperty("message", msg);  // in --gtest_output=xml: what an operator reads
   EXPECT_NE(msg.find("verifier rejected BPF program mapgw_test_reject"), std::string::npos) << msg;
   EXPECT_NE(msg.find("invalid access to packet"), std::string::npos) << msg;
   std::smatch m;
@@ -72,6 +73,7 @@ TEST(PinnedMaps, TheSameConfigurationReusesThemAnotherIsNamed) {
   auto bigger = CeDataplane::load(32768, 240, kFrag, *pins);
   ASSERT_FALSE(bigger.ok());
   const std::string msg = bigger.error().describe();
+  RecordProperty("message", msg);
   EXPECT_NE(msg.find("mapgw_nat_sessions max_entries 16384 pinned, 32768 wanted"), std::string::npos) << msg;
   EXPECT_NE(msg.find("remove that directory"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("verifier"), std::string::npos) << msg;

@@ -21,18 +21,21 @@ echo "== check-kernel ($(uname -r))"
 
 cd "$build" || exit 2
 echo "== bpf fixtures"
-# The gtest programs behind the `bpf` label, each run once, two at a time:
-# ctest starts a process per test, which under emulation costs seconds each.
-# Their test count must equal the label's, so none is left out.
+# The gtest programs behind the `bpf` label, each run as two shards side by
+# side (one per vCPU): ctest starts a process per test, which under
+# emulation costs seconds each. Their test count must equal the label's, so
+# none is left out.
 want=$(ctest -N -L bpf | sed -n 's/^Total Tests: //p')
-pids=()
-for bin in tests/bpf/bpf_tests tests/bpf/br_bpf_tests tests/bpf/ce_bpf_tests tests/bpf/kernel_support_tests; do
+for bin in tests/bpf/ce_bpf_tests tests/bpf/br_bpf_tests tests/bpf/bpf_tests tests/bpf/kernel_support_tests; do
   name=$(basename "$bin")
-  "$bin" --gtest_output="xml:$out/bpf-$name.xml" >"$out/bpf-$name.log" 2>&1 &
-  pids+=($!)
-  if [[ ${#pids[@]} -eq 2 ]]; then wait "${pids[0]}" || rc=1; pids=("${pids[1]}"); fi
+  pids=()
+  for shard in 0 1; do
+    GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=$shard "$bin" --gtest_output="xml:$out/bpf-$name-$shard.xml" \
+      >"$out/bpf-$name-$shard.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
 done
-for p in "${pids[@]}"; do wait "$p" || rc=1; done
 ran=$(cat "$out"/bpf-*.xml | sed -n 's/^<testsuites tests="\([0-9]*\)".*/\1/p' | awk '{n += $1} END {print n + 0}')
 echo "bpf: $ran tests run, the label has $want"
 [[ "$ran" == "$want" ]] || { echo "bpf: the gtest programs above are not the whole label" >&2; rc=1; }
