@@ -217,38 +217,25 @@ static __always_inline enum mapgw_counter br_check_from_ce(struct hdr_cursor *l4
 
 /*
  * Skips a Destination Options header that holds only the Tunnel
- * Encapsulation Limit option (RFC 2473 §4.1.1) and padding: what a tunnel
- * entry point may add, and Linux's ip6tnl does by default (encaplimit 4).
- * Returns the header after it, with the cursor past it. Any other
- * @nexthdr, or an options header holding anything else, comes back
+ * Encapsulation Limit option (RFC 2473 §4.1.1) and its padding: what a
+ * tunnel entry point may add, and Linux's ip6tnl does by default
+ * (encaplimit 4). Returns the header after it, with the cursor past it. Any
+ * other @nexthdr, or an options header holding anything else, comes back
  * unchanged with the cursor where it was: tunnel_nexthdr_verdict() counts
- * it. Only the 8-byte form is read: the option and its padding fill it, and
- * no encapsulator sends more.
+ * it. The header is read as the 8 bytes such an encapsulator writes: the
+ * option (type 4, length 1, the limit) then a 3-byte PadN (Linux) or three
+ * Pad1 — two fixed layouts, not a walk over options.
  */
 static __always_inline int tunnel_skip_encap_limit(struct hdr_cursor *c, int nexthdr)
 {
 	__u8 *h = c->pos;
-	__u8 skip = 0, limit_seen = 0;
 
-	if (nexthdr != MAPGW_IPPROTO_DSTOPTS || (void *)(h + 8) > c->end || h[1] != 0)
+	if (nexthdr != MAPGW_IPPROTO_DSTOPTS || (void *)(h + 8) > c->end)
 		return nexthdr;
-#pragma unroll
-	for (int i = 2; i < 8; i++) {
-		if (skip) {
-			skip--;
-			continue;
-		}
-		if (h[i] == MAPGW_OPT_PAD1)
-			continue;
-		if (i == 7 || i + 2 + h[i + 1] > 8)
-			return nexthdr; /* an option running past the header */
-		if (h[i] == MAPGW_OPT_TUNNEL_ENCAP_LIMIT && h[i + 1] == 1)
-			limit_seen = 1;
-		else if (h[i] != MAPGW_OPT_PADN)
-			return nexthdr;
-		skip = 1 + h[i + 1];
-	}
-	if (!limit_seen)
+	if (h[1] != 0 || h[2] != MAPGW_OPT_TUNNEL_ENCAP_LIMIT || h[3] != 1)
+		return nexthdr;
+	if (!(h[5] == MAPGW_OPT_PADN && h[6] == 1 && h[7] == 0) &&
+	    !(h[5] == MAPGW_OPT_PAD1 && h[6] == MAPGW_OPT_PAD1 && h[7] == MAPGW_OPT_PAD1))
 		return nexthdr;
 	c->pos = h + 8;
 	return h[0];

@@ -68,14 +68,19 @@ def spread_counts(packets, cpus):
     return counts
 
 
-def encap_limit_dstopt(nh=4, limit=4, other=None):
+def encap_limit_dstopt(nh=4, limit=4, other=None, pad1=False):
     """The Destination Options header Linux's ip6tnl puts after the outer
     IPv6 header by default (encaplimit 4): the Tunnel Encapsulation Limit
     option (RFC 2473 §4.1.1, type 4, length 1) and a 3-byte PadN, 8 bytes.
-    @other replaces the PadN with an option of that type (1 byte of data)."""
+    @pad1: three Pad1 instead of the PadN; @other: an option of that type
+    (1 byte of data) instead."""
     from scapy.all import IPv6ExtHdrDestOpt
-    from scapy.layers.inet6 import HBHOptUnknown, PadN
-    tail = PadN(optlen=1, optdata=b"\x00") if other is None else \
-        HBHOptUnknown(otype=other, optlen=1, optdata=b"\x00")
+    from scapy.layers.inet6 import HBHOptUnknown, Pad1, PadN
+    if other is not None:
+        tail = [HBHOptUnknown(otype=other, optlen=1, optdata=b"\x00")]
+    elif pad1:
+        tail = [Pad1(), Pad1(), Pad1()]
+    else:
+        tail = [PadN(optlen=1, optdata=b"\x00")]
     return IPv6ExtHdrDestOpt(nh=nh, autopad=0, options=[
-        HBHOptUnknown(otype=4, optlen=1, optdata=bytes([limit])), tail])
+        HBHOptUnknown(otype=4, optlen=1, optdata=bytes([limit]))] + tail)

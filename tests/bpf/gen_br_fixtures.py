@@ -170,6 +170,9 @@ def cases():
     add("decap_after_encap_limit_option", "xdp_v6",
         from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt() / up), XDP_REDIRECT, "br_decap",
         decapsulated(up))
+    add("decap_after_encap_limit_option_pad1", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt(limit=0, pad1=True) / up), XDP_REDIRECT,
+        "br_decap", decapsulated(up))
     add("encap_limit_with_another_option_dropped", "xdp_v6",
         from_v6(IPv6(src=CE_A, dst=BR6) / encap_limit_dstopt(other=0x1e) / up), XDP_DROP,
         "drop_ipv6_ext_header")

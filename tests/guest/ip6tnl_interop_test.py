@@ -87,8 +87,10 @@ class BrFacesIp6tnlCe(LabCase, unittest.TestCase):
         (f,) = self.sniffed(sn)
         self.assertEqual((f[IP].src, bytes(f[UDP].payload)), (self.CE_V4, b"ce-out"))
         self.assertIn(f[UDP].sport, range(1232, 1236))
-        self.assertEqual(self.delta(before, "br_decap", "drop_ipv6_ext_header"),
-                         {"br_decap": 1, "drop_ipv6_ext_header": 0})
+        # Decapsulated once, by XDP or (the first packet, its IPv4
+        # neighbour not yet resolved) by the TC slow path.
+        d = self.delta(before, "br_decap", "tc_decap", "drop_ipv6_ext_header")
+        self.assertEqual((d["br_decap"] + d["tc_decap"], d["drop_ipv6_ext_header"]), (1, 0), d)
         # Back: our BR's plain outer header, which ip6tnl takes either way.
         # (The CE's kernel answers it with a port unreachable: not counted.)
         sn = self.sniff(self.ce, "up0", "ip6 proto 4 and dst host %s" % brl.CE_A, 1)
