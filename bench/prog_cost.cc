@@ -61,7 +61,6 @@
 #include "loader/ce_dataplane.h"
 #include "loader/counters.h"
 #include "loader/kernel_features.h"
-#include "loader/kernel_hz.h"
 #include "loader/libbpf_log.h"
 #include "loader/route_ctl.h"
 #include "loader/skeleton.h"
@@ -134,8 +133,7 @@ class Harness {
   Harness() {
     auto s = CostSkel::open();
     if (!s) die(s.error().describe());
-    if (auto st = set_kernel_hz(s->get()->rodata); !st) die(st.error().describe());
-    if (auto st = set_kernel_adaptations(s->get()->rodata); !st) die(st.error().describe());
+    if (auto st = set_kernel_rodata(s->get()->rodata); !st) die(st.error().describe());
     if (auto st = s->load(); !st) die(st.error().describe());
     skel_.emplace(std::move(*s));
   }

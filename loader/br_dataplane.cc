@@ -10,7 +10,6 @@
 
 #include "loader/attachments.h"
 #include "loader/kernel_features.h"
-#include "loader/kernel_hz.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/route_ctl.h"
@@ -40,8 +39,7 @@ Result<BrDataplane> BrDataplane::load(uint64_t frag_timeout_ns, const std::strin
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
-  if (auto st = set_kernel_hz(skel->get()->rodata); !st) return st.error();
-  if (auto st = set_kernel_adaptations(skel->get()->rodata); !st) return st.error();
+  if (auto st = set_kernel_rodata(skel->get()->rodata); !st) return st.error();
   auto* progs = &skel->get()->progs;
   if (auto st = prepare_spreading(skel->get(), progs->mapgw_br_v6, progs->mapgw_br_v6fan,
                                   progs->mapgw_br_v6cpu, progs->mapgw_br_qdrops, spread_cpus);

@@ -8,7 +8,6 @@
 
 #include "loader/attachments.h"
 #include "loader/kernel_features.h"
-#include "loader/kernel_hz.h"
 #include "loader/map_ops.h"
 #include "loader/pinning.h"
 #include "loader/route_ctl.h"
@@ -54,8 +53,7 @@ Result<CeDataplane> CeDataplane::load(uint32_t max_sessions, uint32_t ports_per_
   }
   skel->get()->rodata->frag_timeout_ns = frag_timeout_ns;
   skel->get()->rodata->flow_cache_mask = flow_cache_sets - 1;
-  if (auto st = set_kernel_hz(skel->get()->rodata); !st) return st.error();
-  if (auto st = set_kernel_adaptations(skel->get()->rodata); !st) return st.error();
+  if (auto st = set_kernel_rodata(skel->get()->rodata); !st) return st.error();
   auto* progs = &skel->get()->progs;
   if (auto st = prepare_spreading(skel->get(), progs->mapgw_ce_wan, progs->mapgw_ce_wanfan,
                                   progs->mapgw_ce_wancpu, progs->mapgw_ce_qdrops, spread_cpus);

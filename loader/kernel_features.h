@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "loader/kernel_hz.h"
 #include "loader/result.h"
 
 namespace mapgw {
@@ -46,11 +47,15 @@ void pretend_old_kernel(bool on);
 // uname -r
 std::string kernel_release();
 
-// Sets a skeleton's adaptation rodata (bpf/route_cache.h) before load.
+// Sets what a skeleton's rodata takes from the running kernel
+// (bpf/route_cache.h: kernel_hz, kernel_fib_skip_neigh) before load.
 template <typename Rodata>
-Status set_kernel_adaptations(Rodata* rodata) {
+Status set_kernel_rodata(Rodata* rodata) {
+  auto hz = kernel_hz();
+  if (!hz) return make_error("finding the kernel's HZ: " + hz.error().describe());
   auto a = kernel_adaptations();
   if (!a) return make_error("probing the kernel: " + a.error().describe());
+  rodata->kernel_hz = hz->hz;
   rodata->kernel_fib_skip_neigh = a->fib_skip_neigh;
   return Status::Ok();
 }

@@ -25,15 +25,6 @@ struct KernelHz {
 // Found once per process, then cached.
 Result<KernelHz> kernel_hz();
 
-// Sets a skeleton's `kernel_hz` rodata (bpf/route_cache.h) before load.
-template <typename Rodata>
-Status set_kernel_hz(Rodata* rodata) {
-  auto hz = kernel_hz();
-  if (!hz) return make_error("finding the kernel's HZ: " + hz.error().describe());
-  rodata->kernel_hz = hz->hz;
-  return Status::Ok();
-}
-
 // The two sources on their own (for tests and the start-up report).
 std::optional<uint32_t> kernel_config_hz();
 Result<uint32_t> measure_kernel_hz();

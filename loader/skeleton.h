@@ -55,7 +55,7 @@ class Skeleton {
   Status load() {
     logs_->prepare(skel_->obj);
     if (int err = Traits::load(skel_)) return logs_->rejection(skel_->obj, Traits::kName, -err);
-    logs_->record_stats(skel_->obj, Traits::kName);
+    logs_->record_stats(Traits::kName);
     logs_.reset();  // 16 MiB of address space, no longer needed
     loaded_ = true;
     return Status::Ok();

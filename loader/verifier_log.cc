@@ -111,8 +111,7 @@ void VerifierLogs::prepare(bpf_object* obj) {
   }
 }
 
-void VerifierLogs::record_stats(bpf_object* obj, std::string_view object_name) {
-  (void)obj;
+void VerifierLogs::record_stats(std::string_view object_name) {
   std::vector<ProgramStats> found;
   for (auto& [p, buf] : stats_logs_) {
     ProgramStats s{.object = std::string(object_name), .program = bpf_program__name(p)};

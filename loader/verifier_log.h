@@ -56,7 +56,7 @@ class VerifierLogs {
   // Per-program statistics buffers, if wanted.
   void prepare(bpf_object* obj);
   // After a successful load: statistics into the process-wide list.
-  void record_stats(bpf_object* obj, std::string_view object_name);
+  void record_stats(std::string_view object_name);
   // After a failed load: the error to return.
   Error rejection(bpf_object* obj, std::string_view object_name, int err) const;
 
