@@ -134,6 +134,7 @@ std::string describe_missing(const std::string& release, const std::vector<Kerne
 }
 
 void pretend_old_kernel(bool on) { g_pretend_old = on; }
+bool kernel_pretends_old() { return g_pretend_old; }
 
 Result<KernelAdaptations> kernel_adaptations() {
   if (g_pretend_old) return KernelAdaptations{};

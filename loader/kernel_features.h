@@ -43,6 +43,7 @@ Result<KernelAdaptations> kernel_adaptations();
 // Tests: kernel_adaptations() then answers as a kernel without any of the
 // newer features would, whatever this one has, so the fallbacks run here.
 void pretend_old_kernel(bool on);
+bool kernel_pretends_old();
 
 // uname -r
 std::string kernel_release();

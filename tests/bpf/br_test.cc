@@ -19,6 +19,7 @@
 #include "agent/br/br_rule.h"
 #include "br_fixtures.h"
 #include "bpf_test_env.h"
+#include "map_reset.h"
 #include "loader/br_dataplane.h"
 #include "loader/counters.h"
 #include "loader/route_ctl.h"
@@ -99,6 +100,19 @@ uint64_t packets_since(const BrDataplane& dp, const Snapshot& before, const char
   return (*read_counters(dp.counters_fd()))[counter_index(name)].packets - before[counter_index(name)].packets;
 }
 
+// The test configuration written into a loaded (or reset) data plane.
+void configure_br(const Topology& topo, BrDataplane* dp) {
+  auto rules = test_rules();
+  ASSERT_TRUE(dp->replace_rules(rules).ok());
+  std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
+  ASSERT_TRUE(dp->replace_br_addresses(std::span(&br, 1)).ok());
+  std::vector<uint32_t> ports{topo.v4_ifindex, topo.v6_ifindex};
+  ASSERT_TRUE(dp->replace_tx_ports(ports).ok());
+  mapgw_br_config cfg{};
+  cfg.icmp_src_ipv4 = htonl(Ipv4Addr::parse("203.0.113.1")->value);
+  ASSERT_TRUE(dp->set_config(cfg).ok());
+}
+
 // The topology plus a loaded, configured BR data plane.
 void load_br(Topology& topo, std::optional<BrDataplane>& dp_out,
              std::span<const uint32_t> spread_cpus = {}) {
@@ -107,25 +121,36 @@ void load_br(Topology& topo, std::optional<BrDataplane>& dp_out,
   auto dp = BrDataplane::load(5'000'000'000ULL, "", MAPGW_FLOW_CACHE_SETS, spread_cpus);
   ASSERT_TRUE(dp.ok()) << dp.error().describe();
   dp_out.emplace(std::move(*dp));
-  auto& dp_ = dp_out;
-  auto& topo_ = topo;
-  auto rules = test_rules();
-  ASSERT_TRUE(dp_->replace_rules(rules).ok());
-  std::array<uint8_t, 16> br = Ipv6Addr::parse(kBr6)->bytes();
-  ASSERT_TRUE(dp_->replace_br_addresses(std::span(&br, 1)).ok());
-  std::vector<uint32_t> ports{topo_.v4_ifindex, topo_.v6_ifindex};
-  ASSERT_TRUE(dp_->replace_tx_ports(ports).ok());
-    mapgw_br_config cfg{};
-    cfg.icmp_src_ipv4 = htonl(Ipv4Addr::parse("203.0.113.1")->value);
-    ASSERT_TRUE(dp_->set_config(cfg).ok());
+  ASSERT_NO_FATAL_FAILURE(configure_br(topo, &*dp_out));
+}
+
+// One data plane (without spreading) loaded for the whole program and
+// handed to each test that asks in the state just after its load
+// (map_reset.h), then configured: the fixture table costs one verifier run.
+void shared_br(Topology& topo, BrDataplane*& out) {
+  static std::optional<BrDataplane> loaded;
+  static testing::MapSnapshot fresh;
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  if (!loaded) {
+    auto dp = BrDataplane::load(5'000'000'000ULL, "", MAPGW_FLOW_CACHE_SETS, {});
+    ASSERT_TRUE(dp.ok()) << dp.error().describe();
+    loaded.emplace(std::move(*dp));
+    ASSERT_NO_FATAL_FAILURE(fresh.take({loaded->prog_fd(BrProgram::kXdpV4), loaded->prog_fd(BrProgram::kXdpV6),
+                                        loaded->prog_fd(BrProgram::kTcV6), loaded->prog_fd(BrProgram::kTcEncap)}));
+  } else {
+    ASSERT_NO_FATAL_FAILURE(fresh.restore());
+  }
+  ASSERT_NO_FATAL_FAILURE(configure_br(topo, &*loaded));
+  out = &*loaded;
 }
 
 class BrFixture : public ::testing::TestWithParam<Case> {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_)); }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(shared_br(topo_, dp_)); }
 
   Topology topo_;
-  std::optional<BrDataplane> dp_;
+  BrDataplane* dp_ = nullptr;
 };
 
 // Each case twice: the second time a cacheable packet is answered by the
@@ -276,11 +301,11 @@ class BrOnOneCpu : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
-    ASSERT_NO_FATAL_FAILURE(load_br(topo_, dp_));
+    ASSERT_NO_FATAL_FAILURE(shared_br(topo_, dp_));
   }
 
   Topology topo_;
-  std::optional<BrDataplane> dp_;
+  BrDataplane* dp_ = nullptr;
 };
 using BrRouteCache = BrOnOneCpu;
 using BrFlowCache = BrOnOneCpu;

@@ -17,12 +17,14 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "agent/br/br_rule.h"
 #include "agent/ce/nat_log.h"
 #include "agent/ce/nat_table.h"
 #include "agent/map/port_set.h"
 #include "bpf_test_env.h"
+#include "map_reset.h"
 #include "ce_fixtures.h"
 #include "loader/ce_dataplane.h"
 #include "loader/kernel_features.h"
@@ -95,14 +97,8 @@ mapgw_ce_config ce_config(const Topology& t, uint8_t filtering) {
   return c;
 }
 
-void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering = 0,
-             uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS) {
-  ASSERT_NO_FATAL_FAILURE(testing::require_root());
-  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
-  auto dp = CeDataplane::load(16384, 240, 5'000'000'000ULL, "",
-                              filtering == MAPGW_FILTER_ADDRESS_DEPENDENT, flow_cache_sets);
-  ASSERT_TRUE(dp.ok()) << dp.error().describe();
-  out.emplace(std::move(*dp));
+// The test configuration written into a loaded (or reset) data plane.
+void configure_ce(const Topology& topo, CeDataplane* out, uint8_t filtering) {
   ASSERT_TRUE(out->set_config(ce_config(topo, filtering)).ok());
   auto spec = RuleSpec::parse("ipv6=240b:10::/31,ipv4=106.72.0.0/15,ea=25,offset=4,fmr");
   spec->legacy_iid = true;
@@ -122,6 +118,47 @@ void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering 
   ASSERT_TRUE(out->replace_filter(filter).ok());
 }
 
+Result<CeDataplane> load_ce_unconfigured(uint8_t filtering, uint32_t flow_cache_sets) {
+  return CeDataplane::load(16384, 240, 5'000'000'000ULL, "", filtering == MAPGW_FILTER_ADDRESS_DEPENDENT,
+                           flow_cache_sets);
+}
+
+void load_ce(Topology& topo, std::optional<CeDataplane>& out, uint8_t filtering = 0,
+             uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS) {
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  auto dp = load_ce_unconfigured(filtering, flow_cache_sets);
+  ASSERT_TRUE(dp.ok()) << dp.error().describe();
+  out.emplace(std::move(*dp));
+  ASSERT_NO_FATAL_FAILURE(configure_ce(topo, &*out, filtering));
+}
+
+// A data plane loaded once per set of load parameters and handed to each
+// test that asks in the state just after its load (map_reset.h), then
+// configured: a table of fixtures costs one verifier run, not one each.
+void shared_ce(Topology& topo, CeDataplane*& out, uint8_t filtering = 0,
+               uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS) {
+  struct Loaded {
+    std::optional<CeDataplane> dp;
+    testing::MapSnapshot fresh;
+  };
+  static std::map<std::tuple<uint8_t, uint32_t, bool>, Loaded> loaded;
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  auto& l = loaded[{filtering, flow_cache_sets, kernel_pretends_old()}];
+  if (!l.dp) {
+    auto dp = load_ce_unconfigured(filtering, flow_cache_sets);
+    ASSERT_TRUE(dp.ok()) << dp.error().describe();
+    l.dp.emplace(std::move(*dp));
+    ASSERT_NO_FATAL_FAILURE(l.fresh.take({l.dp->prog_fd(CeProgram::kXdpLan), l.dp->prog_fd(CeProgram::kXdpWan),
+                                          l.dp->prog_fd(CeProgram::kTcWan), l.dp->prog_fd(CeProgram::kTcEncap)}));
+  } else {
+    ASSERT_NO_FATAL_FAILURE(l.fresh.restore());
+  }
+  ASSERT_NO_FATAL_FAILURE(configure_ce(topo, &*l.dp, filtering));
+  out = &*l.dp;
+}
+
 uint32_t counter_index(const std::string& label) {
   for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) {
     if (counter_label(i) && label == counter_label(i)) return i;
@@ -132,10 +169,10 @@ uint32_t counter_index(const std::string& label) {
 
 class CeFixture : public ::testing::TestWithParam<ce_fixtures::Case> {
  protected:
-  void SetUp() override { ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_, GetParam().filtering)); }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(shared_ce(topo_, dp_, GetParam().filtering)); }
   void run_case();
   Topology topo_;
-  std::optional<CeDataplane> dp_;
+  CeDataplane* dp_ = nullptr;
 };
 
 TEST_P(CeFixture, VerdictOutputAndCounters) { run_case(); }
@@ -582,11 +619,11 @@ class CeFlowCache : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
-    ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_));
+    ASSERT_NO_FATAL_FAILURE(shared_ce(topo_, dp_));
   }
 
   Topology topo_;
-  std::optional<CeDataplane> dp_;
+  CeDataplane* dp_ = nullptr;
 };
 
 // A later packet of an established flow is forwarded from the copy, byte for
@@ -626,16 +663,42 @@ TEST_F(CeFlowCache, CopiesExpire) {
   EXPECT_EQ(packets(*dp_, MAPGW_CNT_NAT_SESSION_CREATED), made + 1) << "an old copy was used";
 }
 
+// What shared_ce() hands a second test is what a load gives: no counts, no
+// sessions, no flow-cache copy (the same packet takes the full path again).
+TEST(CeSharedLoad, ComesBackAsFreshAsALoad) {
+  ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
+  Topology topo;
+  CeDataplane* dp = nullptr;
+  ASSERT_NO_FATAL_FAILURE(shared_ce(topo, dp));
+  const auto pkt = lan_udp(kInside, 40001, kRemote, 53);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), pkt, topo.lan)->retval,
+              static_cast<uint32_t>(XDP_REDIRECT));
+  }
+  ASSERT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), 1u);
+  ASSERT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
+
+  ASSERT_NO_FATAL_FAILURE(shared_ce(topo, dp));
+  auto counts = read_counters(dp->counters_fd());
+  for (uint32_t i = 0; i < MAPGW_CNT_MAX; ++i) EXPECT_EQ((*counts)[i].packets, 0u) << counter_label(i);
+  uint8_t key[64];
+  EXPECT_NE(bpf_map_get_next_key(dp->nat_maps().sessions, nullptr, key), 0) << "a session survived";
+  ASSERT_EQ(test_run_xdp(dp->prog_fd(CeProgram::kXdpLan), pkt, topo.lan)->retval,
+            static_cast<uint32_t>(XDP_REDIRECT));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), 1u) << "the flow cache's copy survived";
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
+}
+
 // The same on the smallest cache (256 sets of 4), where sets fill up.
 class CeSmallFlowCache : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
-    ASSERT_NO_FATAL_FAILURE(load_ce(topo_, dp_, 0, MAPGW_FLOW_CACHE_SETS_MIN));
+    ASSERT_NO_FATAL_FAILURE(shared_ce(topo_, dp_, 0, MAPGW_FLOW_CACHE_SETS_MIN));
   }
 
   Topology topo_;
-  std::optional<CeDataplane> dp_;
+  CeDataplane* dp_ = nullptr;
 };
 
 // More flows than a set has ways, taking turns: the copies in place keep
