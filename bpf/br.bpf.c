@@ -83,7 +83,7 @@ static __always_inline int br_v4_fast(struct xdp_md *ctx)
 	int len;
 
 	epoch = flow_cache_epoch(); /* first: nothing else is live across it */
-	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP || eth_not_ours(eth, c.pos, MAPGW_SIDE_FIRST))
 		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	ip = c.pos;
@@ -139,6 +139,9 @@ static __always_inline int br_v4_full(struct xdp_md *ctx, bool keyed)
 	proto = parse_ethhdr(&c, &eth);
 	if (proto < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	why = eth_not_ours(eth, c.pos, MAPGW_SIDE_FIRST);
+	if (why)
+		return xdp_count(why, ctx, XDP_PASS);
 	if (proto != MAPGW_ETH_P_IP)
 		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
 	l3_off = c.pos - data;
@@ -151,6 +154,9 @@ static __always_inline int br_v4_full(struct xdp_md *ctx, bool keyed)
 	why = br_target_for(&c, ip, &t);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, why == MAPGW_CNT_PASS_NOT_MAPPED ? XDP_PASS : XDP_DROP);
+	why = ipv4_routable(ip);
+	if (why != IPV4_OK)
+		return xdp_count(why, ctx, ipv4_refusal_verdict(why));
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
 
@@ -201,10 +207,11 @@ static __always_inline int br_v6_fast(struct xdp_md *ctx)
 	int len;
 
 	epoch = flow_cache_epoch();
-	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND))
 		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
-	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP ||
+	    !ipv6_payload_within(ip6, data_end - (void *)(ip6 + 1)))
 		return FLOW_FAST_UNCACHED;
 	ip = c.pos;
 	ports = (void *)(ip + 1);
@@ -249,6 +256,8 @@ static __always_inline int br_ptb(struct xdp_md *ctx, struct hdr_cursor *c, __u3
 	switch (ptb_parse(l3_off, c, &pi)) {
 	case PTB_MALFORMED:
 		return xdp_count(MAPGW_CNT_DROP_ICMP_UNMATCHED, ctx, XDP_DROP);
+	case PTB_BAD_MTU:
+		return xdp_count(MAPGW_CNT_DROP_PTB_BAD_MTU, ctx, XDP_DROP);
 	case PTB_NOT_TUNNEL:
 		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS);
 	default:
@@ -318,6 +327,9 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	proto = parse_ethhdr(&c, &eth);
 	if (proto < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	why = eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND);
+	if (why)
+		return xdp_count(why, ctx, XDP_PASS);
 	if (proto != MAPGW_ETH_P_IPV6)
 		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
 	l3_off = c.pos - data;
@@ -326,6 +338,8 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV6, ctx, XDP_DROP);
 	if (!br_is_own_address(&ip6->daddr))
 		return xdp_count(MAPGW_CNT_PASS_NOT_BR, ctx, XDP_PASS);
+	if (!ipv6_payload_within(ip6, data_end - (void *)(ip6 + 1)))
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV6, ctx, XDP_DROP);
 	if (proto == MAPGW_IPPROTO_ICMPV6) {
 		struct icmp6hdr *icmp6 = c.pos;
 
@@ -342,6 +356,9 @@ static __always_inline int br_v6_full(struct xdp_md *ctx, bool keyed)
 	len = ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip));
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+	why = ipv4_routable(ip);
+	if (why != IPV4_OK)
+		return xdp_count(why, ctx, ipv4_refusal_verdict(why));
 	why = br_check_from_ce(&c, ip6, ip, true);
 	if (why != BR_GO_ON)
 		return xdp_count(why, ctx, XDP_DROP);
@@ -393,11 +410,15 @@ int mapgw_br_tc_v6(struct __sk_buff *skb)
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 
-	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
-		return TC_ACT_OK;
+	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND))
+		return TC_ACT_OK; /* tagged, or not to us: the kernel's */
 	if (tunnel_skip_encap_limit(&c, parse_ipv6hdr(&c, &ip6)) != MAPGW_IPPROTO_IPIP ||
 	    !br_is_own_address(&ip6->daddr))
 		return TC_ACT_OK;
+	if (!ipv6_payload_within(ip6, skb->len - MAPGW_ETH_HLEN - MAPGW_IPV6_HLEN)) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV6, skb->len);
+		return TC_ACT_SHOT;
+	}
 	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip)) < 0) {
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
 		return TC_ACT_SHOT;

@@ -122,7 +122,8 @@ static __always_inline int ce_lan_fast(struct xdp_md *ctx)
 	__u8 tos;
 	int len;
 
-	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP)
+	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IP ||
+	    eth_not_ours(eth, c.pos, MAPGW_SIDE_FIRST))
 		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
 	ip = c.pos;
@@ -217,6 +218,9 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx, bool keyed)
 	proto = parse_ethhdr(&c, &eth);
 	if (proto < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	why = eth_not_ours(eth, c.pos, MAPGW_SIDE_FIRST);
+	if (why)
+		return xdp_count(why, ctx, XDP_PASS);
 	if (proto != MAPGW_ETH_P_IP)
 		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
 	l3_off = c.pos - data;
@@ -229,6 +233,9 @@ static __always_inline int ce_lan_full(struct xdp_md *ctx, bool keyed)
 		return xdp_count(MAPGW_CNT_PASS_NOT_MAPPED, ctx, XDP_PASS);
 	if (!ce_routed_to_map(ctx, cfg, ip, ctx->ingress_ifindex))
 		return xdp_count(MAPGW_CNT_PASS_NOT_MAPPED, ctx, XDP_PASS);
+	why = ipv4_routable(ip);
+	if (why != IPV4_OK)
+		return xdp_count(why, ctx, ipv4_refusal_verdict(why));
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
 	now = nat_clock();
@@ -290,10 +297,12 @@ static __always_inline int ce_wan_fast(struct xdp_md *ctx)
 	void *l4;
 	int len;
 
-	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6)
+	if (!cfg || !cfg->ipv4 || parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 ||
+	    eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND))
 		return FLOW_FAST_UNCACHED;
 	l3_off = c.pos - data;
-	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP)
+	if (parse_ipv6hdr(&c, &ip6) != MAPGW_IPPROTO_IPIP ||
+	    !ipv6_payload_within(ip6, data_end - (void *)(ip6 + 1)))
 		return FLOW_FAST_UNCACHED;
 	u128_from_in6(&src, &ip6->saddr);
 	u128_from_in6(&dst, &ip6->daddr);
@@ -327,6 +336,8 @@ static __attribute__((noinline)) int ce_ptb(struct xdp_md *ctx, const struct map
 	switch (ptb_parse(l3_off, c, &pi)) {
 	case PTB_MALFORMED:
 		return xdp_count(MAPGW_CNT_DROP_ICMP_UNMATCHED, ctx, XDP_DROP);
+	case PTB_BAD_MTU:
+		return xdp_count(MAPGW_CNT_DROP_PTB_BAD_MTU, ctx, XDP_DROP);
 	case PTB_NOT_TUNNEL:
 		return xdp_count(MAPGW_CNT_PASS_LOCAL_IPV6, ctx, XDP_PASS);
 	default:
@@ -356,6 +367,35 @@ static __attribute__((noinline)) int ce_ptb(struct xdp_md *ctx, const struct map
 	return xdp_redirect(ctx, fib.ifindex);
 }
 
+/*
+ * From the WAN with a source only the LAN side may have: an address the
+ * kernel routes to the LAN or owns (what strict reverse-path filtering
+ * drops), or our public address with a port of our own set (a CE sharing
+ * the address has other ports; portless, it cannot tell). @fib: scratch.
+ */
+static __always_inline bool ce_source_spoofed(void *ctx, __u32 ifindex, const struct mapgw_ce_config *cfg,
+					      struct iphdr *ip, struct hdr_cursor *l4,
+					      struct bpf_fib_lookup *fib)
+{
+	struct l4_ports *ports = l4->pos;
+	int rc;
+
+	if (ip->saddr == cfg->ipv4) {
+		if ((ip->protocol != MAPGW_IPPROTO_TCP && ip->protocol != MAPGW_IPPROTO_UDP) ||
+		    ipv4_is_later_fragment(ip) || (void *)(ports + 1) > l4->end)
+			return true;
+		return mapgw_port_to_index(cfg->psid_offset, cfg->psid_len, cfg->psid,
+					   bpf_ntohs(ports->source)) >= 0;
+	}
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = MAPGW_AF_INET;
+	fib->ifindex = ifindex;
+	fib->ipv4_dst = ip->saddr;
+	rc = fib_lookup_cached(ctx, fib, BPF_FIB_LOOKUP_SKIP_NEIGH);
+	return rc == BPF_FIB_LKUP_RET_NOT_FWDED ||
+	       (rc == BPF_FIB_LKUP_RET_SUCCESS && fib->ifindex == cfg->lan_ifindex);
+}
+
 static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
@@ -374,6 +414,11 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 	proto = parse_ethhdr(&c, &eth);
 	if (proto < 0)
 		return xdp_count(MAPGW_CNT_DROP_MALFORMED_L2, ctx, XDP_DROP);
+	why = eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND);
+	if (why)
+		return xdp_count(why, ctx, XDP_PASS);
+	if (proto == MAPGW_ETH_P_IP) /* the kernel would route it into the LAN */
+		return xdp_count(MAPGW_CNT_DROP_WAN_PLAIN_IPV4, ctx, XDP_DROP);
 	if (proto != MAPGW_ETH_P_IPV6)
 		return xdp_count(MAPGW_CNT_RX_NON_IP, ctx, XDP_PASS);
 	l3_off = c.pos - data;
@@ -385,6 +430,8 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 	u128_from_in6(&dst, &ip6->daddr);
 	if (!mapgw_u128_eq(&dst, &cfg->ce_addr))
 		return xdp_count(MAPGW_CNT_PASS_NOT_BR, ctx, XDP_PASS);
+	if (!ipv6_payload_within(ip6, data_end - (void *)(ip6 + 1)))
+		return xdp_count(MAPGW_CNT_DROP_MALFORMED_IPV6, ctx, XDP_DROP);
 	if (proto == MAPGW_IPPROTO_ICMPV6) {
 		struct icmp6hdr *icmp6 = c.pos;
 
@@ -400,8 +447,13 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 	len = ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip));
 	if (len < 0)
 		return xdp_count(MAPGW_CNT_DROP_INNER_LENGTH, ctx, XDP_DROP);
+	why = ipv4_routable(ip);
+	if (why != IPV4_OK)
+		return xdp_count(why, ctx, ipv4_refusal_verdict(why));
 	if (ip->ttl <= 1)
 		return xdp_count(MAPGW_CNT_PUNT_TTL, ctx, XDP_PASS);
+	if (ce_source_spoofed(ctx, ctx->ingress_ifindex, cfg, ip, &c, &fib))
+		return xdp_count(MAPGW_CNT_DROP_SPOOFED_SOURCE, ctx, XDP_DROP);
 	why = ce_plan_in(cfg, &c, ip6, ip, &p, nat_clock());
 	if (why != NAT_OK)
 		return xdp_count(why, ctx, XDP_DROP);
@@ -412,6 +464,7 @@ static __always_inline int ce_wan_full(struct xdp_md *ctx, bool keyed)
 			return xdp_count(why, ctx, XDP_DROP);
 		count(MAPGW_CNT_CE_ICMP_ERROR_IN, 0);
 	}
+	__builtin_memset(&fib, 0, sizeof(fib));
 	fib_prepare4(&fib, ctx->ingress_ifindex, ip, len);
 	fib.ipv4_dst = p.in_addr;
 	why = fib_verdict(fib_lookup_cached(ctx, &fib, 0));
@@ -458,6 +511,7 @@ SEC("tc")
 int mapgw_ce_tc_wan(struct __sk_buff *skb)
 {
 	struct mapgw_ce_config *cfg = ce_config();
+	struct bpf_fib_lookup fib = {};
 	struct ce_in_plan p = {};
 	struct hdr_cursor c;
 	enum mapgw_counter why;
@@ -466,6 +520,7 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 	struct ipv6hdr *ip6;
 	struct iphdr *ip;
 	void *data, *data_end;
+	int proto;
 
 	if (!cfg || !cfg->ipv4)
 		return TC_ACT_OK;
@@ -474,15 +529,36 @@ int mapgw_ce_tc_wan(struct __sk_buff *skb)
 	data_end = (void *)(long)skb->data_end;
 	c.pos = data;
 	c.end = data_end;
-	if (parse_ethhdr(&c, &eth) != MAPGW_ETH_P_IPV6 || c.pos != data + MAPGW_ETH_HLEN)
+	proto = parse_ethhdr(&c, &eth);
+	if (proto < 0 || eth_not_ours(eth, c.pos, MAPGW_SIDE_SECOND))
+		return TC_ACT_OK; /* tagged, or not to us: the kernel's */
+	if (proto == MAPGW_ETH_P_IP) { /* the kernel would route it into the LAN */
+		count(MAPGW_CNT_DROP_WAN_PLAIN_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (proto != MAPGW_ETH_P_IPV6)
 		return TC_ACT_OK;
 	if (tunnel_skip_encap_limit(&c, parse_ipv6hdr(&c, &ip6)) != MAPGW_IPPROTO_IPIP)
 		return TC_ACT_OK;
 	u128_from_in6(&dst, &ip6->daddr);
 	if (!mapgw_u128_eq(&dst, &cfg->ce_addr))
 		return TC_ACT_OK;
+	if (!ipv6_payload_within(ip6, skb->len - MAPGW_ETH_HLEN - MAPGW_IPV6_HLEN)) {
+		count(MAPGW_CNT_DROP_MALFORMED_IPV6, skb->len);
+		return TC_ACT_SHOT;
+	}
 	if (parse_iphdr(&c, &ip) < 0 || ipv4_len_ok(ip, data_end, tunnel_inner_limit(ip6, ip)) < 0) {
 		count(MAPGW_CNT_DROP_MALFORMED_IPV4, skb->len);
+		return TC_ACT_SHOT;
+	}
+	/* No session for what the kernel would drop next, and the checks it
+	 * cannot make: reverse-path filtering is off on the WAN (relax_rp_filter). */
+	if (ipv4_martian_source(ip->saddr)) {
+		count(MAPGW_CNT_DROP_MARTIAN_SOURCE, skb->len);
+		return TC_ACT_SHOT;
+	}
+	if (ce_source_spoofed(skb, skb->ingress_ifindex, cfg, ip, &c, &fib)) {
+		count(MAPGW_CNT_DROP_SPOOFED_SOURCE, skb->len);
 		return TC_ACT_SHOT;
 	}
 	why = ce_plan_in(cfg, &c, ip6, ip, &p, nat_clock());

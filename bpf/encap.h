@@ -17,6 +17,7 @@
 #define MAPGW_ENCAP_HOP_LIMIT 64
 #define MAPGW_ETH_HLEN 14
 #define MAPGW_IPV6_HLEN 40
+#define MAPGW_IPV6_MIN_MTU 1280
 #define MAPGW_IPV4_HLEN 20
 
 static __always_inline void u128_from_in6(struct mapgw_u128 *out, const struct in6_addr *a)

@@ -42,6 +42,7 @@ enum ptb_parse_result {
 	PTB_OURS = 0,	  /* about an IPv4-in-IPv6 packet: translate it */
 	PTB_NOT_TUNNEL = 1, /* about something else: leave it to the kernel */
 	PTB_MALFORMED = 2,
+	PTB_BAD_MTU = 3,  /* below 1280 (RFC 8201 §4), or no smaller than the packet it names */
 };
 
 /* @c is at the ICMPv6 header, which follows a plain IPv6 header at @l3_off. */
@@ -64,8 +65,13 @@ static __always_inline enum ptb_parse_result ptb_parse(__u32 l3_off, struct hdr_
 	pi->quote_len = e4->ihl * 4 + 8;
 	if ((void *)e4 + pi->quote_len > c->end)
 		return PTB_MALFORMED;
+	/* Anyone on the path can send one: a path MTU below IPv6's minimum, or
+	 * one the named packet would already fit, only shrinks a host's
+	 * packets for nothing (IPv4 down to 68 bytes). */
 	mtu = bpf_ntohl(icmp6->icmp6_dataun.un_data32[0]);
-	mtu = mtu > 40 + 68 ? mtu - 40 : 68;
+	if (mtu < MAPGW_IPV6_MIN_MTU || mtu >= MAPGW_IPV6_HLEN + (__u32)bpf_ntohs(e6->payload_len))
+		return PTB_BAD_MTU;
+	mtu -= MAPGW_IPV6_HLEN;
 	pi->mtu4 = mtu > 0xffff ? 0xffff : mtu;
 	u128_from_in6(&pi->tunnel_src, &e6->saddr);
 	pi->quote_off = l3_off + MAPGW_IPV6_HLEN + 8 + MAPGW_IPV6_HLEN;

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "encap.h"
 #include "frag.h"
+#include "ipv4_checks.h"
 #include "map_math.h"
 #include "map_port.h"
 #include "parsing.h"
@@ -304,11 +305,12 @@ static __always_inline int ipv4_len_ok(struct iphdr *ip, void *data_end, __u32 l
 	return ipv4_len_within(ip, data_end, limit, (__u32)ip->ihl * 4);
 }
 
-/* The fast paths' IPv4 check: version 4 without options (anything else
- * takes a full path) and its total length. Returns it, or -1. */
+/* The fast paths' IPv4 check: version 4 without options, a header checksum
+ * that verifies (anything else takes a full path, which says why) and its
+ * total length. Returns it, or -1. */
 static __always_inline int ipv4_plain_len(struct iphdr *ip, void *data_end, __u32 limit)
 {
-	if ((void *)(ip + 1) > data_end || *(__u8 *)ip != 0x45)
+	if ((void *)(ip + 1) > data_end || *(__u8 *)ip != 0x45 || !ipv4_csum_ok(ip))
 		return -1;
 	return ipv4_len_within(ip, data_end, limit, sizeof(*ip));
 }

@@ -82,7 +82,17 @@
 	X(SPREAD_HANDOFF, 63, "spread_handoff")                        \
 	X(DROP_SPREAD_QUEUE_FULL, 64, "drop_spread_queue_full")        \
 	X(DROP_OTHER_DOMAIN_BR, 65, "drop_other_domain_br")          \
-	X(FLOW_CACHE_FULL, 66, "flow_cache_full")
+	X(FLOW_CACHE_FULL, 66, "flow_cache_full")                      \
+	X(DROP_NAT_TABLE_FULL, 67, "drop_nat_table_full")              \
+	X(DROP_NAT_SESSION_EXISTS, 68, "drop_nat_session_exists")      \
+	X(DROP_WAN_PLAIN_IPV4, 69, "drop_wan_plain_ipv4")              \
+	X(DROP_IPV4_CHECKSUM, 70, "drop_ipv4_checksum")                \
+	X(DROP_MARTIAN_SOURCE, 71, "drop_martian_source")              \
+	X(PUNT_IPV4_OPTIONS, 72, "punt_ipv4_options")                  \
+	X(DROP_SPOOFED_SOURCE, 73, "drop_spoofed_source")              \
+	X(DROP_PTB_BAD_MTU, 74, "drop_ptb_bad_mtu")                    \
+	X(PASS_VLAN_TAGGED, 75, "pass_vlan_tagged")                    \
+	X(PASS_NOT_OUR_MAC, 76, "pass_not_our_mac")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,
@@ -156,6 +166,17 @@ struct mapgw_frag_val {
 	__u16 psid;  /* the CE's PSID (MAP direction) */
 	__u16 pad;
 	__u32 addr;  /* NAT: the inside address the first fragment went to */
+};
+
+/* The link-layer address of each of a role's two interfaces (index 0: the
+ * CE's LAN or the BR's IPv4 side, 1: the CE's WAN or the BR's IPv6 side),
+ * written with the egress ports. Frames to any other address are left to
+ * the kernel. */
+#define MAPGW_SIDE_FIRST 0
+#define MAPGW_SIDE_SECOND 1
+struct mapgw_own_mac {
+	__u8 addr[6];
+	__u16 set; /* 0: not written yet, no check */
 };
 
 /* Run-time settings the agent may change without reloading (array[0]). */
@@ -357,6 +378,7 @@ static_assert(sizeof(struct mapgw_nat_sess_key) == 16, "nat ABI");
 static_assert(sizeof(struct mapgw_natlog_event) == 24, "natlog ABI");
 static_assert(sizeof(struct mapgw_nat_rsess_key) == 12, "nat ABI");
 static_assert(sizeof(struct mapgw_ce_config) == 64, "ce config ABI");
+static_assert(sizeof(struct mapgw_own_mac) == 8, "own mac ABI");
 static_assert(sizeof(struct mapgw_br_rule) == 48, "br rule ABI");
 static_assert(sizeof(struct mapgw_frag_key) == 12, "frag key ABI");
 static_assert(sizeof(struct mapgw_lpm6_key) == 20, "lpm6 ABI");

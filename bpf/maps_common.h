@@ -63,4 +63,35 @@ struct {
 	__type(value, __u32);
 } mapgw_tx_ports SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct mapgw_own_mac);
+} mapgw_own_macs SEC(".maps");
+
+/*
+ * A frame the XDP paths leave alone: VLAN-tagged (a tag we were not told
+ * about: the kernel delivers it to its VLAN device or drops it; stripping
+ * it here would bridge VLANs), or not sent to this interface's own address
+ * (broadcast, multicast, another host's seen in promiscuous mode or
+ * flooded: the kernel delivers or drops those, it never routes them).
+ * Returns the PASS counter, or 0. @side: MAPGW_SIDE_*.
+ */
+static __always_inline enum mapgw_counter eth_not_ours(const struct ethhdr *eth, const void *l3,
+						      __u32 side)
+{
+	const struct mapgw_own_mac *m;
+
+	if (l3 != (const void *)(eth + 1))
+		return MAPGW_CNT_PASS_VLAN_TAGGED;
+	m = bpf_map_lookup_elem(&mapgw_own_macs, &side);
+	if (!m || !m->set)
+		return 0;
+	if (*(const __u32 *)eth->h_dest != *(const __u32 *)m->addr ||
+	    *(const __u16 *)&eth->h_dest[4] != *(const __u16 *)&m->addr[4])
+		return MAPGW_CNT_PASS_NOT_OUR_MAC;
+	return 0;
+}
+
 #endif /* MAPGW_MAPS_COMMON_H */

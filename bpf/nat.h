@@ -388,11 +388,16 @@ static __always_inline void nat_host_count(__u32 host)
 		__sync_fetch_and_add(&made->count, 1);
 }
 
+#define MAPGW_EEXIST 17
+
 /*
  * Both halves of a new session (inside key @sk, outside key) plus the ADF
- * marker. @ext_port: network order. The session key comes by pointer: nine
- * scalars live across the map calls would be spilled to the stack of
- * nat_out(), whose chain must stay within 512 bytes.
+ * marker, all or nothing: a reverse entry without its session would be an
+ * inbound path past the filter that no sweep ever removes (the sweeper walks
+ * sessions). The session goes in first and is taken out again when a later
+ * half cannot follow. @ext_port: network order. The session key comes by
+ * pointer: nine scalars live across the map calls would be spilled to the
+ * stack of nat_out(), whose chain must stay within 512 bytes.
  */
 static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_config *cfg,
 							  const struct mapgw_nat_sess_key *sk,
@@ -405,24 +410,40 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 	struct mapgw_nat_sess sv = {.last_seen_ns = now, .created_ns = now, .ext_port = ext_port,
 				    .tcp_state = state};
 	struct mapgw_nat_rsess *other;
+	long err;
 
+	err = bpf_map_update_elem(&mapgw_nat_sessions, sk, &sv, BPF_NOEXIST);
+	if (err == -MAPGW_EEXIST)
+		return MAPGW_CNT_DROP_NAT_SESSION_EXISTS; /* through another port, or another CPU's */
+	if (err)
+		return MAPGW_CNT_DROP_NAT_TABLE_FULL;
 	if (bpf_map_update_elem(&mapgw_nat_rsessions, &rk, &rv, BPF_NOEXIST) != 0) {
 		other = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
-		if (!other || other->in_addr != sk->in_addr || other->in_port != sk->in_port)
+		if (!other) {
+			bpf_map_delete_elem(&mapgw_nat_sessions, sk);
+			return MAPGW_CNT_DROP_NAT_TABLE_FULL;
+		}
+		if (other->in_addr != sk->in_addr || other->in_port != sk->in_port) {
+			bpf_map_delete_elem(&mapgw_nat_sessions, sk);
 			return MAPGW_CNT_DROP_NAT_RACE; /* 5-tuple taken meanwhile */
-	}
-	if (bpf_map_update_elem(&mapgw_nat_sessions, sk, &sv, BPF_NOEXIST) == 0) {
-		nat_host_count(sk->in_addr);
-		count(MAPGW_CNT_NAT_SESSION_CREATED, 0);
-		if (cfg->flags & MAPGW_CE_F_NATLOG_SESSIONS)
-			nat_log(cfg, MAPGW_NATLOG_SESSION_CREATE, sk->proto, sk->in_addr,
-				sk->in_port, ext_port, sk->rem_addr, sk->rem_port, now);
+		}
 	}
 	if (cfg->filtering == MAPGW_FILTER_ADDRESS_DEPENDENT) {
 		rk.rem_port = 0;
 		rk.flags = MAPGW_RSESS_F_ADDR_ONLY;
-		bpf_map_update_elem(&mapgw_nat_rsessions, &rk, &rv, BPF_ANY);
+		if (bpf_map_update_elem(&mapgw_nat_rsessions, &rk, &rv, BPF_ANY) != 0) {
+			rk.rem_port = sk->rem_port;
+			rk.flags = 0;
+			bpf_map_delete_elem(&mapgw_nat_rsessions, &rk);
+			bpf_map_delete_elem(&mapgw_nat_sessions, sk);
+			return MAPGW_CNT_DROP_NAT_TABLE_FULL;
+		}
 	}
+	nat_host_count(sk->in_addr);
+	count(MAPGW_CNT_NAT_SESSION_CREATED, 0);
+	if (cfg->flags & MAPGW_CE_F_NATLOG_SESSIONS)
+		nat_log(cfg, MAPGW_NATLOG_SESSION_CREATE, sk->proto, sk->in_addr, sk->in_port,
+			ext_port, sk->rem_addr, sk->rem_port, now);
 	return NAT_OK;
 }
 
@@ -494,6 +515,14 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
 		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
 		why = nat_add_session(cfg, &sk, port, state, now);
+	}
+	if (why == MAPGW_CNT_DROP_NAT_SESSION_EXISTS) {
+		/* Another CPU made this very session meanwhile: use it. */
+		s = bpf_map_lookup_elem(&mapgw_nat_sessions, &sk);
+		if (!s)
+			return MAPGW_CNT_DROP_NAT_RACE;
+		port = s->ext_port;
+		why = NAT_OK;
 	}
 	*ext_port = port;
 	return why;

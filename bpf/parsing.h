@@ -98,6 +98,17 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *c, struct ipv6hdr **
 	return ip6->nexthdr;
 }
 
+/* Does the packet hold all of the IPv6 payload the header announces, in the
+ * @after bytes that follow the header (a jumbogram's zero is not ours)? The
+ * kernel drops what does not (ipv6_rcv); decapsulated, it would turn into
+ * bytes nobody sent. */
+static __always_inline bool ipv6_payload_within(const struct ipv6hdr *ip6, __u32 after)
+{
+	__u32 plen = pkt_len16(ip6->payload_len);
+
+	return plen != 0 && plen <= after;
+}
+
 static __always_inline int parse_udphdr(struct hdr_cursor *c, struct udphdr **udp_out)
 {
 	struct udphdr *udp = c->pos;

@@ -94,6 +94,7 @@ Status BrDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {
   if (auto st = replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes); !st) {
     return st;
   }
+  if (auto st = write_own_macs(bpf_map__fd(impl_->skel->maps.mapgw_own_macs), ifindexes); !st) return st;
   return route_cache_invalidate(route_ctl_fd());
 }
 

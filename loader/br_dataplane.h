@@ -48,6 +48,9 @@ class BrDataplane {
   // are in, so a lookup never finds a hole for a key present in both sets.
   Status replace_rules(std::span<const mapgw_br_rule> rules);
   Status replace_br_addresses(std::span<const std::array<uint8_t, 16>> addrs);
+  // The egress ports, in side order (CE: LAN, WAN; BR: IPv4, IPv6); their
+  // link-layer addresses become the ones frames must be sent to
+  // (mapgw_own_macs: anything else is left to the kernel).
   Status replace_tx_ports(std::span<const uint32_t> ifindexes);
   Status set_config(const mapgw_br_config& cfg);
 

@@ -95,6 +95,15 @@ Status CeDataplane::set_config(const mapgw_ce_config& cfg) {
   return route_cache_invalidate(route_ctl_fd());
 }
 
+Result<mapgw_ce_config> CeDataplane::config() const {
+  uint32_t key = 0;
+  mapgw_ce_config cfg{};
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mapgw_ce_config), &key, &cfg) != 0) {
+    return make_error("reading mapgw_ce_config", errno);
+  }
+  return cfg;
+}
+
 Status CeDataplane::replace_fmrs(std::span<const mapgw_br_rule> rules) {
   auto* m = &impl_->skel->maps;
   if (auto st = replace_rule_maps(bpf_map__fd(m->mapgw_rules_v4), bpf_map__fd(m->mapgw_rules_v6),
@@ -109,6 +118,7 @@ Status CeDataplane::replace_tx_ports(std::span<const uint32_t> ifindexes) {
   if (auto st = replace_devmap(bpf_map__fd(impl_->skel->maps.mapgw_tx_ports), ifindexes); !st) {
     return st;
   }
+  if (auto st = write_own_macs(bpf_map__fd(impl_->skel->maps.mapgw_own_macs), ifindexes); !st) return st;
   return route_cache_invalidate(route_ctl_fd());
 }
 

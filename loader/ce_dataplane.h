@@ -72,7 +72,13 @@ class CeDataplane {
                                   std::span<const uint32_t> spread_cpus = {});
 
   Status set_config(const mapgw_ce_config& cfg);
+  // What set_config() last wrote: this run's, or (pinned maps adopted) the
+  // previous run's; all zero on a fresh load.
+  Result<mapgw_ce_config> config() const;
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);
+  // The egress ports, in side order (CE: LAN, WAN; BR: IPv4, IPv6); their
+  // link-layer addresses become the ones frames must be sent to
+  // (mapgw_own_macs: anything else is left to the kernel).
   Status replace_tx_ports(std::span<const uint32_t> ifindexes);
   Status replace_static_napt(std::span<const StaticNapt> entries);
   Status replace_filter(std::span<const mapgw_filter_rule> rules);

@@ -3,8 +3,14 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <functional>
 #include <set>
 
@@ -118,6 +124,26 @@ Result<uint32_t> flow_cache_entries(uint32_t sets) {
                       " possible CPUs is more entries than a map holds; choose fewer sets");
   }
   return static_cast<uint32_t>(entries);
+}
+
+Status write_own_macs(int fd, std::span<const uint32_t> ifindexes) {
+  const int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return make_error("socket for SIOCGIFHWADDR", errno);
+  for (uint32_t side = 0; side < 2 && side < ifindexes.size(); ++side) {
+    ifreq ifr{};
+    mapgw_own_mac mac{};
+    if (if_indextoname(ifindexes[side], ifr.ifr_name) && ioctl(sock, SIOCGIFHWADDR, &ifr) == 0 &&
+        ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) {
+      std::memcpy(mac.addr, ifr.ifr_hwaddr.sa_data, 6);
+      mac.set = 1;
+    }  // else (not Ethernet): unset, no check
+    if (auto st = map_update(fd, &side, &mac, "mapgw_own_macs"); !st) {
+      close(sock);
+      return st;
+    }
+  }
+  close(sock);
+  return Status::Ok();
 }
 
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes) {

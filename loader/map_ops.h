@@ -64,6 +64,10 @@ Status replace_rule_maps(int fd4, int fd6, int fd_lens, std::span<const mapgw_br
 // A devmap holding exactly these egress ifindexes.
 Status replace_devmap(int fd, std::span<const uint32_t> ifindexes);
 
+// mapgw_own_macs: the link-layer addresses of @ifindexes, in side order
+// (MAPGW_SIDE_*); a side that is not Ethernet stays unchecked.
+Status write_own_macs(int fd, std::span<const uint32_t> ifindexes);
+
 mapgw_lpm4_key lpm4_key_of(const mapgw_rule& r);
 mapgw_lpm6_key lpm6_key_of(const mapgw_rule& r);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 
 namespace mapgw {
@@ -19,11 +20,27 @@ Result<std::string> pin_dir(const std::string& bpffs, const std::string& instanc
     return make_error(bpffs + " is not a BPF file system (mount it: mount -t bpf bpf " + bpffs +
                       "; inside `ip netns exec` /sys is remounted, so use a path outside /sys)");
   }
-  const std::string dir = bpffs + "/mapgw/" + instance;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error("creating " + dir + ": " + ec.message());
-  return dir;
+  for (const std::string& dir : {bpffs + "/mapgw", bpffs + "/mapgw/" + instance}) {
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return make_error("creating " + dir, errno);
+    if (auto st = check_private_dir(dir); !st) return st.error();
+  }
+  return bpffs + "/mapgw/" + instance;
+}
+
+Status check_private_dir(const std::string& dir) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) return make_error("checking " + dir, errno);
+  if (!S_ISDIR(st.st_mode)) return make_error(dir + " is not a directory (a link?); remove it");
+  if (st.st_uid != geteuid()) {
+    return make_error(dir + " belongs to uid " + std::to_string(st.st_uid) +
+                      ", not to this daemon: another local user may have made it; remove it");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return make_error(dir + " is writable by others (mode " + mode + "): chmod 0700 it");
+  }
+  return Status::Ok();
 }
 
 Status set_map_pins(bpf_object* obj, const std::string& dir) {

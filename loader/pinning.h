@@ -14,9 +14,15 @@
 
 namespace mapgw {
 
-// "<bpffs>/mapgw/<instance>", created if missing; fails clearly when
-// <bpffs> is not a BPF file system.
+// "<bpffs>/mapgw/<instance>", created (mode 0700) if missing; fails clearly
+// when <bpffs> is not a BPF file system, or when either directory is not
+// one only this daemon's user controls (check_private_dir).
 Result<std::string> pin_dir(const std::string& bpffs, const std::string& instance);
+
+// Is @dir a real directory (not a link) owned by our effective user and
+// writable by no one else? Pins and logs live only in such directories:
+// where others may write, a local user could make or rename them first.
+Status check_private_dir(const std::string& dir);
 
 // Pin path for every non-internal map of @obj (call between open and load).
 Status set_map_pins(bpf_object* obj, const std::string& dir);

@@ -39,9 +39,29 @@ Result<XdpLink> XdpLink::attach(int prog_fd, const std::string& ifname, XdpMode 
   return XdpLink(fd, ifname);
 }
 
+namespace {
+
+// The interface a pinned XDP link is attached to; 0 once the kernel has cut
+// it loose (its interface deleted: "Link has been severed" on update).
+unsigned attached_ifindex(int link_fd) {
+  bpf_link_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(link_fd, &info, &len) != 0) return 0;
+  return info.type == BPF_LINK_TYPE_XDP ? info.xdp.ifindex : 0;
+}
+
+}  // namespace
+
 Result<XdpLink> XdpLink::attach_pinned(int prog_fd, const std::string& ifname, XdpMode mode,
                                        const std::string& pin_path) {
   int old = bpf_obj_get(pin_path.c_str());
+  if (old >= 0 && attached_ifindex(old) != if_nametoindex(ifname.c_str())) {
+    // Pinned for an interface that is gone (recreated since, perhaps under
+    // the same name): nothing to keep, attach afresh.
+    close(old);
+    unlink(pin_path.c_str());
+    old = -1;
+  }
   if (old >= 0) {
     XdpLink link(old, ifname);
     link.pin_path_ = pin_path;

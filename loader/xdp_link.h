@@ -17,7 +17,9 @@ class XdpLink {
  public:
   static Result<XdpLink> attach(int prog_fd, const std::string& ifname, XdpMode mode);
   // With a pin: if a link is pinned at @pin_path (a previous run left the
-  // program attached), swap @prog_fd into it atomically; else attach and pin.
+  // program attached) and still holds @ifname, swap @prog_fd into it
+  // atomically; else (none, or its interface was deleted or recreated since)
+  // attach and pin.
   static Result<XdpLink> attach_pinned(int prog_fd, const std::string& ifname, XdpMode mode,
                                        const std::string& pin_path);
 

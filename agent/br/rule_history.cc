@@ -1,11 +1,15 @@
 #include "agent/br/rule_history.h"
 
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 
 #include "agent/map/mapping.h"
+#include "agent/util/json_text.h"
 
 namespace mapgw {
 namespace {
@@ -20,22 +24,32 @@ nlohmann::json epoch_json(const RuleEpoch& e) {
   return {{"since", format_time_ms(e.since_ms)}, {"since_ms", e.since_ms}, {"domains", domains}};
 }
 
+// One line of the file, every field's type checked: the file is ours, but a
+// crash, a full disk or an editor can leave anything in it.
 Result<RuleEpoch> epoch_from_json(const nlohmann::json& j) {
   RuleEpoch e;
-  if (!j.is_object() || !j.contains("since_ms") || !j.contains("domains")) {
-    return make_error("not a rule history entry");
+  if (!j.is_object() || !j.contains("since_ms") || !j["since_ms"].is_number_integer() ||
+      !j.contains("domains") || !j["domains"].is_array()) {
+    return make_error("not a rule history entry (since_ms, domains)");
   }
   e.since_ms = j["since_ms"].get<int64_t>();
+  auto text = [](const nlohmann::json& o, const char* key) -> std::string {
+    return o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : "";
+  };
   for (const auto& dj : j["domains"]) {
+    if (!dj.is_object() || !dj.contains("rules") || !dj["rules"].is_array()) {
+      return make_error("a domain without its rules");
+    }
     DomainConfig d;
-    d.name = dj.value("name", "");
-    auto br = Ipv6Addr::parse(dj.value("br_address", ""));
+    d.name = text(dj, "name");
+    auto br = Ipv6Addr::parse(text(dj, "br_address"));
     if (!br) return br.error();
     d.br_address = *br;
     for (const auto& rj : dj["rules"]) {
-      auto spec = RuleSpec::parse(rj.value("rule", ""));
+      if (!rj.is_object()) return make_error("a rule that is not an object");
+      auto spec = RuleSpec::parse(text(rj, "rule"));
       if (!spec) return spec.error();
-      spec->legacy_iid = rj.value("legacy_iid", false);
+      spec->legacy_iid = rj.contains("legacy_iid") && rj["legacy_iid"].is_boolean() && rj["legacy_iid"].get<bool>();
       auto r = MapRule::create(*spec);
       if (!r) return r.error();
       d.rules.push_back(*r);
@@ -52,17 +66,26 @@ Result<RuleHistory> RuleHistory::open(const std::string& path) {
   h.path_ = path;
   if (path.empty()) return h;
   std::ifstream in(path);
+  h.read(in, path);
+  return h;
+}
+
+void RuleHistory::read(std::istream& in, const std::string& path) {
+  RuleHistory& h = *this;
   std::string line;
   size_t n = 0;
   while (std::getline(in, line)) {
+    h.torn_tail_ = in.eof();  // the last line had no newline: cut short
     ++n;
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
     auto e = j.is_discarded() ? Result<RuleEpoch>(make_error("not JSON")) : epoch_from_json(j);
-    if (!e) return make_error(path + ":" + std::to_string(n) + ": " + e.error().message);
+    if (!e) {  // skipped and counted: the history informs, it never blocks a start
+      h.skipped_.push_back(path + ":" + std::to_string(n) + ": " + e.error().message);
+      continue;
+    }
     h.epochs_.push_back(std::move(*e));
   }
-  return h;
 }
 
 Status RuleHistory::record(int64_t now_ms, const std::vector<DomainConfig>& domains) {
@@ -71,10 +94,18 @@ Status RuleHistory::record(int64_t now_ms, const std::vector<DomainConfig>& doma
     return Status::Ok();  // same rules: a restart or a reload that changed nothing else
   }
   if (!path_.empty()) {
-    std::ofstream out(path_, std::ios::app);
-    out << epoch_json(e).dump() << "\n";
-    out.flush();
-    if (!out) return make_error("appending to the rule history " + path_, errno);
+    // One write(2) of the whole line to an O_APPEND file: a crash of this
+    // process cannot leave half of it (a torn line from a power loss is
+    // skipped on reading).
+    const std::string line = (torn_tail_ ? "\n" : "") + json_text(epoch_json(e)) + "\n";
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return make_error("opening the rule history " + path_, errno);
+    const ssize_t n = ::write(fd, line.data(), line.size());
+    const int err = errno;
+    ::fsync(fd);
+    ::close(fd);
+    if (n != static_cast<ssize_t>(line.size())) return make_error("appending to the rule history " + path_, err);
+    torn_tail_ = false;
   }
   epochs_.push_back(std::move(e));
   return Status::Ok();
@@ -125,6 +156,13 @@ Result<int64_t> parse_time_ms(const std::string& text) {
       size_t used = 0;
       double s = std::stod(text.substr(1), &used);
       if (used + 1 != text.size()) throw std::invalid_argument("trailing");
+      // NaN, infinities and what no int64 of milliseconds holds would
+      // become nonsense dates (undefined behaviour, in fact).
+      constexpr double kLatest = 253402300799;  // 9999-12-31T23:59:59Z
+      if (!std::isfinite(s) || s < 0 || s > kLatest) {
+        return make_error("bad time '" + text + "': unix seconds from 0 to " +
+                          std::to_string(static_cast<int64_t>(kLatest)));
+      }
       return static_cast<int64_t>(s * 1000);
     } catch (...) {
       return make_error("bad time '" + text + "': expected @<unix seconds>");

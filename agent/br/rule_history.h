@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,16 +27,22 @@ class RuleHistory {
  public:
   // @path: JSON-lines file to load and append to; "" keeps it in memory.
   static Result<RuleHistory> open(const std::string& path);
+  // Appends the entries of @in (named @path in what skipped() says).
+  void read(std::istream& in, const std::string& path);
 
   // Records @domains as in force from @now_ms, unless identical to the last.
   Status record(int64_t now_ms, const std::vector<DomainConfig>& domains);
   // The rule set in force at @t_ms, if the history reaches back that far.
   const RuleEpoch* at(int64_t t_ms) const;
   size_t size() const { return epochs_.size(); }
+  // Lines open() could not read ("file:line: why"), skipped.
+  const std::vector<std::string>& skipped() const { return skipped_; }
 
  private:
   std::string path_;
   std::vector<RuleEpoch> epochs_;
+  std::vector<std::string> skipped_;
+  bool torn_tail_ = false;  // the file ends inside a line
 };
 
 // The answer to "who had IPV4:PORT at time T", as JSON.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/br/rule_history.h"
+#include "agent/util/json_text.h"
 
 namespace mapgw {
 namespace {
@@ -31,8 +33,27 @@ const char* type_name(uint8_t t) {
   }
 }
 
-int open_for_append(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+// Opens the log for root's appends, refusing what another local user could
+// have planted in a directory they can write to: a symbolic link (O_NOFOLLOW)
+// or a hard link to another file, or a file that is not ours.
+Result<int> open_for_append(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0) {
+    return make_error("opening the NAT log " + path + (errno == ELOOP ? " (a symbolic link: refused)" : ""),
+                      errno);
+  }
+  struct stat st {};
+  std::string why;
+  if (fstat(fd, &st) != 0) why = "cannot stat it";
+  else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+  else if (st.st_nlink != 1) why = "it has other hard links";
+  else if (st.st_uid != geteuid()) why = "it belongs to uid " + std::to_string(st.st_uid);
+  else if (st.st_mode & (S_IWGRP | S_IWOTH)) why = "others may write to it";
+  if (!why.empty()) {
+    close(fd);
+    return make_error("refusing the NAT log " + path + ": " + why);
+  }
+  return fd;
 }
 
 const char* proto_text(uint8_t p) {
@@ -52,19 +73,18 @@ Result<std::unique_ptr<NatLogWriter>> NatLogWriter::open(const std::string& dest
     return make_error("nat_log destination must be \"syslog\" or \"file:/path\", not \"" + dest + "\"");
   }
   w->path_ = dest.substr(5);
-  w->fd_ = open_for_append(w->path_);
-  if (w->fd_ < 0) return make_error("opening the NAT log " + w->path_, errno);
+  auto fd = open_for_append(w->path_);
+  if (!fd) return fd.error();
+  w->fd_ = *fd;
   return w;
 }
 
 Status NatLogWriter::reopen() {
   if (syslog_) return Status::Ok();
-  const int fd = open_for_append(path_);
-  if (fd < 0) {
-    return make_error("reopening the NAT log " + path_ + " (still writing to the old file)", errno);
-  }
+  auto fd = open_for_append(path_);
+  if (!fd) return make_error(fd.error().describe() + " (still writing to the old file)");
   close(fd_);
-  fd_ = fd;
+  fd_ = *fd;
   return Status::Ok();
 }
 
@@ -84,7 +104,7 @@ std::string NatLogWriter::format(const mapgw_natlog_event& ev, Ipv4Addr outside,
   if (ev.type == MAPGW_NATLOG_SESSION_CREATE || ev.type == MAPGW_NATLOG_SESSION_DELETE) {
     j["remote"] = Ipv4Addr{ntohl(ev.rem_addr)}.str() + ":" + std::to_string(ntohs(ev.rem_port));
   }
-  return j.dump();
+  return json_text(j);
 }
 
 void NatLogWriter::write(const mapgw_natlog_event& ev, Ipv4Addr outside) {

@@ -251,6 +251,25 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
   return res;
 }
 
+Result<uint64_t> remove_orphan_reverse_entries(const NatMaps& m) {
+  std::vector<mapgw_nat_rsess_key> orphans;
+  auto st = for_each_entry<mapgw_nat_rsess_key, mapgw_nat_rsess>(
+      m.rsessions, "mapgw_nat_rsessions", [&](const auto& k, const auto& v) {
+        if (k.flags & MAPGW_RSESS_F_ADDR_ONLY) return;  // ADF markers: the sweeper's
+        mapgw_nat_sess_key sk{};
+        sk.in_addr = v.in_addr;
+        sk.rem_addr = k.rem_addr;
+        sk.in_port = v.in_port;
+        sk.rem_port = k.rem_port;
+        sk.proto = k.proto;
+        mapgw_nat_sess s{};
+        if (bpf_map_lookup_elem(m.sessions, &sk, &s) != 0 || s.ext_port != k.ext_port) orphans.push_back(k);
+      });
+  if (!st) return st.error();
+  if (auto s = delete_keys(m.rsessions, orphans, "mapgw_nat_rsessions"); !s) return s.error();
+  return static_cast<uint64_t>(orphans.size());
+}
+
 Result<uint64_t> flush_nat(const NatMaps& m) {
   std::vector<mapgw_nat_sess_key> sessions;
   std::vector<mapgw_nat_rsess_key> rsessions;

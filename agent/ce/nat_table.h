@@ -47,6 +47,12 @@ Result<SweepResult> sweep_nat(const NatMaps& maps, const NatTimeouts& timeouts, 
 // changed. Returns the number of sessions removed.
 Result<uint64_t> flush_nat(const NatMaps& maps);
 
+// Deletes reverse entries without the session they belong to (an ADF
+// marker aside): an inbound path no sweep would ever see. Versions before
+// the all-or-nothing session insert could leave them in pinned maps; a
+// start adopting those maps removes them. Returns how many.
+Result<uint64_t> remove_orphan_reverse_entries(const NatMaps& maps);
+
 // Sessions by protocol (IPPROTO_*) and TCP state (MAPGW_TCP_*; 0 for UDP
 // and ICMP), counted without building a view of each (a scrape of a CE
 // holding a million sessions).

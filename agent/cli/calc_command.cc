@@ -6,6 +6,7 @@
 
 #include "agent/map/dhcpv6_mape.h"
 #include "agent/map/mapping.h"
+#include "agent/util/json_text.h"
 
 namespace mapgw {
 namespace {
@@ -71,7 +72,7 @@ int calc_prefix(const RuleSet& rules, const std::string& text, bool as_json, std
               {"end_user_prefix", m->end_user_prefix.str()},
               {"iid_layout", m->rule.legacy_iid() ? "legacy" : "rfc7597"},
               {"rule", rule_json(m->rule)}};
-    out << j.dump() << "\n";
+    out << json_text(j) << "\n";
     return 0;
   }
   out << "Rule (BMR)        " << m->rule.str() << "\n";
@@ -114,7 +115,7 @@ int calc_dst(const RuleSet& rules, const std::string& text, bool as_json, std::o
               {"reason", r.reason},
               {"detail", r.detail},
               {"rule", r.rule ? rule_json(*r.rule) : json(nullptr)}};
-    out << j.dump() << "\n";
+    out << json_text(j) << "\n";
     return 0;
   }
   out << "Action            " << (r.encapsulate ? "encapsulate" : "drop") << " (" << r.reason
@@ -145,10 +146,7 @@ int calc_check_src(const RuleSet& rules, const CalcArgs& args, std::ostream& out
   }
   auto c = check_source(rules, *outer, *inner);
   if (args.json) {
-    out << json{{"action", c.accept ? "accept" : "drop"},
-                {"reason", c.reason},
-                {"detail", c.detail}}
-               .dump()
+    out << json_text(json{{"action", c.accept ? "accept" : "drop"}, {"reason", c.reason}, {"detail", c.detail}})
         << "\n";
     return 0;
   }
@@ -173,7 +171,7 @@ int calc_dhcpv6(const std::string& text, bool as_json, std::ostream& out, std::o
     json rules = json::array(), brs = json::array();
     for (const auto& r : p->rules) rules.push_back(rule_json(r));
     for (const auto& b : p->brs) brs.push_back(b.str());
-    out << json{{"rules", rules}, {"br", brs}, {"ignored", p->ignored}}.dump() << "\n";
+    out << json_text(json{{"rules", rules}, {"br", brs}, {"ignored", p->ignored}}) << "\n";
     return 0;
   }
   for (size_t i = 0; i < p->rules.size(); ++i) {
@@ -188,7 +186,7 @@ int calc_dhcpv6(const std::string& text, bool as_json, std::ostream& out, std::o
 
 void print_error(bool as_json, const std::string& message, std::ostream& out, std::ostream& err) {
   if (as_json) {
-    out << json{{"error", message}}.dump() << "\n";
+    out << json_text(json{{"error", message}}) << "\n";
   } else {
     err << "mapgwctl: " << message << "\n";
   }

@@ -6,18 +6,19 @@
 
 #include "agent/cli/calc_command.h"
 #include "agent/daemon/control_server.h"
+#include "agent/util/json_text.h"
 
 namespace mapgw {
 namespace {
 
 using nlohmann::json;
 
-std::string s(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+std::string s(const json& j) { return j.is_string() ? j.get<std::string>() : json_text(j); }
 
 void print_spreading(const json& j, std::ostream& out) {
   if (!j.contains("spread_cpus")) return;
   std::string cpus;
-  for (const auto& c : j["spread_cpus"]) cpus += (cpus.empty() ? "" : ",") + c.dump();
+  for (const auto& c : j["spread_cpus"]) cpus += (cpus.empty() ? "" : ",") + json_text(c);
   out << "Spreading     " << (cpus.empty() ? "off" : "by inner flow over CPUs " + cpus) << "\n";
 }
 
@@ -31,7 +32,7 @@ void print_ce_status(const json& j, std::ostream& out) {
   out << "IPv4 address  " << s(j["ipv4_address"]);
   if (j["ipv4_prefix_len"].get<int>() < 32) out << "/" << j["ipv4_prefix_len"];
   out << "\n";
-  out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << " (length "
+  out << "PSID          " << (j["psid"].is_null() ? "none" : json_text(j["psid"])) << " (length "
       << j["psid_len"] << ", offset " << j["psid_offset"] << "), " << j["port_count"]
       << " ports in " << j["port_ranges"].size() << " ranges\n";
   out << "CE address    " << s(j["ce_ipv6_address"]) << " (" << s(j["iid_layout"]) << " IID)\n";
@@ -76,7 +77,7 @@ void print_rules(const json& j, std::ostream& out) {
     std::string flags;
     if (r["fmr"].get<bool>()) flags += "fmr ";
     if (r["legacy_iid"].get<bool>()) flags += "legacy-iid ";
-    if (!r["psid"].is_null()) flags += "psid=" + r["psid"].dump() + " ";
+    if (!r["psid"].is_null()) flags += "psid=" + json_text(r["psid"]) + " ";
     std::snprintf(line, sizeof line, "%-12s %-26s %-18s %3d %6d %7d %s\n",
                   s(r["domain"]).c_str(), s(r["ipv6"]).c_str(), s(r["ipv4"]).c_str(),
                   r["ea"].get<int>(), r["offset"].get<int>(), r["psidlen"].get<int>(),
@@ -118,7 +119,7 @@ void print_sessions(const json& j, std::ostream& out) {
 // page shows them (book §7.2), then the ports in use.
 void print_ports(const json& j, std::ostream& out) {
   out << "IPv4 address  " << s(j["ipv4_address"]) << "\n";
-  out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << "\n";
+  out << "PSID          " << (j["psid"].is_null() ? "none" : json_text(j["psid"])) << "\n";
   out << "Port ranges   " << j["port_count"] << " ports\n";
   for (const auto& r : j["port_ranges"]) out << "              " << r[0] << "-" << r[1] << "\n";
   out << "In use        ";
@@ -137,7 +138,7 @@ void print_whois(const json& j, std::ostream& out) {
     out << "Domain        " << s(j["domain"]) << "\n";
     out << "End-user      " << s(j["end_user_prefix"]) << "\n";
     out << "CE address    " << s(j["ce_ipv6_address"]) << "\n";
-    out << "PSID          " << (j["psid"].is_null() ? "none" : j["psid"].dump()) << "\n";
+    out << "PSID          " << (j["psid"].is_null() ? "none" : json_text(j["psid"])) << "\n";
   } else {
     out << "Not found     " << s(j.value("reason", json("?")));
     if (j.contains("detail")) out << " (" << s(j["detail"]) << ")";
@@ -163,7 +164,7 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
     return 1;
   }
   if (args.json) {
-    out << reply->dump() << "\n";
+    out << json_text(*reply) << "\n";
     return 0;
   }
   if (cmd == "status") print_status(*reply, out);
@@ -172,7 +173,7 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   else if (cmd == "sessions") print_sessions(*reply, out);
   else if (cmd == "ports") print_ports(*reply, out);
   else if (cmd == "whois") print_whois(*reply, out);
-  else out << reply->dump(2) << "\n";
+  else out << json_text(*reply, 2) << "\n";
   return 0;
 }
 

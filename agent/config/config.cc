@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "agent/config/cpu_list.h"
+#include "agent/config/toml_guard.h"
 #include "agent/map/dhcpv6_mape.h"
 #include "agent/map/mapping.h"
 
@@ -437,6 +438,7 @@ RuleSet Config::all_rules() const {
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& origin) {
+  if (auto st = check_toml_text(text, origin); !st) return st.error();
   toml::table root;
   try {
     root = toml::parse(text, origin);

@@ -34,11 +34,13 @@ int64_t wall_clock_ms() {
 }  // namespace
 
 void BrService::add_commands(ControlServer& server) {
-  server.add("whois", [this](const nlohmann::json& req) -> nlohmann::json {
-    auto who = Ipv4Endpoint::parse(req.value("addr", ""));
+  using Type = ControlServer::Field::Type;
+  server.add("whois", {{"addr", Type::kString, true}, {"at", Type::kString}},
+             [this](const nlohmann::json& req) -> nlohmann::json {
+    auto who = Ipv4Endpoint::parse(req["addr"].get<std::string>());
     if (!who) return {{"error", who.error().message}};
     int64_t at = wall_clock_ms();
-    if (req.contains("at") && req["at"].is_string() && !req["at"].get<std::string>().empty()) {
+    if (req.contains("at") && !req["at"].get<std::string>().empty()) {
       auto t = parse_time_ms(req["at"].get<std::string>());
       if (!t) return {{"error", t.error().message}};
       at = *t;
@@ -69,6 +71,7 @@ Result<std::unique_ptr<BrService>> BrService::start(const Config& cfg) {
   }
   auto history = RuleHistory::open(history_path);
   if (!history) return history.error();
+  for (const auto& why : history->skipped()) spdlog::warn("rule history: skipped {}", why);
   std::unique_ptr<BrService> svc(new BrService(cfg, std::move(*dp), std::move(*history)));
   auto watch = RouteWatch::start(svc->dp_.route_ctl_fd(), cfg.route_cache);
   if (!watch) return watch.error();
@@ -91,6 +94,7 @@ BrService::~BrService() { stop(); }
 // The BR forwards; the slow path needs the kernel to forward too.
 Status BrService::prepare_host() {
   if (auto st = enable_forwarding(); !st) return st;
+  if (auto st = refuse_source_routes(); !st) return st;
   if (auto st = relax_rp_filter(cfg_.br.ipv6_interface); !st) return st;
   auto mtu = interface_mtu(cfg_.br.ipv6_interface);
   if (!mtu) return mtu.error();
@@ -238,7 +242,10 @@ nlohmann::json BrService::metrics() const {
   }
   m["totals"] = nlohmann::json::array({{{"name", "mapgw_map_read_errors_total"},
                                         {"help", "Failed reads of BPF maps"},
-                                        {"value", map_read_errors_}}});
+                                        {"value", map_read_errors_}},
+                                       {{"name", "mapgw_rule_history_skipped_lines_total"},
+                                        {"help", "Lines of the rule history that could not be read at start"},
+                                        {"value", history_.skipped().size()}}});
   if (m.contains("error")) m.erase("counters");
   return m;
 }

@@ -116,7 +116,10 @@ Result<std::unique_ptr<CeService>> CeService::start(const Config& cfg) {
   if (!watch) return watch.error();
   svc->route_watch_.emplace(std::move(*watch));
   if (auto st = svc->prepare_host(); !st) return st.error();
+  auto previous = svc->dp_.config();  // the last run's, when its pinned maps were adopted
+  if (!previous) return previous.error();
   if (auto st = svc->apply(cfg); !st) return st.error();
+  if (auto st = svc->reconcile_adopted_nat(*previous); !st) return st.error();
   CeAttachConfig a{c.lan_interface, c.wan_interface, c.slow_path_interface,
                    cfg.xdp_mode == "generic" ? XdpMode::kGeneric : XdpMode::kNative};
   if (auto st = svc->dp_.attach(a); !st) return st.error();
@@ -227,6 +230,7 @@ void CeService::on_prefix_change() {
 Status CeService::prepare_host() {
   const CeConfig& c = cfg_.ce;
   if (auto st = enable_forwarding(); !st) return st;
+  if (auto st = refuse_source_routes(); !st) return st;
   if (auto st = relax_rp_filter(c.wan_interface); !st) return st;
   auto mtu = interface_mtu(c.wan_interface);
   if (!mtu) return mtu.error();
@@ -239,6 +243,32 @@ Status CeService::prepare_host() {
                     c.wan_interface, "nodad"});
   if (!st) return st;
   added_ce_address_ = true;
+  return Status::Ok();
+}
+
+// Sessions adopted from the previous run's pinned maps: none is valid when
+// the public address or port set changed meanwhile (flushed, as on a live
+// prefix change: their ports lie outside the new set and every such flow
+// would be black-holed while it stays active), and no reverse entry may
+// outlive its session.
+Status CeService::reconcile_adopted_nat(const mapgw_ce_config& previous) {
+  const mapgw_ce_config now = *dp_.config();
+  if (previous.ipv4 != 0 && (previous.ipv4 != now.ipv4 || previous.psid != now.psid ||
+                             previous.psid_len != now.psid_len || previous.psid_offset != now.psid_offset)) {
+    uint64_t flushed = 0;
+    for (int pass = 0; pass < 2; ++pass) {  // as in the live path: a packet may race the first
+      if (pass) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto f = flush_nat(dp_.nat_maps());
+      if (!f) return f.error();
+      flushed += *f;
+    }
+    sessions_flushed_ += flushed;
+    spdlog::warn("the mapping changed since the last run (its pinned NAT state): {} sessions flushed",
+                 flushed);
+  }
+  auto orphans = remove_orphan_reverse_entries(dp_.nat_maps());
+  if (!orphans) return orphans.error();
+  if (*orphans) spdlog::warn("removed {} reverse NAT entries without their session", *orphans);
   return Status::Ok();
 }
 
@@ -597,12 +627,12 @@ nlohmann::json CeService::stats() const {
 nlohmann::json CeService::sessions(const nlohmann::json& req) const {
   std::optional<uint32_t> host;
   std::optional<uint8_t> proto;
-  if (req.contains("host") && req["host"].is_string()) {
+  if (req.contains("host")) {  // types checked by the control server
     auto a = Ipv4Addr::parse(req["host"].get<std::string>());
     if (!a) return {{"error", "host: " + a.error().message}};
     host = a->value;
   }
-  if (req.contains("proto") && req["proto"].is_string()) {
+  if (req.contains("proto")) {
     const std::string p = req["proto"];
     if (p == "tcp") proto = 6;
     else if (p == "udp") proto = 17;
@@ -641,7 +671,9 @@ nlohmann::json CeService::ports() const {
 }
 
 void CeService::add_commands(ControlServer& server) {
-  server.add("sessions", [this](const nlohmann::json& req) { return sessions(req); });
+  using Type = ControlServer::Field::Type;
+  server.add("sessions", {{"host", Type::kString}, {"proto", Type::kString}},
+             [this](const nlohmann::json& req) { return sessions(req); });
   server.add("ports", [this](const nlohmann::json&) { return ports(); });
 }
 

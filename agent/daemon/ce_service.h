@@ -45,6 +45,7 @@ class CeService : public RoleService {
   CeService(Config cfg, CeMapping mapping, CeDataplane dp)
       : cfg_(std::move(cfg)), mapping_(std::move(mapping)), dp_(std::move(dp)) {}
   Status prepare_host();
+  Status reconcile_adopted_nat(const mapgw_ce_config& previous);
   Status apply(const Config& cfg);
   void sweep(bool urgent);
   nlohmann::json sessions(const nlohmann::json& req) const;

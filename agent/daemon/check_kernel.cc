@@ -15,6 +15,7 @@
 #include "loader/kernel_features.h"
 #include "loader/kernel_hz.h"
 #include "loader/verifier_log.h"
+#include "agent/util/json_text.h"
 
 namespace mapgw {
 namespace {
@@ -41,7 +42,7 @@ int check_kernel(bool json) {
     const std::string line = describe_missing(release, missing);
     if (json) {
       report["missing"] = line;
-      std::cout << report.dump() << "\n";
+      std::cout << json_text(report) << "\n";
     } else {
       std::cout << "mapgw: " << line << "\n";
     }
@@ -94,7 +95,7 @@ int check_kernel(bool json) {
       if (!o.error.empty()) report["rejected"].push_back({{"object", o.object}, {"error", o.error}});
     }
     report["ok"] = ok;
-    std::cout << report.dump(2) << "\n";
+    std::cout << json_text(report, 2) << "\n";
     return ok ? 0 : 1;
   }
   std::printf("kernel %s: HZ %u (%s), BPF_FIB_LOOKUP_SKIP_NEIGH %s\n", release.c_str(), hz->hz,

@@ -146,6 +146,16 @@ Status enable_forwarding() {
   return Status::Ok();
 }
 
+Status refuse_source_routes() {
+  // The data plane leaves IPv4 options to the kernel (punt_ipv4_options):
+  // the kernel must then drop source-routed packets, as Linux does unless
+  // told otherwise (the switch is "all" AND the device's).
+  const char* s = "net.ipv4.conf.all.accept_source_route";
+  if (auto v = read_sysctl(s); v && *v == "0") return Status::Ok();
+  spdlog::warn("{} was on; a gateway must not follow source routes: setting it to 0", s);
+  return write_sysctl(s, "0");
+}
+
 Status relax_rp_filter(const std::string& ifname) {
   if (auto all = read_sysctl("net.ipv4.conf.all.rp_filter"); all && *all == "1") {
     spdlog::warn("net.ipv4.conf.all.rp_filter=1 (strict) would drop decapsulated packets; "

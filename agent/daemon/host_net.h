@@ -31,6 +31,9 @@ std::optional<Ipv4Addr> first_ipv4_address(const std::string& ifname);
 // Enable IPv4 and IPv6 forwarding (logged when it was off).
 Status enable_forwarding();
 
+// Makes the kernel drop IPv4 packets with a source-route option.
+Status refuse_source_routes();
+
 // Decapsulated IPv4 arrives on @ifname with sources routed elsewhere (via
 // the slow-path device): strict reverse-path filtering would drop it.
 Status relax_rp_filter(const std::string& ifname);

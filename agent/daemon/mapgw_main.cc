@@ -75,6 +75,9 @@ int run(const std::string& path) {
   }
   log_kernel_facts();
 
+  // A peer that hangs up (a control client, a scraper) costs its answer,
+  // not the daemon.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
@@ -179,13 +182,11 @@ int run(const std::string& path) {
   }
   for (;;) {
     epoll_event got[8];
-    int n = epoll_wait(ep, got, 8, -1);
+    int n = epoll_wait(ep, got, 8, server->next_timeout_ms());
     std::lock_guard<std::mutex> g(state_lock);
+    server->poll();  // ready clients, and those past their deadline
     for (int i = 0; i < n; ++i) {
-      if (got[i].data.fd == server->fd()) {
-        server->serve_one();
-        continue;
-      }
+      if (got[i].data.fd == server->fd()) continue;
       if (got[i].data.fd != sfd) {
         role.on_event(got[i].data.fd);
         continue;

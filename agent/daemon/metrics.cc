@@ -1,4 +1,5 @@
 #include "agent/daemon/metrics.h"
+#include "agent/util/json_text.h"
 
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
@@ -18,7 +19,7 @@ ClientMetric::Label label(const std::string& k, const std::string& v) { return {
 std::vector<ClientMetric::Label> labels_of(const nlohmann::json& j) {
   std::vector<ClientMetric::Label> out;
   if (j.is_object()) {
-    for (const auto& [k, v] : j.items()) out.push_back(label(k, v.is_string() ? v.get<std::string>() : v.dump()));
+    for (const auto& [k, v] : j.items()) out.push_back(label(k, v.is_string() ? v.get<std::string>() : json_text(v)));
   }
   return out;
 }
@@ -100,7 +101,13 @@ Result<std::unique_ptr<MetricsExporter>> MetricsExporter::start(const std::strin
                                                                std::mutex& lock) {
   std::unique_ptr<MetricsExporter> m(new MetricsExporter());
   try {
-    m->exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
+    // Each open connection holds one of civetweb's worker threads until its
+    // request is in: enough workers that idle or slow clients leave some
+    // for the scraper, and a short read timeout that sends them away (an
+    // idle client used to hold a worker for civetweb's default 30 s).
+    m->exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", listen, "num_threads", std::to_string(kMetricsWorkers), "request_timeout_ms",
+        std::to_string(kMetricsRequestTimeoutMs), "enable_keep_alive", "no"});
   } catch (const std::exception& e) {
     return make_error("metrics: cannot listen on " + listen + ": " + e.what());
   }

@@ -23,6 +23,11 @@ class Exposer;
 
 namespace mapgw {
 
+// HTTP workers (each open connection holds one until its request is in) and
+// how long one waits for a client's next bytes.
+constexpr int kMetricsWorkers = 16;
+constexpr int kMetricsRequestTimeoutMs = 2000;
+
 class MetricsExporter {
  public:
   using Snapshot = std::function<nlohmann::json()>;

@@ -185,6 +185,16 @@ TEST_P(BrFixture, VerdictOutputAndCounter) {
   }
 }
 
+// Writes the header checksum of the IPv4 header at @ip in @p.
+void set_ipv4_checksum(std::vector<uint8_t>& p, size_t ip) {
+  uint32_t sum = 0;
+  p[ip + 10] = p[ip + 11] = 0;
+  for (size_t i = ip; i < ip + 20; i += 2) sum += (p[i] << 8) | p[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  p[ip + 10] = static_cast<uint8_t>(~sum >> 8);
+  p[ip + 11] = static_cast<uint8_t>(~sum);
+}
+
 // 64k rules (10.a.b.0/24 <-> 2001:db8:i::/48, ea=16) go in at run time, the
 // last one maps traffic, and replacing them with a small set removes them all.
 TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
@@ -206,10 +216,11 @@ TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
   ASSERT_TRUE(st.ok()) << st.error().describe();
   EXPECT_EQ(dp->rule_count(), 65536u);
   // UDP 1.2.3.4 -> 10.255.255.18:1232 (rule 65535, PSID 0x34).
-  const std::vector<uint8_t> pkt = {
+  std::vector<uint8_t> pkt = {
       0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,            // Ethernet
       0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 10, 255, 255, 18,  // IPv4
       0x30, 0x39, 0x04, 0xd0, 0, 8, 0, 0};                              // UDP -> 1232
+  set_ipv4_checksum(pkt, 14);
   auto r = test_run_xdp(dp->prog_fd(BrProgram::kXdpV4), pkt, topo.v4_ifindex);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->retval, static_cast<uint32_t>(XDP_REDIRECT));
@@ -224,11 +235,13 @@ TEST(BrRules, SixtyFourThousandRulesAtRunTime) {
 
 // UDP 1.2.3.4 -> @dst:1232.
 std::vector<uint8_t> udp_to(uint32_t dst) {
-  return {0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,
-          0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4,
-          static_cast<uint8_t>(dst >> 24), static_cast<uint8_t>(dst >> 16),
-          static_cast<uint8_t>(dst >> 8), static_cast<uint8_t>(dst),
-          0x30, 0x39, 0x04, 0xd0, 0, 8, 0, 0};
+  std::vector<uint8_t> p = {0x02, 0, 0, 0, 4, 1, 0x02, 0, 0, 0, 4, 2, 0x08, 0x00,
+                            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4,
+                            static_cast<uint8_t>(dst >> 24), static_cast<uint8_t>(dst >> 16),
+                            static_cast<uint8_t>(dst >> 8), static_cast<uint8_t>(dst),
+                            0x30, 0x39, 0x04, 0xd0, 0, 8, 0, 0};
+  set_ipv4_checksum(p, 14);
+  return p;
 }
 
 // The /16 cover in front of the rule tables: a rule shorter than /16 covers
@@ -256,15 +269,6 @@ TEST(BrRules, ShortPrefixesCoverEverySixteenInside) {
 }
 
 // UDP 1.2.3.4 -> 106.72.171.205:7920 (the v6plus rule's CE with PSID 0xef),
-// Writes the header checksum of the IPv4 header at @ip in @p.
-void set_ipv4_checksum(std::vector<uint8_t>& p, size_t ip) {
-  uint32_t sum = 0;
-  p[ip + 10] = p[ip + 11] = 0;
-  for (size_t i = ip; i < ip + 20; i += 2) sum += (p[i] << 8) | p[i + 1];
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  p[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-  p[ip + 11] = static_cast<uint8_t>(~sum);
-}
 
 // @payload bytes of payload, DF set.
 std::vector<uint8_t> to_v6plus_ce(size_t payload) {
@@ -358,6 +362,7 @@ TEST_F(BrFlowCache, EncapsulationCopyUntilInvalidated) {
   const auto pkt = to_v6plus_ce(18);
   auto other = pkt;  // another sender to the same CE port
   other[26 + 3] = 5;
+  set_ipv4_checksum(other, 14);
   auto full = test_run_xdp(prog, pkt, topo_.v4_ifindex);
   ASSERT_EQ(full->retval, static_cast<uint32_t>(XDP_REDIRECT));
   auto cached = test_run_xdp(prog, pkt, topo_.v4_ifindex);

@@ -613,6 +613,57 @@ void empty_tables(const CeDataplane& dp) {
 constexpr uint32_t kInside = (192u << 24) | (168u << 16) | (1u << 8) | 10u;
 constexpr uint32_t kRemote = 0x08080808;
 
+// ---- a full session table ----------------------------------------------------
+
+size_t entries(int map_fd, size_t key_size) {
+  std::vector<uint8_t> key(key_size), next(key_size);
+  size_t n = 0;
+  for (const void* prev = nullptr; bpf_map_get_next_key(map_fd, prev, next.data()) == 0; prev = key.data()) {
+    key = next;
+    ++n;
+  }
+  return n;
+}
+
+// A full table refuses a new session whole and counts it: no packet goes
+// out without its session, and no reverse entry is left behind as an
+// inbound path past address-and-port-dependent filtering (the attack run
+// found 128 such entries with max_sessions = 1024).
+TEST(CeNatFullTable, RefusesWholeAndCounted) {
+  Topology topo;
+  ASSERT_NO_FATAL_FAILURE(testing::require_root());
+  ASSERT_NO_FATAL_FAILURE(build_topology(topo));
+  auto loaded = CeDataplane::load(1024, 240, 5'000'000'000ULL, "", false, MAPGW_FLOW_CACHE_SETS);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+  std::optional<CeDataplane> dp(std::move(*loaded));
+  ASSERT_NO_FATAL_FAILURE(configure_ce(topo, &*dp, MAPGW_FILTER_ADDRESS_PORT_DEPENDENT));
+  const int lan = dp->prog_fd(CeProgram::kXdpLan);
+  auto remote = [](unsigned i) { return 0x08080000u + i; };
+  unsigned sent = 0;
+  uint16_t ext_port = 0;
+  for (unsigned i = 0; i < 1500; ++i) {
+    auto r = test_run_xdp(lan, lan_udp(kInside, 40000, remote(i), 53), topo.lan);
+    ASSERT_TRUE(r.ok());
+    if (r->retval == static_cast<uint32_t>(XDP_REDIRECT)) {
+      ++sent;
+      ext_port = inner_of(r->data_out).sport;
+    }
+  }
+  const NatMaps m = dp->nat_maps();
+  const size_t sessions = entries(m.sessions, sizeof(mapgw_nat_sess_key));
+  EXPECT_GE(sessions, 1000u);
+  EXPECT_EQ(entries(m.rsessions, sizeof(mapgw_nat_rsess_key)), sessions) << "reverse entries without a session";
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_SESSION_CREATED), sessions);
+  EXPECT_EQ(sent, sessions) << "a packet went out without its session";
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_TABLE_FULL), 1500u - sessions);
+  // A refused remote endpoint answers: filtered, not let in.
+  const uint64_t filtered = packets(*dp, MAPGW_CNT_DROP_NAT_FILTERED);
+  auto in = test_run_xdp(dp->prog_fd(CeProgram::kXdpWan), wan_udp(remote(1100), 53, ext_port), topo.wan);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->retval, static_cast<uint32_t>(XDP_DROP));
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_FILTERED), filtered + 1);
+}
+
 // The flow-cache tests: a loaded CE, every packet on one CPU (the cache is
 // per CPU: a migration between two packets would look like a miss).
 class CeFlowCache : public ::testing::Test {

@@ -13,7 +13,7 @@ usage: gen_br_fixtures.py OUT.h
 import sys
 
 from fixture_lib import cbytes, encap_limit_dstopt, flow_label
-from scapy.all import (GRE, ICMP, IP, IPOption, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
+from scapy.all import (GRE, ICMP, IP, Dot1Q, IPOption, IPOption_LSRR, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, TCPerror, UDPerror, raw)
 
 MAC_V4 = "02:00:00:00:04:01"   # BR IPv4 interface
@@ -77,12 +77,33 @@ def cases():
     leg = IP(src=HOST, dst="106.72.171.205") / UDP(sport=123, dport=7920) / b"ntp"
     add("legacy_iid_v6plus_shape", "xdp_v4", from_v4(leg), XDP_REDIRECT, "br_encap",
         encapsulated(leg, CE_LEGACY))
-    # IPv4 options: never from the flow cache (its check wants a 20-byte header),
-    # the full path finds the ports after them.
+    # IPv4 options: to the kernel, whose input acts on them (or drops a source
+    # route); the TC slow path encapsulates what it routes on.
     opt = IP(src=HOST, dst="192.0.2.18", options=[IPOption(b"\x01\x01\x01\x01")]) / \
         UDP(sport=53, dport=1232) / b"opt"
-    add("ipv4_options_to_ce", "xdp_v4", from_v4(opt), XDP_REDIRECT, "br_encap",
-        encapsulated(opt, CE_A))
+    add("ipv4_options_to_the_kernel", "xdp_v4", from_v4(opt), XDP_PASS, "punt_ipv4_options",
+        from_v4(opt))
+    lsrr = IP(src=HOST, dst="192.0.2.18", options=[IPOption_LSRR(routers=["198.18.0.9"])]) / \
+        UDP(sport=53, dport=1232)
+    add("source_route_to_the_kernel", "xdp_v4", from_v4(lsrr), XDP_PASS, "punt_ipv4_options",
+        from_v4(lsrr))
+    # Frames the kernel would never route: tagged for a VLAN we were not told
+    # about, or not sent to our own address. Left to the kernel untouched.
+    q = IP(src=HOST, dst="192.0.2.18") / UDP(sport=53, dport=1232)
+    tagged = Ether(src=MAC_GW4, dst=MAC_V4) / Dot1Q(vlan=7) / q
+    add("vlan_tagged_left_to_the_kernel", "xdp_v4", tagged, XDP_PASS, "pass_vlan_tagged", tagged)
+    for name, mac in (("broadcast", "ff:ff:ff:ff:ff:ff"), ("another_host", "02:00:00:00:04:99")):
+        f = Ether(src=MAC_GW4, dst=mac) / q
+        add("frame_to_%s_left_to_the_kernel" % name, "xdp_v4", f, XDP_PASS, "pass_not_our_mac", f)
+    # What the kernel's input drops, dropped here too (hostile sources).
+    add("bad_header_checksum_dropped", "xdp_v4",
+        from_v4(IP(src=HOST, dst="192.0.2.18", chksum=0x1234) / UDP(sport=53, dport=1232)), XDP_DROP,
+        "drop_ipv4_checksum")
+    for name, src in (("zero", "0.0.0.0"), ("loopback", "127.0.0.1"), ("multicast", "224.0.0.5"),
+                      ("reserved", "240.0.0.1"), ("broadcast", "255.255.255.255")):
+        add("martian_source_%s_dropped" % name, "xdp_v4",
+            from_v4(IP(src=src, dst="192.0.2.18") / UDP(sport=53, dport=1232)), XDP_DROP,
+            "drop_martian_source")
     full = IP(src=HOST, dst="198.51.100.7") / GRE() / b"gre"
     add("unshared_rule_any_protocol", "xdp_v4", from_v4(full), XDP_REDIRECT, "br_encap",
         encapsulated(full, CE_FULL))
@@ -132,8 +153,17 @@ def cases():
         XDP_REDIRECT, "br_decap", decapsulated(up))
     up_opt = IP(src="192.0.2.18", dst=HOST, options=[IPOption(b"\x01\x01\x01\x01")]) / \
         UDP(sport=1232, dport=53) / b"opt"
-    add("decap_ipv4_options", "xdp_v6", from_v6(IPv6(src=CE_A, dst=BR6, nh=4) / up_opt),
-        XDP_REDIRECT, "br_decap", decapsulated(up_opt))
+    add("decap_ipv4_options_to_the_kernel", "xdp_v6", from_v6(IPv6(src=CE_A, dst=BR6, nh=4) / up_opt),
+        XDP_PASS, "punt_ipv4_options", from_v6(IPv6(src=CE_A, dst=BR6, nh=4) / up_opt))
+    short = IP(src="192.0.2.18", dst=HOST) / UDP(sport=1232, dport=53)
+    add("decap_ipv6_payload_length_beyond_the_frame", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6, nh=4, plen=len(raw(short)) + 100) / short), XDP_DROP,
+        "drop_malformed_ipv6")
+    v6tag = Ether(src=MAC_GW6, dst=MAC_V6) / Dot1Q(vlan=7) / IPv6(src=CE_A, dst=BR6, nh=4) / short
+    add("decap_vlan_tagged_left_to_the_kernel", "xdp_v6", v6tag, XDP_PASS, "pass_vlan_tagged", v6tag)
+    add("decap_bad_header_checksum_dropped", "xdp_v6",
+        from_v6(IPv6(src=CE_A, dst=BR6, nh=4) / IP(src="192.0.2.18", dst=HOST, chksum=0x1234) /
+                UDP(sport=1232, dport=53)), XDP_DROP, "drop_ipv4_checksum")
     add("spoof_wrong_psid", "xdp_v6",
         from_v6(IPv6(src=CE_A, dst=BR6, nh=4) / IP(src="192.0.2.18", dst=HOST) / UDP(sport=1236, dport=53)),
         XDP_DROP, "drop_wrong_psid")
@@ -207,12 +237,20 @@ def cases():
 
     # ICMPv6 Packet Too Big about a packet we encapsulated -> ICMPv4 frag needed.
     sent = IP(src=HOST, dst="192.0.2.18", ttl=63) / TCP(sport=80, dport=1232, flags="A") / (b"d" * 40)
+    # The quote is cut short, as a router's is: its header names the whole
+    # 1440-byte packet that did not fit.
     ptb = from_v6(IPv6(src="2001:db8:eeee::1", dst=BR6) / ICMPv6PacketTooBig(mtu=1280) /
-                  IPv6(src=BR6, dst=CE_A, nh=4) / sent)
+                  IPv6(src=BR6, dst=CE_A, nh=4, plen=1400) / sent)
     quote = raw(sent)[:20 + 8]
     want = Ether(src=MAC_V4, dst=MAC_GW4) / IP(src=BR4, dst=HOST, tos=0xC0, ttl=64, id=0) / ICMP(
         type=3, code=4, nexthopmtu=1240) / quote
     add("ptb_becomes_frag_needed", "xdp_v6", ptb, XDP_REDIRECT, "br_ptb_translated", want)
+    # Anyone on the path can send one: below IPv6's minimum MTU (RFC 8201),
+    # or no smaller than the packet it names, it shrinks nothing.
+    for name, mtu, plen in (("below_1280", 1000, 1400), ("packet_fits", 1500, 1400)):
+        add("ptb_mtu_%s_dropped" % name, "xdp_v6",
+            from_v6(IPv6(src="2001:db8:eeee::1", dst=BR6) / ICMPv6PacketTooBig(mtu=mtu) /
+                    IPv6(src=BR6, dst=CE_A, nh=4, plen=plen) / sent), XDP_DROP, "drop_ptb_bad_mtu")
     return c
 
 

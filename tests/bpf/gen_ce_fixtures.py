@@ -13,7 +13,7 @@ usage: gen_ce_fixtures.py OUT.h
 import sys
 
 from fixture_lib import cbytes, encap_limit_dstopt, flow_label
-from scapy.all import (GRE, ICMP, IP, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
+from scapy.all import (GRE, ICMP, IP, Dot1Q, IPOption_LSRR, TCP, UDP, Ether, ICMPv6PacketTooBig, IPerror, IPv6,
                        UDPerror, raw)
 
 MAC_LAN, MAC_HOST10, MAC_HOST11 = "02:00:00:00:0a:01", "02:00:00:00:0a:0a", "02:00:00:00:0a:0b"
@@ -147,12 +147,18 @@ def cases():
     err_lan = IP(src="8.8.8.8", dst=H10, ttl=59) / ICMP(type=3, code=3) / raw(sent_in)[:28]
     add("icmp_error_in_translates_quote", "wan", from_br(err), XDP_REDIRECT,
         {"ce_in": 1, "ce_icmp_error_in": 1}, to_lan(IP(raw(err_lan))), prelude=[lan(u)])
+    # (the quoted header names the whole 1440-byte packet; the quote is cut)
     ptb = wan(IPv6(src="2001:db8:eeee::1", dst=CE6) / ICMPv6PacketTooBig(mtu=1280) /
-              IPv6(src=CE6, dst=BR6, nh=4) / sent_out)
+              IPv6(src=CE6, dst=BR6, nh=4, plen=1400) / sent_out)
     ptb_lan = IP(src=LAN_GW, dst=H10, tos=0xC0, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1240) / \
         raw(sent_in)[:28]
     add("ptb_becomes_frag_needed_to_inside_host", "wan", ptb, XDP_REDIRECT, {"ce_ptb_translated": 1},
         to_lan(IP(raw(ptb_lan))), prelude=[lan(u)])
+    for name, mtu in (("below_1280", 1000), ("packet_fits", 1500)):
+        add("ptb_mtu_%s_dropped" % name, "wan",
+            wan(IPv6(src="2001:db8:eeee::1", dst=CE6) / ICMPv6PacketTooBig(mtu=mtu) /
+                IPv6(src=CE6, dst=BR6, nh=4, plen=1400) / sent_out), XDP_DROP, {"drop_ptb_bad_mtu": 1},
+            prelude=[lan(u)])
     # Static NAPT: TCP 7935 -> 192.168.1.10:80 (configured in ce_test.cc).
     web = IP(src="203.0.113.9", dst=PUB, ttl=60) / TCP(sport=5555, dport=7935, flags="S")
     add("static_napt_in", "wan", from_br(web), XDP_REDIRECT, {"ce_in": 1, "nat_session_created": 1},
@@ -191,6 +197,65 @@ def cases():
     # Packet filter (ce_test.cc installs: deny tcp 192.168.1.0/24 -> any port 25).
     add("filter_denies_smtp", "lan", lan(IP(src=H10, dst="8.8.8.8") / TCP(sport=7933, dport=25, flags="S")),
         XDP_DROP, {"drop_packet_filter": 1})
+
+    # --- hostile: what the kernel's input would drop, dropped here too -------------------
+    add("lan_bad_header_checksum", "lan",
+        lan(IP(src=H10, dst="8.8.8.8", chksum=0x1234) / UDP(sport=7934, dport=53)), XDP_DROP,
+        {"drop_ipv4_checksum": 1})
+    for name, src in (("zero", "0.0.0.0"), ("loopback", "127.0.0.1"), ("multicast", "224.0.0.5"),
+                      ("reserved", "240.0.0.1")):
+        add("lan_martian_source_%s" % name, "lan",
+            lan(IP(src=src, dst="8.8.8.8") / UDP(sport=7934, dport=53)), XDP_DROP,
+            {"drop_martian_source": 1})
+    lsrr = IP(src=H10, dst="8.8.8.8", options=[IPOption_LSRR(routers=["8.8.4.4"])]) / \
+        UDP(sport=7934, dport=53)
+    add("lan_source_route_to_the_kernel", "lan", lan(lsrr), XDP_PASS, {"punt_ipv4_options": 1},
+        lan(lsrr))
+    add("wan_plain_ipv4_never_routed_into_the_lan", "wan",
+        wan(IP(src="8.8.8.8", dst=H10) / UDP(sport=53, dport=7920)), XDP_DROP,
+        {"drop_wan_plain_ipv4": 1})
+    add("wan_bad_inner_checksum", "wan",
+        from_br(IP(src="8.8.8.8", dst=PUB, chksum=0x1234) / UDP(sport=53, dport=7920)), XDP_DROP,
+        {"drop_ipv4_checksum": 1}, prelude=[lan(u)])
+    for name, src in (("zero", "0.0.0.0"), ("loopback", "127.0.0.1")):
+        add("wan_martian_source_%s" % name, "wan",
+            from_br(IP(src=src, dst=PUB) / UDP(sport=53, dport=7920)), XDP_DROP,
+            {"drop_martian_source": 1}, prelude=[lan(u)])
+    for name, src in (("lan_host", H11), ("lan_gateway", LAN_GW)):
+        add("wan_source_of_the_lan_%s" % name, "wan",
+            from_br(IP(src=src, dst=PUB) / UDP(sport=53, dport=7920)), XDP_DROP,
+            {"drop_spoofed_source": 1}, prelude=[lan(u)])
+    add("wan_own_address_own_port_spoofed", "wan",
+        from_br(IP(src=PUB, dst=PUB) / UDP(sport=7921, dport=7920)), XDP_DROP,
+        {"drop_spoofed_source": 1}, prelude=[lan(u)])
+    # A CE sharing our address (another PSID, port 0x1ff0 is not ours) talks to us.
+    sibling = IP(src=PUB, dst=PUB, ttl=60) / UDP(sport=0x1ff0, dport=7920) / b"sib"
+    add("wan_sibling_ce_sharing_our_address", "wan", from_br(sibling), XDP_REDIRECT,
+        {"ce_in": 1, "nat_session_created": 1}, to_lan(rebuilt(sibling, dst=H10, ttl=59)),
+        prelude=[lan(u)])
+    in_opt = IP(src="8.8.8.8", dst=PUB, options=[IPOption_LSRR(routers=["8.8.4.4"])]) / \
+        UDP(sport=53, dport=7920)
+    add("wan_inner_options_to_the_kernel", "wan", from_br(in_opt), XDP_PASS, {"punt_ipv4_options": 1},
+        from_br(in_opt), prelude=[lan(u)])
+
+    # Frames the kernel would never route: tagged for a VLAN we were not told
+    # about, or not sent to our own address. Left to the kernel untouched.
+    q = IP(src=H10, dst="8.8.8.8") / UDP(sport=7934, dport=53)
+    tagged = Ether(src=MAC_HOST10, dst=MAC_LAN) / Dot1Q(vlan=5) / q
+    add("lan_vlan_tagged_left_to_the_kernel", "lan", tagged, XDP_PASS, {"pass_vlan_tagged": 1}, tagged)
+    for name, mac in (("broadcast", "ff:ff:ff:ff:ff:ff"), ("multicast", "01:00:5e:00:00:01"),
+                      ("another_host", "02:00:00:00:0a:99")):
+        f = Ether(src=MAC_HOST10, dst=mac) / q
+        add("lan_frame_to_%s_left_to_the_kernel" % name, "lan", f, XDP_PASS, {"pass_not_our_mac": 1}, f)
+    wtag = Ether(src=MAC_GW6, dst=MAC_WAN) / Dot1Q(vlan=5) / IPv6(src=BR6, dst=CE6, nh=4) / reply
+    add("wan_vlan_tagged_left_to_the_kernel", "wan", wtag, XDP_PASS, {"pass_vlan_tagged": 1}, wtag,
+        prelude=[lan(u)])
+    wother = Ether(src=MAC_GW6, dst="02:00:00:00:0b:99") / IPv6(src=BR6, dst=CE6, nh=4) / reply
+    add("wan_frame_to_another_host_left_to_the_kernel", "wan", wother, XDP_PASS, {"pass_not_our_mac": 1},
+        wother, prelude=[lan(u)])
+    add("wan_ipv6_payload_length_beyond_the_frame", "wan",
+        wan(IPv6(src=BR6, dst=CE6, nh=4, plen=len(raw(reply)) + 100) / reply), XDP_DROP,
+        {"drop_malformed_ipv6": 1}, prelude=[lan(u)])
 
     # --- hairpin -------------------------------------------------------------------------------
     bound11 = lan(IP(src=H11, dst="8.8.8.8") / UDP(sport=7928, dport=53), mac=MAC_HOST11)

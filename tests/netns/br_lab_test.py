@@ -302,8 +302,10 @@ class BrLab(LabCase, unittest.TestCase):
     def test_packet_too_big_becomes_frag_needed(self):
         sent = IP(src=INET, dst="192.0.2.18", ttl=63) / UDP(sport=5, dport=1232) / (b"p" * 100)
         sn = self.sniff(self.inet, "inet0", "icmp and icmp[0] == 3", 1)
+        # The quote is cut short, as a router's is; its header names the
+        # whole 1440-byte packet that did not fit.
         self.send3(self.ce, IPv6(src="2001:db8:ffff::2", dst=BR6) / ICMPv6PacketTooBig(mtu=1300) /
-                   IPv6(src=BR6, dst=CE_A, nh=4) / sent)
+                   IPv6(src=BR6, dst=CE_A, nh=4, plen=1400) / sent)
         (f,) = self.sniffed(sn)
         self.assertEqual((f[IP].src, f[IP].dst, f[ICMP].code, f[ICMP].nexthopmtu),
                          (BR4, INET, 4, 1260))

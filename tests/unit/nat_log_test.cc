@@ -123,5 +123,28 @@ TEST(NatLogOpen, BadDestinationsAreErrors) {
   EXPECT_TRUE((*s)->reopen().ok());
 }
 
+// In a directory others can write to, a local user could plant a link that
+// redirects root's appends (the attack run: /etc/... through a symlink).
+TEST(NatLogOpen, PlantedLinksAndSharedFilesAreRefused) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("natlog-links-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path victim = dir / "victim";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, dir / "sym.jsonl");
+  fs::create_hard_link(victim, dir / "hard.jsonl");
+  std::ofstream(dir / "shared.jsonl") << "";
+  fs::permissions(dir / "shared.jsonl", fs::perms::others_write, fs::perm_options::add);
+  for (const char* name : {"sym.jsonl", "hard.jsonl", "shared.jsonl"}) {
+    auto w = NatLogWriter::open("file:" + (dir / name).string());
+    ASSERT_FALSE(w.ok()) << name;
+    EXPECT_NE(w.error().describe().find("NAT log"), std::string::npos) << w.error().describe();
+  }
+  std::ifstream in(victim);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "precious\n");
+  EXPECT_TRUE(NatLogWriter::open("file:" + (dir / "own.jsonl").string()).ok());
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace mapgw
