@@ -94,6 +94,14 @@ static __always_inline enum mapgw_counter ce_plan_out(const struct mapgw_ce_conf
 		if (why != NAT_OK)
 			return why;
 	}
+	/* As the kernel's NAT, which reassembles first: a later fragment goes
+	 * out only after its first fragment did. */
+	if (ipv4_is_later_fragment(ip)) {
+		if (!frag_find(ip, MAP_PORT_NAT_OUTBOUND))
+			return MAPGW_CNT_DROP_FRAG_UNMATCHED;
+	} else if (ipv4_is_fragment(ip)) {
+		frag_remember(ip, MAP_PORT_NAT_OUTBOUND, 0);
+	}
 	why = br_target_for(l4, ip, &p->target);
 	if (why == MAPGW_CNT_PASS_NOT_MAPPED) { /* not in an FMR: to the BR */
 		p->target.ce = cfg->br_addr;

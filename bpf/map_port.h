@@ -15,6 +15,7 @@ enum map_port_dir {
 	MAP_PORT_TOWARDS_CE = 0,
 	MAP_PORT_FROM_CE = 1,
 	MAP_PORT_NAT_INBOUND = 2, /* fragment key space of the CE's reverse NAT */
+	MAP_PORT_NAT_OUTBOUND = 3, /* ... and of its outbound NAT */
 };
 
 enum map_port_result {

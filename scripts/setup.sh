@@ -9,7 +9,7 @@ set -euo pipefail
 # Build toolchain and libraries.
 BUILD_PKGS=(
   build-essential cmake pkg-config git
-  clang llvm lld
+  clang llvm lld libclang-rt-14-dev
   libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
   libosip2-dev libssl-dev
   prometheus-cpp-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev

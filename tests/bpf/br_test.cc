@@ -18,6 +18,7 @@
 
 #include "agent/br/br_rule.h"
 #include "br_fixtures.h"
+#include "br_hostile.h"
 #include "bpf_test_env.h"
 #include "map_reset.h"
 #include "loader/br_dataplane.h"
@@ -158,8 +159,9 @@ class BrFixture : public ::testing::TestWithParam<Case> {
 TEST_P(BrFixture, VerdictOutputAndCounter) {
   ASSERT_NO_FATAL_FAILURE(testing::stay_on_one_cpu());
   const Case& c = GetParam();
-  const bool v4 = std::string(c.program) == "xdp_v4";
-  const int fd = dp_->prog_fd(v4 ? BrProgram::kXdpV4 : BrProgram::kXdpV6);
+  const std::string entry = c.program;
+  const bool v4 = entry == "xdp_v4", tc = entry == "tc_v6";
+  const int fd = dp_->prog_fd(v4 ? BrProgram::kXdpV4 : tc ? BrProgram::kTcV6 : BrProgram::kXdpV6);
   const unsigned ifindex = v4 ? topo_.v4_ifindex : topo_.v6_ifindex;
   for (const auto& p : c.prelude) ASSERT_TRUE(test_run_xdp(fd, p, ifindex).ok());
 
@@ -167,7 +169,7 @@ TEST_P(BrFixture, VerdictOutputAndCounter) {
     SCOPED_TRACE(pass);
     auto before = read_counters(dp_->counters_fd());
     ASSERT_TRUE(before.ok());
-    auto r = test_run_xdp(fd, c.input, ifindex);
+    auto r = tc ? test_run(fd, c.input) : test_run_xdp(fd, c.input, ifindex);
     ASSERT_TRUE(r.ok()) << r.error().describe();
     EXPECT_EQ(r->retval, c.verdict);
     if (c.has_output) {
@@ -634,6 +636,10 @@ TEST_F(BrFlowCache, SpreadingIsOffByDefault) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, BrFixture, ::testing::ValuesIn(br_fixtures::cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// The hostile corpus (gen_hostile_corpus.py): every entry, XDP and TC.
+INSTANTIATE_TEST_SUITE_P(Hostile, BrFixture, ::testing::ValuesIn(br_fixtures::hostile_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "bpf_test_env.h"
 #include "map_reset.h"
 #include "ce_fixtures.h"
+#include "ce_hostile.h"
 #include "loader/ce_dataplane.h"
 #include "loader/kernel_features.h"
 #include "loader/counters.h"
@@ -181,8 +182,9 @@ TEST_P(CeFixture, VerdictOutputAndCounters) { run_case(); }
 // counter's change.
 void CeFixture::run_case() {
   const auto& c = GetParam();
-  const bool lan = std::string(c.program) == "lan";
-  const int fd = dp_->prog_fd(lan ? CeProgram::kXdpLan : CeProgram::kXdpWan);
+  const std::string entry = c.program;
+  const bool lan = entry == "lan", tc = entry == "tc_wan";
+  const int fd = dp_->prog_fd(lan ? CeProgram::kXdpLan : tc ? CeProgram::kTcWan : CeProgram::kXdpWan);
   for (const auto& p : c.prelude) {
     const bool p_lan = p.size() > 13 && p[12] == 0x08 && p[13] == 0x00;
     auto r = test_run_xdp(dp_->prog_fd(p_lan ? CeProgram::kXdpLan : CeProgram::kXdpWan), p,
@@ -192,7 +194,7 @@ void CeFixture::run_case() {
   }
   auto before = read_counters(dp_->counters_fd());
   ASSERT_TRUE(before.ok());
-  auto r = test_run_xdp(fd, c.input, lan ? topo_.lan : topo_.wan);
+  auto r = tc ? test_run(fd, c.input) : test_run_xdp(fd, c.input, lan ? topo_.lan : topo_.wan);
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->retval, c.verdict);
   if (c.has_output) {
@@ -210,6 +212,10 @@ void CeFixture::run_case() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, CeFixture, ::testing::ValuesIn(ce_fixtures::cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// The hostile corpus (gen_hostile_corpus.py): every entry, XDP and TC.
+INSTANTIATE_TEST_SUITE_P(Hostile, CeFixture, ::testing::ValuesIn(ce_fixtures::hostile_cases()),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // The same fixtures with the data plane loaded as for a kernel without
