@@ -13,3 +13,10 @@ fi
 "$top/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure --timeout 900 "$@"
+# The whole suite (no ctest arguments) also runs the `unit` label under
+# ASan + UBSan and every libFuzzer target for 30 s (scripts/fuzz.sh runs
+# them longer).
+if [[ $# -eq 0 ]]; then
+  "$top/scripts/sanitize.sh"
+  "$top/scripts/fuzz.sh" 30
+fi

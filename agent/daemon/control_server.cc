@@ -76,11 +76,12 @@ bool has_type(const nlohmann::json& v, ControlServer::Field::Type t) {
 // Why @req does not fit @fields of @cmd ("" if it does).
 std::string refusal(const std::string& cmd, const std::vector<ControlServer::Field>& fields,
                     const nlohmann::json& req) {
-  for (const auto& [key, value] : req.items()) {
+  for (auto it = req.begin(); it != req.end(); ++it) {
+    const std::string& key = it.key();
     if (key == "cmd") continue;
-    auto f = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.name == key; });
+    auto f = std::find_if(fields.begin(), fields.end(), [&key](const auto& f) { return f.name == key; });
     if (f == fields.end()) return "\"" + cmd + "\" takes no field \"" + key + "\"";
-    if (!has_type(value, f->type)) return "\"" + key + "\" must be " + type_name(f->type);
+    if (!has_type(it.value(), f->type)) return "\"" + key + "\" must be " + type_name(f->type);
   }
   for (const auto& f : fields) {
     if (f.required && !req.contains(f.name)) return "\"" + cmd + "\" needs \"" + f.name + "\"";
