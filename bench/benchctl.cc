@@ -26,6 +26,7 @@
 #include "agent/map/dhcpv6_mape.h"
 #include "loader/libbpf_log.h"
 #include "cost_abi.h"
+#include "frames.h"
 #include "loader/skeleton.h"
 #include "mapgw_bench.skel.h"
 #include "packet_socket_gen.h"
@@ -133,6 +134,7 @@ int gen(const std::string& ifname, const std::string& hex, uint64_t packets,
   if (!skel) return fail(skel.error().describe());
   skel->get()->data_tmpl->walk_fast = parsed[0];
   skel->get()->data_tmpl->walk_slow = parsed[1];
+  skel->get()->data_tmpl->ipv4_at = mapgw::bench::ipv4_header_offset(*frame);
   skel->get()->rodata->tmpl_len = static_cast<uint32_t>(frame->size());
   auto* tmpl = skel->get()->data_tmpl->tmpl;
   std::memcpy(tmpl, frame->data(), std::min(frame->size(), sizeof skel->get()->data_tmpl->tmpl));

@@ -43,6 +43,7 @@ __u64 frame[COST_FRAME_WORDS] SEC(".data.cost");
 struct field_walk walk_fast SEC(".data.cost"); /* base + stride * (n % count) */
 struct field_walk walk_slow SEC(".data.cost"); /* base + stride * (n / fast.count % count) */
 __u64 runs SEC(".data.cost");
+__u32 ipv4_at SEC(".data.cost"); /* the IPv4 header's offset (0: none): its checksum follows the walks */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -120,6 +121,8 @@ int bench_restore(struct xdp_md *ctx)
 		walk(data, end, &walk_fast, n % fast_count);
 	if (walk_slow.count)
 		walk(data, end, &walk_slow, (n / fast_count) % walk_slow.count);
+	if (ipv4_at)
+		ipv4_refresh_checksum(data, end, ipv4_at);
 	bpf_tail_call(ctx, &cost_target, 0);
 	return XDP_ABORTED;
 }

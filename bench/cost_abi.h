@@ -34,6 +34,23 @@ static __always_inline void put_at(void *data, void *end, __u32 offset, __u32 wi
 		*(__u16 *)p = bpf_htons((__u16)v);
 }
 
+/* The checksum of the 20-byte IPv4 header at @offset, after a walk changed
+ * its addresses (the programs verify it, as the kernel does). */
+static __always_inline void ipv4_refresh_checksum(void *data, void *end, __u32 offset)
+{
+	__u16 *h = data + (offset & 0x7f);
+	__u32 sum = 0;
+
+	if ((void *)(h + 10) > end)
+		return;
+	h[5] = 0;
+	for (int i = 0; i < 10; i++)
+		sum += h[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	h[5] = (__u16)~sum;
+}
+
 /* Put step @step of walk @w into the frame. */
 static __always_inline void walk(void *data, void *end, const struct field_walk *w, __u32 step)
 {

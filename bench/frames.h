@@ -12,6 +12,26 @@ namespace mapgw::bench {
 
 constexpr size_t kFrameLen = 128;
 
+// Where the IPv4 header of a template frame is (after Ethernet, or after
+// Ethernet and IPv6), 0 if it has none: generators that walk addresses fix
+// its checksum there (the gateways verify it, as the kernel does).
+inline uint32_t ipv4_header_offset(const std::vector<uint8_t>& f) {
+  if (f.size() >= 34 && f[12] == 0x08 && f[13] == 0x00) return 14;
+  if (f.size() >= 74 && f[12] == 0x86 && f[13] == 0xdd && f[20] == 4) return 54;
+  return 0;
+}
+
+// Recomputes the header checksum of the IPv4 header at @at in @f.
+inline void refresh_ipv4_checksum(std::vector<uint8_t>& f, uint32_t at) {
+  if (!at || at + 20 > f.size()) return;
+  f[at + 10] = f[at + 11] = 0;
+  uint32_t sum = 0;
+  for (uint32_t i = at; i < at + 20; i += 2) sum += (f[i] << 8) | f[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  f[at + 10] = static_cast<uint8_t>(~sum >> 8);
+  f[at + 11] = static_cast<uint8_t>(~sum);
+}
+
 class FrameBuilder {
  public:
   FrameBuilder& eth(uint16_t type) {

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "frames.h"
+
 namespace mapgw::bench {
 namespace {
 
@@ -57,6 +59,7 @@ Result<GenReport> send_with_packet_socket(const std::string& ifname, const std::
   std::vector<iovec> iov(kBatch);
   std::vector<mmsghdr> msgs(kBatch);
   const uint32_t fast_count = fast.count ? fast.count : 1;
+  const uint32_t ipv4_at = ipv4_header_offset(frame);
   uint64_t n = start, sent = 0;
   const auto t0 = std::chrono::steady_clock::now();
   while (sent < packets) {
@@ -66,6 +69,7 @@ Result<GenReport> send_with_packet_socket(const std::string& ifname, const std::
       const uint64_t k = n + i;
       if (fast.count) apply_walk(b, fast, static_cast<uint32_t>(k % fast_count));
       if (slow.count) apply_walk(b, slow, static_cast<uint32_t>((k / fast_count) % slow.count));
+      if (fast.count || slow.count) refresh_ipv4_checksum(b, ipv4_at);
       iov[i] = {b.data(), b.size()};
       msgs[i] = {};
       msgs[i].msg_hdr.msg_name = &addr;

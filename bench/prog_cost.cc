@@ -104,6 +104,8 @@ struct Netns {
       sh(std::string("ip link set up dev ") + p + " && ip link set up dev " + p + "p");
     }
     sh("ip link set s0 arp off");
+    // The frames' destination MAC (frames.h): the gateways take only frames to their own.
+    for (const char* p : {"l0", "w0", "t4a", "t6a"}) sh(std::string("ip link set dev ") + p + " address 02:00:00:00:00:01");
     // CE: LAN, WAN towards its BR, and the slow-path device IPv4 routes into.
     sh("ip addr add 192.168.1.1/24 dev l0");
     sh("ip neigh add 192.168.1.10 lladdr 02:00:00:00:0a:0a dev l0 nud permanent");
@@ -147,6 +149,7 @@ class Harness {
     std::memcpy(d->frame, frame.data(), kFrameLen);
     set(d->walk_fast, fast);
     set(d->walk_slow, slow);
+    d->ipv4_at = ipv4_header_offset(frame);
     d->runs = start;
     set_target(target_fd);
     frame_ = frame;

@@ -56,6 +56,27 @@ class CeLabBase(CeBrCase):
         self.assertEqual(static, [{"proto": "tcp", "port": self.STATIC_PORT,
                                    "inside": "192.168.1.10:8080", "static": True}])
 
+    def test_plain_ipv4_from_the_wan_never_reaches_the_lan(self):
+        """The attack run: an IPv4 frame sent to the CE's WAN MAC was routed
+        into the LAN un-NATed. Only tunnel traffic may enter from the WAN;
+        the programs stay when the daemon stops with on_stop = "keep"."""
+        from scapy.all import Ether
+        t = self.topo
+        mac = self.lab.run(self.ce, "cat /sys/class/net/wan0/address", capture=True).strip()
+        frame = Ether(dst=mac) / IP(src="203.0.113.99", dst="192.168.1.10") / UDP(sport=4444, dport=4444) / b"in"
+        instance = self.lab.tag + "-ce"
+        for daemon in ("running", "stopped (on_stop = keep)"):
+            with self.subTest(daemon=daemon):
+                before = sum(self.per_cpu_packets(instance, "drop_wan_plain_ipv4").values())
+                sn = self.sniff(self.lan, "eth0", "udp and dst port 4444", 1, timeout=2)
+                self.send2(self.core, "c0", frame, frame)
+                self.assertEqual(self.sniffed(sn), [], "plain IPv4 from the WAN reached the LAN")
+                after = sum(self.per_cpu_packets(instance, "drop_wan_plain_ipv4").values())
+                self.assertEqual(after - before, 2)
+            if daemon == "running":
+                self.assertEqual(self.lab.stop(t.ce_daemon), 0)
+        t.ce_daemon = t.start(t.ce, t.ce_cfg, t.ce_sock)
+
     def test_ping_from_lan(self):
         out = self.lab.run(self.lan, "ping -c 3 -i 0.2 -W 2 203.0.113.2", capture=True)
         self.assertIn("3 received", out)

@@ -219,6 +219,10 @@ class LabCase:
         from scapy.all import raw
         self.lab.run(ns, [SYS_PYTHON, TOOL, "send3"] + [raw(p).hex() for p in pkts])
 
+    def send2(self, ns, iface, *frames):
+        from scapy.all import raw
+        self.lab.run(ns, [SYS_PYTHON, TOOL, "send2", iface] + [raw(f).hex() for f in frames])
+
     # Packets are built in the root namespace: give every IP() an explicit
     # source, or scapy fills in this machine's own address.
     def sr1(self, ns, pkt, timeout=3):

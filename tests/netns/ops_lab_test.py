@@ -6,6 +6,7 @@ import glob
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -167,6 +168,43 @@ class LiveEndUserPrefix(CeBrCase, unittest.TestCase):
         print("\nprefix change: %d datagrams of 1000 arrived across it (missing: %s)" %
               (got["unique"], got["missing"][:10]), file=sys.stderr)
         lab.stop(echo)
+
+
+class EndUserPrefixChangedWhileStopped(CeBrCase, unittest.TestCase):
+    """The attack run: a CE restarted with another End-user prefix over its
+    pinned maps adopted the old sessions, whose ports lie outside the new
+    set (every such flow black-holed while it stayed active). The start
+    path must flush them, as the live path does."""
+
+    LAB_TAG = "mgwpfs"
+
+    @classmethod
+    def topology_args(cls):
+        return (V6PLUS,), {"auto_prefix": True}
+
+    def test_adopted_sessions_of_another_mapping_are_flushed(self):
+        t, lab = self.topo, self.lab
+        for port in range(41010, 41014):
+            self.traffic(t.lan, "udp-seq", "192.168.1.10", port, INET[2] + ":6002", 10, 0.2)
+        self.assertGreaterEqual(len(ctl(t.ce_sock, "sessions")["sessions"]), 4)
+        self.assertEqual(lab.stop(t.ce_daemon), 0)  # on_stop = "keep": the sessions stay pinned
+        new_eup = "240b:10:abcd:ee00::/56"
+        lab.run(t.core, "ip -6 route add %s via 2001:db8:c0::2" % new_eup)
+        lab.run(t.br, "ip -6 route add %s via 2001:db8:b0::1" % new_eup)
+        lab.run(t.ce, "ip -6 addr add 240b:10:abcd:ee00::1/64 dev wan0 nodad && "
+                      "ip -6 addr del 240b:10:abcd:ef00::1/64 dev wan0")
+        # The static NAPT port belongs to the old set: the operator drops it.
+        with open(t.ce_cfg) as f:
+            text = f.read()
+        with open(t.ce_cfg, "w") as f:
+            f.write(re.sub(r"\[\[ce\.static_napt\]\]\n(?:\w+ = .*\n){3}", "", text))
+        t.ce_daemon = t.start(t.ce, t.ce_cfg, t.ce_sock)
+        st = ctl(t.ce_sock, "status")
+        self.assertEqual(st["psid"], 0xEE)
+        self.assertGreaterEqual(st["sessions_flushed"], 4)
+        for s in ctl(t.ce_sock, "sessions")["sessions"]:
+            port = int(s["outside"].rsplit(":", 1)[1])
+            self.assertEqual((port >> 4) & 0xFF, 0xEE, "adopted session %s outside the new set" % s)
 
 
 class NatLogToFile(CeBrCase, unittest.TestCase):

@@ -4,13 +4,14 @@
   scapy_tool.py sniff IFACE BPF_FILTER COUNT TIMEOUT
       prints "ready" once capturing, then one hex frame per line, then "done"
   scapy_tool.py send3 HEX [HEX...]     send IPv4/IPv6 packets at layer 3
+  scapy_tool.py send2 IFACE HEX [HEX...]  send Ethernet frames as they are
   scapy_tool.py sr1 HEX TIMEOUT        send one L3 packet, print the answer's hex
 """
 import os
 import sys
 import time
 
-from scapy.all import IP, AsyncSniffer, IPv6, conf, raw, send, sr1
+from scapy.all import IP, AsyncSniffer, IPv6, conf, raw, send, sendp, sr1
 
 conf.verb = 0
 
@@ -35,6 +36,9 @@ def main():
     elif cmd == "send3":
         for h in sys.argv[2:]:
             send(l3(h))
+    elif cmd == "send2":
+        for h in sys.argv[3:]:
+            sendp(bytes.fromhex(h), iface=sys.argv[2])
     elif cmd == "sr1":
         ans = sr1(l3(sys.argv[2]), timeout=float(sys.argv[3]))
         print(raw(ans).hex() if ans else "none", flush=True)
