@@ -56,6 +56,29 @@ struct {
 	__type(value, struct mapgw_nat_host_count);
 } mapgw_nat_host_deleted SEC(".maps");
 
+/* Bindings per LAN host and protocol, the same way: made (BPF) and removed
+ * (sweeper). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct mapgw_nat_host_proto);
+	__type(value, struct mapgw_nat_host_count);
+} mapgw_nat_host_bound SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct mapgw_nat_host_proto);
+	__type(value, struct mapgw_nat_host_count);
+} mapgw_nat_host_unbound SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mapgw_nat_policy);
+} mapgw_nat_policy SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);

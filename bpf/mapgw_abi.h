@@ -92,7 +92,8 @@
 	X(DROP_SPOOFED_SOURCE, 73, "drop_spoofed_source")              \
 	X(DROP_PTB_BAD_MTU, 74, "drop_ptb_bad_mtu")                    \
 	X(PASS_VLAN_TAGGED, 75, "pass_vlan_tagged")                    \
-	X(PASS_NOT_OUR_MAC, 76, "pass_not_our_mac")
+	X(PASS_NOT_OUR_MAC, 76, "pass_not_our_mac")                    \
+	X(DROP_NAT_HOST_PORTS, 77, "drop_nat_host_ports")
 
 enum mapgw_counter {
 #define MAPGW_COUNTER_ENUM(name, num, label) MAPGW_CNT_##name = num,
@@ -285,6 +286,20 @@ struct mapgw_nat_host_count {
 	__u64 count;
 };
 
+/* Bindings are counted per LAN host and protocol: each protocol has its
+ * own port set. */
+struct mapgw_nat_host_proto {
+	__u32 host; /* network order */
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* NAT settings beside mapgw_ce_config (array[0]; the agent writes it). */
+struct mapgw_nat_policy {
+	__u32 host_port_limit; /* external ports (bindings) one LAN host may hold; 0: no limit */
+	__u32 reserved[3];
+};
+
 /* Events the agent reacts to (ring buffer). */
 enum mapgw_event_type {
 	MAPGW_EVENT_PORTS_EXHAUSTED = 1, /* run an urgent sweep */
@@ -379,6 +394,8 @@ static_assert(sizeof(struct mapgw_natlog_event) == 24, "natlog ABI");
 static_assert(sizeof(struct mapgw_nat_rsess_key) == 12, "nat ABI");
 static_assert(sizeof(struct mapgw_ce_config) == 64, "ce config ABI");
 static_assert(sizeof(struct mapgw_own_mac) == 8, "own mac ABI");
+static_assert(sizeof(struct mapgw_nat_policy) == 16, "nat policy ABI");
+static_assert(sizeof(struct mapgw_nat_host_proto) == 8, "host proto ABI");
 static_assert(sizeof(struct mapgw_br_rule) == 48, "br rule ABI");
 static_assert(sizeof(struct mapgw_frag_key) == 12, "frag key ABI");
 static_assert(sizeof(struct mapgw_lpm6_key) == 20, "lpm6 ABI");

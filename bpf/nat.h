@@ -214,7 +214,8 @@ struct claim_ctx {
 	__u16 psid;
 	__u8 a;
 	__u8 k;
-	__u8 parity;	  /* wanted port parity, 2 = any */
+	__u8 parity;	  /* wanted port parity, 2 = any; the reuse search:
+			   * CLAIM_BOUND_ONLY, or anything else for any port */
 	__u8 found;
 	__u16 port;	  /* host order */
 };
@@ -250,6 +251,10 @@ static long claim_cb(__u32 i, void *data)
 	return 0;
 }
 
+/* The reuse search of a host that holds its share of the set: only ports
+ * bound already (by anyone), never a free one it could not bind. */
+#define CLAIM_BOUND_ONLY 3
+
 /* Claims the outside key (remote, port) itself: a lookup followed by a
  * later insert would let two CPUs pick the same port for one remote. */
 static long reuse_cb(__u32 i, void *data)
@@ -259,6 +264,11 @@ static long reuse_cb(__u32 i, void *data)
 
 	if (!claim_port_usable(c, port))
 		return 0;
+	if (c->parity == CLAIM_BOUND_ONLY) {
+		c->key.ext_port = bpf_htons(port);
+		if (!bpf_map_lookup_elem(&mapgw_nat_ports, &c->key))
+			return 0;
+	}
 	c->rkey.ext_port = bpf_htons(port);
 	if (bpf_map_update_elem(&mapgw_nat_rsessions, &c->rkey, &c->rval, BPF_NOEXIST) == 0) {
 		c->found = 1;
@@ -284,6 +294,20 @@ static __always_inline void claim_init(struct claim_ctx *c, const struct mapgw_c
 	c->count = n;
 	c->start = hash_mix32(t->saddr ^ ((__u32)t->sport << 16) ^ t->proto) % n;
 	c->parity = bpf_ntohs(t->sport) & 1;
+}
+
+/* One more in entry @key of the per-host count @made_map (sessions created
+ * per host, bindings made per host and protocol). */
+static __always_inline void nat_host_add(void *made_map, const void *key)
+{
+	struct mapgw_nat_host_count one = {.count = 1}, *made;
+
+	made = bpf_map_lookup_elem(made_map, key);
+	if (made)
+		__sync_fetch_and_add(&made->count, 1);
+	else if (bpf_map_update_elem(made_map, key, &one, BPF_NOEXIST) != 0 &&
+		 (made = bpf_map_lookup_elem(made_map, key)))
+		__sync_fetch_and_add(&made->count, 1);
 }
 
 /*
@@ -334,6 +358,11 @@ static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
 		return 0;
 	}
 	count(MAPGW_CNT_NAT_BINDING_CREATED, 0);
+	{
+		struct mapgw_nat_host_proto hp = {.host = t->saddr, .proto = t->proto};
+
+		nat_host_add(&mapgw_nat_host_bound, &hp);
+	}
 	if (cfg->flags & MAPGW_CE_F_NATLOG_BINDINGS)
 		nat_log(cfg, MAPGW_NATLOG_BINDING_CREATE, t->proto, t->saddr, t->sport, bv.ext_port,
 			0, 0, now);
@@ -348,9 +377,11 @@ static __always_inline int nat_new_binding(const struct mapgw_ce_config *cfg,
  */
 static __always_inline int nat_reusable_port(const struct mapgw_ce_config *cfg,
 					     const struct nat_tuple *t, __u16 rem_port, __u64 now,
-					     struct claim_ctx *c, __u16 *port)
+					     struct claim_ctx *c, __u16 *port, bool bound_only)
 {
 	claim_init(c, cfg, t, now);
+	if (bound_only)
+		c->parity = CLAIM_BOUND_ONLY;
 	c->rkey.rem_addr = t->daddr;
 	c->rkey.rem_port = rem_port;
 	c->rkey.proto = t->proto;
@@ -378,14 +409,32 @@ static __always_inline bool nat_host_over_limit(const struct mapgw_ce_config *cf
 
 static __always_inline void nat_host_count(__u32 host)
 {
-	struct mapgw_nat_host_count one = {.count = 1}, *made;
+	nat_host_add(&mapgw_nat_host_created, &host);
+}
 
-	made = bpf_map_lookup_elem(&mapgw_nat_host_created, &host);
-	if (made)
-		__sync_fetch_and_add(&made->count, 1);
-	else if (bpf_map_update_elem(&mapgw_nat_host_created, &host, &one, BPF_NOEXIST) != 0 &&
-		 (made = bpf_map_lookup_elem(&mapgw_nat_host_created, &host)))
-		__sync_fetch_and_add(&made->count, 1);
+/*
+ * Does @host hold its share of @proto's port set already (mapgw_nat_policy)?
+ * Then its new inside endpoints share bound ports by 5-tuple instead of
+ * taking fresh ones: one host cannot take every port — and with them every
+ * 5-tuple to one remote endpoint — from the others.
+ */
+static __always_inline bool nat_host_ports_full(__u32 host, __u8 proto)
+{
+	struct mapgw_nat_host_proto hp = {.host = host, .proto = proto};
+	struct mapgw_nat_host_count *bound, *unbound;
+	struct mapgw_nat_policy *pol;
+	__u32 zero = 0;
+
+	pol = bpf_map_lookup_elem(&mapgw_nat_policy, &zero);
+	if (!pol || !pol->host_port_limit)
+		return false;
+	bound = bpf_map_lookup_elem(&mapgw_nat_host_bound, &hp);
+	if (!bound)
+		return false;
+	unbound = bpf_map_lookup_elem(&mapgw_nat_host_unbound, &hp);
+	if (unbound && unbound->count >= bound->count)
+		return false; /* bindings of a run before these counts */
+	return bound->count - (unbound ? unbound->count : 0) >= pol->host_port_limit;
 }
 
 #define MAPGW_EEXIST 17
@@ -415,8 +464,13 @@ static __always_inline enum mapgw_counter nat_add_session(const struct mapgw_ce_
 	err = bpf_map_update_elem(&mapgw_nat_sessions, sk, &sv, BPF_NOEXIST);
 	if (err == -MAPGW_EEXIST)
 		return MAPGW_CNT_DROP_NAT_SESSION_EXISTS; /* through another port, or another CPU's */
-	if (err)
+	if (err) {
+		/* The reuse search may have claimed the outside half already. */
+		other = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
+		if (other && other->in_addr == sk->in_addr && other->in_port == sk->in_port)
+			bpf_map_delete_elem(&mapgw_nat_rsessions, &rk);
 		return MAPGW_CNT_DROP_NAT_TABLE_FULL;
+	}
 	if (bpf_map_update_elem(&mapgw_nat_rsessions, &rk, &rv, BPF_NOEXIST) != 0) {
 		other = bpf_map_lookup_elem(&mapgw_nat_rsessions, &rk);
 		if (!other) {
@@ -466,6 +520,7 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	enum mapgw_counter why;
 	struct claim_ctx claim;
 	__u16 port, rem_port;
+	bool capped = false;
 	__u8 state;
 
 	if (!cfg || !t || !ext_port)
@@ -498,12 +553,15 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	if (b) {
 		port = b->ext_port;
 		b->last_seen_ns = now;
-	} else if (nat_new_binding(cfg, t, &bk, now, &claim, &port) != 0) {
-		if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port) != 0) {
-			nat_event(MAPGW_EVENT_PORTS_EXHAUSTED, t->saddr, t->proto, now);
-			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
+	} else {
+		capped = nat_host_ports_full(t->saddr, t->proto);
+		if (capped || nat_new_binding(cfg, t, &bk, now, &claim, &port) != 0) {
+			if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port, capped) != 0) {
+				nat_event(MAPGW_EVENT_PORTS_EXHAUSTED, t->saddr, t->proto, now);
+				return capped ? MAPGW_CNT_DROP_NAT_HOST_PORTS : MAPGW_CNT_DROP_NAT_EXHAUSTED;
+			}
+			count(MAPGW_CNT_NAT_PORT_REUSED, 0);
 		}
-		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
 	}
 	state = t->proto == MAPGW_IPPROTO_TCP ? tcp_next_state(MAPGW_TCP_NONE, t->tcp_flags, true) :
 						 MAPGW_TCP_NONE;
@@ -511,7 +569,7 @@ __attribute__((noinline)) int nat_out(const struct mapgw_ce_config *cfg,
 	if (why == MAPGW_CNT_DROP_NAT_RACE) {
 		/* Our own port already carries another endpoint's session to this
 		 * very remote (a shared port): this session takes another port. */
-		if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port) != 0)
+		if (nat_reusable_port(cfg, t, rem_port, now, &claim, &port, capped) != 0)
 			return MAPGW_CNT_DROP_NAT_EXHAUSTED;
 		count(MAPGW_CNT_NAT_PORT_REUSED, 0);
 		why = nat_add_session(cfg, &sk, port, state, now);

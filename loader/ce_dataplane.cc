@@ -95,6 +95,11 @@ Status CeDataplane::set_config(const mapgw_ce_config& cfg) {
   return route_cache_invalidate(route_ctl_fd());
 }
 
+Status CeDataplane::set_nat_policy(const mapgw_nat_policy& policy) {
+  uint32_t key = 0;
+  return map_update(bpf_map__fd(impl_->skel->maps.mapgw_nat_policy), &key, &policy, "mapgw_nat_policy");
+}
+
 Result<mapgw_ce_config> CeDataplane::config() const {
   uint32_t key = 0;
   mapgw_ce_config cfg{};
@@ -239,10 +244,18 @@ int CeDataplane::nat_log_fd() const { return bpf_map__fd(impl_->skel->maps.mapgw
 
 NatMaps CeDataplane::nat_maps() const {
   auto* m = &impl_->skel->maps;
-  return {bpf_map__fd(m->mapgw_nat_binds),        bpf_map__fd(m->mapgw_nat_ports),
-          bpf_map__fd(m->mapgw_nat_sessions),     bpf_map__fd(m->mapgw_nat_rsessions),
-          bpf_map__fd(m->mapgw_nat_host_created), bpf_map__fd(m->mapgw_nat_host_deleted),
-          route_ctl_fd(),                         impl_->adf_markers};
+  NatMaps n;
+  n.binds = bpf_map__fd(m->mapgw_nat_binds);
+  n.ports = bpf_map__fd(m->mapgw_nat_ports);
+  n.sessions = bpf_map__fd(m->mapgw_nat_sessions);
+  n.rsessions = bpf_map__fd(m->mapgw_nat_rsessions);
+  n.host_created = bpf_map__fd(m->mapgw_nat_host_created);
+  n.host_deleted = bpf_map__fd(m->mapgw_nat_host_deleted);
+  n.host_bound = bpf_map__fd(m->mapgw_nat_host_bound);
+  n.host_unbound = bpf_map__fd(m->mapgw_nat_host_unbound);
+  n.route_ctl = route_ctl_fd();
+  n.adf_markers = impl_->adf_markers;
+  return n;
 }
 
 }  // namespace mapgw

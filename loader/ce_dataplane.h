@@ -35,6 +35,8 @@ struct NatMaps {
   int rsessions = -1;
   int host_created = -1;
   int host_deleted = -1;
+  int host_bound = -1;    // bindings per LAN host, made (BPF) ...
+  int host_unbound = -1;  // ... and removed (the sweeper, flush_nat)
   // The route cache switch, whose epoch also retires flow-cache copies
   // (bpf/flow_cache.h): moved after state is flushed. -1: not moved.
   int route_ctl = -1;
@@ -75,6 +77,8 @@ class CeDataplane {
   // What set_config() last wrote: this run's, or (pinned maps adopted) the
   // previous run's; all zero on a fresh load.
   Result<mapgw_ce_config> config() const;
+  // NAT settings beside the config (the per-host share of the port set).
+  Status set_nat_policy(const mapgw_nat_policy& policy);
   Status replace_fmrs(std::span<const mapgw_br_rule> rules);
   // The egress ports, in side order (CE: LAN, WAN; BR: IPv4, IPv6); their
   // link-layer addresses become the ones frames must be sent to

@@ -140,6 +140,42 @@ const char* tcp_state_name(uint8_t s) {
   }
 }
 
+namespace {
+
+// Adds @per_key's counts to the count map @fd (-1: none), whose key @to_key
+// makes from ours.
+template <typename K, typename ToKey>
+Status add_counts(int fd, const std::unordered_map<K, uint64_t>& per_key, ToKey to_key, const char* name) {
+  if (fd < 0) return Status::Ok();
+  for (const auto& [k, n] : per_key) {
+    const auto key = to_key(k);
+    mapgw_nat_host_count c{};
+    bpf_map_lookup_elem(fd, &key, &c);
+    c.count += n;
+    if (bpf_map_update_elem(fd, &key, &c, BPF_ANY) != 0) return make_error(std::string("updating ") + name, errno);
+  }
+  return Status::Ok();
+}
+
+// Sessions removed per LAN host.
+Status add_per_host(int fd, const std::unordered_map<uint32_t, uint64_t>& per_host, const char* name) {
+  return add_counts(fd, per_host, [](uint32_t host) { return host; }, name);
+}
+
+// Bindings removed per LAN host and protocol (host | proto << 32).
+uint64_t host_proto(uint32_t host, uint8_t proto) { return host | uint64_t{proto} << 32; }
+
+Status add_per_host_proto(int fd, const std::unordered_map<uint64_t, uint64_t>& per, const char* name) {
+  return add_counts(fd, per, [](uint64_t hp) {
+    mapgw_nat_host_proto k{};
+    k.host = static_cast<uint32_t>(hp);
+    k.proto = static_cast<uint8_t>(hp >> 32);
+    return k;
+  }, name);
+}
+
+}  // namespace
+
 uint64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of bpf_ktime_get_ns()
@@ -152,6 +188,7 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
   std::vector<mapgw_nat_sess_key> dead_sessions;
   std::vector<mapgw_nat_rsess_key> dead_rsessions;
   std::unordered_map<uint32_t, uint64_t> deleted_per_host;
+  std::unordered_map<uint64_t, uint64_t> unbound_per_host;
   auto in_use = std::make_unique<PortBits>();  // external ports of live sessions
 
   // ADF markers first: each one that a live session's remote address then
@@ -218,6 +255,7 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
           return;
         }
         dead_binds.push_back(k);
+        ++unbound_per_host[host_proto(k.addr, k.proto)];
         if (on_delete) {
           on_delete(delete_event(MAPGW_NATLOG_BINDING_DELETE, now, k.proto, k.addr, k.port,
                                  v.ext_port, 0, 0));
@@ -239,14 +277,10 @@ Result<SweepResult> sweep_nat(const NatMaps& m, const NatTimeouts& t, uint64_t n
   if (auto s = delete_keys(m.ports, dead_ports, "mapgw_nat_ports"); !s) return s.error();
   res.bindings_expired = dead_binds.size();
 
-  // Per-host session counts: the sweeper is the only writer of "deleted".
-  for (const auto& [host, n] : deleted_per_host) {
-    mapgw_nat_host_count c{};
-    bpf_map_lookup_elem(m.host_deleted, &host, &c);
-    c.count += n;
-    if (bpf_map_update_elem(m.host_deleted, &host, &c, BPF_ANY) != 0) {
-      return make_error("updating mapgw_nat_host_deleted", errno);
-    }
+  // Per-host counts: the sweeper is the only writer of "deleted" and "unbound".
+  if (auto s = add_per_host(m.host_deleted, deleted_per_host, "mapgw_nat_host_deleted"); !s) return s.error();
+  if (auto s = add_per_host_proto(m.host_unbound, unbound_per_host, "mapgw_nat_host_unbound"); !s) {
+    return s.error();
   }
   return res;
 }
@@ -275,7 +309,8 @@ Result<uint64_t> flush_nat(const NatMaps& m) {
   std::vector<mapgw_nat_rsess_key> rsessions;
   std::vector<mapgw_nat_bind_key> binds;
   std::vector<mapgw_nat_port_key> ports;
-  std::map<uint32_t, uint64_t> per_host;
+  std::unordered_map<uint32_t, uint64_t> per_host;
+  std::unordered_map<uint64_t, uint64_t> unbound_per_host;
   auto st = for_each_entry<mapgw_nat_rsess_key, mapgw_nat_rsess>(
       m.rsessions, "mapgw_nat_rsessions", [&](const auto& k, const auto&) { rsessions.push_back(k); });
   if (!st) return st.error();
@@ -287,7 +322,9 @@ Result<uint64_t> flush_nat(const NatMaps& m) {
   if (!st) return st.error();
   st = for_each_entry<mapgw_nat_bind_key, mapgw_nat_bind>(
       m.binds, "mapgw_nat_binds", [&](const auto& k, const auto& v) {
-        if (!(v.flags & MAPGW_NAT_F_STATIC)) binds.push_back(k);
+        if (v.flags & MAPGW_NAT_F_STATIC) return;
+        binds.push_back(k);
+        ++unbound_per_host[host_proto(k.addr, k.proto)];
       });
   if (!st) return st.error();
   st = for_each_entry<mapgw_nat_port_key, mapgw_nat_port>(
@@ -299,11 +336,9 @@ Result<uint64_t> flush_nat(const NatMaps& m) {
   if (auto s = delete_keys(m.sessions, sessions, "mapgw_nat_sessions"); !s) return s.error();
   if (auto s = delete_keys(m.binds, binds, "mapgw_nat_binds"); !s) return s.error();
   if (auto s = delete_keys(m.ports, ports, "mapgw_nat_ports"); !s) return s.error();
-  for (const auto& [host, n] : per_host) {
-    mapgw_nat_host_count c{};
-    bpf_map_lookup_elem(m.host_deleted, &host, &c);
-    c.count += n;
-    bpf_map_update_elem(m.host_deleted, &host, &c, BPF_ANY);
+  if (auto s = add_per_host(m.host_deleted, per_host, "mapgw_nat_host_deleted"); !s) return s.error();
+  if (auto s = add_per_host_proto(m.host_unbound, unbound_per_host, "mapgw_nat_host_unbound"); !s) {
+    return s.error();
   }
   if (m.route_ctl >= 0) {
     if (auto s = route_cache_invalidate(m.route_ctl); !s) return s.error();

@@ -230,7 +230,7 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
   const std::string sec = "[ce]";
   if (auto st = only_keys(t, {"wan_interface", "lan_interface", "slow_path_interface", "rules",
                               "br_address", "dhcpv6_hex", "end_user_prefix", "legacy_iid",
-                              "filtering", "max_sessions", "host_session_limit", "timeouts",
+                              "filtering", "max_sessions", "host_session_limit", "host_port_share", "timeouts",
                               "static_napt", "filter", "ipv4_routes", "nat_log", "spread_cpus"},
                           origin, sec);
       !st) {
@@ -324,6 +324,10 @@ Result<CeConfig> parse_ce(const toml::table& t, const std::string& origin) {
   if (!lim) return lim.error();
   if (*lim < 0 || *lim > *maxs) return make_error(origin + ": [ce] host_session_limit must be 0..max_sessions");
   c.host_session_limit = static_cast<unsigned>(*lim);
+  auto share = get<int64_t>(t, "host_port_share", origin, sec, 85);
+  if (!share) return share.error();
+  if (*share < 1 || *share > 100) return make_error(origin + ": [ce] host_port_share must be 1..100 (percent)");
+  c.host_port_share = static_cast<unsigned>(*share);
   if (const toml::table* to = t.get_as<toml::table>("timeouts")) {
     auto n = parse_timeouts(*to, origin);
     if (!n) return n.error();

@@ -62,6 +62,9 @@ struct CeConfig {
   NatTimeoutConfig timeouts;
   unsigned max_sessions = 65536;
   unsigned host_session_limit = 0;            // 0: unlimited
+  // Percent of the port set one LAN host may bind (its further endpoints
+  // share bound ports by 5-tuple); 100: no limit.
+  unsigned host_port_share = 85;
   // Receive spreading of what the BR sends, by inner flow (bpf/spread.h):
   // "" = off, "all" = the online CPUs, or a CPU list ("0-3,6").
   std::string spread_cpus;

@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -22,6 +23,16 @@
 
 namespace mapgw {
 namespace {
+
+// The per-host share of the port set as a number of ports (at least one);
+// a share of 100 % is no limit.
+mapgw_nat_policy nat_policy(const CeConfig& c, size_t ports) {
+  mapgw_nat_policy p{};
+  if (c.host_port_share < 100) {
+    p.host_port_limit = static_cast<uint32_t>(std::max<size_t>(1, (ports * c.host_port_share + 99) / 100));
+  }
+  return p;
+}
 
 // The periodic NAT sweep: every second (the timer's tick, less some slack
 // for its jitter), or kSweepDuty times as long as the last sweep took.
@@ -327,6 +338,7 @@ Status CeService::apply(const Config& cfg) {
   if (auto st = dp_.replace_static_napt(napt); !st) return st;
   if (auto st = dp_.replace_filter(filter); !st) return st;
   if (auto st = dp_.set_config(bc); !st) return st;
+  if (auto st = dp_.set_nat_policy(nat_policy(c, mapping_.ports.size())); !st) return st;
   std::set<std::string> want;
   for (const auto& p : c.ipv4_routes) want.insert(p.str());
   if (auto st = sync_ipv4_routes(want, routes_, c.slow_path_interface); !st) return st;

@@ -746,6 +746,42 @@ TEST(CeSharedLoad, ComesBackAsFreshAsALoad) {
   EXPECT_EQ(packets(*dp, MAPGW_CNT_FLOW_CACHE_FILL), 1u);
 }
 
+// One LAN host's share of the port set (mapgw_nat_policy): the attack run
+// took all 240 5-tuples to one remote endpoint from one host, and every
+// other host was locked out of it. With a share of 120 ports, the host's
+// further endpoints get a counted refusal (no bound port is free for that
+// endpoint) and another host still gets through; freed bindings give the
+// share back.
+TEST(CeNatHostShare, OneHostCannotTakeTheWholeSet) {
+  Topology topo;
+  std::optional<CeDataplane> dp;
+  ASSERT_NO_FATAL_FAILURE(load_ce(topo, dp));
+  const int lan = dp->prog_fd(CeProgram::kXdpLan);
+  auto fan = [&](uint32_t host, uint16_t first, unsigned n) {
+    unsigned out = 0;
+    for (unsigned i = 0; i < n; ++i) {
+      auto r = test_run_xdp(lan, lan_udp(host, static_cast<uint16_t>(first + i), kRemote, 53), topo.lan);
+      if (r.ok() && r->retval == static_cast<uint32_t>(XDP_REDIRECT)) ++out;
+    }
+    return out;
+  };
+  const uint32_t other = kInside + 1;
+  // No share set: one host takes every port to the endpoint, the next is out.
+  EXPECT_EQ(fan(kInside, 30000, 240), 240u);
+  EXPECT_EQ(fan(other, 31000, 1), 0u) << "with no limit, the first host holds every 5-tuple";
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));
+  mapgw_nat_policy policy{};
+  policy.host_port_limit = 120;
+  ASSERT_TRUE(dp->set_nat_policy(policy).ok());
+  const uint64_t bound = packets(*dp, MAPGW_CNT_NAT_BINDING_CREATED);
+  EXPECT_EQ(fan(kInside, 32000, 240), 120u);
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_NAT_BINDING_CREATED) - bound, 120u);
+  EXPECT_EQ(packets(*dp, MAPGW_CNT_DROP_NAT_HOST_PORTS), 120u);
+  EXPECT_EQ(fan(other, 33000, 1), 1u) << "another host is locked out";
+  ASSERT_NO_FATAL_FAILURE(empty_tables(*dp));  // as the sweeper does: the bindings go, the share comes back
+  EXPECT_EQ(fan(kInside, 34000, 240), 120u);
+}
+
 // The same on the smallest cache (256 sets of 4), where sets fill up.
 class CeSmallFlowCache : public ::testing::Test {
  protected:

@@ -77,6 +77,32 @@ class CeLabBase(CeBrCase):
                 self.assertEqual(self.lab.stop(t.ce_daemon), 0)
         t.ce_daemon = t.start(t.ce, t.ce_cfg, t.ce_sock)
 
+    def test_one_host_cannot_take_every_port_to_one_endpoint(self):
+        """The attack run: one LAN host took all the 5-tuples to a remote
+        endpoint with one datagram per port, and every other LAN host was
+        locked out of it for the UDP timeout. With the default share (85 %
+        of the set per host), the others still get through."""
+        n = ctl(self.socket, "ports")["port_count"]
+        limit = (n * 85 + 99) // 100
+        before = self.counters()
+        echo = self.traffic_bg(self.inet, "udp-echo", INET[2], 5099, 30)
+        self.traffic(self.lan, "udp-fan", "192.168.1.10", 42000, n, INET[2] + ":5099")
+        d = self.delta(before, "drop_nat_host_ports", "nat_binding_created", "nat_port_reused")
+        # Its share of the UDP ports bound (earlier tests' bindings of this
+        # host count too), then only ports bound already (shared by
+        # 5-tuple) or a counted refusal.
+        held = [p for p in ctl(self.socket, "ports")["in_use"]
+                if p["proto"] == "udp" and p["inside"].startswith("192.168.1.10:") and not p["static"]]
+        self.assertEqual(len(held), limit, d)
+        self.assertGreater(d["drop_nat_host_ports"], 0, d)
+        out = self.traffic(self.lan, "udp-ask", "192.168.1.11", 42500, INET[2] + ":5099")
+        self.assertIn('"from": "%s:5099"' % INET[2], out, "the other LAN host is locked out")
+        print("\nport share: host .10 sent from %d ports to one endpoint: it holds %d of the set "
+              "(%d bound now, %d shared, %d refused); host .11 answered"
+              % (n, len(held), d["nat_binding_created"], d["nat_port_reused"], d["drop_nat_host_ports"]),
+              file=sys.stderr)
+        self.lab.stop(echo)
+
     def test_ping_from_lan(self):
         out = self.lab.run(self.lan, "ping -c 3 -i 0.2 -W 2 203.0.113.2", capture=True)
         self.assertIn("3 received", out)

@@ -71,6 +71,18 @@ def udp_listen(addr, port, seconds):
         print(json.dumps({"timeout": True}), flush=True)
 
 
+def udp_fan(bind_addr, first_port, count, dst):
+    """One datagram from each of @count source ports: one 5-tuple per port
+    to a single remote endpoint (what takes a whole port set with it)."""
+    target = hostport(dst)
+    for port in range(first_port, first_port + count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((bind_addr, port))
+        s.sendto(b"fan", target)
+        s.close()
+    print(json.dumps({"sent": count}), flush=True)
+
+
 def udp_seq(bind_addr, bind_port, dst, rate, seconds):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -164,6 +176,8 @@ def main():
         udp_ask(a[0], int(a[1]), a[2:])
     elif cmd == "udp-listen":
         udp_listen(a[0], int(a[1]), float(a[2]))
+    elif cmd == "udp-fan":
+        udp_fan(a[0], int(a[1]), int(a[2]), a[3])
     elif cmd == "udp-seq":
         udp_seq(a[0], int(a[1]), a[2], float(a[3]), float(a[4]))
     elif cmd == "udp-sink":

@@ -185,6 +185,22 @@ TEST(ConfigCe, SpreadCpus) {
       << bad.error().message;
 }
 
+TEST(ConfigCe, HostPortShare) {
+  EXPECT_EQ(parse_config(kCe, "ce.toml")->ce.host_port_share, 85u) << "the default leaves 15 % to the others";
+  for (const char* v : {"100", "1"}) {
+    std::string text = kCe;
+    text.replace(text.find("legacy_iid"), 0, std::string("host_port_share = ") + v + "\n");
+    auto c = parse_config(text, "ce.toml");
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->ce.host_port_share, static_cast<unsigned>(std::stoi(v)));
+  }
+  for (const char* v : {"0", "101", "\"half\""}) {
+    std::string text = kCe;
+    text.replace(text.find("legacy_iid"), 0, std::string("host_port_share = ") + v + "\n");
+    EXPECT_FALSE(parse_config(text, "ce.toml").ok()) << v;
+  }
+}
+
 TEST(ConfigCe, ParsesWithDefaults) {
   auto c = parse_config(kCe, "ce.toml");
   ASSERT_TRUE(c.ok()) << c.error().message;
