@@ -10,7 +10,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 . "$xchg/env"
 
 mount -t tmpfs -o mode=0755 run /run
-mount -t tmpfs -o mode=1777 tmp /tmp
+# /tmp stays the overlay's: the host's /tmp shows through (a checkout or a
+# build under /tmp, as a CI clone may be, must be visible here) and writes
+# land in the tmpfs upper layer, never on the host.
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
