@@ -71,20 +71,19 @@ Result<RuleHistory> RuleHistory::open(const std::string& path) {
 }
 
 void RuleHistory::read(std::istream& in, const std::string& path) {
-  RuleHistory& h = *this;
   std::string line;
   size_t n = 0;
   while (std::getline(in, line)) {
-    h.torn_tail_ = in.eof();  // the last line had no newline: cut short
+    torn_tail_ = in.eof();  // the last line had no newline: cut short
     ++n;
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
     auto e = j.is_discarded() ? Result<RuleEpoch>(make_error("not JSON")) : epoch_from_json(j);
     if (!e) {  // skipped and counted: the history informs, it never blocks a start
-      h.skipped_.push_back(path + ":" + std::to_string(n) + ": " + e.error().message);
+      skipped_.push_back(path + ":" + std::to_string(n) + ": " + e.error().message);
       continue;
     }
-    h.epochs_.push_back(std::move(*e));
+    epochs_.push_back(std::move(*e));
   }
 }
 

@@ -209,17 +209,9 @@ void CeService::on_prefix_change() {
   if (auto st = apply(cfg_); !st) spdlog::error("applying the new mapping: {}", st.error().describe());
   uint64_t flushed = 0;
   if (nat_invalid) {
-    // Outside endpoints of every session change: none can stay valid. Twice:
-    // a packet that read the old mapping just before apply() may insert its
-    // session after the first pass.
-    for (int pass = 0; pass < 2; ++pass) {
-      if (pass) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      auto f = flush_nat(dp_.nat_maps());
-      if (!f) {
-        spdlog::error("flushing NAT state after the prefix change: {}", f.error().describe());
-        break;
-      }
-      flushed += *f;
+    // Outside endpoints of every session change: none can stay valid.
+    if (auto st = flush_nat_after_mapping_change(&flushed); !st) {
+      spdlog::error("flushing NAT state after the prefix change: {}", st.error().describe());
     }
   }
   if (!(old.ce_address == mapping_.ce_address)) {
@@ -257,6 +249,20 @@ Status CeService::prepare_host() {
   return Status::Ok();
 }
 
+// Every NAT entry, after the data plane took a new address or port set.
+// Twice: a packet that read the old mapping just before the change may
+// insert its session after the first pass. *flushed counts what went,
+// also when a pass fails.
+Status CeService::flush_nat_after_mapping_change(uint64_t* flushed) {
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto f = flush_nat(dp_.nat_maps());
+    if (!f) return f.error();
+    *flushed += *f;
+  }
+  return Status::Ok();
+}
+
 // Sessions adopted from the previous run's pinned maps: none is valid when
 // the public address or port set changed meanwhile (flushed, as on a live
 // prefix change: their ports lie outside the new set and every such flow
@@ -267,12 +273,7 @@ Status CeService::reconcile_adopted_nat(const mapgw_ce_config& previous) {
   if (previous.ipv4 != 0 && (previous.ipv4 != now.ipv4 || previous.psid != now.psid ||
                              previous.psid_len != now.psid_len || previous.psid_offset != now.psid_offset)) {
     uint64_t flushed = 0;
-    for (int pass = 0; pass < 2; ++pass) {  // as in the live path: a packet may race the first
-      if (pass) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      auto f = flush_nat(dp_.nat_maps());
-      if (!f) return f.error();
-      flushed += *f;
-    }
+    if (auto st = flush_nat_after_mapping_change(&flushed); !st) return st;
     sessions_flushed_ += flushed;
     spdlog::warn("the mapping changed since the last run (its pinned NAT state): {} sessions flushed",
                  flushed);

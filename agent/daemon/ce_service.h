@@ -46,6 +46,7 @@ class CeService : public RoleService {
       : cfg_(std::move(cfg)), mapping_(std::move(mapping)), dp_(std::move(dp)) {}
   Status prepare_host();
   Status reconcile_adopted_nat(const mapgw_ce_config& previous);
+  Status flush_nat_after_mapping_change(uint64_t* flushed);
   Status apply(const Config& cfg);
   void sweep(bool urgent);
   nlohmann::json sessions(const nlohmann::json& req) const;

@@ -121,6 +121,16 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         self.assertIn("br_encap", counters)
 
 
+def renumber(lab, t):
+    """The NGN renumbers the CE: the new /56 is routed to it, the /64 on its
+    WAN changes (240b:10:abcd:ef00 -> ee00: PSID 0xEF -> 0xEE)."""
+    new_eup = "240b:10:abcd:ee00::/56"
+    lab.run(t.core, "ip -6 route add %s via 2001:db8:c0::2" % new_eup)
+    lab.run(t.br, "ip -6 route add %s via 2001:db8:b0::1" % new_eup)
+    lab.run(t.ce, "ip -6 addr add 240b:10:abcd:ee00::1/64 dev wan0 nodad && "
+                  "ip -6 addr del 240b:10:abcd:ef00::1/64 dev wan0")
+
+
 class LiveEndUserPrefix(CeBrCase, unittest.TestCase):
     """The CE follows a new End-user prefix on its WAN interface (book §6.2:
     the NGN can renumber) without a restart."""
@@ -141,12 +151,7 @@ class LiveEndUserPrefix(CeBrCase, unittest.TestCase):
                                 INET[2] + ":6001", "100", "10"], stdout=subprocess.PIPE, text=True)
         time.sleep(2)
         self.assertGreater(ctl(t.ce_sock, "status")["sessions"], 0)
-        # Renumbering: the new /56 is routed to the CE, the /64 on the WAN changes.
-        new_eup = "240b:10:abcd:ee00::/56"
-        lab.run(t.core, "ip -6 route add %s via 2001:db8:c0::2" % new_eup)
-        lab.run(t.br, "ip -6 route add %s via 2001:db8:b0::1" % new_eup)
-        lab.run(t.ce, "ip -6 addr add 240b:10:abcd:ee00::1/64 dev wan0 nodad && "
-                      "ip -6 addr del 240b:10:abcd:ef00::1/64 dev wan0")
+        renumber(lab, t)
         wait_for(lambda: ctl(t.ce_sock, "status")["psid"] == 0xEE, timeout=10, what="new PSID")
         st = ctl(t.ce_sock, "status")
         self.assertEqual(st["end_user_prefix"], "240b:10:abcd:ee00::/64")
@@ -188,11 +193,7 @@ class EndUserPrefixChangedWhileStopped(CeBrCase, unittest.TestCase):
             self.traffic(t.lan, "udp-seq", "192.168.1.10", port, INET[2] + ":6002", 10, 0.2)
         self.assertGreaterEqual(len(ctl(t.ce_sock, "sessions")["sessions"]), 4)
         self.assertEqual(lab.stop(t.ce_daemon), 0)  # on_stop = "keep": the sessions stay pinned
-        new_eup = "240b:10:abcd:ee00::/56"
-        lab.run(t.core, "ip -6 route add %s via 2001:db8:c0::2" % new_eup)
-        lab.run(t.br, "ip -6 route add %s via 2001:db8:b0::1" % new_eup)
-        lab.run(t.ce, "ip -6 addr add 240b:10:abcd:ee00::1/64 dev wan0 nodad && "
-                      "ip -6 addr del 240b:10:abcd:ef00::1/64 dev wan0")
+        renumber(lab, t)
         # The static NAPT port belongs to the old set: the operator drops it.
         with open(t.ce_cfg) as f:
             text = f.read()
