@@ -52,7 +52,7 @@ struct UaCore {
   TimePoint now{};
 
   // Our local endpoint towards @peer's family.
-  Endpoint local_for(const Endpoint& peer) const { return sink.local(peer.ipv6()); }
+  Endpoint local_for(const Endpoint& peer) const { return sink.local_for(peer); }
   // <sip:user@[addr]:port>: where the peer reaches us.
   std::string contact_for(const Endpoint& peer) const;
   std::string from_header(const std::string& tag) const;  // our AOR with a tag

@@ -60,10 +60,31 @@ Status UdpTransport::send(const Endpoint& to, std::string_view data) {
   return Status::Ok();
 }
 
-Endpoint UdpTransport::local(bool ipv6) const {
+std::optional<Endpoint> UdpTransport::bound(bool ipv6) const {
   if (ipv6 && fd6_ >= 0) return local6_;
   if (!ipv6 && fd4_ >= 0) return local4_;
-  return fd6_ >= 0 ? local6_ : local4_;
+  return std::nullopt;
+}
+
+Endpoint UdpTransport::local_for(const Endpoint& peer) const {
+  auto b = bound(peer.ipv6());
+  if (!b) b = bound(!peer.ipv6());
+  if (!b) return Endpoint();
+  const std::string addr = b->address();
+  if (addr != "::" && addr != "0.0.0.0") return *b;
+  // Bound to any address: the source the kernel would choose for @peer.
+  const int probe = socket(peer.ipv6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return *b;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  Endpoint out = *b;
+  if (connect(probe, peer.sa(), peer.len()) == 0 &&
+      getsockname(probe, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    auto source = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    if (auto e = Endpoint::parse(source.address(), b->port())) out = *e;
+  }
+  close(probe);
+  return out;
 }
 
 std::vector<int> UdpTransport::fds() const {

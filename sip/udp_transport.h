@@ -21,9 +21,10 @@ class DatagramSink {
  public:
   virtual ~DatagramSink() = default;
   virtual Status send(const Endpoint& to, std::string_view data) = 0;
-  // The local endpoint that sends towards a peer of this family: what
-  // goes into Via and Contact.
-  virtual Endpoint local(bool ipv6) const = 0;
+  // The local endpoint that sends towards @peer: what goes into Via and
+  // Contact (a socket bound to :: or 0.0.0.0 answers with the source
+  // address the kernel's routing picks for @peer).
+  virtual Endpoint local_for(const Endpoint& peer) const = 0;
 };
 
 class UdpTransport : public DatagramSink {
@@ -37,7 +38,9 @@ class UdpTransport : public DatagramSink {
   ~UdpTransport() override;
 
   Status send(const Endpoint& to, std::string_view data) override;
-  Endpoint local(bool ipv6) const override;
+  Endpoint local_for(const Endpoint& peer) const override;
+  // The bound endpoint of a family (the port chosen when it was 0).
+  std::optional<Endpoint> bound(bool ipv6) const;
   std::vector<int> fds() const;
 
   struct Datagram {

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "agent/cli/calc_command.h"
+#include "agent/cli/sip_print.h"
 #include "agent/daemon/control_server.h"
 #include "agent/util/json_text.h"
 
@@ -43,8 +44,20 @@ void print_ce_status(const json& j, std::ostream& out) {
       << " ports bound\n";
 }
 
+void print_br_status(const json& j, std::ostream& out);
+
 void print_status(const json& j, std::ostream& out) {
-  if (j.value("role", "") == "ce") return print_ce_status(j, out);
+  if (j.value("role", "") == "none") {
+    out << "Role          none (services only)\n";
+  } else if (j.value("role", "") == "ce") {
+    print_ce_status(j, out);
+  } else {
+    print_br_status(j, out);
+  }
+  if (j.contains("sip")) print_sip_line(j["sip"], out);
+}
+
+void print_br_status(const json& j, std::ostream& out) {
   out << "Role          BR (instance " << s(j["instance"]) << ", pid " << j["pid"] << ", up "
       << j["uptime_s"] << " s)\n";
   const auto& i = j["interfaces"];
@@ -154,6 +167,9 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   if (!args.proto.empty()) req["proto"] = args.proto;
   if (!args.addr.empty()) req["addr"] = args.addr;
   if (!args.at.empty()) req["at"] = args.at;
+  if (!args.uri.empty()) req["uri"] = args.uri;
+  if (!args.role.empty()) req["role"] = args.role;
+  if (!args.call.empty()) req["call"] = args.call;
   auto reply = control_request(args.socket_path, req);
   if (!reply) {
     print_error(args.json, reply.error().describe(), out, err);
@@ -173,6 +189,9 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   else if (cmd == "sessions") print_sessions(*reply, out);
   else if (cmd == "ports") print_ports(*reply, out);
   else if (cmd == "whois") print_whois(*reply, out);
+  else if (cmd == "sip_status") print_sip_status(*reply, out);
+  else if (cmd == "sip_call") out << "call " << s((*reply)["call"]) << " started\n";
+  else if (cmd == "sip_hangup") out << "call " << s((*reply)["hangup"]) << " hanging up\n";
   else out << json_text(*reply, 2) << "\n";
   return 0;
 }

@@ -16,6 +16,9 @@ struct CtlArgs {
   std::string proto;  // sessions: only tcp, udp or icmp
   std::string addr;   // whois: IPV4:PORT
   std::string at;     // whois: time (default now)
+  std::string uri;    // sip call: whom
+  std::string role;   // sip call: client or server
+  std::string call;   // sip hangup: the call's id
 };
 
 // Exit status: 0 answered, 1 the daemon reported an error or is unreachable.

@@ -56,6 +56,24 @@ void add_daemon_commands(CLI::App& app, mapgw::CtlArgs& a) {
   }
 }
 
+// `mapgwctl sip status|call|hangup`: the SIP user agent.
+void add_sip_commands(CLI::App& app, mapgw::CtlArgs& a, std::string& sub) {
+  auto* sip = app.add_subcommand("sip", "The SIP user agent: registration and calls");
+  sip->require_subcommand(1);
+  auto* st = sip->add_subcommand("status", "Registration, calls with peer, state, IKE terms, timers");
+  st->add_flag("--json", a.json, "Print the daemon's JSON object");
+  st->callback([&sub] { sub = "sip_status"; });
+  auto* call = sip->add_subcommand("call", "Place a call (sip: or tel: URI)");
+  call->add_option("uri", a.uri, "sip:0322222222@example.ne.jp or tel:0322222222;phone-context=...")->required();
+  call->add_option("--role", a.role, "client (forward, the default for a client) or server (reverse)");
+  call->add_flag("--json", a.json, "Print the daemon's JSON object");
+  call->callback([&sub] { sub = "sip_call"; });
+  auto* hang = sip->add_subcommand("hangup", "End a call (CANCEL, BYE or decline, as its state allows)");
+  hang->add_option("call", a.call, "The call's id from `sip status`")->required();
+  hang->add_flag("--json", a.json, "Print the daemon's JSON object");
+  hang->callback([&sub] { sub = "sip_hangup"; });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,6 +86,8 @@ int main(int argc, char** argv) {
   app.add_option("--socket", ctl.socket_path, "Control socket path (overrides --instance)");
   add_calc(app, calc);
   add_daemon_commands(app, ctl);
+  std::string sip_cmd;
+  add_sip_commands(app, ctl, sip_cmd);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -80,5 +100,6 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("calc")) return mapgw::run_calc(calc, std::cout, std::cerr);
   if (ctl.socket_path.empty()) ctl.socket_path = "/run/mapgw/" + instance + ".sock";
-  return mapgw::run_ctl(app.get_subcommands().front()->get_name(), ctl, std::cout, std::cerr);
+  const std::string cmd = app.got_subcommand("sip") ? sip_cmd : app.get_subcommands().front()->get_name();
+  return mapgw::run_ctl(cmd, ctl, std::cout, std::cerr);
 }

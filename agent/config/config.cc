@@ -8,45 +8,22 @@
 
 #include "agent/config/cpu_list.h"
 #include "agent/config/toml_guard.h"
+#include "agent/config/toml_read.h"
 #include "agent/map/dhcpv6_mape.h"
 #include "agent/map/mapping.h"
 
 namespace mapgw {
+
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::kBr: return "br";
+    case Role::kCe: return "ce";
+    case Role::kNone: return "none";
+  }
+  return "?";
+}
+
 namespace {
-
-// Location prefix "file:line:col: " for messages about a TOML node.
-std::string where(const std::string& origin, const toml::node& n) {
-  const auto& s = n.source();
-  return origin + ":" + std::to_string(s.begin.line) + ":" + std::to_string(s.begin.column) + ": ";
-}
-
-Status only_keys(const toml::table& t, const std::set<std::string>& allowed,
-                 const std::string& origin, const std::string& section) {
-  for (const auto& [k, v] : t) {
-    if (!allowed.count(std::string(k.str()))) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return make_error(where(origin, v) + "unknown key '" + std::string(k.str()) + "' in " +
-                        section + " (known: " + list + ")");
-    }
-  }
-  return Status::Ok();
-}
-
-template <typename T>
-Result<T> get(const toml::table& t, const char* key, const std::string& origin,
-              const std::string& section, std::optional<T> fallback) {
-  const toml::node* n = t.get(key);
-  if (!n) {
-    if (fallback) return *fallback;
-    return make_error(origin + ": " + section + " needs '" + key + "'");
-  }
-  auto v = n->value<T>();
-  if (!v) {
-    return make_error(where(origin, *n) + "'" + key + "' in " + section + " has the wrong type");
-  }
-  return *v;
-}
 
 // `spread_cpus`: "" (off), "all", or a CPU list in the kernel's format.
 Result<std::string> get_spread_cpus(const toml::table& t, const std::string& origin,
@@ -452,7 +429,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce"},
+                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce", "sip"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -460,10 +437,10 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
   Config c;
   auto role = get<std::string>(root, "role", origin, "the top level", std::nullopt);
   if (!role) return role.error();
-  if (*role != "br" && *role != "ce") {
-    return make_error(origin + ": role = \"" + *role + "\" is not a role (\"br\" or \"ce\")");
+  if (*role != "br" && *role != "ce" && *role != "none") {
+    return make_error(origin + ": role = \"" + *role + "\" is not a role (\"br\", \"ce\" or \"none\")");
   }
-  c.role = *role == "br" ? Role::kBr : Role::kCe;
+  c.role = *role == "br" ? Role::kBr : *role == "ce" ? Role::kCe : Role::kNone;
   auto inst = get<std::string>(root, "instance", origin, "the top level", c.instance);
   if (!inst) return inst.error();
   c.instance = *inst;
@@ -516,6 +493,20 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(MAPGW_FLOW_CACHE_SETS_MAX) + ", not " + std::to_string(*sets));
   }
   c.flow_cache_sets = static_cast<uint32_t>(*sets);
+  if (const toml::node* sip = root.get("sip")) {
+    const toml::table* st = sip->as_table();
+    if (!st) return make_error(where(origin, *sip) + "sip must be a table ([sip])");
+    auto parsed = parse_sip_section(*st, origin);
+    if (!parsed) return parsed.error();
+    c.sip = std::move(*parsed);
+  }
+  if (c.role == Role::kNone) {
+    if (root.get("br") || root.get("ce")) {
+      return make_error(origin + ": role = \"none\" takes no [br] or [ce] section");
+    }
+    if (!c.sip) return make_error(origin + ": role = \"none\" needs a service: a [sip] section");
+    return c;
+  }
   if (c.role == Role::kCe) {
     if (root.get("br")) return make_error(origin + ": role = \"ce\" takes a [ce] section, not [br]");
     const toml::table* ce = root.get_as<toml::table>("ce");

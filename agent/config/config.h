@@ -11,13 +11,17 @@
 #include <vector>
 
 #include "loader/result.h"
+#include "agent/config/sip_section.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"
 #include "mapgw_abi.h"
 
 namespace mapgw {
 
-enum class Role { kBr, kCe };
+// kNone: no MAP role, only the services (a node that is only a SIP-VPN
+// endpoint).
+enum class Role { kBr, kCe, kNone };
+const char* to_string(Role r);
 
 // RFC 4787/5382/5508 minimums are enforced: shorter timers break apps.
 struct NatTimeoutConfig {
@@ -122,6 +126,7 @@ struct Config {
   uint32_t flow_cache_sets = MAPGW_FLOW_CACHE_SETS;
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
+  std::optional<SipConfig> sip;  // [sip]: the SIP user agent runs
 
   // All rules of all domains, validated together (no ambiguity across domains).
   RuleSet all_rules() const;

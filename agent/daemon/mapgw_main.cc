@@ -19,6 +19,7 @@
 #include "agent/daemon/ce_service.h"
 #include "agent/daemon/control_server.h"
 #include "agent/daemon/metrics.h"
+#include "agent/daemon/sip_service.h"
 #include "loader/kernel_features.h"
 #include "loader/kernel_hz.h"
 #include "loader/libbpf_log.h"
@@ -26,11 +27,21 @@
 namespace mapgw {
 namespace {
 
+std::string sip_summary(const Config& cfg) {
+  if (!cfg.sip) return "";
+  return "; sip " + cfg.sip->ua.aor +
+         (cfg.sip->ua.registrar.empty() ? "" : " at " + cfg.sip->ua.registrar);
+}
+
 int check_config(const std::string& path) {
   auto cfg = load_config_file(path);
   if (!cfg) {
     std::cerr << "mapgw: " << cfg.error().describe() << "\n";
     return 2;
+  }
+  if (cfg->role == Role::kNone) {
+    std::cout << path << ": OK (role none" << sip_summary(*cfg) << ")\n";
+    return 0;
   }
   if (cfg->role == Role::kCe) {
     std::cout << path << ": OK (role ce, " << cfg->ce.rules.size() << " rule(s)";
@@ -42,13 +53,13 @@ int check_config(const std::string& path) {
     } else {
       std::cout << ", End-user prefix from " << cfg->ce.wan_interface;
     }
-    std::cout << ")\n";
+    std::cout << sip_summary(*cfg) << ")\n";
     return 0;
   }
   size_t rules = 0;
   for (const auto& d : cfg->br.domains) rules += d.rules.size();
   std::cout << path << ": OK (role br, " << cfg->br.domains.size() << " domain(s), " << rules
-            << " rule(s))\n";
+            << " rule(s)" << sip_summary(*cfg) << ")\n";
   return 0;
 }
 
@@ -69,11 +80,13 @@ int run(const std::string& path) {
   }
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   route_libbpf_logs(cfg->log_level == "trace");
-  if (auto missing = missing_kernel_requirements(); !missing.empty()) {
-    spdlog::error("{}", describe_missing(kernel_release(), missing));
-    return 1;
+  if (cfg->role != Role::kNone) {
+    if (auto missing = missing_kernel_requirements(); !missing.empty()) {
+      spdlog::error("{}", describe_missing(kernel_release(), missing));
+      return 1;
+    }
+    log_kernel_facts();
   }
-  log_kernel_facts();
 
   // A peer that hangs up (a control client, a scraper) costs its answer,
   // not the daemon.
@@ -89,38 +102,81 @@ int run(const std::string& path) {
     spdlog::error("{}", server.error().describe());
     return 1;
   }
-  std::unique_ptr<RoleService> svc;
+  std::unique_ptr<RoleService> role;  // none for role = "none"
   if (cfg->role == Role::kBr) {
     auto br = BrService::start(*cfg);
     if (!br) {
       spdlog::error("starting the BR: {}", br.error().describe());
       return 1;
     }
-    svc = std::move(*br);
-  } else {
+    role = std::move(*br);
+  } else if (cfg->role == Role::kCe) {
     auto ce = CeService::start(*cfg);
     if (!ce) {
       spdlog::error("starting the CE: {}", ce.error().describe());
       return 1;
     }
-    svc = std::move(*ce);
+    role = std::move(*ce);
   }
-  RoleService& role = *svc;
+  std::unique_ptr<SipService> sip;
+  auto start_sip = [&](const Config& c) -> Status {
+    if (!c.sip) return Status::Ok();
+    auto s = SipService::start(*c.sip);
+    if (!s) return s.error();
+    sip = std::move(*s);
+    return Status::Ok();
+  };
+  if (Status st = start_sip(*cfg); !st) {
+    spdlog::error("{}", st.error().message);
+    if (role) role->stop();
+    return 1;
+  }
   uint64_t reloads_ok = 0, reloads_failed = 0;
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  auto watch = [&](int fd) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  };
+  // The role first (its checks are the strictest), then the services: a
+  // [sip] change restarts the user agent, and a failure there is reported
+  // with the role's change already applied.
+  auto apply = [&](const Config& next) -> Status {
+    if ((next.role == Role::kNone) != (role == nullptr) || (role && next.role != cfg->role)) {
+      return make_error("role changed: that takes a restart");
+    }
+    if (role) {
+      if (Status st = role->reload(next); !st) return st;
+    }
+    if (sip && next.sip) return sip->reload(*next.sip);
+    if (sip && !next.sip) {
+      sip->stop();
+      epoll_ctl(ep, EPOLL_CTL_DEL, sip->fd(), nullptr);
+      sip.reset();
+      return Status::Ok();
+    }
+    if (!sip && next.sip) {
+      if (Status st = start_sip(next); !st) return st;
+      watch(sip->fd());
+    }
+    return Status::Ok();
+  };
   auto reload = [&]() -> nlohmann::json {
     // Logs first, whatever the new configuration turns out to be: after a
     // rotation, a rejected file must not keep the log in the renamed file.
-    const Status logs = role.reopen_logs();
+    const Status logs = role ? role->reopen_logs() : Status::Ok();
     if (!logs) spdlog::error("{}", logs.error().describe());
     auto next = load_config_file(path);
-    Status st = next ? role.reload(*next) : Status(next.error());
+    Status st = next ? apply(*next) : Status(next.error());
     nlohmann::json reply;
     if (!st) {
       ++reloads_failed;
       reply = {{"error", st.error().describe()}};
     } else {
       ++reloads_ok;
-      reply = {{"reloaded", true}, {"rules", role.rules()["rules"].size()}};
+      reply = {{"reloaded", true}};
+      if (role) reply["rules"] = role->rules()["rules"].size();
     }
     if (!logs) reply["warnings"] = {logs.error().describe()};
     return reply;
@@ -133,7 +189,16 @@ int run(const std::string& path) {
     auto m = MetricsExporter::start(
         cfg->metrics,
         [&]() {
-          auto snap = role.metrics();
+          nlohmann::json snap = role ? role->metrics()
+                                     : nlohmann::json{{"counters", nlohmann::json::object()},
+                                                      {"gauges", nlohmann::json::array()},
+                                                      {"totals", nlohmann::json::array()}};
+          if (sip) {
+            auto m = sip->metrics();
+            for (const char* part : {"gauges", "totals"}) {
+              for (auto& e : m[part]) snap[part].push_back(std::move(e));
+            }
+          }
           snap["totals"].push_back({{"name", "mapgw_reloads_total"},
                                     {"help", "Configuration reloads, by result"},
                                     {"labels", {{"result", "ok"}}},
@@ -144,7 +209,7 @@ int run(const std::string& path) {
                                     {"value", reloads_failed}});
           snap["gauges"].push_back({{"name", "mapgw_info"},
                                     {"help", "Role and instance of this mapgw"},
-                                    {"labels", {{"role", cfg->role == Role::kBr ? "br" : "ce"},
+                                    {"labels", {{"role", to_string(cfg->role)},
                                                 {"instance", cfg->instance}}},
                                     {"value", 1}});
           return snap;
@@ -158,37 +223,53 @@ int run(const std::string& path) {
     spdlog::info("metrics {}", metrics->url());
   }
   server->add("status", [&](const nlohmann::json&) {
-    auto j = role.status();
+    nlohmann::json j = role ? role->status() : nlohmann::json{{"role", "none"}};
+    if (sip) j["sip"] = sip->status()["registration"];
     if (metrics) j["metrics_url"] = metrics->url();
     return j;
   });
-  server->add("rules", [&](const nlohmann::json&) { return role.rules(); });
-  server->add("stats", [&](const nlohmann::json&) { return role.stats(); });
+  if (role) {
+    server->add("rules", [&](const nlohmann::json&) { return role->rules(); });
+    server->add("stats", [&](const nlohmann::json&) { return role->stats(); });
+    role->add_commands(*server);
+  }
   server->add("reload", [&](const nlohmann::json&) { return reload(); });
-  role.add_commands(*server);
+  // The SIP commands exist whenever [sip] may come with a reload.
+  using Type = ControlServer::Field::Type;
+  server->add("sip_status", [&](const nlohmann::json&) -> nlohmann::json {
+    if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
+    return sip->status();
+  });
+  server->add("sip_call", {{"uri", Type::kString, true}, {"role", Type::kString}},
+              [&](const nlohmann::json& req) -> nlohmann::json {
+                if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
+                return sip->call(req);
+              });
+  server->add("sip_hangup", {{"call", Type::kString, true}}, [&](const nlohmann::json& req) -> nlohmann::json {
+    if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
+    return sip->hangup(req);
+  });
   spdlog::info("control socket {}", cfg->socket_path);
 
-  int ep = epoll_create1(EPOLL_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = sfd;
-  epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-  ev.data.fd = server->fd();
-  epoll_ctl(ep, EPOLL_CTL_ADD, server->fd(), &ev);
-  const auto role_fds = role.event_fds();
-  for (int fd : role_fds) {
-    ev.data.fd = fd;
-    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-  }
+  watch(sfd);
+  watch(server->fd());
+  const auto role_fds = role ? role->event_fds() : std::vector<int>{};
+  for (int fd : role_fds) watch(fd);
+  if (sip) watch(sip->fd());
   for (;;) {
     epoll_event got[8];
     int n = epoll_wait(ep, got, 8, server->next_timeout_ms());
     std::lock_guard<std::mutex> g(state_lock);
     server->poll();  // ready clients, and those past their deadline
     for (int i = 0; i < n; ++i) {
-      if (got[i].data.fd == server->fd()) continue;
-      if (got[i].data.fd != sfd) {
-        role.on_event(got[i].data.fd);
+      const int fd = got[i].data.fd;
+      if (fd == server->fd()) continue;
+      if (sip && fd == sip->fd()) {
+        sip->on_event();
+        continue;
+      }
+      if (fd != sfd) {
+        if (role) role->on_event(fd);
         continue;
       }
       signalfd_siginfo si{};
@@ -199,7 +280,8 @@ int run(const std::string& path) {
         continue;
       }
       spdlog::info("signal {}: stopping", si.ssi_signo);
-      role.stop();
+      if (sip) sip->stop();
+      if (role) role->stop();
       close(ep);
       close(sfd);
       return 0;
@@ -211,7 +293,7 @@ int run(const std::string& path) {
 }  // namespace mapgw
 
 int main(int argc, char** argv) {
-  CLI::App app{"mapgw - MAP-E gateway daemon (CE or BR role)"};
+  CLI::App app{"mapgw - MAP-E gateway daemon (CE or BR role) with the SIP-VPN services"};
   std::string config = mapgw::kDefaultConfigPath;
   std::string check;
   bool check_kernel = false, json = false;

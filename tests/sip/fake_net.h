@@ -23,7 +23,7 @@ class FakeSink : public DatagramSink {
  public:
   FakeSink(FakeNet& net, Endpoint self) : net_(net), self_(std::move(self)) {}
   Status send(const Endpoint& to, std::string_view data) override;
-  Endpoint local(bool) const override { return self_; }
+  Endpoint local_for(const Endpoint&) const override { return self_; }
   const Endpoint& self() const { return self_; }
 
  private:

@@ -1,0 +1,70 @@
+#include "agent/cli/sip_print.h"
+
+#include <cstdio>
+
+#include "agent/util/json_text.h"
+
+namespace mapgw {
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* key, const char* fallback = "-") {
+  if (!j.contains(key)) return fallback;
+  return j[key].is_string() ? j[key].get<std::string>() : json_text(j[key]);
+}
+
+void print_call(const json& c, std::ostream& out) {
+  char line[200];
+  std::snprintf(line, sizeof line, "  %-4s %-8s %-12s %s\n", str(c, "id").c_str(),
+                str(c, "direction").c_str(), str(c, "state").c_str(), str(c, "peer").c_str());
+  out << line;
+  if (c.contains("ike")) {
+    const auto& i = c["ike"];
+    out << "       IKE peer " << (str(i, "family") == "ipv6" ? "[" + str(i, "address") + "]" : str(i, "address"))
+        << ":" << str(i, "port") << ", we are " << str(i, "local_role") << ", " << str(i, "auth") << " auth";
+    if (i.contains("server_certificate")) out << ", server certificate " << str(i, "server_certificate");
+    if (i.contains("peer_psk")) out << ", PSK " << str(i, "peer_psk");
+    out << "\n";
+  }
+  if (c.contains("session_timer")) {
+    const auto& t = c["session_timer"];
+    out << "       session timer " << str(t, "interval") << " s, " << str(t, "refresher") << " refresh";
+    if (t.contains("refresh_in")) out << ", next refresh in " << str(t, "refresh_in") << " s";
+    if (t.contains("expires_in")) out << ", expires in " << str(t, "expires_in") << " s without one";
+    out << "\n";
+  }
+  if (c.contains("end_reason")) {
+    out << "       ended: " << str(c, "end_reason");
+    if (c.contains("final_status")) out << " (" << str(c, "final_status") << ")";
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+void print_sip_line(const json& r, std::ostream& out) {
+  out << "SIP           " << str(r, "state");
+  if (r.contains("registrar")) out << " at " << str(r, "registrar");
+  if (r.contains("expires_in")) out << ", expires in " << str(r, "expires_in") << " s";
+  if (r.contains("last_error")) out << " (" << str(r, "last_error") << ")";
+  out << "\n";
+}
+
+void print_sip_status(const json& j, std::ostream& out) {
+  out << "AOR           " << str(j, "aor") << "\n";
+  std::string listen;
+  for (const auto& l : j.value("listen", json::array())) listen += (listen.empty() ? "" : ", ") + l.get<std::string>();
+  out << "Listening     " << (listen.empty() ? "-" : listen) << " (UDP)\n";
+  if (j.contains("registration")) print_sip_line(j["registration"], out);
+  const auto& calls = j.value("calls", json::array());
+  out << "Calls         " << calls.size() << "\n";
+  for (const auto& c : calls) print_call(c, out);
+  const auto& recent = j.value("recent", json::array());
+  if (!recent.empty()) {
+    out << "Recent        " << recent.size() << "\n";
+    for (const auto& c : recent) print_call(c, out);
+  }
+}
+
+}  // namespace mapgw

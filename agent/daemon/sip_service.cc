@@ -1,0 +1,289 @@
+#include "agent/daemon/sip_service.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+
+namespace mapgw {
+namespace {
+
+using sip::Clock;
+
+int64_t seconds_until(sip::TimePoint at) {
+  return std::chrono::duration_cast<std::chrono::seconds>(at - Clock::now()).count();
+}
+
+nlohmann::json metric(const char* name, const char* help, nlohmann::json labels, double value) {
+  return {{"name", name}, {"help", help}, {"labels", std::move(labels)}, {"value", value}};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SipService>> SipService::start(const SipConfig& cfg) {
+  std::unique_ptr<SipService> s(new SipService());
+  s->ep_ = epoll_create1(EPOLL_CLOEXEC);
+  s->timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (s->ep_ < 0 || s->timer_fd_ < 0) return make_error("sip: epoll/timerfd", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = s->timer_fd_;
+  epoll_ctl(s->ep_, EPOLL_CTL_ADD, s->timer_fd_, &ev);
+  if (Status st = s->open(cfg); !st) return st.error();
+  return s;
+}
+
+SipService::~SipService() {
+  close_ua();
+  if (timer_fd_ >= 0) close(timer_fd_);
+  if (ep_ >= 0) close(ep_);
+}
+
+Status SipService::open(const SipConfig& cfg) {
+  auto resolved = resolve_sip_config(cfg);
+  if (!resolved) return make_error("sip: " + resolved.error().message);
+  auto transport = sip::UdpTransport::open(resolved->local_v6, resolved->local_v4);
+  if (!transport) return make_error("sip: " + transport.error().describe());
+  auto ua = sip::UserAgent::create(*resolved, **transport);
+  if (!ua) return make_error("sip: " + ua.error().message);
+  cfg_ = cfg;
+  resolved_ = *resolved;
+  transport_ = std::move(*transport);
+  ua_ = std::move(*ua);
+  for (int fd : transport_->fds()) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  std::string where;
+  for (bool v6 : {true, false}) {
+    if (auto b = transport_->bound(v6)) where += (where.empty() ? "" : ", ") + b->str();
+  }
+  spdlog::info("sip: {} on {}{}", cfg.ua.aor, where,
+               cfg.ua.registrar.empty() ? " (no registration)" : ", registering at " + cfg.ua.registrar);
+  ua_->start(Clock::now());
+  arm_timer();
+  return Status::Ok();
+}
+
+void SipService::close_ua() {
+  if (!transport_) return;
+  for (int fd : transport_->fds()) epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+  ua_.reset();
+  transport_.reset();
+}
+
+void SipService::stop() {
+  if (!ua_) return;
+  ua_->stop(Clock::now());
+  // Bounded: wait for the answers to the un-REGISTER and the BYEs.
+  const auto until = Clock::now() + kStopGrace;
+  while (Clock::now() < until) {
+    bool busy = ua_->registration() && ua_->registration()->state() == sip::Registration::State::kUnregistering;
+    for (const auto* c : ua_->calls()) busy = busy || !c->ended();
+    if (!busy) break;
+    epoll_event got[4];
+    const int wait = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count());
+    if (epoll_wait(ep_, got, 4, std::max(wait, 0)) > 0) on_event();
+  }
+  close_ua();
+}
+
+Status SipService::reload(const SipConfig& cfg) {
+  if (cfg == cfg_) return Status::Ok();
+  const SipConfig old = cfg_;
+  spdlog::info("sip: configuration changed: restarting the user agent");
+  stop();
+  if (Status st = open(cfg); !st) {
+    if (Status back = open(old); !back) spdlog::error("sip: the old configuration failed too: {}", back.error().message);
+    return st;
+  }
+  return Status::Ok();
+}
+
+void SipService::arm_timer() {
+  if (!ua_) return;
+  const auto now = Clock::now();
+  auto d = ua_->next_deadline(now) - now;
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  if (ns < 1000000) ns = 1000000;  // at least 1 ms: a zero would disarm it
+  itimerspec its{};
+  its.it_value.tv_sec = ns / 1000000000;
+  its.it_value.tv_nsec = ns % 1000000000;
+  timerfd_settime(timer_fd_, 0, &its, nullptr);
+}
+
+void SipService::on_event() {
+  if (!ua_) return;
+  uint64_t expirations = 0;
+  (void)!read(timer_fd_, &expirations, sizeof expirations);
+  for (int fd : transport_->fds()) {
+    // Bounded per wake-up so one flooding socket cannot starve the loop.
+    for (auto& d : transport_->receive(fd, 256)) {
+      ua_->receive(d.data, d.from, d.truncated, Clock::now());
+    }
+  }
+  ua_->on_timer(Clock::now());
+  arm_timer();
+}
+
+nlohmann::json SipService::call_json(const sip::Call& c) const {
+  nlohmann::json j = {
+      {"id", c.id()},
+      {"direction", c.direction() == sip::Call::Direction::kOutgoing ? "outgoing" : "incoming"},
+      {"state", c.state_name()},
+      {"peer", c.peer_identity()},
+      {"target", c.target()},
+      {"call_id", c.call_id()}};
+  if (c.final_status()) j["final_status"] = c.final_status();
+  if (!c.end_reason().empty()) j["end_reason"] = c.end_reason();
+  if (const auto& p = c.ike_peer()) {
+    nlohmann::json ike = {{"address", p->address},
+                          {"port", p->port},
+                          {"family", p->ipv6 ? "ipv6" : "ipv4"},
+                          {"local_role", sip::to_string(p->local_role)},
+                          {"auth", sip::to_string(p->auth)}};
+    if (p->server_cert) ike["server_certificate"] = p->server_cert->str();
+    if (p->peer_psk) ike["peer_psk"] = p->peer_psk->str();
+    if (p->bandwidth_kbps) ike["bandwidth_kbps"] = *p->bandwidth_kbps;
+    j["ike"] = ike;
+  }
+  if (c.timer().interval) {
+    nlohmann::json t = {{"interval", c.timer().interval},
+                        {"refresher", c.timer().we_refresh ? "us" : "peer"}};
+    if (auto at = c.timer_deadline()) t[c.timer().we_refresh ? "refresh_in" : "expires_in"] = seconds_until(*at);
+    j["session_timer"] = t;
+  }
+  if (!c.local_sdp().empty()) j["local_sdp"] = c.local_sdp();
+  if (!c.remote_sdp().empty()) j["remote_sdp"] = c.remote_sdp();
+  return j;
+}
+
+nlohmann::json SipService::status() const {
+  nlohmann::json j = {{"aor", cfg_.ua.aor}};
+  if (!ua_) return j;
+  nlohmann::json local = nlohmann::json::array();
+  for (bool v6 : {true, false}) {
+    if (auto b = transport_->bound(v6)) local.push_back(b->str());
+  }
+  j["listen"] = local;
+  if (const auto* r = ua_->registration()) {
+    nlohmann::json reg = {{"registrar", cfg_.ua.registrar}, {"state", r->state_name()}};
+    if (r->granted_expires()) reg["granted"] = r->granted_expires();
+    if (auto at = r->expires_at()) reg["expires_in"] = seconds_until(*at);
+    if (r->last_status()) reg["last_status"] = r->last_status();
+    if (!r->last_error().empty()) reg["last_error"] = r->last_error();
+    if (r->state() == sip::Registration::State::kRetryWait) reg["retry_backoff"] = r->current_backoff().count();
+    j["registration"] = reg;
+  } else {
+    j["registration"] = {{"state", "off"}};
+  }
+  j["calls"] = nlohmann::json::array();
+  for (const auto* c : ua_->calls()) j["calls"].push_back(call_json(*c));
+  j["recent"] = nlohmann::json::array();
+  for (const auto* c : ua_->recent_calls()) j["recent"].push_back(call_json(*c));
+  j["transactions"] = ua_->transactions();
+  return j;
+}
+
+nlohmann::json SipService::metrics() const {
+  nlohmann::json gauges = nlohmann::json::array(), totals = nlohmann::json::array();
+  if (!ua_) return {{"gauges", gauges}, {"totals", totals}};
+  const auto* reg = ua_->registration();
+  for (const char* s : {"off", "idle", "registering", "registered", "retry_wait", "unregistering", "stopped"}) {
+    const char* now = reg ? reg->state_name() : "off";
+    gauges.push_back(metric("mapgw_sip_registration_state", "SIP registration state (1 = current)",
+                            {{"state", s}}, std::string(now) == s ? 1 : 0));
+  }
+  std::map<std::string, int> by_state;
+  for (const char* s : {"calling", "proceeding", "incoming", "answered", "established", "terminating"}) by_state[s] = 0;
+  for (const auto* c : ua_->calls()) {
+    if (!c->ended()) ++by_state[c->state_name()];
+  }
+  for (const auto& [s, n] : by_state) {
+    gauges.push_back(metric("mapgw_sip_calls", "SIP calls now, by state", {{"state", s}}, n));
+  }
+  gauges.push_back(metric("mapgw_sip_transactions", "SIP transactions in libosip2", nlohmann::json::object(),
+                          static_cast<double>(ua_->transactions())));
+  const auto& k = ua_->counters();
+  const auto& s = ua_->stack_counters();
+  totals.push_back(metric("mapgw_sip_registrations_total", "REGISTER outcomes", {{"result", "ok"}}, k.registrations_ok));
+  totals.push_back(metric("mapgw_sip_registrations_total", "REGISTER outcomes", {{"result", "failed"}},
+                          k.registrations_failed));
+  totals.push_back(metric("mapgw_sip_auth_failures_total", "Digest challenges our credentials did not pass",
+                          nlohmann::json::object(), k.auth_failures));
+  totals.push_back(metric("mapgw_sip_calls_started_total", "SIP calls started", {{"direction", "outgoing"}},
+                          k.calls_started[0]));
+  totals.push_back(metric("mapgw_sip_calls_started_total", "SIP calls started", {{"direction", "incoming"}},
+                          k.calls_started[1]));
+  for (const auto& [result, n] : k.call_results) {
+    totals.push_back(metric("mapgw_sip_call_results_total", "SIP calls ended, by reason", {{"result", result}}, n));
+  }
+  for (int r = 1; r < sip::kSdpRejectCount; ++r) {
+    totals.push_back(metric("mapgw_sip_sdp_rejects_total", "SDP offers and answers refused (488), by rule",
+                            {{"reason", sip::to_string(static_cast<sip::SdpReject>(r))}}, k.sdp_rejects[r]));
+  }
+  for (int r = 0; r < static_cast<int>(sip::RequestDrop::kCount); ++r) {
+    totals.push_back(metric("mapgw_sip_request_drops_total", "SIP requests not served, by reason",
+                            {{"reason", sip::to_string(static_cast<sip::RequestDrop>(r))}}, k.request_drops[r]));
+  }
+  totals.push_back(metric("mapgw_sip_messages_total", "SIP messages", {{"direction", "rx"}}, s.rx_messages));
+  totals.push_back(metric("mapgw_sip_messages_total", "SIP messages", {{"direction", "tx"}}, s.tx_messages));
+  totals.push_back(metric("mapgw_sip_retransmissions_total", "SIP retransmissions", {{"direction", "rx"}},
+                          s.rx_retransmissions));
+  totals.push_back(metric("mapgw_sip_retransmissions_total", "SIP retransmissions", {{"direction", "tx"}},
+                          s.tx_retransmissions));
+  for (auto [kind, n] : {std::pair{"unparsable", s.rx_parse_errors}, std::pair{"malformed", s.rx_malformed},
+                         std::pair{"oversized", s.rx_oversized}}) {
+    totals.push_back(metric("mapgw_sip_parse_errors_total", "SIP datagrams dropped before any transaction",
+                            {{"kind", kind}}, n));
+  }
+  totals.push_back(metric("mapgw_sip_send_errors_total", "SIP messages the socket refused", nlohmann::json::object(),
+                          s.tx_errors));
+  totals.push_back(metric("mapgw_sip_transaction_timeouts_total", "Client transactions without a final answer",
+                          nlohmann::json::object(), s.timeouts));
+  totals.push_back(metric("mapgw_sip_session_refreshes_total", "RFC 4028 session refreshes", {{"direction", "sent"}},
+                          k.session_refreshes_sent));
+  totals.push_back(metric("mapgw_sip_session_refreshes_total", "RFC 4028 session refreshes",
+                          {{"direction", "received"}}, k.session_refreshes_received));
+  totals.push_back(metric("mapgw_sip_sessions_expired_total", "Sessions ended because no refresh came",
+                          nlohmann::json::object(), k.sessions_expired));
+  totals.push_back(metric("mapgw_sip_forked_answers_released_total",
+                          "Extra 2xx of a forked INVITE, ACKed and ended with BYE", nlohmann::json::object(),
+                          k.forked_answers_released));
+  return {{"gauges", gauges}, {"totals", totals}};
+}
+
+nlohmann::json SipService::call(const nlohmann::json& req) {
+  if (!ua_) return {{"error", "sip is not running"}};
+  const std::string role = req.value("role", "");
+  sip::VpnRole r = resolved_.ike.caps.client ? sip::VpnRole::kClient : sip::VpnRole::kServer;
+  if (role == "client") {
+    r = sip::VpnRole::kClient;
+  } else if (role == "server") {
+    r = sip::VpnRole::kServer;
+  } else if (!role.empty()) {
+    return {{"error", "role is \"client\" or \"server\""}};
+  }
+  if ((r == sip::VpnRole::kClient && !resolved_.ike.caps.client) ||
+      (r == sip::VpnRole::kServer && !resolved_.ike.caps.server)) {
+    return {{"error", std::string("this endpoint has no ") + sip::to_string(r) + " role ([sip.ike] roles)"}};
+  }
+  auto id = ua_->call(req["uri"].get<std::string>(), r, Clock::now());
+  arm_timer();
+  if (!id) return {{"error", id.error().message}};
+  return {{"call", *id}};
+}
+
+nlohmann::json SipService::hangup(const nlohmann::json& req) {
+  if (!ua_) return {{"error", "sip is not running"}};
+  Status st = ua_->hangup(req["call"].get<std::string>(), Clock::now());
+  arm_timer();
+  if (!st) return {{"error", st.error().message}};
+  return {{"hangup", req["call"]}};
+}
+
+}  // namespace mapgw
