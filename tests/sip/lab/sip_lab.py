@@ -6,6 +6,7 @@ and torn down by the Lab (tests/netns/lab.py).
     proxy  2001:db8:5::1   192.0.2.1    kamailio (kamailio.cfg)
     ua-a   2001:db8:5::11  192.0.2.11   mapgw, 0311111111 (qop=auth)
     ua-b   2001:db8:5::12  192.0.2.12   mapgw, 0422222222 (no qop)
+    ua-c   2001:db8:5::13  192.0.2.13   mapgw, 0333333333 (qop=auth)
     peer   2001:db8:5::22  192.0.2.22   sipp; numbers 05<port> reach it
 """
 import json
@@ -28,9 +29,10 @@ PROXY6, PROXY4 = "2001:db8:5::1", "192.0.2.1"
 HOSTS = {
     "ua-a": ("2001:db8:5::11", "192.0.2.11"),
     "ua-b": ("2001:db8:5::12", "192.0.2.12"),
+    "ua-c": ("2001:db8:5::13", "192.0.2.13"),
     "peer": ("2001:db8:5::22", "192.0.2.22"),
 }
-USERS = {"0311111111": "secret-a", "0422222222": "secret-b"}
+USERS = {"0311111111": "secret-a", "0422222222": "secret-b", "0333333333": "secret-c"}
 CERT_FP = "SHA-1 52:B6:5D:FA:BF:8A:8A:DB:7B:78:49:21:2C:AB:86:71:DC:9D:1C:65"
 PSK = "sip-vpn-lab-psk"
 
@@ -109,8 +111,8 @@ class SipLab:
             f.write('role = "none"\ninstance = "%s"\nsocket = "%s"\nmetrics = ""\nlog_level = "debug"\n'
                     'bpffs = ""\nstate_dir = "%s"\n%s' % (instance, sock, self.dir, sip_toml))
         sh([MAPGW, "--check-config", cfg], timeout=30)
-        log = open(os.path.join(self.dir, instance + ".log"), "w")
-        p = self.lab.spawn(self.ns[role], [MAPGW, "-c", cfg], stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.dir, instance + ".log"), "w") as log:
+            p = self.lab.spawn(self.ns[role], [MAPGW, "-c", cfg], stdout=log, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(sock), timeout=10, what="mapgw %s control socket" % instance)
         self.daemons[role] = (p, sock, cfg, log.name)
         return sock
@@ -171,7 +173,7 @@ class SipLab:
         if not uas:
             argv += ["[%s]:5060" % PROXY6]
         argv += list(extra)
-        p = self.lab.spawn(self.ns["peer"], argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = self.lab.spawn(self.ns["peer"], argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return p, trace
 
     def wait_sipp(self, proc, trace, timeout=90):
@@ -191,7 +193,11 @@ class SipLab:
     # --- captures --------------------------------------------------------------------
     def start_capture(self, name):
         path = os.path.join(self.dir, name + ".pcap")
-        p = self.lab.spawn(self.ns["proxy"], [TCPDUMP, "-i", "br0", "-U", "-s", "0", "-w", path, "udp port 5060"],
+        # --immediate-mode: without it libpcap hands packets over a ring
+        # block at a time, and the block still open when tcpdump is stopped
+        # (the last messages of a call) never reaches the file.
+        p = self.lab.spawn(self.ns["proxy"], [TCPDUMP, "-i", "br0", "--immediate-mode", "-U", "-s", "0", "-w", path,
+                                                    "udp port 5060"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
         return p, path
@@ -204,3 +210,5 @@ class SipLab:
 
     def teardown(self):
         self.lab.teardown()
+        if getattr(self, "kamailio_log", None):
+            self.kamailio_log.close()
