@@ -27,6 +27,16 @@ std::optional<uint32_t> to_u32(const std::string& s) {
   return v;
 }
 
+// libosip2's tag accessors are macros that pass a string literal as char*
+// (clang refuses that): the same lookup with a writable name.
+osip_generic_param_t* find_tag(const osip_from_t* f) {
+  static char kTag[] = "tag";
+  osip_generic_param_t* p = nullptr;
+  if (!f) return nullptr;
+  osip_generic_param_get_byname(const_cast<osip_list_t*>(&f->gen_params), kTag, &p);
+  return p;
+}
+
 // The osip setters copy the string they are given; these wrap the
 // allocation libosip2 expects for the ones that take ownership.
 char* dup(const std::string& s) { return osip_strdup(s.c_str()); }
@@ -108,8 +118,10 @@ Result<MessagePtr> build_response(const osip_message_t* req, int code, const std
       osip_call_id_clone(req->call_id, &m->call_id) != 0 || osip_cseq_clone(req->cseq, &m->cseq) != 0) {
     return make_error("copying the request's headers failed");
   }
-  osip_generic_param_t* tag = nullptr;
-  if (!to_tag.empty() && osip_to_get_tag(m->to, &tag) != 0) osip_to_set_tag(m->to, dup(to_tag));
+  if (!to_tag.empty() && !find_tag(m->to)) {
+    static char kTag[] = "tag";
+    osip_generic_param_add(&m->to->gen_params, osip_strdup(kTag), dup(to_tag));
+  }
   const bool dialog_making = MSG_IS_INVITE(req) && code > 100 && code < 300;
   if (dialog_making) {
     for (int i = 0; i < osip_list_size(&req->record_routes); ++i) {
@@ -193,11 +205,8 @@ std::string from_string(const osip_from_t* from) {
 }
 
 std::string tag_of(const osip_from_t* from) {
-  osip_generic_param_t* tag = nullptr;
-  if (!from || osip_from_get_tag(const_cast<osip_from_t*>(from), &tag) != 0 || !tag || !tag->gvalue) {
-    return {};
-  }
-  return tag->gvalue;
+  osip_generic_param_t* tag = find_tag(from);
+  return tag && tag->gvalue ? tag->gvalue : "";
 }
 
 int status_of(const osip_message_t* m) { return m->status_code; }

@@ -19,6 +19,26 @@ SdpOutcome<T> refuse(SdpReject r, std::string detail) {
   return o;
 }
 
+// Every line ended by CRLF, as RFC 4566 §5 writes it. libosip2 5.3's
+// sdp_message_parse reads past its own buffer on some lines that end in a
+// bare LF (found by tests/fuzz/fuzz_sip; corpus sip/libosip2_sdp_bare_lf):
+// what reaches it is normalised first.
+std::string crlf_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    out.append(line);
+    out += "\r\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 bool iequals(const char* a, const char* b) { return a && b && strcasecmp(a, b) == 0; }
 
 std::optional<uint32_t> parse_number(const char* s, uint32_t max) {
@@ -134,7 +154,7 @@ SdpOutcome<IkeMedia> parse_ike_sdp(std::string_view text) {
   sdp_message_t* raw = nullptr;
   if (sdp_message_init(&raw) != 0) return refuse<IkeMedia>(SdpReject::kUnparsable, "out of memory");
   SdpPtr sdp(raw);
-  const std::string copy(text);  // libosip2 wants a C string
+  const std::string copy = crlf_lines(text);  // libosip2 wants a C string
   if (copy.size() != std::char_traits<char>::length(copy.c_str()) ||
       sdp_message_parse(sdp.get(), copy.c_str()) != 0) {
     return refuse<IkeMedia>(SdpReject::kUnparsable, "libosip2 cannot parse the SDP");

@@ -16,6 +16,11 @@ bool has_mandatory_headers(const osip_message_t* m) {
 }  // namespace
 
 Result<std::unique_ptr<SipStack>> SipStack::create(DatagramSink& sink, StackListener& listener) {
+  // Debian's libosip2 traces every parse error to stderr: a peer sending
+  // garbage would write our log for us. The counters say it instead.
+  for (int level = 0; level < END_TRACE_LEVEL; ++level) {
+    osip_trace_disable_level(static_cast<osip_trace_level_t>(level));
+  }
   std::unique_ptr<SipStack> s(new SipStack(sink, listener));
   if (osip_init(&s->osip_) != 0) return make_error("libosip2 initialisation failed");
   osip_set_application_context(s->osip_, s.get());

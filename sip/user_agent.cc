@@ -23,10 +23,10 @@ bool known_method(const std::string& m) {
 
 }  // namespace
 
-UserAgent::UserAgent(const UaConfig& cfg, DatagramSink& sink) : cfg_(cfg), sink_(sink) {}
+UserAgent::UserAgent(const UaConfig& cfg) : cfg_(cfg) {}
 
 Result<std::unique_ptr<UserAgent>> UserAgent::create(const UaConfig& cfg, DatagramSink& sink) {
-  std::unique_ptr<UserAgent> ua(new UserAgent(cfg, sink));
+  std::unique_ptr<UserAgent> ua(new UserAgent(cfg));
   auto stack = SipStack::create(sink, *ua);
   if (!stack) return stack.error();
   ua->stack_ = std::move(*stack);

@@ -66,7 +66,7 @@ class UserAgent : public StackListener, public CallEvents {
   void call_ended(Call& c) override;
 
  private:
-  UserAgent(const UaConfig& cfg, DatagramSink& sink);
+  explicit UserAgent(const UaConfig& cfg);
   bool rate_limited(const Endpoint& from, TimePoint now);
   Call* dialog_of(const osip_message_t* request);
   void answer_outside_dialog(osip_transaction_t* tr, osip_message_t* req, int code,
@@ -74,7 +74,6 @@ class UserAgent : public StackListener, public CallEvents {
   void reap(TimePoint now);
 
   UaConfig cfg_;
-  DatagramSink& sink_;
   UaCounters counters_;
   std::unique_ptr<SipStack> stack_;
   std::unique_ptr<UaCore> core_;

@@ -249,6 +249,20 @@ TEST(BuildSdp, RoundTripsAndHasTheAppendixShape) {
   EXPECT_EQ(back.value.cert_fingerprint, m.cert_fingerprint);
 }
 
+// libosip2 5.3 read past its buffer on this (a last line cut short and
+// ended by a bare LF; fuzz_sip found it). The sanitizer build of this test
+// is the regression check; here it must simply be refused.
+TEST(SdpParse, BareLfAfterACutMediaLineIsRefusedSafely) {
+  const std::string cut =
+      "v=0\r\no=- 1 1 IN IP6 \x8b" "2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+      "m=application 4500 ud\n";
+  EXPECT_NE(accept_offer(kServerBoth, cut).reject, SdpReject::kNone);
+  // Line ends of either kind parse the same.
+  std::string lf = kClientPasswordOffer;
+  for (size_t at; (at = lf.find("\r\n")) != std::string::npos;) lf.replace(at, 2, "\n");
+  EXPECT_TRUE(accept_offer(kServerBoth, lf).ok());
+}
+
 TEST(Fingerprints, ParseCaseInsensitivelyAndPrintUpperCase) {
   auto fp = parse_fingerprint("sha-1 52:b6:5d:fa:bf:8a:8a:db:7b:78:49:21:2c:ab:86:71:dc:9d:1c:65");
   ASSERT_TRUE(fp);
