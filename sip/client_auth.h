@@ -34,6 +34,12 @@ class ClientAuth {
   HeaderList reuse(const std::string& method, const std::string& uri);
   // A 2xx ends the failure detection (the next challenge is a new round).
   void succeeded() { answered_.clear(); }
+  // A fresh attempt after a failure: the credentials get another chance
+  // (the registrar's refusal may have been its own trouble).
+  void restart() {
+    answered_.clear();
+    realms_.clear();
+  }
 
  private:
   struct Realm {

@@ -169,6 +169,7 @@ void Registration::on_timer(TimePoint now) {
     state_ = State::kRegistered;  // still bound while the refresh runs
   } else if (state_ == State::kRetryWait && retry_at_ && now >= *retry_at_) {
     retry_at_.reset();
+    auth_.restart();
     send(core_.cfg.register_expires, {}, now);
   }
   if (expires_at_ && now >= *expires_at_ && state_ != State::kRegistered) expires_at_.reset();

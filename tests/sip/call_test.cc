@@ -270,6 +270,26 @@ TEST_F(Pair, FloodFromOneSourceIsCutAtTheRate) {
   EXPECT_EQ(b->counters().request_drops[static_cast<int>(RequestDrop::kRateLimited)], 40u);
 }
 
+// RFC 4028 §7.4: 422 names the callee's Min-SE; the caller asks again
+// with it and the call goes through.
+TEST_F(Pair, IntervalTooSmallIsRetriedWithTheMinimum) {
+  b_cfg.timers.min_se = 1800;
+  b_cfg.timers.session_expires = 1800;
+  make();
+  place_call();
+  EXPECT_EQ(net.count("SIP/2.0 422"), 1u);
+  EXPECT_EQ(net.count("INVITE "), 2u);
+  ASSERT_EQ(only(*a)->state(), Call::State::kEstablished);
+  EXPECT_EQ(only(*a)->timer().interval, 1800u);
+}
+
+TEST_F(Pair, OversizedDatagramIsCountedNotParsed) {
+  make();
+  b->receive(std::string(100, 'x'), a_ep, /*truncated=*/true, now);
+  EXPECT_EQ(b->stack_counters().rx_oversized, 1u);
+  EXPECT_TRUE(net.log.empty());
+}
+
 TEST_F(Pair, TooManyCallsIsBusy) {
   b_cfg.max_calls = 1;
   make();
