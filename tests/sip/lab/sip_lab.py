@@ -19,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "netns"))
-from lab import MAPGW, MAPGWCTL, SYS_PYTHON, TIME_SCALE, Lab, require, sh, wait_for  # noqa: E402,F401
+from lab import MAPGW, MAPGWCTL, REPO, SYS_PYTHON, TIME_SCALE, Lab, require, sh, wait_for  # noqa: E402,F401
 
 KAMAILIO = "/usr/sbin/kamailio"
 SIPP = "/usr/bin/sipp"
@@ -103,13 +103,13 @@ class SipLab:
         lines.append(ike_extra)
         return "\n".join(lines) + "\n"
 
-    def start_mapgw(self, role, sip_toml, instance=None):
+    def start_mapgw(self, role, sip_toml, instance=None, metrics=""):
         instance = instance or role.replace("-", "")
         sock = os.path.join(self.dir, instance + ".sock")
         cfg = os.path.join(self.dir, instance + ".toml")
         with open(cfg, "w") as f:
-            f.write('role = "none"\ninstance = "%s"\nsocket = "%s"\nmetrics = ""\nlog_level = "debug"\n'
-                    'bpffs = ""\nstate_dir = "%s"\n%s' % (instance, sock, self.dir, sip_toml))
+            f.write('role = "none"\ninstance = "%s"\nsocket = "%s"\nmetrics = "%s"\nlog_level = "debug"\n'
+                    'bpffs = ""\nstate_dir = "%s"\n%s' % (instance, sock, metrics, self.dir, sip_toml))
         sh([MAPGW, "--check-config", cfg], timeout=30)
         with open(os.path.join(self.dir, instance + ".log"), "w") as log:
             p = self.lab.spawn(self.ns[role], [MAPGW, "-c", cfg], stdout=log, stderr=subprocess.STDOUT)

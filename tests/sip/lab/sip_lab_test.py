@@ -5,12 +5,13 @@ and mapgw instances calling each other, all over IPv6 in namespaces
 (sip_lab.py draws the segment). Captures taken at the proxy check the
 message shapes of TS-1017 Appendix II."""
 import os
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_lab import CERT_FP, HERE, HOSTS, PROXY6, PSK, USERS, SipLab, wait_for  # noqa: E402
+from sip_lab import CERT_FP, HERE, HOSTS, PROXY6, PSK, REPO, USERS, SipLab, wait_for  # noqa: E402
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the captures
 
@@ -43,13 +44,15 @@ class SipLabTest(unittest.TestCase):
             cls.L.start_kamailio()
             L = cls.L
             # A: a password-only VPN client (registers with qop=auth).
-            L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % A, USERS[A]))
+            L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % A, USERS[A]),
+                          metrics="%s:9680" % HOSTS["ua-a"][1])
             # B: a VPN server for both auth modes on port 11111, ringing
             # 1.5 s before it answers (so a caller can CANCEL); its
             # registrar challenges without qop.
             L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % B, USERS[B], roles=("server",),
                                               auth=("password", "psk"), ike_port=11111,
-                                              extra="answer_delay_ms = 1500"))
+                                              extra="answer_delay_ms = 1500"),
+                          metrics="%s:9680" % HOSTS["ua-b"][1])
             # C: a PSK-only client, quick to retry its registration.
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % C, USERS[C], auth=("psk",),
                                               extra="register_retry_min = 1\nregister_retry_max = 4"))
@@ -269,6 +272,54 @@ class SipLabTest(unittest.TestCase):
             m = first(msgs, method, src=HOSTS["ua-a"][0], contains=cseq)
             self.assertIn("Route: <sip:[%s];lr" % PROXY6, m.text, method)
             self.assertTrue(m.request_line.startswith("%s sip:" % method), m.request_line)
+
+    # --- the dashboard's VPN row, against a real Prometheus (after the calls above) -------------
+    def test_zy_dashboard_vpn_row(self):
+        import json
+        import urllib.parse
+        import urllib.request
+        prom = "/usr/bin/prometheus"
+        self.assertTrue(os.path.exists(prom), "prometheus (Debian package prometheus) is missing")
+        cfg = os.path.join(self.L.dir, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: mapgw\n"
+                    "    static_configs:\n      - targets: ['%s:9680', '%s:9680']\n"
+                    % (HOSTS["ua-a"][1], HOSTS["ua-b"][1]))
+        p = self.L.lab.spawn(self.L.ns["proxy"], [prom, "--config.file=" + cfg,
+                                                  "--storage.tsdb.path=" + os.path.join(self.L.dir, "tsdb"),
+                                                  "--web.listen-address=127.0.0.1:9090"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def query(expr):
+            url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+            out = self.L.lab.run(self.L.ns["proxy"], ["curl", "-s", url], capture=True)
+            return json.loads(out)["data"]["result"]
+
+        wait_for(lambda: len([r for r in query("up") if r["value"][1] == "1"]) == 2, timeout=30,
+                 what="both user agents scraped")
+        # A refused offer and a call now, between two scrapes, so increase() sees them.
+        pr, tr = self.sipp_calling("client_refused.xml", 5098, callee=B, sdp=sdp("active", medias=2),
+                                   code="488", check="media_count")
+        self.L.wait_sipp(pr, tr, timeout=20)
+        time.sleep(4)
+        with open(os.path.join(REPO, "dashboards", "mapgw.json")) as f:
+            dash = json.load(f)
+        row = [x for x in dash["panels"] if x.get("type") == "row" and x["title"].startswith("VPN")][0]
+        by_title = {}
+        for panel in row["panels"]:
+            for t in panel["targets"]:
+                series = query(t["expr"])
+                self.assertTrue(series, "no series for %r (%s)" % (panel["title"], t["expr"]))
+                values = [float(s["value"][1]) for s in series]
+                self.assertTrue(all(v >= 0 and v == v for v in values), (panel["title"], values))
+                by_title.setdefault(panel["title"], []).extend(series)
+        states = {(s["metric"]["instance"], s["metric"]["state"]) for s in by_title["SIP registration"]
+                  if "state" in s["metric"]}
+        self.assertIn(("%s:9680" % HOSTS["ua-b"][1], "registered"), states)
+        refused = {s["metric"]["reason"]: float(s["value"][1]) for s in by_title["SIP offers refused (488) by TS-1017 rule"]
+                   if s["metric"].get("instance", "").startswith(HOSTS["ua-b"][1])}
+        self.assertGreater(refused["media_count"], 0)
+        self.L.lab.stop(p)
 
     # --- un-registration (last: it stops C) -------------------------------------------------------------
     def test_zz_unregister_on_stop(self):
