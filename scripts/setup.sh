@@ -19,7 +19,7 @@ BUILD_PKGS=(
 )
 # Lab, test peers and tools the tests drive.
 PEER_PKGS=(
-  iproute2 iputils-ping nftables ethtool tcpdump iperf3 procps psmisc logrotate
+  iproute2 iputils-ping nftables ethtool tcpdump iperf3 procps psmisc logrotate curl
   python3 python3-scapy
   xdp-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins

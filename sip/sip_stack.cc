@@ -262,8 +262,11 @@ void SipStack::detach(ClientTransactionUser* user) {
 bool SipStack::has_pending_events() const {
   for (const osip_list_t* list : {&osip_->osip_ict_transactions, &osip_->osip_ist_transactions,
                                   &osip_->osip_nict_transactions, &osip_->osip_nist_transactions}) {
-    for (int i = 0; i < osip_list_size(list); ++i) {
-      auto* tr = static_cast<osip_transaction_t*>(osip_list_get(list, i));
+    // An iterator: osip_list_get(i) walks from the head, which made this
+    // quadratic with thousands of transactions in their wait states.
+    osip_list_iterator_t it;
+    for (auto* tr = static_cast<osip_transaction_t*>(osip_list_get_first(const_cast<osip_list_t*>(list), &it));
+         osip_list_iterator_has_elem(it); tr = static_cast<osip_transaction_t*>(osip_list_get_next(&it))) {
       if (osip_fifo_size(tr->transactionff) > 0) return true;
     }
   }

@@ -49,7 +49,8 @@ void UserAgent::start(TimePoint now) {
 
 void UserAgent::stop(TimePoint now) {
   core_->now = now;
-  for (auto& [id, c] : calls_) {
+  const std::vector<Call*> live(live_.begin(), live_.end());
+  for (Call* c : live) {
     if (!c->ended()) c->hangup("shutdown");
   }
   if (registration_) registration_->stop(now);
@@ -83,14 +84,20 @@ void UserAgent::answer_outside_dialog(osip_transaction_t* tr, osip_message_t* re
   else stack_->discard(tr);
 }
 
+Call* UserAgent::add(std::unique_ptr<Call> call) {
+  Call* c = call.get();
+  by_call_id_.emplace(c->call_id(), c);
+  live_.insert(c);
+  calls_[c->id()] = std::move(call);
+  return c;
+}
+
 Call* UserAgent::dialog_of(const osip_message_t* req) {
-  const std::string call_id = call_id_of(req);
   const std::string local = tag_of(req->to), remote = tag_of(req->from);
-  for (auto& [id, c] : calls_) {
-    if (c->call_id() == call_id && c->local_tag() == local &&
-        (c->remote_tag().empty() || c->remote_tag() == remote)) {
-      return c.get();
-    }
+  auto [first, last] = by_call_id_.equal_range(call_id_of(req));
+  for (auto it = first; it != last; ++it) {
+    Call* c = it->second;
+    if (c->local_tag() == local && (c->remote_tag().empty() || c->remote_tag() == remote)) return c;
   }
   return nullptr;
 }
@@ -108,9 +115,10 @@ void UserAgent::on_request(osip_transaction_t* tr, osip_message_t* req, const En
     if (via && osip_via_param_get_byname(via, const_cast<char*>("branch"), &b) == 0 && b && b->gvalue) {
       branch = b->gvalue;
     }
-    for (auto& [id, c] : calls_) {
-      if (c->direction() == Call::Direction::kIncoming && c->call_id() == call_id_of(req) &&
-          c->invite_branch() == branch) {
+    auto [first, last] = by_call_id_.equal_range(call_id_of(req));
+    for (auto it = first; it != last; ++it) {
+      Call* c = it->second;
+      if (c->direction() == Call::Direction::kIncoming && c->invite_branch() == branch) {
         c->on_cancel(tr, req);
         return;
       }
@@ -129,18 +137,14 @@ void UserAgent::on_request(osip_transaction_t* tr, osip_message_t* req, const En
     return;
   }
   if (method == "INVITE") {
-    size_t live = 0;
-    for (auto& [id, c] : calls_) live += !c->ended();
-    if (live >= cfg_.max_calls) {
+    if (live_calls() >= cfg_.max_calls) {
       ++counters_.request_drops[static_cast<int>(RequestDrop::kTooManyCalls)];
       answer_outside_dialog(tr, req, 486);
       return;
     }
     const std::string id = std::to_string(next_id_++);
-    auto call = Call::incoming(*core_, *this, id, tr, req, from);
-    Call* c = call.get();
-    calls_[id] = std::move(call);
-    spdlog::info("sip: call {} from {} ({})", id, c->peer_identity(), from.str());
+    Call* c = add(Call::incoming(*core_, *this, id, tr, req, from));
+    spdlog::debug("sip: call {} from {} ({})", id, c->peer_identity(), from.str());
     c->answer_invite();
     return;
   }
@@ -158,10 +162,10 @@ void UserAgent::on_request(osip_transaction_t* tr, osip_message_t* req, const En
 }
 
 void UserAgent::on_stray_response(osip_message_t* resp, const Endpoint& from) {
-  const std::string call_id = call_id_of(resp);
-  for (auto& [id, c] : calls_) {
-    if (c->call_id() == call_id && c->direction() == Call::Direction::kOutgoing) {
-      c->on_stray_response(resp, from);
+  auto [first, last] = by_call_id_.equal_range(call_id_of(resp));
+  for (auto it = first; it != last; ++it) {
+    if (it->second->direction() == Call::Direction::kOutgoing) {
+      it->second->on_stray_response(resp, from);
       return;
     }
   }
@@ -181,23 +185,30 @@ void UserAgent::call_established(Call& c) {
 void UserAgent::call_ended(Call& c) {
   spdlog::info("sip: call {} ended: {}{}", c.id(), c.end_reason(),
                c.final_status() ? " (" + std::to_string(c.final_status()) + ")" : "");
-  ended_at_[c.id()] = core_->now;
+  live_.erase(&c);
+  // Our outgoing calls linger for late 2xx (retransmitted or forked, to
+  // ACK and release); an incoming call has nothing left to answer that its
+  // transactions do not absorb, and goes at the next reap.
+  const bool linger = c.direction() == Call::Direction::kOutgoing;
+  ended_.emplace_back(linger ? core_->now : core_->now - kEndedLinger, c.id());
   if (observer_) observer_->call_ended(c);
 }
 
 void UserAgent::reap(TimePoint now) {
-  for (auto it = ended_at_.begin(); it != ended_at_.end();) {
-    if (now - it->second < kEndedLinger) {
-      ++it;
-      continue;
+  while (!ended_.empty() && now - ended_.front().first >= kEndedLinger) {
+    auto c = calls_.find(ended_.front().second);
+    ended_.pop_front();
+    if (c == calls_.end()) continue;
+    auto [first, last] = by_call_id_.equal_range(c->second->call_id());
+    for (auto it = first; it != last; ++it) {
+      if (it->second == c->second.get()) {
+        by_call_id_.erase(it);
+        break;
+      }
     }
-    auto c = calls_.find(it->first);
-    if (c != calls_.end()) {
-      recent_.push_back(std::move(c->second));
-      calls_.erase(c);
-      if (recent_.size() > kEndedCallsKept) recent_.erase(recent_.begin());
-    }
-    it = ended_at_.erase(it);
+    recent_.push_back(std::move(c->second));
+    calls_.erase(c);
+    if (recent_.size() > kEndedCallsKept) recent_.erase(recent_.begin());
   }
 }
 
@@ -211,8 +222,8 @@ void UserAgent::on_timer(TimePoint now) {
       spdlog::info("sip: registration {}", registration_->state_name());
     }
   }
-  std::vector<Call*> live;
-  for (auto& [id, c] : calls_) live.push_back(c.get());
+  // A timer may end a call (live_ changes under us): a copy.
+  const std::vector<Call*> live(live_.begin(), live_.end());
   for (Call* c : live) {
     if (!c->ended()) c->on_timer();
   }
@@ -225,22 +236,24 @@ TimePoint UserAgent::next_deadline(TimePoint now) {
     if (t && *t < d) d = *t;
   };
   if (registration_) take(registration_->next_deadline());
-  for (auto& [id, c] : calls_) take(c->next_deadline());
-  for (auto& [id, at] : ended_at_) take(at + kEndedLinger);
+  for (Call* c : live_) take(c->next_deadline());
+  if (!ended_.empty()) take(ended_.front().first + kEndedLinger);
   return std::max(d, now);
 }
 
 Result<std::string> UserAgent::call(const std::string& target, VpnRole role, TimePoint now) {
   core_->now = now;
-  size_t live = 0;
-  for (auto& [id, c] : calls_) live += !c->ended();
-  if (live >= cfg_.max_calls) return make_error("max_calls (" + std::to_string(cfg_.max_calls) + ") reached");
+  if (live_calls() >= cfg_.max_calls) return make_error("max_calls (" + std::to_string(cfg_.max_calls) + ") reached");
   const std::string id = std::to_string(next_id_++);
   auto call = Call::outgoing(*core_, *this, id, target, role);
   Call* c = call.get();
   calls_[id] = std::move(call);
+  live_.insert(c);
   spdlog::info("sip: call {} to {}", id, target);
-  if (Status st = c->start(); !st) return make_error("calling " + target + ": " + st.error().message);
+  // Its Call-ID exists once start() made it.
+  Status st = c->start();
+  by_call_id_.emplace(c->call_id(), c);
+  if (!st) return make_error("calling " + target + ": " + st.error().message);
   return id;
 }
 

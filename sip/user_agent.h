@@ -6,7 +6,9 @@
 // (or a test) drives it.
 #pragma once
 
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -30,7 +32,7 @@ class CallObserver {
 class UserAgent : public StackListener, public CallEvents {
  public:
   static constexpr size_t kEndedCallsKept = 16;
-  static constexpr std::chrono::seconds kEndedLinger{32};  // 64*T1: late strays still route
+  static constexpr std::chrono::seconds kEndedLinger{32};  // 64*T1: late 2xx to our INVITEs still route
 
   static Result<std::unique_ptr<UserAgent>> create(const UaConfig& cfg, DatagramSink& sink);
   ~UserAgent() override;
@@ -72,14 +74,20 @@ class UserAgent : public StackListener, public CallEvents {
   void answer_outside_dialog(osip_transaction_t* tr, osip_message_t* req, int code,
                              const HeaderList& headers = {});
   void reap(TimePoint now);
+  Call* add(std::unique_ptr<Call> call);
+  size_t live_calls() const { return live_.size(); }
 
   UaConfig cfg_;
   UaCounters counters_;
   std::unique_ptr<SipStack> stack_;
   std::unique_ptr<UaCore> core_;
   std::unique_ptr<Registration> registration_;
-  std::map<std::string, std::unique_ptr<Call>> calls_;  // by our id
-  std::map<std::string, TimePoint> ended_at_;
+  std::map<std::string, std::unique_ptr<Call>> calls_;  // by our id, live and lingering
+  // Every message is matched by Call-ID first: an index, not a scan (a
+  // busy server holds thousands of calls lingering after their end).
+  std::unordered_multimap<std::string, Call*> by_call_id_;
+  std::set<Call*> live_;  // not ended: the only ones with timers
+  std::deque<std::pair<TimePoint, std::string>> ended_;  // in the order they ended
   std::vector<std::unique_ptr<Call>> recent_;
   uint64_t next_id_ = 1;
   CallObserver* observer_ = nullptr;

@@ -6,6 +6,8 @@
 // a forked second 2xx released with BYE, CSeq order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fake_net.h"
 
 namespace mapgw::sip {
@@ -55,8 +57,16 @@ struct Pair : ::testing::Test {
     b->on_timer(now);
     net.pump(now);
   }
+  // Live, lingering and ended calls, oldest first (an incoming call leaves
+  // the live list as soon as it ends).
+  std::vector<const Call*> all(UserAgent& ua) {
+    auto out = ua.recent_calls();
+    for (const Call* c : ua.calls()) out.push_back(c);
+    std::sort(out.begin(), out.end(), [](const Call* x, const Call* y) { return std::stoi(x->id()) < std::stoi(y->id()); });
+    return out;
+  }
   const Call* only(UserAgent& ua) {
-    auto calls = ua.calls();
+    auto calls = all(ua);
     return calls.size() == 1 ? calls[0] : nullptr;
   }
   std::string place_call() {
@@ -103,12 +113,12 @@ TEST_F(Pair, ByeFromEitherSide) {
   EXPECT_EQ(only(*b)->end_reason(), "local_hangup");
 
   place_call();
-  ASSERT_EQ(a->calls().size(), 2u);
-  const Call* second = a->calls()[1];
+  ASSERT_EQ(all(*a).size(), 2u);
+  const Call* second = all(*a)[1];
   ASSERT_TRUE(a->hangup(second->id(), now));
   net.pump(now);
   EXPECT_EQ(second->end_reason(), "local_hangup");
-  EXPECT_EQ(b->calls()[1]->end_reason(), "remote_bye");
+  EXPECT_EQ(all(*b)[1]->end_reason(), "remote_bye");
 }
 
 TEST_F(Pair, OfferTheCalleeCannotTakeIs488WithTheRule) {
@@ -188,7 +198,7 @@ TEST_F(Pair, RefreshByReInviteWhenThePeerHasNoUpdate) {
   advance(seconds(151));
   EXPECT_EQ(net.count("INVITE "), 2u);  // the call and its refresh
   EXPECT_EQ(net.count("ACK "), 2u);
-  EXPECT_EQ(b->calls()[1]->state(), Call::State::kEstablished);
+  EXPECT_EQ(all(*b)[1]->state(), Call::State::kEstablished);
 }
 
 TEST_F(Pair, TwoHundredRepeatedUntilTheAckThenByeWithout) {
@@ -295,7 +305,7 @@ TEST_F(Pair, TooManyCallsIsBusy) {
   make();
   place_call();
   place_call();
-  EXPECT_EQ(a->calls()[1]->end_reason(), "rejected_486");
+  EXPECT_EQ(all(*a)[1]->end_reason(), "rejected_486");
   EXPECT_EQ(b->counters().request_drops[static_cast<int>(RequestDrop::kTooManyCalls)], 1u);
 }
 
