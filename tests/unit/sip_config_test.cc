@@ -44,6 +44,13 @@ TEST(SipConfig, ANodeThatOnlyDoesSip) {
   EXPECT_EQ(r->local_v4->str(), "192.0.2.11:5060");
 }
 
+TEST(SipConfig, TheExampleIsValid) {
+  auto c = load_config_file(std::string(MAPGW_SOURCE_DIR) + "/examples/sip.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->role, Role::kNone);
+  EXPECT_EQ(c->sip->ua.timers.session_expires, 300u);
+}
+
 TEST(SipConfig, BesideAMapRole) {
   auto c = parse_config(R"(
 role = "br"
