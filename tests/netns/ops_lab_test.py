@@ -20,6 +20,11 @@ from lab import MAPGW, REPO, SYS_PYTHON, TRAFFIC, Lab, LabCase, ctl, require, wa
 from topology import INET, V6PLUS, CeBrCase, CeBrLab  # noqa: E402
 
 DASHBOARD = os.path.join(REPO, "dashboards", "mapgw.json")
+SIP_BESIDE_CE = """
+[sip]
+aor = "sip:0311111111@example.ne.jp"
+listen = ["[2001:db8:c0::2]:5060"]
+"""
 PROMETHEUS = "/usr/bin/prometheus"
 
 
@@ -40,7 +45,8 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         require(os.path.exists(PROMETHEUS), "the prometheus server (Debian package prometheus)")
         cls.lab = Lab("mgwops")
         try:
-            cls.topo = CeBrLab(cls.lab, V6PLUS, monitoring=True)
+            # The SIP user agent beside the CE role, on the WAN (no registrar).
+            cls.topo = CeBrLab(cls.lab, V6PLUS, monitoring=True, ce_tables=SIP_BESIDE_CE)
             cls.socket = cls.topo.ce_sock
             cls.promdir = tempfile.mkdtemp(prefix="mapgw-prom-")
             cfg = os.path.join(cls.promdir, "prometheus.yml")
@@ -109,6 +115,26 @@ class MetricsAndDashboard(LabCase, unittest.TestCase):
         for title, expr, n, mx in checked:
             print("  %-45s %3d series, max %.3g" % (title[:45], n, mx), file=sys.stderr)
         self.lab.stop(srv)
+
+    def test_sip_beside_the_ce_role(self):
+        """One daemon, a MAP role and the SIP service: both answer."""
+        t = self.topo
+        st = ctl(self.socket, "status")
+        self.assertEqual(st["role"], "ce")
+        self.assertEqual(st["sip"]["state"], "off")  # no registrar configured
+        sip = ctl(self.socket, "sip", "status")
+        self.assertEqual(sip["listen"], ["[2001:db8:c0::2]:5060"])
+        options = ("OPTIONS sip:0311111111@[2001:db8:c0::2] SIP/2.0\r\n"
+                   "Via: SIP/2.0/UDP [2001:db8:c0::1]:5070;branch=z9hG4bKops1\r\n"
+                   "From: <sip:ops@example.ne.jp>;tag=1\r\nTo: <sip:0311111111@example.ne.jp>\r\n"
+                   "Call-ID: ops-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        script = ("import socket,sys\ns=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
+                  "s.bind(('2001:db8:c0::1',5070)); s.settimeout(5)\n"
+                  "s.sendto(sys.stdin.buffer.read(),('2001:db8:c0::2',5060))\n"
+                  "print(s.recv(65535).decode().split('\\r\\n')[0])\n")
+        r = subprocess.run(["ip", "netns", "exec", t.core, SYS_PYTHON, "-c", script], input=options.encode(),
+                           capture_output=True, timeout=20)
+        self.assertEqual(r.stdout.decode().strip(), "SIP/2.0 200 OK", r.stderr.decode())
 
     def test_metric_names_follow_conventions(self):
         names = self.query('group by (__name__) ({__name__=~"mapgw_.*"})')["result"]
