@@ -91,6 +91,27 @@ SdpReject common_auth_checks(const IkeMedia& m, std::string& detail) {
   return SdpReject::kNone;
 }
 
+// Password mode: a client needs the server's certificate fingerprint to
+// check what IKE_AUTH presents (TS-1017 §4.1.2.5).
+bool take_server_cert(IkePeer& peer, const IkeMedia& far) {
+  peer.auth = IkeAuth::kPassword;
+  if (peer.local_role == VpnRole::kServer) return true;
+  if (!far.cert_fingerprint) return false;
+  peer.server_cert = far.cert_fingerprint;
+  return true;
+}
+
+// The far endpoint's address and port complete the terms.
+SdpOutcome<IkePeer> settled(IkePeer peer, const IkeMedia& far) {
+  peer.address = far.address;
+  peer.ipv6 = far.ipv6;
+  peer.port = far.port;
+  peer.bandwidth_kbps = far.bandwidth_kbps;
+  SdpOutcome<IkePeer> ok;
+  ok.value = std::move(peer);
+  return ok;
+}
+
 }  // namespace
 
 const char* to_string(IkeSetup s) {
@@ -276,21 +297,11 @@ SdpOutcome<IkePeer> accept_offer(const IkeCapabilities& caps, std::string_view o
                              offer.cert_fingerprint ? "a=fingerprint to a PSK-only endpoint"
                                                     : "no a=psk-fingerprint for a PSK-only endpoint");
     }
-    peer.auth = IkeAuth::kPassword;
-    if (peer.local_role == VpnRole::kClient) {
-      if (!offer.cert_fingerprint) {
-        return refuse<IkePeer>(SdpReject::kNoServerCertificate, "server offered no a=fingerprint");
-      }
-      peer.server_cert = offer.cert_fingerprint;
+    if (!take_server_cert(peer, offer)) {
+      return refuse<IkePeer>(SdpReject::kNoServerCertificate, "server offered no a=fingerprint");
     }
   }
-  peer.address = offer.address;
-  peer.ipv6 = offer.ipv6;
-  peer.port = offer.port;
-  peer.bandwidth_kbps = offer.bandwidth_kbps;
-  SdpOutcome<IkePeer> ok;
-  ok.value = std::move(peer);
-  return ok;
+  return settled(std::move(peer), offer);
 }
 
 SdpOutcome<IkePeer> accept_answer(const IkeMedia& our_offer, std::string_view answer_sdp) {
@@ -320,21 +331,11 @@ SdpOutcome<IkePeer> accept_answer(const IkeMedia& our_offer, std::string_view an
     if (answer.psk_fingerprint) {
       return refuse<IkePeer>(SdpReject::kAuthMismatch, "password offered, a=psk-fingerprint answered");
     }
-    peer.auth = IkeAuth::kPassword;
-    if (peer.local_role == VpnRole::kClient) {
-      if (!answer.cert_fingerprint) {
-        return refuse<IkePeer>(SdpReject::kNoServerCertificate, "server answered no a=fingerprint");
-      }
-      peer.server_cert = answer.cert_fingerprint;
+    if (!take_server_cert(peer, answer)) {
+      return refuse<IkePeer>(SdpReject::kNoServerCertificate, "server answered no a=fingerprint");
     }
   }
-  peer.address = answer.address;
-  peer.ipv6 = answer.ipv6;
-  peer.port = answer.port;
-  peer.bandwidth_kbps = answer.bandwidth_kbps;
-  SdpOutcome<IkePeer> ok;
-  ok.value = std::move(peer);
-  return ok;
+  return settled(std::move(peer), answer);
 }
 
 std::string build_ike_sdp(const IkeMedia& self, uint64_t session_id, uint64_t version) {
