@@ -293,6 +293,35 @@ TEST_F(Pair, IntervalTooSmallIsRetriedWithTheMinimum) {
   EXPECT_EQ(only(*a)->timer().interval, 1800u);
 }
 
+// RFC 3261 §12.2.2: a request whose CSeq is not above the last one in the
+// dialog is answered 500 and changes nothing.
+TEST_F(Pair, OutOfOrderCseqInTheDialogIs500) {
+  make();
+  place_call();
+  ASSERT_EQ(only(*b)->state(), Call::State::kEstablished);
+  std::string invite, ok;
+  for (const auto& p : net.log) {
+    if (p.data.rfind("INVITE ", 0) == 0) invite = p.data;
+    if (p.data.rfind("SIP/2.0 200", 0) == 0 && ok.empty()) ok = p.data;
+  }
+  // A BYE in the dialog (B's To tag) but with the INVITE's CSeq 1.
+  const auto to_at = ok.find("\r\nTo: ") + 2;
+  const std::string to_line = ok.substr(to_at, ok.find("\r\n", to_at) - to_at);
+  std::string bye = invite.substr(0, invite.find("\r\n\r\n") + 4);
+  bye.replace(0, bye.find(' '), "BYE");
+  const auto old_to = bye.find("\r\nTo: ") + 2;
+  bye.replace(old_to, bye.find("\r\n", old_to) - old_to, to_line);
+  bye.replace(bye.find("CSeq: 1 INVITE"), 14, "CSeq: 1 BYE");
+  bye.replace(bye.find("branch=z9hG4bK") + 14, 4, "0ut0");
+  const auto len = bye.find("Content-Length:");
+  bye.replace(len, bye.find("\r\n", len) - len, "Content-Length: 0");
+  b->receive(bye, a_ep, false, now);
+  net.pump(now);
+  EXPECT_EQ(net.start_lines().back(), "SIP/2.0 500 Server Internal Error");
+  EXPECT_EQ(b->counters().request_drops[static_cast<int>(RequestDrop::kCseqOrder)], 1u);
+  EXPECT_EQ(only(*b)->state(), Call::State::kEstablished);
+}
+
 TEST_F(Pair, OversizedDatagramIsCountedNotParsed) {
   make();
   b->receive(std::string(100, 'x'), a_ep, /*truncated=*/true, now);

@@ -159,9 +159,11 @@ class SipLab:
         return path
 
     def sipp(self, scenario, port, service=None, uas=False, calls=1, rate=None, timeout=60,
-             extra=()):
-        """Starts sipp in the peer namespace; returns (Popen, trace path)."""
-        v6 = HOSTS["peer"][0]
+             extra=(), remote=None, ipv4=False):
+        """Starts sipp in the peer namespace (its IPv4 address with @ipv4);
+        it sends to @remote ("host:port"), by default the proxy. Returns
+        (Popen, trace path)."""
+        v6 = HOSTS["peer"][1 if ipv4 else 0]
         trace = os.path.join(self.dir, "sipp-%d-%d" % (port, time.monotonic_ns()))
         argv = [SIPP, "-sf", scenario, "-i", v6, "-p", str(port), "-m", str(calls), "-nostdin",
                 "-timeout", "%ds" % int(timeout * TIME_SCALE), "-timeout_error",
@@ -171,7 +173,7 @@ class SipLab:
         if service:
             argv += ["-s", service]
         if not uas:
-            argv += ["[%s]:5060" % PROXY6]
+            argv += [remote or "[%s]:5060" % PROXY6]
         argv += list(extra)
         p = self.lab.spawn(self.ns["peer"], argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return p, trace

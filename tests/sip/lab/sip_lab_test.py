@@ -19,9 +19,11 @@ A, B, C = "0311111111", "0422222222", "0333333333"
 CLIENT_PSK_FP = None  # set in setUpClass: SHA-1 of PSK as our UAs print it
 
 
-def sdp(setup, port=4500, extra="", medias=1, proto="ike-esp-udpencap", c="c=IN IP6 %s" % HOSTS["peer"][0]):
+def sdp(setup, port=4500, extra="", medias=1, proto="ike-esp-udpencap", ipv4=False):
+    """The peer's offer: TS-1017 II.1.1 F1's shape (IPv4 outer with @ipv4)."""
+    kind, addr = ("IP4", HOSTS["peer"][1]) if ipv4 else ("IP6", HOSTS["peer"][0])
     m = "m=application %d udp %s\nb=AS:1000\na=ike-setup:%s\n%s" % (port, proto, setup, extra)
-    return "v=0\no=- 1 1 IN IP6 %s\ns=-\n%s\nt=0 0\n%s" % (HOSTS["peer"][0], c, m * medias)
+    return "v=0\no=- 1 1 IN %s %s\ns=-\nc=IN %s %s\nt=0 0\n%s" % (kind, addr, kind, addr, m * medias)
 
 
 def fragment(name, **fields):
@@ -51,7 +53,9 @@ class SipLabTest(unittest.TestCase):
             # registrar challenges without qop.
             L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % B, USERS[B], roles=("server",),
                                               auth=("password", "psk"), ike_port=11111,
-                                              extra="answer_delay_ms = 1500"),
+                                              extra="answer_delay_ms = 1500",
+                                              listen=["[%s]:5060" % HOSTS["ua-b"][0],
+                                                      "%s:5060" % HOSTS["ua-b"][1]]),
                           metrics="%s:9680" % HOSTS["ua-b"][1])
             # C: a PSK-only client, quick to retry its registration.
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % C, USERS[C], auth=("psk",),
@@ -79,9 +83,9 @@ class SipLabTest(unittest.TestCase):
         time.sleep(0.3)
         return p
 
-    def sipp_calling(self, scenario, port, timeout=30, **fields):
+    def sipp_calling(self, scenario, port, timeout=30, remote=None, ipv4=False, **fields):
         sc = self.L.scenario(scenario, **fields)
-        return self.L.sipp(sc, port, timeout=timeout)
+        return self.L.sipp(sc, port, timeout=timeout, remote=remote, ipv4=ipv4)
 
     def call(self, ua, uri, role=None):
         args = ["sip", "call", uri] + (["--role", role] if role else [])
@@ -200,6 +204,20 @@ class SipLabTest(unittest.TestCase):
         c = self.last_incoming("ua-b")
         self.assertEqual(c["ike"]["auth"], "psk")
         self.assertEqual(c["ike"]["peer_psk"], CLIENT_PSK_FP)
+
+    def test_ipv4_peer_calls_directly(self):
+        """Outer IPv4 (TS-1017 §3.3.1): a peer without the proxy, over IPv4;
+        the answer's c= is IPv4 too."""
+        v4 = "%s:5060" % HOSTS["ua-b"][1]
+        p, trace = self.sipp_calling("client_calls.xml", 5083, request_uri="sip:%s@%s" % (B, v4), hold_ms="200",
+                                     sdp=sdp("active", ipv4=True),
+                                     ike_port="11111", answer_check="c=IN IP4 %s" % HOSTS["ua-b"][1],
+                                     remote=v4, ipv4=True)
+        self.L.wait_sipp(p, trace, timeout=20)
+        c = self.last_incoming("ua-b")
+        self.assertEqual(c["end_reason"], "remote_bye")
+        self.assertEqual(c["ike"]["family"], "ipv4")
+        self.assertEqual(c["ike"]["address"], HOSTS["peer"][1])
 
     def test_cancel_before_answer(self):
         p, trace = self.sipp_calling("client_cancels.xml", 5082, callee=B, sdp=sdp("active"))
