@@ -80,7 +80,7 @@ TEST(Charon, SupervisedStartViciRestartStop) {
   std::ifstream conf(s.run_dir + "/strongswan.conf");
   std::string text((std::istreambuf_iterator<char>(conf)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("port_nat_t = 4500"), std::string::npos);
-  EXPECT_EQ(text.find(" kernel-libipsec") != std::string::npos, s.backend == EspBackend::kLibipsec);
+  EXPECT_EQ(text.find(" kernel-libipsec kernel-netlink") != std::string::npos, s.backend == EspBackend::kLibipsec);
 
   auto v = c.vici()->call("version", vici::Message(), milliseconds(3000));
   ASSERT_TRUE(v.ok()) << v.error().message;

@@ -35,10 +35,14 @@ std::string strongswan_conf(const CharonSettings& s) {
   // Only what SIP-VPN and L2TP/IPsec use; nothing that edits the host
   // (no resolve: the DNS servers a server hands out are recorded, not
   // written to resolv.conf; no updown: routes are ours to install).
+  // kernel-libipsec goes before kernel-netlink: the first IPsec interface
+  // registered is the one charon uses (netlink stays for routes and
+  // addresses); the other way round, SAs go to a kernel without ESP
+  // ("unable to add SAD entry: Protocol not supported").
   std::string plugins =
       "random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pkcs8 pubkey "
-      "revocation constraints kdf eap-identity eap-md5 vici socket-default kernel-netlink";
-  if (s.backend == EspBackend::kLibipsec) plugins += " kernel-libipsec";
+      "revocation constraints kdf eap-identity eap-md5 vici socket-default";
+  plugins += s.backend == EspBackend::kLibipsec ? " kernel-libipsec kernel-netlink" : " kernel-netlink";
   std::string c;
   c += "# Written by mapgw for the charon it supervises; do not edit.\n";
   c += "charon {\n";
