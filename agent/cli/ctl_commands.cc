@@ -192,6 +192,8 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   else if (cmd == "sip_status") print_sip_status(*reply, out);
   else if (cmd == "sip_call") out << "call " << s((*reply)["call"]) << " started\n";
   else if (cmd == "sip_hangup") out << "call " << s((*reply)["hangup"]) << " hanging up\n";
+  else if (cmd == "vpn_disconnect") out << "call " << s((*reply)["disconnecting"]) << ": IKE delete, then BYE\n";
+  else if (cmd == "vpn_status") print_vpn_status(*reply, out);
   else out << json_text(*reply, 2) << "\n";
   return 0;
 }

@@ -74,6 +74,24 @@ void add_sip_commands(CLI::App& app, mapgw::CtlArgs& a, std::string& sub) {
   hang->callback([&sub] { sub = "sip_hangup"; });
 }
 
+// `mapgwctl vpn status|connect|disconnect`: SIP-VPN tunnels.
+void add_vpn_commands(CLI::App& app, mapgw::CtlArgs& a, std::string& sub) {
+  auto* vpn = app.add_subcommand("vpn", "SIP-VPN: tunnels over the SIP calls, charon");
+  vpn->require_subcommand(1);
+  auto* st = vpn->add_subcommand("status", "charon, and per call: peer, role, ports, IKE/CHILD SA state, SPIs, virtual IP");
+  st->add_flag("--json", a.json, "Print the daemon's JSON object");
+  st->callback([&sub] { sub = "vpn_status"; });
+  auto* c = vpn->add_subcommand("connect", "Call a peer; the tunnel follows the call");
+  c->add_option("peer", a.uri, "sip: or tel: URI of the peer")->required();
+  c->add_option("--role", a.role, "client (forward) or server (reverse, a call-back)");
+  c->add_flag("--json", a.json, "Print the daemon's JSON object");
+  c->callback([&sub] { sub = "sip_call"; });
+  auto* d = vpn->add_subcommand("disconnect", "IKE delete, then BYE (TS-1017 4.2)");
+  d->add_option("call", a.call, "The call's id")->required();
+  d->add_flag("--json", a.json, "Print the daemon's JSON object");
+  d->callback([&sub] { sub = "vpn_disconnect"; });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +106,7 @@ int main(int argc, char** argv) {
   add_daemon_commands(app, ctl);
   std::string sip_cmd;
   add_sip_commands(app, ctl, sip_cmd);
+  add_vpn_commands(app, ctl, sip_cmd);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -100,6 +119,8 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("calc")) return mapgw::run_calc(calc, std::cout, std::cerr);
   if (ctl.socket_path.empty()) ctl.socket_path = "/run/mapgw/" + instance + ".sock";
-  const std::string cmd = app.got_subcommand("sip") ? sip_cmd : app.get_subcommands().front()->get_name();
+  const std::string cmd = app.got_subcommand("sip") || app.got_subcommand("vpn")
+                              ? sip_cmd
+                              : app.get_subcommands().front()->get_name();
   return mapgw::run_ctl(cmd, ctl, std::cout, std::cerr);
 }

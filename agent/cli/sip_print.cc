@@ -51,6 +51,26 @@ void print_sip_line(const json& r, std::ostream& out) {
   out << "\n";
 }
 
+void print_vpn_status(const json& j, std::ostream& out) {
+  const auto& c = j.value("charon", json::object());
+  out << "charon        " << str(c, "state") << " (pid " << str(c, "pid") << ", ESP " << str(c, "esp")
+      << ", restarts " << str(c, "restarts") << ")\n";
+  const auto& tunnels = j.value("tunnels", json::array());
+  out << "Tunnels       " << tunnels.size() << "\n";
+  for (const auto& t : tunnels) {
+    char line[240];
+    std::snprintf(line, sizeof line, "  %-4s %-10s %-8s %s %s, %s -> %s\n", str(t, "call").c_str(),
+                  str(t, "state").c_str(), str(t, "direction").c_str(), str(t, "role").c_str(),
+                  str(t, "auth").c_str(), str(t, "local").c_str(), str(t, "remote").c_str());
+    out << line;
+    out << "       peer " << str(t, "peer") << ", IKE " << str(t, "ike") << ", CHILD " << str(t, "child");
+    if (!str(t, "spi_in", "").empty()) out << ", SPIs " << str(t, "spi_in") << "/" << str(t, "spi_out");
+    if (!str(t, "virtual_ip", "").empty()) out << ", virtual IP " << str(t, "virtual_ip");
+    if (t.contains("end_reason")) out << ", ended: " << str(t, "end_reason");
+    out << "\n";
+  }
+}
+
 void print_sip_status(const json& j, std::ostream& out) {
   out << "AOR           " << str(j, "aor") << "\n";
   std::string listen;

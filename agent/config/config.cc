@@ -429,7 +429,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce", "sip"},
+                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce", "sip", "sipvpn"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -499,6 +499,15 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     auto parsed = parse_sip_section(*st, origin);
     if (!parsed) return parsed.error();
     c.sip = std::move(*parsed);
+  }
+  if (const toml::node* vpn = root.get("sipvpn")) {
+    const toml::table* vt = vpn->as_table();
+    if (!vt) return make_error(where(origin, *vpn) + "sipvpn must be a table ([sipvpn])");
+    if (!c.sip) return make_error(origin + ": [sipvpn] needs a [sip] section (its calls carry the tunnels)");
+    auto parsed = parse_sipvpn_section(*vt, origin, c.instance);
+    if (!parsed) return parsed.error();
+    parsed->vpn.psk = c.sip->psk;
+    c.sipvpn = std::move(*parsed);
   }
   if (c.role == Role::kNone) {
     if (root.get("br") || root.get("ce")) {

@@ -12,6 +12,7 @@
 
 #include "loader/result.h"
 #include "agent/config/sip_section.h"
+#include "agent/config/sipvpn_section.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"
 #include "mapgw_abi.h"
@@ -127,6 +128,7 @@ struct Config {
   BrConfig br;  // role = "br"
   CeConfig ce;  // role = "ce"
   std::optional<SipConfig> sip;  // [sip]: the SIP user agent runs
+  std::optional<SipVpnSection> sipvpn;  // [sipvpn]: calls become IPsec tunnels (needs [sip])
 
   // All rules of all domains, validated together (no ambiguity across domains).
   RuleSet all_rules() const;

@@ -121,7 +121,7 @@ int run(const std::string& path) {
   std::unique_ptr<SipService> sip;
   auto start_sip = [&](const Config& c) -> Status {
     if (!c.sip) return Status::Ok();
-    auto s = SipService::start(*c.sip);
+    auto s = SipService::start(*c.sip, c.sipvpn);
     if (!s) return s.error();
     sip = std::move(*s);
     return Status::Ok();
@@ -149,7 +149,7 @@ int run(const std::string& path) {
     if (role) {
       if (Status st = role->reload(next); !st) return st;
     }
-    if (sip && next.sip) return sip->reload(*next.sip);
+    if (sip && next.sip) return sip->reload(*next.sip, next.sipvpn);
     if (sip && !next.sip) {
       sip->stop();
       epoll_ctl(ep, EPOLL_CTL_DEL, sip->fd(), nullptr);
@@ -248,6 +248,14 @@ int run(const std::string& path) {
   server->add("sip_hangup", {{"call", Type::kString, true}}, [&](const nlohmann::json& req) -> nlohmann::json {
     if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
     return sip->hangup(req);
+  });
+  server->add("vpn_status", [&](const nlohmann::json&) -> nlohmann::json {
+    if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
+    return sip->vpn_status();
+  });
+  server->add("vpn_disconnect", {{"call", Type::kString, true}}, [&](const nlohmann::json& req) -> nlohmann::json {
+    if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
+    return sip->vpn_disconnect(req);
   });
   spdlog::info("control socket {}", cfg->socket_path);
 

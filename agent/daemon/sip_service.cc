@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -21,7 +22,8 @@ nlohmann::json metric(const char* name, const char* help, nlohmann::json labels,
 
 }  // namespace
 
-Result<std::unique_ptr<SipService>> SipService::start(const SipConfig& cfg) {
+Result<std::unique_ptr<SipService>> SipService::start(const SipConfig& cfg,
+                                                      const std::optional<SipVpnSection>& vpn) {
   std::unique_ptr<SipService> s(new SipService());
   s->ep_ = epoll_create1(EPOLL_CLOEXEC);
   s->timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -30,7 +32,7 @@ Result<std::unique_ptr<SipService>> SipService::start(const SipConfig& cfg) {
   ev.events = EPOLLIN;
   ev.data.fd = s->timer_fd_;
   epoll_ctl(s->ep_, EPOLL_CTL_ADD, s->timer_fd_, &ev);
-  if (Status st = s->open(cfg); !st) return st.error();
+  if (Status st = s->open(cfg, vpn); !st) return st.error();
   return s;
 }
 
@@ -40,7 +42,39 @@ SipService::~SipService() {
   if (ep_ >= 0) close(ep_);
 }
 
-Status SipService::open(const SipConfig& cfg) {
+Status SipService::start_vpn(const SipVpnSection& v) {
+  vpn::CharonSettings cs;
+  cs.run_dir = v.run_dir;
+  cs.charon = v.charon;
+  cs.log_level = v.charon_log_level;
+  cs.nat_port = resolved_.ike.port;  // charon's NAT-T port is the one our SDP announces
+  const auto choice = vpn::choose_esp_backend(v.esp_backend);
+  cs.backend = choice.backend;
+  spdlog::info("sipvpn: ESP in {} ({}); charon in {}", vpn::to_string(choice.backend), choice.why, v.run_dir);
+  vpn::CharonSupervisor::Listener l;
+  l.up = [this](vici::Client& c) {
+    spdlog::info("sipvpn: charon up (pid {})", charon_->pid());
+    if (sipvpn_) sipvpn_->charon_up(c);
+  };
+  l.down = [this](const std::string& why) {
+    if (sipvpn_) sipvpn_->charon_down(why);
+  };
+  // The parent directory of the run directory: private too.
+  const std::string parent = v.run_dir.substr(0, v.run_dir.rfind('/'));
+  if (!parent.empty()) mkdir(parent.c_str(), 0700);
+  auto sup = vpn::CharonSupervisor::start(cs, l);
+  if (!sup) return make_error("sipvpn: " + sup.error().describe());
+  charon_ = std::move(*sup);
+  sipvpn_ = std::make_unique<vpn::SipVpn>(v.vpn, *ua_, *charon_);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = charon_->fd();
+  epoll_ctl(ep_, EPOLL_CTL_ADD, charon_->fd(), &ev);
+  vpn_cfg_ = v;
+  return Status::Ok();
+}
+
+Status SipService::open(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn) {
   auto resolved = resolve_sip_config(cfg);
   if (!resolved) return make_error("sip: " + resolved.error().message);
   auto transport = sip::UdpTransport::open(resolved->local_v6, resolved->local_v4);
@@ -64,11 +98,20 @@ Status SipService::open(const SipConfig& cfg) {
   spdlog::info("sip: {} on {}{}", cfg.ua.aor, where,
                cfg.ua.registrar.empty() ? " (no registration)" : ", registering at " + cfg.ua.registrar);
   ua_->start(Clock::now());
+  if (vpn) {
+    if (Status st = start_vpn(*vpn); !st) return st;
+  }
   arm_timer();
   return Status::Ok();
 }
 
 void SipService::close_ua() {
+  sipvpn_.reset();
+  if (charon_) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, charon_->fd(), nullptr);
+    charon_->stop();
+    charon_.reset();
+  }
   if (!transport_) return;
   for (int fd : transport_->fds()) epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
   ua_.reset();
@@ -77,6 +120,20 @@ void SipService::close_ua() {
 
 void SipService::stop() {
   if (!ua_) return;
+  if (sipvpn_) {
+    // TS-1017 §4.2 on the way down too: IKE deletes, then the BYEs.
+    for (const auto& [call, t] : sipvpn_->tunnels()) {
+      if (t.state != vpn::SipVpn::State::kDown) (void)sipvpn_->disconnect(call);
+    }
+    const auto until = Clock::now() + std::chrono::milliseconds(1500);
+    while (Clock::now() < until && charon_ && charon_->up()) {
+      bool busy = false;
+      for (const auto& [call, t] : sipvpn_->tunnels()) busy = busy || t.state == vpn::SipVpn::State::kClosing;
+      if (!busy) break;
+      epoll_event got[4];
+      if (epoll_wait(ep_, got, 4, 100) > 0) on_event();
+    }
+  }
   ua_->stop(Clock::now());
   // Bounded: wait for the answers to the un-REGISTER and the BYEs.
   const auto until = Clock::now() + kStopGrace;
@@ -92,13 +149,19 @@ void SipService::stop() {
   close_ua();
 }
 
-Status SipService::reload(const SipConfig& cfg) {
-  if (cfg == cfg_) return Status::Ok();
+Status SipService::reload(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn) {
+  const bool same_vpn = vpn.has_value() == vpn_cfg_.has_value() &&
+                        (!vpn || (vpn->run_dir == vpn_cfg_->run_dir && vpn->esp_backend == vpn_cfg_->esp_backend));
+  if (cfg == cfg_ && same_vpn) return Status::Ok();
   const SipConfig old = cfg_;
+  const auto old_vpn = vpn_cfg_;
   spdlog::info("sip: configuration changed: restarting the user agent");
   stop();
-  if (Status st = open(cfg); !st) {
-    if (Status back = open(old); !back) spdlog::error("sip: the old configuration failed too: {}", back.error().message);
+  if (Status st = open(cfg, vpn); !st) {
+    close_ua();
+    if (Status back = open(old, old_vpn); !back) {
+      spdlog::error("sip: the old configuration failed too: {}", back.error().message);
+    }
     return st;
   }
   return Status::Ok();
@@ -107,7 +170,11 @@ Status SipService::reload(const SipConfig& cfg) {
 void SipService::arm_timer() {
   if (!ua_) return;
   const auto now = Clock::now();
-  auto d = ua_->next_deadline(now) - now;
+  auto at = ua_->next_deadline(now);
+  if (sipvpn_) {
+    if (auto v = sipvpn_->next_deadline(); v && *v < at) at = *v;
+  }
+  auto d = at - now;
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   if (ns < 1000000) ns = 1000000;  // at least 1 ms: a zero would disarm it
   itimerspec its{};
@@ -120,6 +187,7 @@ void SipService::on_event() {
   if (!ua_) return;
   uint64_t expirations = 0;
   (void)!read(timer_fd_, &expirations, sizeof expirations);
+  if (charon_) charon_->on_event();
   for (int fd : transport_->fds()) {
     // Bounded per wake-up so one flooding socket cannot starve the loop.
     for (auto& d : transport_->receive(fd, 256)) {
@@ -127,6 +195,7 @@ void SipService::on_event() {
     }
   }
   ua_->on_timer(Clock::now());
+  if (sipvpn_) sipvpn_->on_timer(Clock::now());
   arm_timer();
 }
 
@@ -276,6 +345,47 @@ nlohmann::json SipService::call(const nlohmann::json& req) {
   arm_timer();
   if (!id) return {{"error", id.error().message}};
   return {{"call", *id}};
+}
+
+nlohmann::json SipService::vpn_status() const {
+  if (!sipvpn_) return {{"error", "no [sipvpn] section: calls are not tunnels"}};
+  nlohmann::json j = {{"charon", {{"state", charon_->state_name()},
+                                  {"pid", charon_->pid()},
+                                  {"restarts", charon_->restarts()},
+                                  {"esp", vpn::to_string(charon_->settings().backend)},
+                                  {"last_exit", charon_->last_exit()}}}};
+  j["tunnels"] = nlohmann::json::array();
+  for (const auto& [call, t] : sipvpn_->tunnels()) {
+    const sip::Call* c = ua_->find_call(call);
+    nlohmann::json e = {{"call", call},
+                        {"state", vpn::SipVpn::to_string(t.state)},
+                        {"connection", t.t.name},
+                        {"peer", c ? c->peer_identity() : ""},
+                        {"direction", c && c->direction() == sip::Call::Direction::kOutgoing ? "outgoing" : "incoming"},
+                        {"role", sip::to_string(t.t.peer.local_role)},
+                        {"auth", sip::to_string(t.t.peer.auth)},
+                        {"local", "[" + t.t.local_address + "]:" + std::to_string(t.t.local_port)},
+                        {"remote", "[" + t.t.peer.address + "]:" + std::to_string(t.t.peer.port)},
+                        {"ike", t.ike_state},
+                        {"child", t.child_state},
+                        {"spi_in", t.spi_in},
+                        {"spi_out", t.spi_out},
+                        {"virtual_ip", t.local_vip}};
+    if (!t.end_reason.empty()) e["end_reason"] = t.end_reason;
+    j["tunnels"].push_back(e);
+  }
+  const auto& k = sipvpn_->counters();
+  j["counters"] = {{"up", k.up}, {"failures", k.failures}, {"child_rekeys", k.child_rekeys},
+                   {"ike_rekeys", k.ike_rekeys}, {"refused_peers", k.refused_peers}};
+  return j;
+}
+
+nlohmann::json SipService::vpn_disconnect(const nlohmann::json& req) {
+  if (!sipvpn_) return {{"error", "no [sipvpn] section: calls are not tunnels"}};
+  Status st = sipvpn_->disconnect(req["call"].get<std::string>());
+  arm_timer();
+  if (!st) return {{"error", st.error().message}};
+  return {{"disconnecting", req["call"]}};
 }
 
 nlohmann::json SipService::hangup(const nlohmann::json& req) {

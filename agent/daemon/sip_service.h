@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/config/sip_section.h"
+#include "agent/config/sipvpn_section.h"
+#include "vpn/charon/supervisor.h"
+#include "vpn/sipvpn/sipvpn.h"
 #include "sip/udp_transport.h"
 #include "sip/user_agent.h"
 
@@ -19,10 +22,12 @@ class SipService {
   // How long a stop waits for the un-REGISTER and the BYEs to be answered.
   static constexpr std::chrono::milliseconds kStopGrace{2000};
 
-  static Result<std::unique_ptr<SipService>> start(const SipConfig& cfg);
+  // @vpn: [sipvpn], when the calls are to become tunnels (charon starts).
+  static Result<std::unique_ptr<SipService>> start(const SipConfig& cfg,
+                                                   const std::optional<SipVpnSection>& vpn);
   ~SipService();
 
-  Status reload(const SipConfig& cfg);
+  Status reload(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn);
   void stop();
 
   int fd() const { return ep_; }
@@ -34,12 +39,16 @@ class SipService {
   // The control commands' bodies: {"uri", "role"} and {"call"}.
   nlohmann::json call(const nlohmann::json& req);
   nlohmann::json hangup(const nlohmann::json& req);
+  // vpn_status / vpn_disconnect (TS-1017's order: IKE delete, then BYE).
+  nlohmann::json vpn_status() const;
+  nlohmann::json vpn_disconnect(const nlohmann::json& req);
 
   sip::UserAgent& ua() { return *ua_; }
 
  private:
   SipService() = default;
-  Status open(const SipConfig& cfg);
+  Status open(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn);
+  Status start_vpn(const SipVpnSection& vpn);
   void close_ua();
   void arm_timer();
   nlohmann::json call_json(const sip::Call& c) const;
@@ -50,6 +59,9 @@ class SipService {
   sip::UaConfig resolved_;
   std::unique_ptr<sip::UdpTransport> transport_;
   std::unique_ptr<sip::UserAgent> ua_;
+  std::optional<SipVpnSection> vpn_cfg_;
+  std::unique_ptr<vpn::CharonSupervisor> charon_;
+  std::unique_ptr<vpn::SipVpn> sipvpn_;
 };
 
 }  // namespace mapgw

@@ -1,0 +1,97 @@
+#include "agent/config/sipvpn_section.h"
+
+#include "agent/config/toml_read.h"
+
+namespace mapgw {
+namespace {
+
+const char* kSection = "[sipvpn]";
+
+Status strings(const toml::table& t, const char* key, const std::string& origin, std::vector<std::string>& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (!a) return make_error(where(origin, *n) + key + " in [sipvpn] must be a list of strings");
+  out.clear();
+  for (const auto& e : *a) {
+    auto s = e.value<std::string>();
+    if (!s || s->empty()) return make_error(where(origin, e) + key + " in [sipvpn] must be a list of strings");
+    out.push_back(*s);
+  }
+  return Status::Ok();
+}
+
+Status seconds(const toml::table& t, const char* key, const std::string& origin, std::chrono::seconds& out,
+               int64_t lo, int64_t hi) {
+  auto v = get<int64_t>(t, key, origin, kSection, static_cast<int64_t>(out.count()));
+  if (!v) return v.error();
+  if (*v < lo || *v > hi) {
+    return make_error(origin + ": " + key + " in [sipvpn] must be " + std::to_string(lo) + ".." +
+                      std::to_string(hi) + " seconds");
+  }
+  out = std::chrono::seconds(*v);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::string& origin,
+                                           const std::string& instance) {
+  if (auto st = only_keys(t, {"esp_backend", "run_dir", "charon", "charon_log_level", "ike_proposals",
+                              "esp_proposals", "ike_rekey", "child_rekey", "dpd", "pool4", "pool6", "dns4",
+                              "dns6", "subnets", "permitted_peers", "ike_timeout", "delete_timeout",
+                              "match_peer_identity"},
+                          origin, kSection);
+      !st) {
+    return st.error();
+  }
+  SipVpnSection s;
+  s.run_dir = "/run/mapgw/" + instance + "/charon";
+  auto backend = get<std::string>(t, "esp_backend", origin, kSection, s.esp_backend);
+  if (!backend) return backend.error();
+  if (*backend != "auto" && *backend != "kernel" && *backend != "libipsec") {
+    return make_error(origin + ": esp_backend in [sipvpn] is \"auto\", \"kernel\" or \"libipsec\"");
+  }
+  s.esp_backend = *backend;
+  auto run = get<std::string>(t, "run_dir", origin, kSection, s.run_dir);
+  if (!run) return run.error();
+  if (run->empty() || run->front() != '/') return make_error(origin + ": run_dir in [sipvpn] must be an absolute path");
+  s.run_dir = *run;
+  auto charon = get<std::string>(t, "charon", origin, kSection, s.charon);
+  if (!charon) return charon.error();
+  s.charon = *charon;
+  auto level = get<int64_t>(t, "charon_log_level", origin, kSection, s.charon_log_level);
+  if (!level) return level.error();
+  if (*level < -1 || *level > 4) return make_error(origin + ": charon_log_level in [sipvpn] is -1..4");
+  s.charon_log_level = static_cast<int>(*level);
+  auto& tun = s.vpn.tunnel;
+  for (auto [key, field] : {std::pair{"ike_proposals", &tun.ike_proposals}, std::pair{"esp_proposals", &tun.esp_proposals},
+                            std::pair{"pool4", &tun.pool4}, std::pair{"pool6", &tun.pool6},
+                            std::pair{"dns4", &tun.dns4}, std::pair{"dns6", &tun.dns6},
+                            std::pair{"subnets", &tun.subnets}}) {
+    if (Status st = strings(t, key, origin, *field); !st) return st.error();
+  }
+  if (tun.ike_proposals.empty() || tun.esp_proposals.empty()) {
+    return make_error(origin + ": ike_proposals and esp_proposals in [sipvpn] may not be empty");
+  }
+  std::vector<std::string> peers;
+  if (Status st = strings(t, "permitted_peers", origin, peers); !st) return st.error();
+  for (const auto& p : peers) {
+    const std::string id = vpn::ike_identity(p);
+    if (id.empty()) {
+      return make_error(origin + ": permitted_peers in [sipvpn]: '" + p + "' is not a sip: or tel: URI");
+    }
+    s.vpn.permitted_peers.insert(id);
+  }
+  if (Status st = seconds(t, "ike_rekey", origin, tun.ike_rekey, 60, 86400 * 7); !st) return st.error();
+  if (Status st = seconds(t, "child_rekey", origin, tun.child_rekey, 20, 86400); !st) return st.error();
+  if (Status st = seconds(t, "dpd", origin, tun.dpd, 0, 3600); !st) return st.error();
+  if (Status st = seconds(t, "ike_timeout", origin, s.vpn.ike_timeout, 5, 600); !st) return st.error();
+  if (Status st = seconds(t, "delete_timeout", origin, s.vpn.delete_timeout, 1, 60); !st) return st.error();
+  auto match = get<bool>(t, "match_peer_identity", origin, kSection, tun.match_peer_identity);
+  if (!match) return match.error();
+  tun.match_peer_identity = *match;
+  return s;
+}
+
+}  // namespace mapgw

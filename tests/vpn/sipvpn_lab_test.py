@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""SIP-VPN end to end (label `sipvpn`): kamailio as the NGN, two mapgw
+endpoints — a VPN server and a VPN client — each supervising its own
+charon, in namespaces (tests/sip/lab/sip_lab.py draws the segment; the
+server also has a LAN, 10.10.0.0/24, its network space). A call becomes a
+tunnel: ping and TCP through it, and the disconnect in TS-1017's order."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "sip", "lab"))
+from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
+
+sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the capture
+
+CLIENT, SERVER = "0311111111", "0422222222"
+SERVER_LAN = "10.10.0.1"
+
+
+def sipvpn_toml(L, name, server):
+    lines = ["[sipvpn]", 'run_dir = "%s/charon-%s"' % (L.dir, name), "ike_timeout = 20"]
+    if server:
+        lines += ['pool4 = ["10.10.0.100-10.10.0.150"]', 'dns4 = ["10.10.0.53"]', 'subnets = ["10.10.0.0/24"]']
+    return "\n".join(lines) + "\n"
+
+
+class SipVpnPsk(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.L = SipLab("sipvpn")
+        try:
+            L = cls.L
+            L.start_kamailio()
+            # The server's LAN: a veth pair inside its namespace holds 10.10.0.1.
+            L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
+                                    "ip link set lan1 up && ip addr add %s/24 dev lan0 && "
+                                    "sysctl -qw net.ipv4.ip_forward=1" % SERVER_LAN)
+            L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER],
+                                              roles=("server",), auth=("psk",), ike_port=11111)
+                          + sipvpn_toml(L, "b", True))
+            L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
+                                              auth=("psk",), ike_port=22222)
+                          + sipvpn_toml(L, "a", False))
+            for ua in ("ua-a", "ua-b"):
+                L.wait_registered(ua)
+                wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
+                         what="%s charon up" % ua)
+        except Exception:
+            cls.L.teardown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.L.teardown()
+
+    def tunnel(self, ua, call=None):
+        for t in self.L.ctl(ua, "vpn", "status")["tunnels"]:
+            if call is None or t["call"] == call:
+                return t
+        return None
+
+    def test_forward_psk_call_carries_traffic_and_ends_in_order(self):
+        L = self.L
+        cap = L.start_capture("sipvpn")
+        # The capture is on the proxy's bridge: both SIP and the IKE/ESP
+        # between the endpoints cross it.
+        L.lab.stop(cap[0])
+        cap = (L.lab.spawn(L.ns["proxy"], ["tcpdump", "-i", "br0", "--immediate-mode", "-U", "-s", "0", "-w",
+                                           cap[1], "udp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+               cap[1])
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        r = L.ctl("ua-a", "vpn", "connect", "tel:%s;phone-context=example.ne.jp" % SERVER)
+        self.assertIn("call", r, r)
+        call = r["call"]
+        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
+                 what="client tunnel up")
+        a = self.tunnel("ua-a", call)
+        self.assertEqual(a["role"], "client")
+        self.assertEqual(a["auth"], "psk")
+        self.assertEqual(a["remote"], "[%s]:11111" % HOSTS["ua-b"][0])  # the server's SDP port
+        self.assertTrue(a["virtual_ip"].startswith("10.10.0."), a)
+        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the tunnel")
+        setup = time.monotonic() - t0
+        b = [t for t in L.ctl("ua-b", "vpn", "status")["tunnels"] if t["state"] == "up"]
+        self.assertEqual(len(b), 1)
+        self.assertEqual(b[0]["role"], "server")
+        self.assertEqual(b[0]["remote"], "[%s]:22222" % HOSTS["ua-a"][0])
+        # TCP through the tunnel: 2 MB echoed by a listener on the server's LAN.
+        got = tcp_through(L, SERVER_LAN, 2 * 1024 * 1024)
+        self.assertEqual(got, 2 * 1024 * 1024)
+        # Disconnect: IKE delete first, then BYE (TS-1017 §4.2).
+        L.ctl("ua-a", "vpn", "disconnect", call)
+        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="client tunnel down")
+        wait_for(lambda: L.call_of("ua-a", call)["state"] == "ended", timeout=10, what="call ended")
+        self.assertEqual(L.call_of("ua-a", call)["end_reason"], "local_hangup")
+        wait_for(lambda: all(t["state"] == "down" for t in L.ctl("ua-b", "vpn", "status")["tunnels"]),
+                 timeout=10, what="server tunnel down")
+        time.sleep(0.5)
+        pcap = L.stop_capture(cap)
+        delete_at, bye_at = ike_delete_and_bye(pcap, HOSTS["ua-a"][0])
+        self.assertIsNotNone(delete_at, "no IKE INFORMATIONAL from the client")
+        self.assertIsNotNone(bye_at, "no BYE from the client")
+        self.assertLess(delete_at, bye_at, "TS-1017 §4.2: the IKE delete goes before the BYE")
+        print("\ntunnel set-up (INVITE to first ping reply): %.2f s" % setup, file=sys.stderr)
+
+
+def lambda_ping(L, addr):
+    return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ping", "-c", "1", "-W", "1", addr],
+                          stdout=subprocess.DEVNULL).returncode == 0
+
+
+def tcp_through(L, addr, size):
+    server = L.lab.spawn(L.ns["ua-b"], ["/usr/bin/python3", "-c",
+                                        "import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,"
+                                        "socket.SO_REUSEADDR,1);s.bind(('%s',9000));s.listen(1)\nc,_=s.accept()\n"
+                                        "n=0\nwhile True:\n d=c.recv(65536)\n if not d: break\n n+=len(d)\n"
+                                        "c.sendall(str(n).encode());c.close()" % addr],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    out = subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "/usr/bin/python3", "-c",
+                          "import socket\ns=socket.create_connection(('%s',9000),timeout=20)\n"
+                          "s.sendall(b'x'*%d);s.shutdown(socket.SHUT_WR)\nprint(s.recv(100).decode())" % (addr, size)],
+                         capture_output=True, text=True, timeout=60)
+    L.lab.stop(server)
+    return int(out.stdout.strip() or 0)
+
+
+def ike_delete_and_bye(pcap, client):
+    """Times of the client's first IKE INFORMATIONAL request (UDP with the
+    non-ESP marker, exchange type 37) and of its first BYE."""
+    from scapy.all import IPv6, UDP, rdpcap
+    delete_at = bye_at = None
+    for p in rdpcap(pcap):
+        if IPv6 not in p or UDP not in p or p[IPv6].src != client:
+            continue
+        payload = bytes(p[UDP].payload)
+        if p[UDP].dport == 5060 or p[UDP].sport == 5060:
+            if payload.startswith(b"BYE ") and bye_at is None:
+                bye_at = float(p.time)
+        elif len(payload) > 4 + 28 and payload[:4] == b"\0\0\0\0" and payload[4 + 18] == 37 and delete_at is None:
+            delete_at = float(p.time)
+    return delete_at, bye_at
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,257 @@
+#include "vpn/sipvpn/sipvpn.h"
+
+#include <spdlog/spdlog.h>
+
+namespace mapgw::vpn {
+namespace {
+
+std::string conn_name(const std::string& call) { return "sipvpn-" + call; }
+
+}  // namespace
+
+const char* SipVpn::to_string(State s) {
+  switch (s) {
+    case State::kLoading: return "loading";
+    case State::kConnecting: return "connecting";
+    case State::kUp: return "up";
+    case State::kClosing: return "closing";
+    case State::kDown: return "down";
+  }
+  return "?";
+}
+
+SipVpn::SipVpn(SipVpnConfig cfg, sip::UserAgent& ua, CharonSupervisor& charon)
+    : cfg_(std::move(cfg)), ua_(ua), charon_(charon) {
+  ua_.set_observer(this);
+  if (charon_.vici()) charon_up(*charon_.vici());
+}
+
+SipVpn::~SipVpn() { ua_.set_observer(nullptr); }
+
+void SipVpn::request(const std::string& cmd, vici::Message args, const std::string& what) {
+  vici::Client* c = charon_.vici();
+  if (!c) return;
+  c->request(cmd, std::move(args), [cmd, what](Result<vici::Message> r) {
+    if (!r) {
+      spdlog::warn("sipvpn: {} {}: {}", cmd, what, r.error().message);
+    } else if (r->value("success") && !r->yes("success")) {
+      spdlog::warn("sipvpn: {} {}: {}", cmd, what, r->value_or("errmsg", "failed"));
+    }
+  });
+}
+
+void SipVpn::charon_up(vici::Client& c) {
+  c.set_event_handler([this](const std::string& name, const vici::Message& m) { on_event(name, m); });
+  for (const char* e : {"ike-updown", "child-updown", "ike-rekey", "child-rekey"}) {
+    c.subscribe(e, [e](Result<vici::Message> r) {
+      if (!r) spdlog::error("sipvpn: subscribing to {}: {}", e, r.error().message);
+    });
+  }
+  for (auto& pool : load_pool_messages(cfg_.tunnel, "sipvpn")) request("load-pool", std::move(pool), "pools");
+}
+
+void SipVpn::charon_down(const std::string& why) {
+  spdlog::error("sipvpn: charon down ({}): ending {} call(s)", why, tunnels_.size());
+  std::vector<std::string> calls;
+  for (auto& [call, t] : tunnels_) {
+    if (t.state != State::kDown) calls.push_back(call);
+  }
+  for (const auto& call : calls) {
+    Tunnel& t = tunnels_[call];
+    ++counters_.failures["charon_down"];
+    t.state = State::kDown;
+    t.end_reason = "charon_down";
+    (void)ua_.hangup(call, Clock::now());
+  }
+}
+
+int SipVpn::screen_incoming(const sip::Call& c) {
+  if (!charon_.up()) return 503;  // no IKE daemon: refuse rather than half-open
+  if (!cfg_.permitted_peers.empty() && !cfg_.permitted_peers.count(ike_identity(c.peer_identity()))) {
+    ++counters_.refused_peers;
+    return 403;
+  }
+  return 0;
+}
+
+void SipVpn::call_established(const sip::Call& c) {
+  const auto& peer = *c.ike_peer();
+  Tunnel tun;
+  tun.call = c.id();
+  tun.started = Clock::now();
+  CallTunnel& t = tun.t;
+  t.name = conn_name(c.id());
+  auto ours = sip::parse_ike_sdp(c.local_sdp());
+  t.local_address = ours.ok() ? ours.value.address : "";
+  t.local_port = ours.ok() ? ours.value.port : 4500;
+  t.peer = peer;
+  t.local_id = ike_identity(ua_.config().aor);
+  t.remote_id = ike_identity(c.peer_identity());
+  t.psk = cfg_.psk;
+  t.inner_ipv4 = true;
+  auto [it, fresh] = tunnels_.insert_or_assign(c.id(), std::move(tun));
+  Tunnel& tr = it->second;
+  if (!charon_.vici()) {
+    fail(tr, "charon_down");
+    return;
+  }
+  if (peer.auth == sip::IkeAuth::kPassword) {
+    // Password mode (EAP-MD5 against the server's self-signed certificate)
+    // is the next step; until then such a call ends cleanly.
+    fail(tr, "password_mode_unsupported");
+    return;
+  }
+  request("load-shared", load_psk_message(cfg_.tunnel, tr.t), tr.t.name);
+  request("load-conn", load_conn_message(cfg_.tunnel, tr.t), tr.t.name);
+  tr.state = State::kConnecting;
+  tr.deadline = Clock::now() + cfg_.ike_timeout;
+  if (peer.local_role == sip::VpnRole::kClient) {
+    vici::Message init;
+    init.set("child", tr.t.name).set("ike", tr.t.name).set("timeout", "-1");
+    request("initiate", std::move(init), tr.t.name);
+  }
+  spdlog::info("sipvpn: call {}: tunnel {} to [{}]:{} as {} ({})", c.id(), tr.t.name, peer.address, peer.port,
+               sip::to_string(peer.local_role), sip::to_string(peer.auth));
+}
+
+void SipVpn::remove_from_charon(Tunnel& t, bool force) {
+  vici::Message term;
+  term.set("ike", t.t.name).set("timeout", "-1");
+  if (force) term.set("force", "yes");
+  request("terminate", std::move(term), t.t.name);
+  if (force) {
+    request("unload-conn", unload_conn_message(t.t), t.t.name);
+    vici::Message shared;
+    shared.set("id", t.t.name);
+    request("unload-shared", std::move(shared), t.t.name);
+  }
+}
+
+void SipVpn::call_ended(const sip::Call& c) {
+  auto it = tunnels_.find(c.id());
+  if (it == tunnels_.end()) return;
+  Tunnel& t = it->second;
+  // BYE (either way) with SAs still up: removed at once (TS-1017 §4.2).
+  if (t.end_reason.empty()) t.end_reason = c.end_reason();
+  remove_from_charon(t, true);
+  t.state = State::kDown;
+  t.deadline.reset();
+}
+
+Status SipVpn::disconnect(const std::string& call) {
+  auto it = tunnels_.find(call);
+  if (it == tunnels_.end() || it->second.state == State::kDown) return ua_.hangup(call, Clock::now());
+  Tunnel& t = it->second;
+  if (t.state == State::kClosing) return Status::Ok();
+  // IKE delete first; the BYE follows its answer or the timeout (§4.2).
+  t.state = State::kClosing;
+  t.closing_by_us = true;
+  t.end_reason = "local_disconnect";
+  t.deadline = Clock::now() + cfg_.delete_timeout;
+  remove_from_charon(t, false);
+  return Status::Ok();
+}
+
+void SipVpn::fail(Tunnel& t, const std::string& reason) {
+  spdlog::warn("sipvpn: call {}: {}", t.call, reason);
+  ++counters_.failures[reason];
+  t.end_reason = reason;
+  t.deadline.reset();
+  (void)ua_.hangup(t.call, Clock::now());  // the BYE; call_ended removes the SAs
+}
+
+SipVpn::Tunnel* SipVpn::by_conn(const std::string& name) {
+  if (name.rfind("sipvpn-", 0) != 0) return nullptr;
+  auto it = tunnels_.find(name.substr(7));
+  return it == tunnels_.end() ? nullptr : &it->second;
+}
+
+void SipVpn::on_event(const std::string& name, const vici::Message& m) {
+  const bool up = m.yes("up");
+  for (const auto& e : m.entries()) {
+    const vici::Message* sa = e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
+    if (!sa) continue;
+    Tunnel* t = by_conn(e.name);
+    if (!t) continue;
+    if (name == "ike-updown") {
+      t->ike_state = up ? "established" : "down";
+      if (const auto* vips = sa->list("local-vips"); vips && !vips->empty()) t->local_vip = vips->front();
+      if (!up && t->state == State::kClosing) {
+        // Our delete was answered: now the BYE.
+        t->deadline.reset();
+        t->state = State::kDown;
+        (void)ua_.hangup(t->call, Clock::now());
+      } else if (!up && t->state == State::kUp) {
+        // The peer deleted the IKE SA: its BYE should follow (TS-1017 §4.2,
+        // II.1.3); if none comes in time, the IKE failure ends the call.
+        t->state = State::kClosing;
+        t->closing_by_us = false;
+        t->deadline = Clock::now() + cfg_.delete_timeout;
+      } else if (!up && t->state == State::kConnecting) {
+        fail(*t, "ike_down");
+      }
+    } else if (name == "child-updown") {
+      const vici::Message* children = sa->sub("child-sas");
+      const vici::Message* child = children && !children->entries().empty() && children->entries()[0].body.index() == 2
+                                       ? std::get<2>(children->entries()[0].body).get()
+                                       : nullptr;
+      if (child) {
+        t->child_state = child->value_or("state", "");
+        t->spi_in = child->value_or("spi-in", "");
+        t->spi_out = child->value_or("spi-out", "");
+      }
+      if (up && t->state == State::kConnecting) {
+        t->state = State::kUp;
+        t->up_at = Clock::now();
+        t->deadline.reset();
+        ++counters_.up;
+        spdlog::info("sipvpn: call {}: tunnel up (SPIs {}/{}{})", t->call, t->spi_in, t->spi_out,
+                     t->local_vip.empty() ? "" : ", virtual IP " + t->local_vip);
+      }
+    } else if (name == "child-rekey") {
+      ++counters_.child_rekeys;
+      t->last_rekey = "child";
+    } else if (name == "ike-rekey") {
+      ++counters_.ike_rekeys;
+      t->last_rekey = "ike";
+    }
+  }
+}
+
+void SipVpn::on_timer(Clock::time_point now) {
+  std::vector<std::string> due;
+  for (auto& [call, t] : tunnels_) {
+    if (t.deadline && now >= *t.deadline) due.push_back(call);
+  }
+  for (const auto& call : due) {
+    Tunnel& t = tunnels_[call];
+    t.deadline.reset();
+    if (t.state == State::kConnecting) {
+      fail(t, "ike_timeout");
+    } else if (t.state == State::kClosing && t.closing_by_us) {
+      // No answer to our delete: BYE anyway, SAs removed at once (§4.2).
+      t.state = State::kDown;
+      (void)ua_.hangup(call, now);
+    } else if (t.state == State::kClosing) {
+      fail(t, "ike_down");  // the peer's IKE SA went and no BYE came
+    }
+  }
+  // Ended calls' tunnels are kept for status until the call itself is reaped.
+  for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+    if (it->second.state == State::kDown && !ua_.find_call(it->first)) {
+      it = tunnels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<SipVpn::Clock::time_point> SipVpn::next_deadline() const {
+  std::optional<Clock::time_point> d;
+  for (const auto& [call, t] : tunnels_) {
+    if (t.deadline && (!d || *t.deadline < *d)) d = t.deadline;
+  }
+  return d;
+}
+
+}  // namespace mapgw::vpn

@@ -1,0 +1,98 @@
+// The SIP-VPN endpoint (TTC TS-1017): every call the user agent settles
+// becomes an IPsec tunnel in the supervised charon, and every tunnel lives
+// and dies with its call.
+//   - established call → load-shared (PSK) + load-conn; a client initiates
+//     (IKE initiator, TS-1017 §3.1), a server waits for it; a tunnel not up
+//     within ike_timeout ends the call (IKE failure → BYE, §4.2);
+//   - local disconnect → IKE delete first, then BYE once the delete is
+//     answered or after delete_timeout (§4.2);
+//   - BYE received (call ended) → the SAs are removed at once (§4.2);
+//   - IKE SA gone on its own (DPD, peer delete) → BYE;
+//   - charon gone → every call ends ("charon_down"), counted; when charon is
+//     back, new calls work.
+// Only calls that passed screen_incoming (the permitted peers) get here.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "sip/user_agent.h"
+#include "vpn/charon/supervisor.h"
+#include "vpn/sipvpn/tunnel_config.h"
+
+namespace mapgw::vpn {
+
+struct SipVpnConfig {
+  SipVpnSettings tunnel;
+  std::string psk;                        // PSK mode's key ([sip.ike] psk)
+  std::set<std::string> permitted_peers;  // IKE identities (user@host) allowed to call; empty: any
+  std::chrono::seconds ike_timeout{30};   // call established → tunnel up
+  std::chrono::seconds delete_timeout{5}; // IKE delete → BYE anyway
+};
+
+struct TunnelCounters {
+  uint64_t up = 0;
+  std::map<std::string, uint64_t> failures;  // by reason: ike_timeout, ike_down, charon_down, ...
+  uint64_t child_rekeys = 0, ike_rekeys = 0;
+  uint64_t refused_peers = 0;
+};
+
+class SipVpn : public sip::CallObserver {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class State { kLoading, kConnecting, kUp, kClosing, kDown };
+
+  struct Tunnel {
+    CallTunnel t;
+    std::string call;  // the user agent's call id
+    State state = State::kLoading;
+    Clock::time_point started{}, up_at{};
+    std::optional<Clock::time_point> deadline;
+    std::string ike_state, child_state, spi_in, spi_out, local_vip, last_rekey;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    std::string end_reason;
+    bool closing_by_us = false;
+  };
+
+  SipVpn(SipVpnConfig cfg, sip::UserAgent& ua, CharonSupervisor& charon);
+  ~SipVpn() override;
+
+  // charon is up (again): events subscribed, pools loaded.
+  void charon_up(vici::Client& c);
+  void charon_down(const std::string& why);
+
+  // The operator or the SIP layer wants a call (and its tunnel) gone, in
+  // TS-1017's order.
+  Status disconnect(const std::string& call);
+
+  void on_timer(Clock::time_point now);
+  std::optional<Clock::time_point> next_deadline() const;
+
+  const std::map<std::string, Tunnel>& tunnels() const { return tunnels_; }
+  const TunnelCounters& counters() const { return counters_; }
+  static const char* to_string(State s);
+
+  // sip::CallObserver
+  int screen_incoming(const sip::Call& c) override;
+  void call_established(const sip::Call& c) override;
+  void call_ended(const sip::Call& c) override;
+
+ private:
+  void on_event(const std::string& name, const vici::Message& m);
+  void fail(Tunnel& t, const std::string& reason);
+  void remove_from_charon(Tunnel& t, bool force);
+  Tunnel* by_conn(const std::string& name);
+  void request(const std::string& cmd, vici::Message args, const std::string& what);
+
+  SipVpnConfig cfg_;
+  sip::UserAgent& ua_;
+  CharonSupervisor& charon_;
+  std::map<std::string, Tunnel> tunnels_;  // by call id
+  TunnelCounters counters_;
+};
+
+}  // namespace mapgw::vpn
