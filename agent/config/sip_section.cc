@@ -102,7 +102,11 @@ Status parse_ike(const toml::table& t, const std::string& origin, SipConfig& c) 
   if (ike.caps.psk && c.psk.empty()) {
     return make_error(origin + ": auth has \"psk\": [sip.ike] needs psk");
   }
-  if (!c.psk.empty()) ike.psk_fingerprint = sip::sha1_fingerprint(c.psk);
+  if (!c.psk.empty()) {
+    ike.psk_fingerprint = sip::sha1_fingerprint(c.psk);
+    // An offer naming another PSK is refused (unknown_psk, TS-1017 §3.4.2).
+    ike.caps.known_psks = {*ike.psk_fingerprint};
+  }
   if (t.get("bandwidth_kbps")) {
     uint32_t bw = 0;
     if (auto st = read_uint(t, "bandwidth_kbps", origin, kIkeSection, bw, 1, 100000000); !st) return st;

@@ -17,7 +17,7 @@ from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the capture
 
-CLIENT, SERVER = "0311111111", "0422222222"
+CLIENT, SERVER, OTHER = "0311111111", "0422222222", "0333333333"
 SERVER_LAN = "10.10.0.1"
 
 
@@ -45,7 +45,11 @@ class SipVpnPsk(unittest.TestCase):
             L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
                                               auth=("psk",), ike_port=22222)
                           + sipvpn_toml(L, "a", False))
-            for ua in ("ua-a", "ua-b"):
+            # C: a client whose PSK is not the server's.
+            L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER], auth=("psk",))
+                          .replace('psk = "%s"' % PSK, 'psk = "not-the-server-key"')
+                          + sipvpn_toml(L, "c", False))
+            for ua in ("ua-a", "ua-b", "ua-c"):
                 L.wait_registered(ua)
                 wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
                          what="%s charon up" % ua)
@@ -107,6 +111,54 @@ class SipVpnPsk(unittest.TestCase):
         self.assertIsNotNone(bye_at, "no BYE from the client")
         self.assertLess(delete_at, bye_at, "TS-1017 §4.2: the IKE delete goes before the BYE")
         print("\ntunnel set-up (INVITE to first ping reply): %.2f s" % setup, file=sys.stderr)
+
+
+    def test_reverse_psk_call(self):
+        """The server calls the client back (TS-1017 §3.2); the client is
+        still the IKE initiator."""
+        L = self.L
+        r = L.ctl("ua-b", "vpn", "connect", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
+        self.assertIn("call", r, r)
+        call = r["call"]
+        wait_for(lambda: (self.tunnel("ua-b", call) or {}).get("state") == "up", timeout=30, what="server tunnel up")
+        self.assertEqual(self.tunnel("ua-b", call)["direction"], "outgoing")
+        self.assertEqual(self.tunnel("ua-b", call)["role"], "server")
+        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the reverse tunnel")
+        L.ctl("ua-b", "vpn", "disconnect", call)
+        wait_for(lambda: self.tunnel("ua-b", call)["state"] == "down", timeout=15, what="tunnel down")
+
+    def test_unknown_psk_is_refused_with_488(self):
+        L = self.L
+        r = L.ctl("ua-c", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        call = r["call"]
+        wait_for(lambda: (L.call_of("ua-c", call) or {}).get("state") == "ended", timeout=10, what="call refused")
+        self.assertEqual(L.call_of("ua-c", call)["end_reason"], "rejected_488")
+        last = max((c for c in L.sip_status("ua-b")["recent"] + L.sip_status("ua-b")["calls"]
+                    if c["direction"] == "incoming"), key=lambda c: int(c["id"]))
+        self.assertEqual(last["end_reason"], "sdp_rejected_unknown_psk")
+
+    def test_zz_charon_killed_mid_call(self):
+        """charon dies under a call: the call ends (counted), charon comes
+        back, and the next call works."""
+        L = self.L
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        call = r["call"]
+        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        pid = L.ctl("ua-a", "vpn", "status")["charon"]["pid"]
+        os.kill(pid, 9)
+        wait_for(lambda: (L.call_of("ua-a", call) or {}).get("state") == "ended", timeout=15, what="call ended")
+        st = L.ctl("ua-a", "vpn", "status")
+        self.assertEqual(st["counters"]["failures"].get("charon_down"), 1, st)
+        wait_for(lambda: L.ctl("ua-a", "vpn", "status")["charon"]["state"] == "up", timeout=20, what="charon back")
+        self.assertEqual(L.ctl("ua-a", "vpn", "status")["charon"]["restarts"], 1)
+        # The server notices through its side of IKE (DPD) or the BYE: its tunnel goes too.
+        wait_for(lambda: all(t["state"] == "down" for t in L.ctl("ua-b", "vpn", "status")["tunnels"]),
+                 timeout=20, what="server tunnel down")
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        wait_for(lambda: (self.tunnel("ua-a", r["call"]) or {}).get("state") == "up", timeout=30,
+                 what="next tunnel up")
+        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping after the restart")
+        L.ctl("ua-a", "vpn", "disconnect", r["call"])
 
 
 def lambda_ping(L, addr):
