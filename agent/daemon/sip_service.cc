@@ -323,6 +323,31 @@ nlohmann::json SipService::metrics() const {
   totals.push_back(metric("mapgw_sip_forked_answers_released_total",
                           "Extra 2xx of a forked INVITE, ACKed and ended with BYE", nlohmann::json::object(),
                           k.forked_answers_released));
+  if (sipvpn_) {
+    const auto& v = sipvpn_->counters();
+    gauges.push_back(metric("mapgw_sipvpn_charon_up", "1 while the supervised charon answers over VICI",
+                            nlohmann::json::object(), charon_->up() ? 1 : 0));
+    totals.push_back(metric("mapgw_sipvpn_charon_restarts_total", "charon restarts after it died or hung",
+                            nlohmann::json::object(), charon_->restarts()));
+    std::map<std::string, int> states;
+    for (const char* st : {"loading", "connecting", "up", "closing"}) states[st] = 0;
+    for (const auto& [call, t] : sipvpn_->tunnels()) {
+      if (t.state != vpn::SipVpn::State::kDown) ++states[vpn::SipVpn::to_string(t.state)];
+    }
+    for (const auto& [st, n] : states) {
+      gauges.push_back(metric("mapgw_sipvpn_tunnels", "SIP-VPN tunnels now, by state", {{"state", st}}, n));
+    }
+    totals.push_back(metric("mapgw_sipvpn_tunnels_up_total", "Tunnels that came up", nlohmann::json::object(), v.up));
+    for (const char* reason : {"ike_timeout", "ike_down", "charon_down", "password_mode_unsupported"}) {
+      auto it = v.failures.find(reason);
+      totals.push_back(metric("mapgw_sipvpn_failures_total", "Calls ended by a tunnel failure, by reason",
+                              {{"reason", reason}}, it == v.failures.end() ? 0 : it->second));
+    }
+    totals.push_back(metric("mapgw_sipvpn_rekeys_total", "SA rekeys", {{"kind", "child"}}, v.child_rekeys));
+    totals.push_back(metric("mapgw_sipvpn_rekeys_total", "SA rekeys", {{"kind", "ike"}}, v.ike_rekeys));
+    totals.push_back(metric("mapgw_sipvpn_refused_peers_total", "Calls refused: caller not in permitted_peers",
+                            nlohmann::json::object(), v.refused_peers));
+  }
   return {{"gauges", gauges}, {"totals", totals}};
 }
 

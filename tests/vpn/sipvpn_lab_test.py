@@ -41,10 +41,10 @@ class SipVpnPsk(unittest.TestCase):
                                     "sysctl -qw net.ipv4.ip_forward=1" % SERVER_LAN)
             L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER],
                                               roles=("server",), auth=("psk",), ike_port=11111)
-                          + sipvpn_toml(L, "b", True))
+                          + sipvpn_toml(L, "b", True), metrics="%s:9680" % HOSTS["ua-b"][1])
             L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
                                               auth=("psk",), ike_port=22222)
-                          + sipvpn_toml(L, "a", False))
+                          + sipvpn_toml(L, "a", False), metrics="%s:9680" % HOSTS["ua-a"][1])
             # C: a client whose PSK is not the server's.
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER], auth=("psk",))
                           .replace('psk = "%s"' % PSK, 'psk = "not-the-server-key"')
@@ -136,6 +136,26 @@ class SipVpnPsk(unittest.TestCase):
         last = max((c for c in L.sip_status("ua-b")["recent"] + L.sip_status("ua-b")["calls"]
                     if c["direction"] == "incoming"), key=lambda c: int(c["id"]))
         self.assertEqual(last["end_reason"], "sdp_rejected_unknown_psk")
+
+    def test_zy_dashboard_sipvpn_panels(self):
+        L = self.L
+        query = L.start_prometheus(["%s:9680" % HOSTS["ua-a"][1], "%s:9680" % HOSTS["ua-b"][1]])
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        wait_for(lambda: (self.tunnel("ua-a", r["call"]) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        time.sleep(3)
+        by_title = {}
+        for panel in L.vpn_row_panels("SIP-VPN"):
+            for t in panel["targets"]:
+                series = query(t["expr"])
+                self.assertTrue(series, "no series for %r (%s)" % (panel["title"], t["expr"]))
+                by_title.setdefault(panel["title"], []).extend(series)
+        up = [s for s in by_title["SIP-VPN tunnels"] if s["metric"].get("state") == "up"]
+        self.assertGreaterEqual(sum(float(s["value"][1]) for s in up), 2)  # both ends
+        charon = [s for s in by_title["SIP-VPN tunnels"] if "state" not in s["metric"]
+                  and float(s["value"][1]) == 1]
+        self.assertTrue(charon, "charon up on both ends")
+        L.ctl("ua-a", "vpn", "disconnect", r["call"])
+        wait_for(lambda: self.tunnel("ua-a", r["call"])["state"] == "down", timeout=15, what="tunnel down")
 
     def test_zz_charon_killed_mid_call(self):
         """charon dies under a call: the call ends (counted), charon comes

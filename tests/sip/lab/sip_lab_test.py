@@ -5,7 +5,6 @@ and mapgw instances calling each other, all over IPv6 in namespaces
 (sip_lab.py draws the segment). Captures taken at the proxy check the
 message shapes of TS-1017 Appendix II."""
 import os
-import subprocess
 import sys
 import time
 import unittest
@@ -293,38 +292,16 @@ class SipLabTest(unittest.TestCase):
 
     # --- the dashboard's VPN row, against a real Prometheus (after the calls above) -------------
     def test_zy_dashboard_vpn_row(self):
-        import json
-        import urllib.parse
-        import urllib.request
-        prom = "/usr/bin/prometheus"
-        self.assertTrue(os.path.exists(prom), "prometheus (Debian package prometheus) is missing")
-        cfg = os.path.join(self.L.dir, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: mapgw\n"
-                    "    static_configs:\n      - targets: ['%s:9680', '%s:9680']\n"
-                    % (HOSTS["ua-a"][1], HOSTS["ua-b"][1]))
-        p = self.L.lab.spawn(self.L.ns["proxy"], [prom, "--config.file=" + cfg,
-                                                  "--storage.tsdb.path=" + os.path.join(self.L.dir, "tsdb"),
-                                                  "--web.listen-address=127.0.0.1:9090"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def query(expr):
-            url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-            out = self.L.lab.run(self.L.ns["proxy"], ["curl", "-s", url], capture=True)
-            return json.loads(out)["data"]["result"]
-
-        wait_for(lambda: len([r for r in query("up") if r["value"][1] == "1"]) == 2, timeout=30,
-                 what="both user agents scraped")
-        # A refused offer and a call now, between two scrapes, so increase() sees them.
+        query = self.L.start_prometheus(["%s:9680" % HOSTS["ua-a"][1], "%s:9680" % HOSTS["ua-b"][1]])
+        # A refused offer now, between two scrapes, so increase() sees it.
         pr, tr = self.sipp_calling("client_refused.xml", 5098, callee=B, sdp=sdp("active", medias=2),
                                    code="488", check="media_count")
         self.L.wait_sipp(pr, tr, timeout=20)
         time.sleep(4)
-        with open(os.path.join(REPO, "dashboards", "mapgw.json")) as f:
-            dash = json.load(f)
-        row = [x for x in dash["panels"] if x.get("type") == "row" and x["title"].startswith("VPN")][0]
         by_title = {}
-        for panel in row["panels"]:
+        # The SIP-VPN panels are the sipvpn lab's (tests/vpn): these user
+        # agents run no charon.
+        for panel in [p for p in self.L.vpn_row_panels("SIP") if not p["title"].startswith("SIP-VPN")]:
             for t in panel["targets"]:
                 series = query(t["expr"])
                 self.assertTrue(series, "no series for %r (%s)" % (panel["title"], t["expr"]))
@@ -337,7 +314,6 @@ class SipLabTest(unittest.TestCase):
         refused = {s["metric"]["reason"]: float(s["value"][1]) for s in by_title["SIP offers refused (488) by TS-1017 rule"]
                    if s["metric"].get("instance", "").startswith(HOSTS["ua-b"][1])}
         self.assertGreater(refused["media_count"], 0)
-        self.L.lab.stop(p)
 
     # --- un-registration (last: it stops C) -------------------------------------------------------------
     def test_zz_unregister_on_stop(self):
