@@ -51,6 +51,31 @@ TEST(SipConfig, TheExampleIsValid) {
   EXPECT_EQ(c->sip->ua.timers.session_expires, 300u);
 }
 
+TEST(SipConfig, TheSipVpnExamplesAreValid) {
+  for (const char* name : {"sipvpn-server", "sipvpn-client"}) {
+    auto c = load_config_file(std::string(MAPGW_SOURCE_DIR) + "/examples/" + name + ".toml");
+    ASSERT_TRUE(c.ok()) << name << ": " << c.error().message;
+    ASSERT_TRUE(c->sipvpn) << name;
+    EXPECT_EQ(c->sipvpn->vpn.psk, "change-me");
+    EXPECT_EQ(c->sipvpn->run_dir, "/run/mapgw/" + c->instance + "/charon");
+  }
+  auto server = load_config_file(std::string(MAPGW_SOURCE_DIR) + "/examples/sipvpn-server.toml");
+  EXPECT_EQ(server->sipvpn->vpn.permitted_peers.count("0311111111@example.ne.jp"), 1u);
+  EXPECT_EQ(server->sipvpn->vpn.tunnel.subnets, std::vector<std::string>{"10.10.0.0/24"});
+}
+
+TEST(SipConfig, SipVpnNeedsSipAndValidKeys) {
+  EXPECT_FALSE(parse_config("role = \"none\"\n[sipvpn]\n", "t.toml").ok());
+  const std::string base = "role = \"none\"\n[sip]\naor = \"sip:a@example.ne.jp\"\n[sipvpn]\n";
+  EXPECT_TRUE(parse_config(base, "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "esp_backend = \"xfrm\"\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "run_dir = \"relative\"\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "permitted_peers = [\"mailto:x@y\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "ike_proposals = []\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "child_rekey = 5\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "lifetime = 5\n", "t.toml").ok());
+}
+
 TEST(SipConfig, BesideAMapRole) {
   auto c = parse_config(R"(
 role = "br"
