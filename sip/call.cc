@@ -426,6 +426,7 @@ void Call::answer_invite() {
 
 void Call::send_answer() {
   answer_at_.reset();
+  events_.call_answering(*this);
   respond(ist_, invite_, 200, answer_headers_, answer_sdp_);
   ist_ = nullptr;  // the IST ends with the 2xx; the 2xx is ours to repeat now
   invite_ = nullptr;

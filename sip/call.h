@@ -26,6 +26,10 @@ class CallEvents {
   // An incoming call passed the SDP rules: refuse it with a status code
   // (403 for a caller not allowed) or let it be answered (0).
   virtual int screen_incoming(const Call&) { return 0; }
+  // A UAS is about to send its 2xx: the terms are settled, and the caller
+  // may act on them (start IKE) as soon as the 2xx reaches it — before our
+  // ACK arrives.
+  virtual void call_answering(Call&) {}
   virtual void call_established(Call&) {}
   virtual void call_ended(Call&) {}
 };

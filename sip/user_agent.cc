@@ -173,6 +173,10 @@ void UserAgent::on_stray_response(osip_message_t* resp, const Endpoint& from) {
 
 int UserAgent::screen_incoming(const Call& c) { return observer_ ? observer_->screen_incoming(c) : 0; }
 
+void UserAgent::call_answering(Call& c) {
+  if (observer_) observer_->call_answering(c);
+}
+
 void UserAgent::call_established(Call& c) {
   const auto& p = *c.ike_peer();
   spdlog::info("sip: call {} established with {}: IKE {} [{}]:{} as {}, {} auth, session timer {} s ({})",

@@ -25,6 +25,8 @@ class CallObserver {
  public:
   virtual ~CallObserver() = default;
   virtual int screen_incoming(const Call&) { return 0; }
+  // An incoming call's 2xx is about to go (see CallEvents::call_answering).
+  virtual void call_answering(const Call&) {}
   virtual void call_established(const Call&) {}
   virtual void call_ended(const Call&) {}
 };
@@ -64,6 +66,7 @@ class UserAgent : public StackListener, public CallEvents {
   void on_stray_response(osip_message_t* response, const Endpoint& from) override;
   // CallEvents
   int screen_incoming(const Call& c) override;
+  void call_answering(Call& c) override;
   void call_established(Call& c) override;
   void call_ended(Call& c) override;
 

@@ -504,10 +504,25 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     const toml::table* vt = vpn->as_table();
     if (!vt) return make_error(where(origin, *vpn) + "sipvpn must be a table ([sipvpn])");
     if (!c.sip) return make_error(origin + ": [sipvpn] needs a [sip] section (its calls carry the tunnels)");
-    auto parsed = parse_sipvpn_section(*vt, origin, c.instance);
+    auto parsed = parse_sipvpn_section(*vt, origin, c.instance, c.state_dir);
     if (!parsed) return parsed.error();
     parsed->vpn.psk = c.sip->psk;
+    const auto& caps = c.sip->ua.ike.caps;
+    if (caps.password && caps.client && parsed->vpn.eap_user.empty()) {
+      return make_error(origin + ": a password-mode client needs eap_user and eap_password in [sipvpn]");
+    }
+    if (caps.password && caps.server && parsed->vpn.eap_users.empty()) {
+      return make_error(origin + ": a password-mode server needs eap_users in [sipvpn]");
+    }
     c.sipvpn = std::move(*parsed);
+  }
+  if (c.sip) {
+    const auto& ike = c.sip->ua.ike;
+    if (ike.caps.server && ike.caps.password && !ike.cert_fingerprint && !c.sipvpn) {
+      return make_error(origin + ": a password-mode server (roles has \"server\", auth has \"password\") "
+                        "needs certificate_fingerprint in [sip.ike], or [sipvpn] to make the certificate "
+                        "(TS-1017 §4.1.2.5)");
+    }
   }
   if (c.role == Role::kNone) {
     if (root.get("br") || root.get("ce")) {

@@ -92,10 +92,6 @@ Status parse_ike(const toml::table& t, const std::string& origin, SipConfig& c) 
     if (!parsed) return make_error(origin + ": certificate_fingerprint in [sip.ike]: " + parsed.error().message);
     ike.cert_fingerprint = *parsed;
   }
-  if (ike.caps.server && ike.caps.password && !ike.cert_fingerprint) {
-    return make_error(origin + ": a password-mode server (roles has \"server\", auth has \"password\") "
-                      "needs certificate_fingerprint in [sip.ike] (TS-1017 §4.1.2.5)");
-  }
   auto psk = get<std::string>(t, "psk", origin, kIkeSection, std::string());
   if (!psk) return psk.error();
   c.psk = *psk;

@@ -36,11 +36,12 @@ Status seconds(const toml::table& t, const char* key, const std::string& origin,
 }  // namespace
 
 Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::string& origin,
-                                           const std::string& instance) {
+                                           const std::string& instance, const std::string& state_dir) {
   if (auto st = only_keys(t, {"esp_backend", "run_dir", "charon", "charon_log_level", "ike_proposals",
                               "esp_proposals", "ike_rekey", "child_rekey", "dpd", "pool4", "pool6", "dns4",
                               "dns6", "subnets", "permitted_peers", "ike_timeout", "delete_timeout",
-                              "match_peer_identity"},
+                              "match_peer_identity", "certificate", "certificate_key", "eap_users", "eap_user",
+                              "eap_password"},
                           origin, kSection);
       !st) {
     return st.error();
@@ -88,6 +89,35 @@ Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::stri
   if (Status st = seconds(t, "dpd", origin, tun.dpd, 0, 3600); !st) return st.error();
   if (Status st = seconds(t, "ike_timeout", origin, s.vpn.ike_timeout, 5, 600); !st) return st.error();
   if (Status st = seconds(t, "delete_timeout", origin, s.vpn.delete_timeout, 1, 60); !st) return st.error();
+  auto cert = get<std::string>(t, "certificate", origin, kSection, state_dir + "/" + instance + "/sipvpn-server.crt");
+  auto key = get<std::string>(t, "certificate_key", origin, kSection, state_dir + "/" + instance + "/sipvpn-server.key");
+  if (!cert) return cert.error();
+  if (!key) return key.error();
+  s.certificate = *cert;
+  s.certificate_key = *key;
+  // Password mode: the server's users (EAP-MD5), the client's own.
+  if (const toml::node* users = t.get("eap_users")) {
+    const toml::array* a = users->as_array();
+    if (!a) return make_error(where(origin, *users) + "eap_users in [sipvpn] is a list of { user, password }");
+    for (const auto& e : *a) {
+      const toml::table* u = e.as_table();
+      if (!u) return make_error(where(origin, e) + "eap_users in [sipvpn] is a list of { user, password }");
+      if (auto st = only_keys(*u, {"user", "password"}, origin, "an eap_users entry"); !st) return st.error();
+      auto user = get<std::string>(*u, "user", origin, "an eap_users entry", std::nullopt);
+      auto pw = get<std::string>(*u, "password", origin, "an eap_users entry", std::nullopt);
+      if (!user) return user.error();
+      if (!pw) return pw.error();
+      if (user->empty() || pw->empty()) return make_error(origin + ": an eap_users entry has an empty user or password");
+      s.vpn.eap_users[*user] = *pw;
+    }
+  }
+  auto eu = get<std::string>(t, "eap_user", origin, kSection, std::string());
+  auto ep = get<std::string>(t, "eap_password", origin, kSection, std::string());
+  if (!eu) return eu.error();
+  if (!ep) return ep.error();
+  if (eu->empty() != ep->empty()) return make_error(origin + ": eap_user and eap_password in [sipvpn] go together");
+  s.vpn.eap_user = *eu;
+  s.vpn.eap_password = *ep;
   auto match = get<bool>(t, "match_peer_identity", origin, kSection, tun.match_peer_identity);
   if (!match) return match.error();
   tun.match_peer_identity = *match;

@@ -1,5 +1,7 @@
 #include "agent/daemon/sip_service.h"
 
+#include "vpn/sipvpn/certificate.h"
+
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
@@ -74,9 +76,30 @@ Status SipService::start_vpn(const SipVpnSection& v) {
   return Status::Ok();
 }
 
-Status SipService::open(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn) {
+Status SipService::open(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn_in) {
   auto resolved = resolve_sip_config(cfg);
   if (!resolved) return make_error("sip: " + resolved.error().message);
+  std::optional<SipVpnSection> vpn = vpn_in;
+  if (vpn && resolved->ike.caps.server && resolved->ike.caps.password) {
+    // The server's self-signed certificate: its fingerprint goes into our
+    // SDP (a=fingerprint), the certificate and key into charon.
+    const std::string dir = vpn->certificate.substr(0, vpn->certificate.rfind('/'));
+    if (!dir.empty()) mkdir(dir.c_str(), 0700);
+    auto cert = vpn::load_or_create_certificate(vpn->certificate, vpn->certificate_key,
+                                                vpn::ike_identity(resolved->aor));
+    if (!cert) return make_error("sipvpn: " + cert.error().describe());
+    if (resolved->ike.cert_fingerprint && !(*resolved->ike.cert_fingerprint == cert->fingerprint)) {
+      // An explicit [sip.ike] certificate_fingerprint wins (the operator's
+      // word); clients will refuse the certificate charon presents.
+      spdlog::warn("sipvpn: [sip.ike] certificate_fingerprint {} is not the certificate's {}",
+                   resolved->ike.cert_fingerprint->str(), cert->fingerprint.str());
+    } else {
+      resolved->ike.cert_fingerprint = cert->fingerprint;
+    }
+    vpn->vpn.cert_pem = cert->cert_pem;
+    vpn->vpn.key_pem = cert->key_pem;
+    spdlog::info("sipvpn: server certificate {} ({})", vpn->certificate, cert->fingerprint.str());
+  }
   auto transport = sip::UdpTransport::open(resolved->local_v6, resolved->local_v4);
   if (!transport) return make_error("sip: " + transport.error().describe());
   auto ua = sip::UserAgent::create(*resolved, **transport);
@@ -338,7 +361,7 @@ nlohmann::json SipService::metrics() const {
       gauges.push_back(metric("mapgw_sipvpn_tunnels", "SIP-VPN tunnels now, by state", {{"state", st}}, n));
     }
     totals.push_back(metric("mapgw_sipvpn_tunnels_up_total", "Tunnels that came up", nlohmann::json::object(), v.up));
-    for (const char* reason : {"ike_timeout", "ike_down", "charon_down", "password_mode_unsupported"}) {
+    for (const char* reason : {"ike_timeout", "ike_down", "charon_down", "certificate_mismatch", "ike_auth_failed"}) {
       auto it = v.failures.find(reason);
       totals.push_back(metric("mapgw_sipvpn_failures_total", "Calls ended by a tunnel failure, by reason",
                               {{"reason", reason}}, it == v.failures.end() ? 0 : it->second));

@@ -66,7 +66,9 @@ TEST(SipConfig, TheSipVpnExamplesAreValid) {
 
 TEST(SipConfig, SipVpnNeedsSipAndValidKeys) {
   EXPECT_FALSE(parse_config("role = \"none\"\n[sipvpn]\n", "t.toml").ok());
-  const std::string base = "role = \"none\"\n[sip]\naor = \"sip:a@example.ne.jp\"\n[sipvpn]\n";
+  const std::string base =
+      "role = \"none\"\n[sip]\naor = \"sip:a@example.ne.jp\"\n[sip.ike]\nauth = [\"psk\"]\npsk = \"k\"\n"
+      "[sipvpn]\n";
   EXPECT_TRUE(parse_config(base, "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "esp_backend = \"xfrm\"\n", "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "run_dir = \"relative\"\n", "t.toml").ok());
@@ -74,6 +76,11 @@ TEST(SipConfig, SipVpnNeedsSipAndValidKeys) {
   EXPECT_FALSE(parse_config(base + "ike_proposals = []\n", "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "child_rekey = 5\n", "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "lifetime = 5\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "eap_user = \"alice\"\n", "t.toml").ok());  // without its password
+  // Password mode needs its credentials: a client its own, a server its users.
+  const std::string pw = "role = \"none\"\n[sip]\naor = \"sip:a@example.ne.jp\"\n[sipvpn]\n";
+  EXPECT_FALSE(parse_config(pw, "t.toml").ok());
+  EXPECT_TRUE(parse_config(pw + "eap_user = \"alice\"\neap_password = \"x\"\n", "t.toml").ok());
 }
 
 TEST(SipConfig, BesideAMapRole) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "vpn/sipvpn/certificate.h"
+
 namespace mapgw::vpn {
 namespace {
 
@@ -22,6 +24,7 @@ const char* SipVpn::to_string(State s) {
 
 SipVpn::SipVpn(SipVpnConfig cfg, sip::UserAgent& ua, CharonSupervisor& charon)
     : cfg_(std::move(cfg)), ua_(ua), charon_(charon) {
+  if (auto decoy = ephemeral_certificate("mapgw untrusted anchor")) decoy_ca_ = *decoy;
   ua_.set_observer(this);
   if (charon_.vici()) charon_up(*charon_.vici());
 }
@@ -47,7 +50,27 @@ void SipVpn::charon_up(vici::Client& c) {
       if (!r) spdlog::error("sipvpn: subscribing to {}: {}", e, r.error().message);
     });
   }
+  c.subscribe("list-cert", [](Result<vici::Message> r) {
+    if (!r) spdlog::error("sipvpn: subscribing to list-cert: {}", r.error().message);
+  });
   for (auto& pool : load_pool_messages(cfg_.tunnel, "sipvpn")) request("load-pool", std::move(pool), "pools");
+  // Password mode credentials: the server's key and users, the client's own.
+  if (!cfg_.key_pem.empty()) {
+    vici::Message key;
+    key.set("type", "any").set("data", cfg_.key_pem);
+    request("load-key", std::move(key), "server key");
+  }
+  for (const auto& [user, pw] : cfg_.eap_users) {
+    vici::Message sec;
+    sec.set("id", "eap-" + user).set("type", "EAP").set("data", pw).set_list("owners", {user});
+    request("load-shared", std::move(sec), "EAP user " + user);
+  }
+  if (!cfg_.eap_user.empty()) {
+    vici::Message sec;
+    sec.set("id", "eap-self").set("type", "EAP").set("data", cfg_.eap_password).set_list("owners", {cfg_.eap_user});
+    request("load-shared", std::move(sec), "EAP credentials");
+  }
+  verified_certs_.clear();  // a new charon has loaded none of them
 }
 
 void SipVpn::charon_down(const std::string& why) {
@@ -74,7 +97,19 @@ int SipVpn::screen_incoming(const sip::Call& c) {
   return 0;
 }
 
+void SipVpn::call_answering(const sip::Call& c) {
+  // Only a responder gets ready now; an initiator starts IKE once the
+  // dialog is confirmed (the ACK), when the far side has its connection.
+  if (c.ike_peer() && c.ike_peer()->local_role == sip::VpnRole::kServer) start_tunnel(c);
+}
+
 void SipVpn::call_established(const sip::Call& c) {
+  auto it = tunnels_.find(c.id());
+  if (it != tunnels_.end() && it->second.state != State::kDown) return;  // loaded while answering
+  start_tunnel(c);
+}
+
+void SipVpn::start_tunnel(const sip::Call& c) {
   const auto& peer = *c.ike_peer();
   Tunnel tun;
   tun.call = c.id();
@@ -95,23 +130,82 @@ void SipVpn::call_established(const sip::Call& c) {
     fail(tr, "charon_down");
     return;
   }
+  tr.state = State::kConnecting;
+  tr.deadline = Clock::now() + cfg_.ike_timeout;
   if (peer.auth == sip::IkeAuth::kPassword) {
-    // Password mode (EAP-MD5 against the server's self-signed certificate)
-    // is the next step; until then such a call ends cleanly.
-    fail(tr, "password_mode_unsupported");
+    tr.t.cert_pem = cfg_.cert_pem;
+    tr.t.eap_user = cfg_.eap_user;
+    if (peer.local_role == sip::VpnRole::kClient) {
+      initiate_password(c.id());
+    } else {
+      request("load-conn", load_conn_message(cfg_.tunnel, tr.t), tr.t.name);
+    }
+    spdlog::info("sipvpn: call {}: tunnel {} to [{}]:{} as {} (password)", c.id(), tr.t.name, peer.address,
+                 peer.port, sip::to_string(peer.local_role));
     return;
   }
   request("load-shared", load_psk_message(cfg_.tunnel, tr.t), tr.t.name);
   request("load-conn", load_conn_message(cfg_.tunnel, tr.t), tr.t.name);
-  tr.state = State::kConnecting;
-  tr.deadline = Clock::now() + cfg_.ike_timeout;
   if (peer.local_role == sip::VpnRole::kClient) {
     vici::Message init;
     init.set("child", tr.t.name).set("ike", tr.t.name).set("timeout", "-1");
+    ++tr.attempts;
     request("initiate", std::move(init), tr.t.name);
   }
   spdlog::info("sipvpn: call {}: tunnel {} to [{}]:{} as {} ({})", c.id(), tr.t.name, peer.address, peer.port,
                sip::to_string(peer.local_role), sip::to_string(peer.auth));
+}
+
+void SipVpn::initiate_password(const std::string& call) {
+  auto it = tunnels_.find(call);
+  if (it == tunnels_.end() || !charon_.vici()) return;
+  Tunnel& t = it->second;
+  const std::string fp = t.t.peer.server_cert ? t.t.peer.server_cert->str() : "";
+  auto known = verified_certs_.find(fp);
+  t.pinned_try = known != verified_certs_.end();
+  t.t.pinned_cert = t.pinned_try ? known->second : "";
+  t.t.decoy_ca = t.pinned_try ? "" : decoy_ca_;
+  request("load-conn", load_conn_message(cfg_.tunnel, t.t), t.t.name);
+  vici::Message init;
+  init.set("child", t.t.name).set("ike", t.t.name);
+  init.set("timeout", std::to_string(std::chrono::milliseconds(cfg_.ike_timeout).count()));
+  charon_.vici()->request("initiate", std::move(init), [this, call](Result<vici::Message> r) {
+    auto it = tunnels_.find(call);
+    if (it == tunnels_.end() || it->second.state != State::kConnecting) return;
+    if (r && r->yes("success")) return;  // child-updown brings it up
+    if (it->second.pinned_try) {
+      fail(it->second, "ike_auth_failed");  // the right certificate, yet no tunnel: refused credentials
+      return;
+    }
+    verify_presented_certificate(call);
+  });
+}
+
+void SipVpn::verify_presented_certificate(const std::string& call) {
+  if (!charon_.vici()) return;
+  listed_certs_.clear();
+  listing_certs_ = true;
+  vici::Message q;
+  q.set("type", "X509");
+  charon_.vici()->request("list-certs", std::move(q), [this, call](Result<vici::Message>) {
+    listing_certs_ = false;
+    auto it = tunnels_.find(call);
+    if (it == tunnels_.end() || it->second.state != State::kConnecting) return;
+    Tunnel& t = it->second;
+    const std::string want = t.t.peer.server_cert ? t.t.peer.server_cert->str() : "";
+    for (const auto& der : listed_certs_) {
+      auto fp = certificate_fingerprint(der);
+      if (!fp || fp->str() != want) continue;
+      // The certificate the SDP named: trusted for this peer alone.
+      verified_certs_[want] = der;
+      vici::Message cert;
+      cert.set("type", "X509").set("flag", "CA").set("data", der);
+      request("load-cert", std::move(cert), t.t.name);
+      initiate_password(call);
+      return;
+    }
+    fail(t, "certificate_mismatch");  // TS-1017 §4.1.2.5: not the server the SDP named
+  });
 }
 
 void SipVpn::remove_from_charon(Tunnel& t, bool force) {
@@ -167,6 +261,12 @@ SipVpn::Tunnel* SipVpn::by_conn(const std::string& name) {
 }
 
 void SipVpn::on_event(const std::string& name, const vici::Message& m) {
+  if (name == "list-cert") {
+    if (listing_certs_) {
+      if (const std::string* data = m.value("data")) listed_certs_.push_back(*data);
+    }
+    return;
+  }
   const bool up = m.yes("up");
   for (const auto& e : m.entries()) {
     const vici::Message* sa = e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
@@ -188,7 +288,20 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
         t->closing_by_us = false;
         t->deadline = Clock::now() + cfg_.delete_timeout;
       } else if (!up && t->state == State::kConnecting) {
-        fail(*t, "ike_down");
+        // A failed attempt. The responder waits: the client may try again
+        // (password mode always does, once) until ike_timeout; a
+        // password-mode client decides on its initiate's answer.
+        const bool responder = t->t.peer.local_role == sip::VpnRole::kServer;
+        if (!responder && t->t.peer.auth == sip::IkeAuth::kPsk) {
+          // The far side may not have its connection yet (its SIP stack saw
+          // the 2xx or ACK a moment after ours): try again shortly, a few
+          // times, within ike_timeout.
+          if (t->attempts < kMaxInitiations) {
+            t->retry_at = Clock::now() + std::chrono::milliseconds(500);
+          } else {
+            fail(*t, "ike_down");
+          }
+        }
       }
     } else if (name == "child-updown") {
       const vici::Message* children = sa->sub("child-sas");
@@ -219,6 +332,14 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
 }
 
 void SipVpn::on_timer(Clock::time_point now) {
+  for (auto& [call, t] : tunnels_) {
+    if (!t.retry_at || now < *t.retry_at || t.state != State::kConnecting) continue;
+    t.retry_at.reset();
+    vici::Message init;
+    init.set("child", t.t.name).set("ike", t.t.name).set("timeout", "-1");
+    ++t.attempts;
+    request("initiate", std::move(init), t.t.name);
+  }
   std::vector<std::string> due;
   for (auto& [call, t] : tunnels_) {
     if (t.deadline && now >= *t.deadline) due.push_back(call);
@@ -250,6 +371,7 @@ std::optional<SipVpn::Clock::time_point> SipVpn::next_deadline() const {
   std::optional<Clock::time_point> d;
   for (const auto& [call, t] : tunnels_) {
     if (t.deadline && (!d || *t.deadline < *d)) d = t.deadline;
+    if (t.retry_at && (!d || *t.retry_at < *d)) d = t.retry_at;
   }
   return d;
 }

@@ -19,6 +19,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sip/user_agent.h"
 #include "vpn/charon/supervisor.h"
@@ -32,6 +33,11 @@ struct SipVpnConfig {
   std::set<std::string> permitted_peers;  // IKE identities (user@host) allowed to call; empty: any
   std::chrono::seconds ike_timeout{30};   // call established → tunnel up
   std::chrono::seconds delete_timeout{5}; // IKE delete → BYE anyway
+  // Password mode (TS-1017 §3.4.1): the server's users and certificate,
+  // the client's own credentials.
+  std::map<std::string, std::string> eap_users;
+  std::string cert_pem, key_pem;
+  std::string eap_user, eap_password;
 };
 
 struct TunnelCounters {
@@ -44,6 +50,7 @@ struct TunnelCounters {
 class SipVpn : public sip::CallObserver {
  public:
   using Clock = std::chrono::steady_clock;
+  static constexpr int kMaxInitiations = 5;
   enum class State { kLoading, kConnecting, kUp, kClosing, kDown };
 
   struct Tunnel {
@@ -56,6 +63,9 @@ class SipVpn : public sip::CallObserver {
     uint64_t bytes_in = 0, bytes_out = 0;
     std::string end_reason;
     bool closing_by_us = false;
+    bool pinned_try = false;
+    int attempts = 0;                                  // IKE initiations (client)
+    std::optional<Clock::time_point> retry_at;         // the next one
   };
 
   SipVpn(SipVpnConfig cfg, sip::UserAgent& ua, CharonSupervisor& charon);
@@ -78,20 +88,33 @@ class SipVpn : public sip::CallObserver {
 
   // sip::CallObserver
   int screen_incoming(const sip::Call& c) override;
+  // An incoming call's connection is loaded before its 2xx goes: the
+  // client initiates IKE on that 2xx, and may beat our ACK to charon.
+  void call_answering(const sip::Call& c) override;
   void call_established(const sip::Call& c) override;
   void call_ended(const sip::Call& c) override;
 
  private:
+  void start_tunnel(const sip::Call& c);
   void on_event(const std::string& name, const vici::Message& m);
   void fail(Tunnel& t, const std::string& reason);
   void remove_from_charon(Tunnel& t, bool force);
   Tunnel* by_conn(const std::string& name);
   void request(const std::string& cmd, vici::Message args, const std::string& what);
+  // Password mode, client: initiate; on failure, find the certificate the
+  // server presented, check it against the SDP's fingerprint, pin it, and
+  // initiate again (DESIGN.md "Client-side fingerprint check", way (a)).
+  void initiate_password(const std::string& call);
+  void verify_presented_certificate(const std::string& call);
 
   SipVpnConfig cfg_;
   sip::UserAgent& ua_;
   CharonSupervisor& charon_;
   std::map<std::string, Tunnel> tunnels_;  // by call id
+  std::map<std::string, std::string> verified_certs_;  // SDP fingerprint -> certificate (PEM/DER) it named
+  std::string decoy_ca_;
+  std::vector<std::string> listed_certs_;  // list-cert events of the list-certs in flight
+  bool listing_certs_ = false;
   TunnelCounters counters_;
 };
 

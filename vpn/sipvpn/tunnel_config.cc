@@ -74,6 +74,27 @@ vici::Message load_conn_message(const SipVpnSettings& s, const CallTunnel& t) {
   if (t.peer.auth == sip::IkeAuth::kPsk) {
     local.set("auth", "psk");
     remote.set("auth", "psk");
+  } else if (server) {
+    // TS-1017 §3.4.1: the server signs with its self-signed certificate
+    // and always sends it (the client has no CA to ask for); the client
+    // proves itself with EAP-MD5.
+    local.set("auth", "pubkey");
+    local.set_list("certs", {t.cert_pem});
+    remote.set("auth", "eap-md5");
+    remote.set("eap_id", "%any");
+    c.set("send_cert", "always");
+    c.set("send_certreq", "no");
+  } else {
+    local.set("auth", "eap-md5");
+    local.set("eap_id", t.eap_user);
+    remote.set("auth", "pubkey");
+    c.set("send_certreq", "no");
+    if (!t.pinned_cert.empty()) {
+      remote.set_list("certs", {t.pinned_cert});
+      remote.set_list("cacerts", {t.pinned_cert});
+    } else if (!t.decoy_ca.empty()) {
+      remote.set_list("cacerts", {t.decoy_ca});
+    }
   }
   auto& child = c.section("children").section(t.name);
   child.set("mode", "tunnel");

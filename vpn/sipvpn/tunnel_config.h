@@ -40,6 +40,11 @@ struct CallTunnel {
   std::string local_id;       // our IKE identity (our SIP identity, user@host)
   std::string remote_id;      // the peer's (from P-Asserted-Identity or the target)
   std::string psk;            // PSK mode: the key the fingerprints named
+  // Password mode: the server presents cert_pem; the client authenticates
+  // as eap_user and accepts only pinned_cert (the certificate whose SHA-1
+  // the SDP named) — or, on its first try, only certificates chaining to
+  // decoy_ca, so that the try fails and charon shows what it received.
+  std::string cert_pem, eap_user, pinned_cert, decoy_ca;
   bool inner_ipv4 = true, inner_ipv6 = false;  // what a client asks for
 };
 
