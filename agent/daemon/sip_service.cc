@@ -18,6 +18,18 @@ int64_t seconds_until(sip::TimePoint at) {
   return std::chrono::duration_cast<std::chrono::seconds>(at - Clock::now()).count();
 }
 
+// Everything of [sipvpn] a running endpoint depends on: a change restarts it.
+std::string vpn_key(const std::optional<SipVpnSection>& v) {
+  if (!v) return "";
+  const auto& t = v->vpn.tunnel;
+  nlohmann::json j = {v->esp_backend, v->run_dir, v->charon, v->charon_log_level, v->certificate,
+                      v->certificate_key, t.ike_proposals, t.esp_proposals, t.ike_rekey.count(),
+                      t.child_rekey.count(), t.dpd.count(), t.pool4, t.pool6, t.dns4, t.dns6, t.subnets,
+                      t.match_peer_identity, v->vpn.psk, v->vpn.permitted_peers, v->vpn.ike_timeout.count(),
+                      v->vpn.delete_timeout.count(), v->vpn.eap_users, v->vpn.eap_user, v->vpn.eap_password};
+  return j.dump();
+}
+
 nlohmann::json metric(const char* name, const char* help, nlohmann::json labels, double value) {
   return {{"name", name}, {"help", help}, {"labels", std::move(labels)}, {"value", value}};
 }
@@ -34,6 +46,7 @@ Result<std::unique_ptr<SipService>> SipService::start(const SipConfig& cfg,
   ev.events = EPOLLIN;
   ev.data.fd = s->timer_fd_;
   epoll_ctl(s->ep_, EPOLL_CTL_ADD, s->timer_fd_, &ev);
+  s->vpn_cfg_input_ = vpn;
   if (Status st = s->open(cfg, vpn); !st) return st.error();
   return s;
 }
@@ -173,15 +186,16 @@ void SipService::stop() {
 }
 
 Status SipService::reload(const SipConfig& cfg, const std::optional<SipVpnSection>& vpn) {
-  const bool same_vpn = vpn.has_value() == vpn_cfg_.has_value() &&
-                        (!vpn || (vpn->run_dir == vpn_cfg_->run_dir && vpn->esp_backend == vpn_cfg_->esp_backend));
+  const bool same_vpn = vpn_key(vpn) == vpn_key(vpn_cfg_input_);
   if (cfg == cfg_ && same_vpn) return Status::Ok();
   const SipConfig old = cfg_;
   const auto old_vpn = vpn_cfg_;
   spdlog::info("sip: configuration changed: restarting the user agent");
   stop();
+  vpn_cfg_input_ = vpn;
   if (Status st = open(cfg, vpn); !st) {
     close_ua();
+    vpn_cfg_input_ = old_vpn;
     if (Status back = open(old, old_vpn); !back) {
       spdlog::error("sip: the old configuration failed too: {}", back.error().message);
     }

@@ -59,7 +59,8 @@ class SipService {
   sip::UaConfig resolved_;
   std::unique_ptr<sip::UdpTransport> transport_;
   std::unique_ptr<sip::UserAgent> ua_;
-  std::optional<SipVpnSection> vpn_cfg_;
+  std::optional<SipVpnSection> vpn_cfg_;        // as running (certificate filled in)
+  std::optional<SipVpnSection> vpn_cfg_input_;  // as configured: what a reload compares
   std::unique_ptr<vpn::CharonSupervisor> charon_;
   std::unique_ptr<vpn::SipVpn> sipvpn_;
 };

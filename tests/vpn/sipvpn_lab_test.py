@@ -181,6 +181,97 @@ class SipVpnPsk(unittest.TestCase):
         L.ctl("ua-a", "vpn", "disconnect", r["call"])
 
 
+class SipVpnPassword(unittest.TestCase):
+    """Password mode (TS-1017 §3.4.1): EAP-MD5 for the client's user, the
+    server's self-signed certificate checked against the SDP's a=fingerprint."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.L = SipLab("sipvpw")
+        try:
+            L = cls.L
+            L.start_kamailio()
+            L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
+                                    "ip link set lan1 up && ip addr add %s/24 dev lan0" % SERVER_LAN)
+            users = '\neap_users = [{ user = "alice", password = "wonderland" }]\n'
+            # B: a server whose SDP names the certificate it made on first start.
+            L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER],
+                                              roles=("server",), ike_port=11111, cert_fp=None)
+                          + sipvpn_toml(L, "b", True) + users
+                          + 'certificate = "%s/b.crt"\ncertificate_key = "%s/b.key"\n' % (L.dir, L.dir))
+            # C: a server whose SDP names another certificate than the one
+            # its charon presents (a second server certificate).
+            L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER],
+                                              roles=("server",))
+                          + sipvpn_toml(L, "c", True) + users)
+            cls.client_cfg = (L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT], ike_port=22222)
+                              + sipvpn_toml(L, "a", False) + 'eap_user = "alice"\neap_password = "wonderland"\n')
+            L.start_mapgw("ua-a", cls.client_cfg)
+            for ua in ("ua-a", "ua-b", "ua-c"):
+                L.wait_registered(ua)
+                wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
+                         what="%s charon up" % ua)
+        except Exception:
+            cls.L.teardown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.L.teardown()
+
+    def tunnel(self, ua, call):
+        for t in self.L.ctl(ua, "vpn", "status")["tunnels"]:
+            if t["call"] == call:
+                return t
+        return None
+
+    def test_forward_password_call_checks_the_certificate(self):
+        L = self.L
+        created = os.path.join(L.dir, "b.key")
+        self.assertTrue(os.path.exists(created), "the server made its certificate on first start")
+        self.assertEqual(os.stat(created).st_mode & 0o777, 0o600)
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        call = r["call"]
+        for i in range(6):
+            time.sleep(0.3)
+            out = subprocess.run(["swanctl", "--list-certs", "--uri", "unix://%s/charon-a/charon.vici" % L.dir],
+                                 capture_output=True, text=True).stdout
+            print("LIST", i, "subject" in out, out.count("subject"), file=sys.stderr)
+        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
+                 what="password tunnel up (%s)" % (self.tunnel("ua-a", call) or {}))
+        self.assertEqual(self.tunnel("ua-a", call)["auth"], "password")
+        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the password tunnel")
+        # The second call finds the certificate already verified: one try.
+        L.ctl("ua-a", "vpn", "disconnect", call)
+        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
+        r2 = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        wait_for(lambda: (self.tunnel("ua-a", r2["call"]) or {}).get("state") == "up", timeout=30,
+                 what="second password tunnel up")
+        L.ctl("ua-a", "vpn", "disconnect", r2["call"])
+
+    def test_certificate_not_the_sdps_is_refused(self):
+        L = self.L
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % OTHER)
+        call = r["call"]
+        wait_for(lambda: (L.call_of("ua-a", call) or {}).get("state") == "ended", timeout=40, what="call ended")
+        self.assertEqual(self.tunnel("ua-a", call)["end_reason"], "certificate_mismatch")
+
+    def test_zz_wrong_password_ends_the_call_with_its_reason(self):
+        L = self.L
+        cfg = L.daemons["ua-a"][2]
+        with open(cfg) as f:
+            text = f.read()
+        with open(cfg, "w") as f:
+            f.write(text.replace('eap_password = "wonderland"', 'eap_password = "queen"'))
+        self.assertTrue(L.ctl("ua-a", "reload").get("reloaded"))
+        L.wait_registered("ua-a", timeout=15)
+        wait_for(lambda: L.ctl("ua-a", "vpn", "status")["charon"]["state"] == "up", timeout=20, what="charon up")
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        call = r["call"]
+        wait_for(lambda: (L.call_of("ua-a", call) or {}).get("state") == "ended", timeout=40, what="call ended")
+        self.assertEqual(self.tunnel("ua-a", call)["end_reason"], "ike_auth_failed")
+
+
 def lambda_ping(L, addr):
     return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ping", "-c", "1", "-W", "1", addr],
                           stdout=subprocess.DEVNULL).returncode == 0

@@ -90,8 +90,10 @@ vici::Message load_conn_message(const SipVpnSettings& s, const CallTunnel& t) {
     remote.set("auth", "pubkey");
     c.set("send_certreq", "no");
     if (!t.pinned_cert.empty()) {
+      // Exactly this certificate (charon trusts it since we loaded it; a
+      // cacerts constraint would refuse it: a self-signed end entity is
+      // not "authenticated by" itself as a CA).
       remote.set_list("certs", {t.pinned_cert});
-      remote.set_list("cacerts", {t.pinned_cert});
     } else if (!t.decoy_ca.empty()) {
       remote.set_list("cacerts", {t.decoy_ca});
     }

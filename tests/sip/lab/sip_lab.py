@@ -80,7 +80,7 @@ class SipLab:
 
     # --- our user agents -----------------------------------------------------------
     def sip_toml(self, role, aor, password, roles=("client",), auth=("password",), registrar=True,
-                 ike_port=4500, extra="", ike_extra="", listen=None):
+                 ike_port=4500, extra="", ike_extra="", listen=None, cert_fp=CERT_FP):
         v6, _ = HOSTS[role]
         lines = [
             "[sip]",
@@ -96,8 +96,8 @@ class SipLab:
             "roles = %s" % json.dumps(list(roles)),
             "auth = %s" % json.dumps(list(auth)),
         ]
-        if "server" in roles:
-            lines.append('certificate_fingerprint = "%s"' % CERT_FP)
+        if "server" in roles and cert_fp:
+            lines.append('certificate_fingerprint = "%s"' % cert_fp)
         if "psk" in auth:
             lines.append('psk = "%s"' % PSK)
         lines.append(ike_extra)
