@@ -9,7 +9,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kT1{500};
 constexpr std::chrono::milliseconds kT2{4000};
-const char* kAllow = "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS";
 
 SessionTimerHeaders timer_headers(const osip_message_t* m) {
   SessionTimerHeaders h;
@@ -360,23 +359,11 @@ void Call::reject_incoming(int code, const std::string& reason, const HeaderList
 void Call::answer_invite() {
   respond(ist_, invite_, 100);
   // Extensions we must understand (§8.2.2.3): only the session timer.
-  for (int i = 0; i < osip_list_size(&invite_->headers); ++i) {
-    auto* h = static_cast<osip_header_t*>(osip_list_get(&invite_->headers, i));
-    if (!h->hname || strcasecmp(h->hname, "Require") != 0 || !h->hvalue) continue;
-    std::string v = h->hvalue;
-    size_t p = 0;
-    while (p <= v.size()) {
-      size_t e = v.find(',', p);
-      if (e == std::string::npos) e = v.size();
-      std::string tok = v.substr(p, e - p);
-      tok.erase(0, tok.find_first_not_of(' '));
-      tok.erase(tok.find_last_not_of(' ') + 1);
-      if (!tok.empty() && strcasecmp(tok.c_str(), "timer") != 0) {
-        ++core_.counters.request_drops[static_cast<int>(RequestDrop::kUnsupported)];
-        reject_incoming(420, "rejected_420", {{"Unsupported", tok}});
-        return;
-      }
-      p = e + 1;
+  for (const auto& tok : header_tokens(invite_, "Require")) {
+    if (strcasecmp(tok.c_str(), "timer") != 0) {
+      ++core_.counters.request_drops[static_cast<int>(RequestDrop::kUnsupported)];
+      reject_incoming(420, "rejected_420", {{"Unsupported", tok}});
+      return;
     }
   }
   remote_sdp_ = body_of(invite_);
@@ -513,7 +500,7 @@ void Call::answer_refresh(osip_transaction_t* tr, osip_message_t* req) {
   respond(tr, req, 200, h, body);
   timer_ = d.terms;
   ++core_.counters.session_refreshes_received;
-  schedule_timer(true);
+  schedule_timer();
 }
 
 void Call::send_refresh() {
@@ -557,7 +544,7 @@ void Call::on_refresh_response(osip_message_t* m) {
   if (code < 300) {
     if (refresh_is_invite_ && dialog_) send_ack(*dialog_, cseq_of(m), &ack_hop_);
     timer_ = uac_session_timer(core_.cfg.timers, requested_interval_, timer_headers(m));
-    schedule_timer(true);
+    schedule_timer();
     return;
   }
   if (code == 491) {  // §14.1: glare; try again shortly
@@ -569,11 +556,11 @@ void Call::on_refresh_response(osip_message_t* m) {
 
 void Call::establish() {
   state_ = State::kEstablished;
-  schedule_timer(true);
+  schedule_timer();
   events_.call_established(*this);
 }
 
-void Call::schedule_timer(bool) {
+void Call::schedule_timer() {
   if (timer_.interval == 0) {
     timer_at_.reset();
     return;

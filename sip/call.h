@@ -114,7 +114,7 @@ class Call : public ClientTransactionUser {
   void answer_refresh(osip_transaction_t* tr, osip_message_t* req);
   void send_refresh();
   void establish();
-  void schedule_timer(bool refreshed_now);
+  void schedule_timer();  // from now, per the current terms
   void end(const std::string& reason, int status = 0);
   void reject_incoming(int code, const std::string& reason, const HeaderList& headers = {});
   void send_answer();

@@ -156,18 +156,26 @@ std::optional<std::string> header_value(const osip_message_t* m, const char* nam
   return std::nullopt;
 }
 
-bool header_has_token(const osip_message_t* m, const char* name, const char* token, const char* compact) {
+std::vector<std::string> header_tokens(const osip_message_t* m, const char* name, const char* compact) {
+  std::vector<std::string> out;
   for (int i = 0; i < osip_list_size(&m->headers); ++i) {
     auto* h = static_cast<osip_header_t*>(osip_list_get(&m->headers, i));
     if (!name_is(h->hname, name, compact) || !h->hvalue) continue;
-    std::string v = h->hvalue;
+    const std::string v = h->hvalue;
     size_t p = 0;
     while (p <= v.size()) {
       size_t e = v.find(',', p);
       if (e == std::string::npos) e = v.size();
-      if (strcasecmp(trim(v.substr(p, e - p)).c_str(), token) == 0) return true;
+      if (std::string tok = trim(v.substr(p, e - p)); !tok.empty()) out.push_back(tok);
       p = e + 1;
     }
+  }
+  return out;
+}
+
+bool header_has_token(const osip_message_t* m, const char* name, const char* token, const char* compact) {
+  for (const auto& t : header_tokens(m, name, compact)) {
+    if (strcasecmp(t.c_str(), token) == 0) return true;
   }
   return false;
 }

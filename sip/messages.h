@@ -55,6 +55,9 @@ std::optional<std::string> header_value(const osip_message_t* m, const char* nam
 // Does any header @name list @token (comma-separated option tags or methods)?
 bool header_has_token(const osip_message_t* m, const char* name, const char* token,
                       const char* compact = nullptr);
+// Every token of every header @name, trimmed, in order.
+std::vector<std::string> header_tokens(const osip_message_t* m, const char* name,
+                                       const char* compact = nullptr);
 bool allows_method(const osip_message_t* m, const char* method);
 std::string body_of(const osip_message_t* m);
 bool has_sdp_body(const osip_message_t* m);

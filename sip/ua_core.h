@@ -13,6 +13,9 @@
 
 namespace mapgw::sip {
 
+// The methods we serve (Allow in INVITEs, 2xx, 405s and OPTIONS answers).
+inline constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS";
+
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 

@@ -8,8 +8,6 @@
 namespace mapgw::sip {
 namespace {
 
-const char* kAllow = "INVITE, ACK, BYE, CANCEL, UPDATE, OPTIONS";
-
 // Methods of RFC 3261 and its extensions that we know and do not serve
 // outside a dialog (405); anything else is 501 (§8.2.1).
 bool known_method(const std::string& m) {

@@ -28,6 +28,27 @@ def sipvpn_toml(L, name, server):
     return "\n".join(lines) + "\n"
 
 
+def add_server_lan(L):
+    """The server's network space: a veth pair in its namespace holds 10.10.0.1."""
+    L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
+                            "ip link set lan1 up && ip addr add %s/24 dev lan0 && "
+                            "sysctl -qw net.ipv4.ip_forward=1" % SERVER_LAN)
+
+
+def wait_ready(L, uas):
+    for ua in uas:
+        L.wait_registered(ua)
+        wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
+                 what="%s charon up" % ua)
+
+
+def tunnel_of(L, ua, call=None):
+    for t in L.ctl(ua, "vpn", "status")["tunnels"]:
+        if call is None or t["call"] == call:
+            return t
+    return None
+
+
 class SipVpnPsk(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -36,9 +57,7 @@ class SipVpnPsk(unittest.TestCase):
             L = cls.L
             L.start_kamailio()
             # The server's LAN: a veth pair inside its namespace holds 10.10.0.1.
-            L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
-                                    "ip link set lan1 up && ip addr add %s/24 dev lan0 && "
-                                    "sysctl -qw net.ipv4.ip_forward=1" % SERVER_LAN)
+            add_server_lan(L)
             L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER],
                                               roles=("server",), auth=("psk",), ike_port=11111)
                           + sipvpn_toml(L, "b", True), metrics="%s:9680" % HOSTS["ua-b"][1])
@@ -49,10 +68,7 @@ class SipVpnPsk(unittest.TestCase):
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER], auth=("psk",))
                           .replace('psk = "%s"' % PSK, 'psk = "not-the-server-key"')
                           + sipvpn_toml(L, "c", False))
-            for ua in ("ua-a", "ua-b", "ua-c"):
-                L.wait_registered(ua)
-                wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
-                         what="%s charon up" % ua)
+            wait_ready(L, ("ua-a", "ua-b", "ua-c"))
         except Exception:
             cls.L.teardown()
             raise
@@ -62,10 +78,7 @@ class SipVpnPsk(unittest.TestCase):
         cls.L.teardown()
 
     def tunnel(self, ua, call=None):
-        for t in self.L.ctl(ua, "vpn", "status")["tunnels"]:
-            if call is None or t["call"] == call:
-                return t
-        return None
+        return tunnel_of(self.L, ua, call)
 
     def test_forward_psk_call_carries_traffic_and_ends_in_order(self):
         L = self.L
@@ -191,8 +204,7 @@ class SipVpnPassword(unittest.TestCase):
         try:
             L = cls.L
             L.start_kamailio()
-            L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
-                                    "ip link set lan1 up && ip addr add %s/24 dev lan0" % SERVER_LAN)
+            add_server_lan(L)
             users = '\neap_users = [{ user = "alice", password = "wonderland" }]\n'
             # B: a server whose SDP names the certificate it made on first start.
             L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER],
@@ -207,10 +219,7 @@ class SipVpnPassword(unittest.TestCase):
             cls.client_cfg = (L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT], ike_port=22222)
                               + sipvpn_toml(L, "a", False) + 'eap_user = "alice"\neap_password = "wonderland"\n')
             L.start_mapgw("ua-a", cls.client_cfg)
-            for ua in ("ua-a", "ua-b", "ua-c"):
-                L.wait_registered(ua)
-                wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
-                         what="%s charon up" % ua)
+            wait_ready(L, ("ua-a", "ua-b", "ua-c"))
         except Exception:
             cls.L.teardown()
             raise
@@ -220,10 +229,7 @@ class SipVpnPassword(unittest.TestCase):
         cls.L.teardown()
 
     def tunnel(self, ua, call):
-        for t in self.L.ctl(ua, "vpn", "status")["tunnels"]:
-            if t["call"] == call:
-                return t
-        return None
+        return tunnel_of(self.L, ua, call)
 
     def test_forward_password_call_checks_the_certificate(self):
         L = self.L

@@ -146,14 +146,21 @@ void SipVpn::start_tunnel(const sip::Call& c) {
   }
   request("load-shared", load_psk_message(cfg_.tunnel, tr.t), tr.t.name);
   request("load-conn", load_conn_message(cfg_.tunnel, tr.t), tr.t.name);
-  if (peer.local_role == sip::VpnRole::kClient) {
-    vici::Message init;
-    init.set("child", tr.t.name).set("ike", tr.t.name).set("timeout", "-1");
-    ++tr.attempts;
-    request("initiate", std::move(init), tr.t.name);
-  }
+  if (peer.local_role == sip::VpnRole::kClient) initiate(tr);
   spdlog::info("sipvpn: call {}: tunnel {} to [{}]:{} as {} ({})", c.id(), tr.t.name, peer.address, peer.port,
                sip::to_string(peer.local_role), sip::to_string(peer.auth));
+}
+
+vici::Message SipVpn::initiate_message(Tunnel& t, const std::string& timeout) {
+  ++t.attempts;
+  vici::Message init;
+  init.set("child", t.t.name).set("ike", t.t.name).set("timeout", timeout);
+  return init;
+}
+
+void SipVpn::initiate(Tunnel& t) {
+  // Asynchronous (timeout -1): the outcome comes as ike/child-updown.
+  request("initiate", initiate_message(t, "-1"), t.t.name);
 }
 
 void SipVpn::initiate_password(const std::string& call) {
@@ -166,10 +173,10 @@ void SipVpn::initiate_password(const std::string& call) {
   t.t.pinned_cert = t.pinned_try ? known->second : "";
   t.t.decoy_ca = t.pinned_try ? "" : decoy_ca_;
   request("load-conn", load_conn_message(cfg_.tunnel, t.t), t.t.name);
-  vici::Message init;
-  init.set("child", t.t.name).set("ike", t.t.name);
-  init.set("timeout", std::to_string(std::chrono::milliseconds(cfg_.ike_timeout).count()));
-  charon_.vici()->request("initiate", std::move(init), [this, call](Result<vici::Message> r) {
+  // Waiting for the outcome: its answer decides between the pinned try
+  // and the certificate check.
+  const auto wait = std::to_string(std::chrono::milliseconds(cfg_.ike_timeout).count());
+  charon_.vici()->request("initiate", initiate_message(t, wait), [this, call](Result<vici::Message> r) {
     auto it = tunnels_.find(call);
     if (it == tunnels_.end() || it->second.state != State::kConnecting) return;
     if (r && r->yes("success")) return;  // child-updown brings it up
@@ -335,10 +342,7 @@ void SipVpn::on_timer(Clock::time_point now) {
   for (auto& [call, t] : tunnels_) {
     if (!t.retry_at || now < *t.retry_at || t.state != State::kConnecting) continue;
     t.retry_at.reset();
-    vici::Message init;
-    init.set("child", t.t.name).set("ike", t.t.name).set("timeout", "-1");
-    ++t.attempts;
-    request("initiate", std::move(init), t.t.name);
+    initiate(t);
   }
   std::vector<std::string> due;
   for (auto& [call, t] : tunnels_) {

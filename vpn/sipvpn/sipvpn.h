@@ -105,6 +105,8 @@ class SipVpn : public sip::CallObserver {
   // server presented, check it against the SDP's fingerprint, pin it, and
   // initiate again (DESIGN.md "Client-side fingerprint check", way (a)).
   void initiate_password(const std::string& call);
+  vici::Message initiate_message(Tunnel& t, const std::string& timeout);
+  void initiate(Tunnel& t);
   void verify_presented_certificate(const std::string& call);
 
   SipVpnConfig cfg_;
