@@ -24,7 +24,6 @@ const char* SipVpn::to_string(State s) {
 
 SipVpn::SipVpn(SipVpnConfig cfg, sip::UserAgent& ua, CharonSupervisor& charon)
     : cfg_(std::move(cfg)), ua_(ua), charon_(charon) {
-  if (auto decoy = ephemeral_certificate("mapgw untrusted anchor")) decoy_ca_ = *decoy;
   ua_.set_observer(this);
   if (charon_.vici()) charon_up(*charon_.vici());
 }
@@ -170,6 +169,10 @@ void SipVpn::initiate_password(const std::string& call) {
   const std::string fp = t.t.peer.server_cert ? t.t.peer.server_cert->str() : "";
   auto known = verified_certs_.find(fp);
   t.pinned_try = known != verified_certs_.end();
+  if (!t.pinned_try && decoy_ca_.empty()) {
+    // Made when a password-mode client first needs it, not at every start.
+    if (auto decoy = ephemeral_certificate("mapgw untrusted anchor")) decoy_ca_ = *decoy;
+  }
   t.t.pinned_cert = t.pinned_try ? known->second : "";
   t.t.decoy_ca = t.pinned_try ? "" : decoy_ca_;
   request("load-conn", load_conn_message(cfg_.tunnel, t.t), t.t.name);
