@@ -2,6 +2,10 @@
 
 #include "agent/config/toml_read.h"
 
+#include <arpa/inet.h>
+
+#include <tuple>
+
 namespace mapgw {
 namespace {
 
@@ -33,6 +37,51 @@ Status seconds(const toml::table& t, const char* key, const std::string& origin,
   return Status::Ok();
 }
 
+// "10.0.0.1", "10.0.0.0/24" or "10.0.0.100-10.0.0.150" of one family,
+// as charon's pools, DNS and traffic selectors take them.
+bool address_of(const std::string& s, int family) {
+  unsigned char buf[16];
+  return inet_pton(family, s.c_str(), buf) == 1;
+}
+
+bool prefix_of(const std::string& s, int family) {
+  const size_t slash = s.find('/');
+  if (slash == std::string::npos) return address_of(s, family);
+  const std::string len = s.substr(slash + 1);
+  const int max = family == AF_INET ? 32 : 128;
+  if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(len) <= max && address_of(s.substr(0, slash), family);
+}
+
+bool range_of(const std::string& s, int family) {
+  const size_t dash = s.find('-');
+  if (dash == std::string::npos) return prefix_of(s, family);
+  return address_of(s.substr(0, dash), family) && address_of(s.substr(dash + 1), family);
+}
+
+Status check_network_space(const vpn::SipVpnSettings& tun, const std::string& origin) {
+  for (auto [key, list, family] : {std::tuple{"pool4", &tun.pool4, AF_INET}, std::tuple{"pool6", &tun.pool6, AF_INET6}}) {
+    if (list->size() > 1) return make_error(origin + ": " + key + " in [sipvpn] is one range or prefix");
+    for (const auto& r : *list) {
+      if (!range_of(r, family)) {
+        return make_error(origin + ": " + key + " in [sipvpn]: '" + r + "' is not an " +
+                          (family == AF_INET ? "IPv4" : "IPv6") + " range (a-b) or prefix");
+      }
+    }
+  }
+  for (auto [key, list, family] : {std::tuple{"dns4", &tun.dns4, AF_INET}, std::tuple{"dns6", &tun.dns6, AF_INET6}}) {
+    for (const auto& a : *list) {
+      if (!address_of(a, family)) return make_error(origin + ": " + key + " in [sipvpn]: '" + a + "' is not an address");
+    }
+  }
+  for (const auto& n : tun.subnets) {
+    if (!prefix_of(n, AF_INET) && !prefix_of(n, AF_INET6)) {
+      return make_error(origin + ": subnets in [sipvpn]: '" + n + "' is not a prefix");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::string& origin,
@@ -41,7 +90,7 @@ Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::stri
                               "esp_proposals", "ike_rekey", "child_rekey", "dpd", "pool4", "pool6", "dns4",
                               "dns6", "subnets", "permitted_peers", "ike_timeout", "delete_timeout",
                               "match_peer_identity", "certificate", "certificate_key", "eap_users", "eap_user",
-                              "eap_password"},
+                              "eap_password", "inner"},
                           origin, kSection);
       !st) {
     return st.error();
@@ -72,6 +121,7 @@ Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::stri
                             std::pair{"subnets", &tun.subnets}}) {
     if (Status st = strings(t, key, origin, *field); !st) return st.error();
   }
+  if (Status st = check_network_space(tun, origin); !st) return st.error();
   if (tun.ike_proposals.empty() || tun.esp_proposals.empty()) {
     return make_error(origin + ": ike_proposals and esp_proposals in [sipvpn] may not be empty");
   }
@@ -118,6 +168,20 @@ Result<SipVpnSection> parse_sipvpn_section(const toml::table& t, const std::stri
   if (eu->empty() != ep->empty()) return make_error(origin + ": eap_user and eap_password in [sipvpn] go together");
   s.vpn.eap_user = *eu;
   s.vpn.eap_password = *ep;
+  // inner: what a client asks for inside the tunnel.
+  std::vector<std::string> inner{"ipv4"};
+  if (Status st = strings(t, "inner", origin, inner); !st) return st.error();
+  tun.inner_ipv4 = tun.inner_ipv6 = false;
+  for (const auto& f : inner) {
+    if (f == "ipv4") {
+      tun.inner_ipv4 = true;
+    } else if (f == "ipv6") {
+      tun.inner_ipv6 = true;
+    } else {
+      return make_error(origin + ": inner in [sipvpn] lists \"ipv4\" and/or \"ipv6\", not '" + f + "'");
+    }
+  }
+  if (!tun.inner_ipv4 && !tun.inner_ipv6) return make_error(origin + ": inner in [sipvpn] may not be empty");
   auto match = get<bool>(t, "match_peer_identity", origin, kSection, tun.match_peer_identity);
   if (!match) return match.error();
   tun.match_peer_identity = *match;

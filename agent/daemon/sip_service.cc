@@ -384,6 +384,15 @@ nlohmann::json SipService::metrics() const {
     totals.push_back(metric("mapgw_sipvpn_rekeys_total", "SA rekeys", {{"kind", "ike"}}, v.ike_rekeys));
     totals.push_back(metric("mapgw_sipvpn_refused_peers_total", "Calls refused: caller not in permitted_peers",
                             nlohmann::json::object(), v.refused_peers));
+    uint64_t in = v.bytes_in_closed, out = v.bytes_out_closed;
+    for (const auto& [call, t] : sipvpn_->tunnels()) {
+      in += t.bytes_in;
+      out += t.bytes_out;
+    }
+    totals.push_back(metric("mapgw_sipvpn_bytes_total", "ESP payload bytes through SIP-VPN tunnels (polled every 2 s)",
+                            {{"direction", "in"}}, in));
+    totals.push_back(metric("mapgw_sipvpn_bytes_total", "ESP payload bytes through SIP-VPN tunnels (polled every 2 s)",
+                            {{"direction", "out"}}, out));
   }
   return {{"gauges", gauges}, {"totals", totals}};
 }
@@ -432,13 +441,27 @@ nlohmann::json SipService::vpn_status() const {
                         {"child", t.child_state},
                         {"spi_in", t.spi_in},
                         {"spi_out", t.spi_out},
-                        {"virtual_ip", t.local_vip}};
+                        {"virtual_ips", t.virtual_ips},
+                        {"remote_networks", t.remote_ts},
+                        {"bytes_in", t.bytes_in},
+                        {"bytes_out", t.bytes_out},
+                        {"packets_in", t.packets_in},
+                        {"packets_out", t.packets_out}};
+    if (t.state == vpn::SipVpn::State::kUp) {
+      e["up_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t.up_at).count();
+    }
+    if (t.last_rekey_at) {
+      e["last_rekey"] = {{"kind", t.last_rekey},
+                         {"seconds_ago",
+                          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - *t.last_rekey_at).count()}};
+    }
     if (!t.end_reason.empty()) e["end_reason"] = t.end_reason;
     j["tunnels"].push_back(e);
   }
   const auto& k = sipvpn_->counters();
   j["counters"] = {{"up", k.up}, {"failures", k.failures}, {"child_rekeys", k.child_rekeys},
                    {"ike_rekeys", k.ike_rekeys}, {"refused_peers", k.refused_peers}};
+  j["received_dns"] = charon_->received_dns();
   return j;
 }
 

@@ -77,6 +77,26 @@ TEST(SipConfig, SipVpnNeedsSipAndValidKeys) {
   EXPECT_FALSE(parse_config(base + "child_rekey = 5\n", "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "lifetime = 5\n", "t.toml").ok());
   EXPECT_FALSE(parse_config(base + "eap_user = \"alice\"\n", "t.toml").ok());  // without its password
+  // The network space: each value of its family and form.
+  EXPECT_TRUE(parse_config(base + "pool4 = [\"10.0.0.100-10.0.0.150\"]\npool6 = [\"fd00::100/120\"]\n"
+                                  "dns4 = [\"10.0.0.53\"]\ndns6 = [\"fd00::53\"]\n"
+                                  "subnets = [\"10.0.0.0/24\", \"fd00::/64\"]\ninner = [\"ipv4\", \"ipv6\"]\n",
+                           "t.toml")
+                  .ok());
+  EXPECT_FALSE(parse_config(base + "pool4 = [\"fd00::100/120\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "pool6 = [\"10.0.0.1-10.0.0.9\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "pool4 = [\"10.0.0.1/24\", \"10.1.0.1/24\"]\n", "t.toml").ok());  // one range
+  EXPECT_FALSE(parse_config(base + "dns4 = [\"fd00::53\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "subnets = [\"10.0.0.0/33\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "subnets = [\"lan\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "inner = [\"ipx\"]\n", "t.toml").ok());
+  EXPECT_FALSE(parse_config(base + "inner = []\n", "t.toml").ok());
+  {
+    auto v6only = parse_config(base + "inner = [\"ipv6\"]\n", "t.toml");
+    ASSERT_TRUE(v6only.ok());
+    EXPECT_FALSE(v6only->sipvpn->vpn.tunnel.inner_ipv4);
+    EXPECT_TRUE(v6only->sipvpn->vpn.tunnel.inner_ipv6);
+  }
   // Password mode needs its credentials: a client its own, a server its users.
   const std::string pw = "role = \"none\"\n[sip]\naor = \"sip:a@example.ne.jp\"\n[sipvpn]\n";
   EXPECT_FALSE(parse_config(pw, "t.toml").ok());

@@ -19,20 +19,27 @@ sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the 
 
 CLIENT, SERVER, OTHER = "0311111111", "0422222222", "0333333333"
 SERVER_LAN = "10.10.0.1"
+SERVER_LAN6 = "fd00:10::1"
 
 
-def sipvpn_toml(L, name, server):
+def sipvpn_toml(L, name, server, inner=("ipv4",)):
     lines = ["[sipvpn]", 'run_dir = "%s/charon-%s"' % (L.dir, name), "ike_timeout = 20"]
     if server:
-        lines += ['pool4 = ["10.10.0.100-10.10.0.150"]', 'dns4 = ["10.10.0.53"]', 'subnets = ["10.10.0.0/24"]']
+        # A dual-stack network space (TS-1017 §4.1.3.2, Appendix I I-S-3).
+        lines += ['pool4 = ["10.10.0.100-10.10.0.150"]', 'pool6 = ["fd00:10::100-fd00:10::1ff"]',
+                  'dns4 = ["10.10.0.53"]', 'dns6 = ["fd00:10::53"]', 'subnets = ["10.10.0.0/24", "fd00:10::/64"]']
+    else:
+        lines.append("inner = [%s]" % ", ".join('"%s"' % f for f in inner))
     return "\n".join(lines) + "\n"
 
 
 def add_server_lan(L):
-    """The server's network space: a veth pair in its namespace holds 10.10.0.1."""
+    """The server's network space: a veth pair in its namespace holds
+    10.10.0.1 and fd00:10::1."""
     L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
                             "ip link set lan1 up && ip addr add %s/24 dev lan0 && "
-                            "sysctl -qw net.ipv4.ip_forward=1" % SERVER_LAN)
+                            "ip addr add %s/64 dev lan0 nodad && "
+                            "sysctl -qw net.ipv4.ip_forward=1" % (SERVER_LAN, SERVER_LAN6))
 
 
 def wait_ready(L, uas):
@@ -63,7 +70,7 @@ class SipVpnPsk(unittest.TestCase):
                           + sipvpn_toml(L, "b", True), metrics="%s:9680" % HOSTS["ua-b"][1])
             L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
                                               auth=("psk",), ike_port=22222)
-                          + sipvpn_toml(L, "a", False), metrics="%s:9680" % HOSTS["ua-a"][1])
+                          + sipvpn_toml(L, "a", False, inner=("ipv4", "ipv6")), metrics="%s:9680" % HOSTS["ua-a"][1])
             # C: a client whose PSK is not the server's.
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER], auth=("psk",))
                           .replace('psk = "%s"' % PSK, 'psk = "not-the-server-key"')
@@ -100,16 +107,32 @@ class SipVpnPsk(unittest.TestCase):
         self.assertEqual(a["role"], "client")
         self.assertEqual(a["auth"], "psk")
         self.assertEqual(a["remote"], "[%s]:11111" % HOSTS["ua-b"][0])  # the server's SDP port
-        self.assertTrue(a["virtual_ip"].startswith("10.10.0."), a)
+        vip4 = [v for v in a["virtual_ips"] if v.startswith("10.10.0.")]
+        vip6 = [v for v in a["virtual_ips"] if v.startswith("fd00:10::")]
+        self.assertEqual((len(vip4), len(vip6)), (1, 1), a)  # inner IPv4 and IPv6 (I-C-3)
+        self.assertEqual(sorted(a["remote_networks"]), ["10.10.0.0/24", "fd00:10::/64"], a)
         wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the tunnel")
         setup = time.monotonic() - t0
+        self.assertTrue(lambda_ping(L, SERVER_LAN6), "ping6 through the tunnel")
+        # The client routes the server's networks into the tunnel, and only them.
+        self.assertIn("220", route_to(L, SERVER_LAN))
+        self.assertIn("220", route_to(L, SERVER_LAN6))
+        self.assertNotIn("220", route_to(L, "198.51.100.1"))
+        # The DNS servers the server handed out are recorded.
+        self.assertEqual(sorted(L.ctl("ua-a", "vpn", "status")["received_dns"]), ["10.10.0.53", "fd00:10::53"])
+        with open("/etc/resolv.conf") as f:
+            self.assertNotIn("10.10.0.53", f.read(), "charon wrote to the host's resolver")
         b = [t for t in L.ctl("ua-b", "vpn", "status")["tunnels"] if t["state"] == "up"]
         self.assertEqual(len(b), 1)
         self.assertEqual(b[0]["role"], "server")
         self.assertEqual(b[0]["remote"], "[%s]:22222" % HOSTS["ua-a"][0])
-        # TCP through the tunnel: 2 MB echoed by a listener on the server's LAN.
-        got = tcp_through(L, SERVER_LAN, 2 * 1024 * 1024)
-        self.assertEqual(got, 2 * 1024 * 1024)
+        # TCP through the tunnel, both families: 2 MB echoed by a listener
+        # on the server's LAN; the tunnel's byte counters saw it.
+        self.assertEqual(tcp_through(L, SERVER_LAN, 2 * 1024 * 1024), 2 * 1024 * 1024)
+        self.assertEqual(tcp_through(L, SERVER_LAN6, 1024 * 1024), 1024 * 1024)
+        wait_for(lambda: self.tunnel("ua-a", call)["bytes_out"] >= 3 * 1024 * 1024, timeout=6,
+                 what="bytes counted (%s)" % self.tunnel("ua-a", call))
+        self.assertGreater(self.tunnel("ua-a", call)["packets_in"], 0)
         # Disconnect: IKE delete first, then BYE (TS-1017 §4.2).
         L.ctl("ua-a", "vpn", "disconnect", call)
         wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="client tunnel down")
@@ -238,11 +261,6 @@ class SipVpnPassword(unittest.TestCase):
         self.assertEqual(os.stat(created).st_mode & 0o777, 0o600)
         r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
         call = r["call"]
-        for i in range(6):
-            time.sleep(0.3)
-            out = subprocess.run(["swanctl", "--list-certs", "--uri", "unix://%s/charon-a/charon.vici" % L.dir],
-                                 capture_output=True, text=True).stdout
-            print("LIST", i, "subject" in out, out.count("subject"), file=sys.stderr)
         wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
                  what="password tunnel up (%s)" % (self.tunnel("ua-a", call) or {}))
         self.assertEqual(self.tunnel("ua-a", call)["auth"], "password")
@@ -283,9 +301,15 @@ def lambda_ping(L, addr):
                           stdout=subprocess.DEVNULL).returncode == 0
 
 
+def route_to(L, addr):
+    return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ip", "route", "get", addr],
+                          capture_output=True, text=True).stdout
+
+
 def tcp_through(L, addr, size):
+    family = "socket.AF_INET6" if ":" in addr else "socket.AF_INET"
     server = L.lab.spawn(L.ns["ua-b"], ["/usr/bin/python3", "-c",
-                                        "import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,"
+                                        "import socket\ns=socket.socket(" + family + ");s.setsockopt(socket.SOL_SOCKET,"
                                         "socket.SO_REUSEADDR,1);s.bind(('%s',9000));s.listen(1)\nc,_=s.accept()\n"
                                         "n=0\nwhile True:\n d=c.recv(65536)\n if not d: break\n n+=len(d)\n"
                                         "c.sendall(str(n).encode());c.close()" % addr],

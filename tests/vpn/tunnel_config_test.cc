@@ -84,5 +84,39 @@ TEST(TunnelConfig, PskBelongsToBothIdentities) {
             "%any");
 }
 
+TEST(TunnelConfig, DualStackClientAsksForBothFamilies) {
+  SipVpnSettings s;
+  CallTunnel t = tunnel(sip::VpnRole::kClient);
+  t.inner_ipv6 = true;
+  const auto m = load_conn_message(s, t);
+  const auto* c = m.sub("sipvpn-7");
+  EXPECT_EQ(*c->list("vips"), (std::vector<std::string>{"0.0.0.0", "::"}));
+  EXPECT_EQ(*c->sub("children")->sub("sipvpn-7")->list("remote_ts"),
+            (std::vector<std::string>{"0.0.0.0/0", "::/0"}));
+  t.inner_ipv4 = false;  // IPv6 only (TS-1017 I-C-3)
+  EXPECT_EQ(*load_conn_message(s, t).sub("sipvpn-7")->list("vips"), std::vector<std::string>{"::"});
+}
+
+TEST(TunnelConfig, DualStackServerPoolsCarryTheirOwnFamily) {
+  SipVpnSettings s;
+  s.pool4 = {"10.10.0.100-10.10.0.150"};
+  s.pool6 = {"fd00:10::100/120"};
+  s.dns4 = {"10.10.0.53"};
+  s.dns6 = {"fd00:10::53"};
+  s.subnets = {"10.10.0.0/24", "fd00:10::/64"};
+  const auto m = load_conn_message(s, tunnel(sip::VpnRole::kServer));
+  const auto* c = m.sub("sipvpn-7");
+  EXPECT_EQ(*c->list("pools"), (std::vector<std::string>{"sipvpn-v4", "sipvpn-v6"}));
+  EXPECT_EQ(*c->sub("children")->sub("sipvpn-7")->list("local_ts"), s.subnets);
+  auto pools = load_pool_messages(s, "sipvpn");
+  ASSERT_EQ(pools.size(), 2u);
+  // Each pool hands out its family's DNS and subnets only: a client that
+  // gets both pools sees every attribute once.
+  EXPECT_EQ(*pools[0].sub("sipvpn-v4")->list("subnet"), std::vector<std::string>{"10.10.0.0/24"});
+  EXPECT_EQ(*pools[1].sub("sipvpn-v6")->list("subnet"), std::vector<std::string>{"fd00:10::/64"});
+  EXPECT_EQ(*pools[1].sub("sipvpn-v6")->list("dns"), std::vector<std::string>{"fd00:10::53"});
+  EXPECT_EQ(*pools[1].sub("sipvpn-v6")->value("addrs"), "fd00:10::100/120");
+}
+
 }  // namespace
 }  // namespace mapgw::vpn

@@ -12,7 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace mapgw::vpn {
 namespace {
@@ -22,6 +24,7 @@ using std::chrono::milliseconds;
 
 // The view charon has of its run directory (bind-mounted over /run).
 constexpr const char* kInsideRun = "/var/run";
+constexpr const char* kHostResolvconf = "/sbin/resolvconf";
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -32,16 +35,17 @@ std::string describe_status(int status) {
 }  // namespace
 
 std::string strongswan_conf(const CharonSettings& s) {
-  // Only what SIP-VPN and L2TP/IPsec use; nothing that edits the host
-  // (no resolve: the DNS servers a server hands out are recorded, not
-  // written to resolv.conf; no updown: routes are ours to install).
+  // Only what SIP-VPN and L2TP/IPsec use; nothing that edits the host's
+  // resolver: resolve hands the DNS servers a VPN server sent to our
+  // record-dns script (charon's routes to the negotiated networks and its
+  // virtual IPs are what a client needs; no updown scripts).
   // kernel-libipsec goes before kernel-netlink: the first IPsec interface
   // registered is the one charon uses (netlink stays for routes and
   // addresses); the other way round, SAs go to a kernel without ESP
   // ("unable to add SAD entry: Protocol not supported").
   std::string plugins =
       "random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pkcs8 pubkey "
-      "revocation constraints kdf eap-identity eap-md5 vici socket-default";
+      "revocation constraints kdf eap-identity eap-md5 resolve vici socket-default";
   plugins += s.backend == EspBackend::kLibipsec ? " kernel-libipsec kernel-netlink" : " kernel-netlink";
   std::string c;
   c += "# Written by mapgw for the charon it supervises; do not edit.\n";
@@ -53,6 +57,11 @@ std::string strongswan_conf(const CharonSettings& s) {
   c += "  retransmit_tries = 4\n";
   c += "  plugins {\n";
   c += "    vici {\n      socket = unix://" + std::string(kInsideRun) + "/charon.vici\n    }\n";
+  // DNS servers received go to a file of ours, or to our resolvconf
+  // stand-in (where the host has resolvconf, 5.9.8 always calls
+  // /sbin/resolvconf: the supervisor mounts the stand-in over it).
+  c += "    resolve {\n      file = " + std::string(kInsideRun) + "/dns\n";
+  c += "      resolvconf {\n        path = " + std::string(kInsideRun) + "/record-dns\n      }\n    }\n";
   c += "  }\n";
   c += "  filelog {\n    charon {\n      path = " + std::string(kInsideRun) + "/charon.log\n";
   c += "      time_format = %F %T\n      default = " + std::to_string(s.log_level) + "\n";
@@ -82,6 +91,23 @@ Result<std::unique_ptr<CharonSupervisor>> CharonSupervisor::start(CharonSettings
     std::ofstream f(s.run_dir + "/strongswan.conf");
     f << strongswan_conf(s);
     if (!f) return make_error("writing " + s.run_dir + "/strongswan.conf");
+  }
+  {
+    // charon's resolve plugin runs "resolvconf -a <name>" with "nameserver
+    // <ip>" lines on stdin, "-d <name>" to remove them (5.9.8: one name per
+    // server, newer: one for all). This script stands in for resolvconf.
+    const std::string path = s.run_dir + "/record-dns";
+    const std::string dir = std::string(kInsideRun) + "/dns.d";
+    std::ofstream f(path);
+    f << "#!/bin/sh\n# Written by mapgw: keeps the DNS servers VPN servers sent; the host's resolver is untouched.\n"
+      << "mkdir -p " << dir << "\n"
+      << "case \"$1\" in\n  -a) cat > \"" << dir << "/$2\" ;;\n  -d) rm -f \"" << dir << "/$2\" ;;\nesac\n";
+    if (!f) return make_error("writing " + path);
+    f.close();
+    chmod(path.c_str(), 0700);
+    std::error_code ec;
+    std::filesystem::remove_all(s.run_dir + "/dns.d", ec);  // a charon gone had them
+    std::filesystem::remove(s.run_dir + "/dns", ec);
   }
   std::unique_ptr<CharonSupervisor> sup(new CharonSupervisor(std::move(s), std::move(l)));
   sup->ep_ = epoll_create1(EPOLL_CLOEXEC);
@@ -138,6 +164,14 @@ Status CharonSupervisor::spawn() {
     if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
         mount(s_.run_dir.c_str(), kInsideRun, nullptr, MS_BIND, nullptr) != 0) {
       dprintf(2, "mapgw: charon's private /run: %s\n", strerror(errno));
+      _exit(126);
+    }
+    // Never the host's resolver: a resolvconf there is replaced, for
+    // charon alone, by the script that records what the server sent.
+    struct stat st {};
+    if (stat(kHostResolvconf, &st) == 0 &&
+        mount((s_.run_dir + "/record-dns").c_str(), kHostResolvconf, nullptr, MS_BIND, nullptr) != 0) {
+      dprintf(2, "mapgw: hiding %s from charon: %s\n", kHostResolvconf, strerror(errno));
       _exit(126);
     }
     syscall(SYS_close_range, 3, ~0U, 0);
@@ -262,6 +296,21 @@ void CharonSupervisor::stop() {
   watch(pidfd_, false);
   if (pidfd_ >= 0) close(pidfd_);
   pidfd_ = -1;
+}
+
+std::vector<std::string> CharonSupervisor::received_dns() const {
+  std::vector<std::string> files{s_.run_dir + "/dns"};
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(s_.run_dir + "/dns.d", ec)) files.push_back(e.path());
+  std::set<std::string> out;
+  for (const auto& path : files) {
+    std::ifstream f(path);
+    std::string word, addr;
+    while (f >> word) {
+      if (word == "nameserver" && f >> addr) out.insert(addr);
+    }
+  }
+  return {out.begin(), out.end()};
 }
 
 }  // namespace mapgw::vpn

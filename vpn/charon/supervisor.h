@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "vpn/charon/esp_backend.h"
 #include "vpn/vici/client.h"
@@ -58,6 +59,8 @@ class CharonSupervisor {
   const std::string& last_exit() const { return last_exit_; }
   const char* state_name() const;
   const CharonSettings& settings() const { return s_; }
+  // The DNS servers VPN servers handed to this charon (its resolve plugin).
+  std::vector<std::string> received_dns() const;
 
  private:
   enum class State { kStarting, kUp, kBackoff, kStopped };

@@ -1,6 +1,11 @@
 #include "vpn/sipvpn/sipvpn.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "vpn/sipvpn/certificate.h"
 
@@ -49,9 +54,12 @@ void SipVpn::charon_up(vici::Client& c) {
       if (!r) spdlog::error("sipvpn: subscribing to {}: {}", e, r.error().message);
     });
   }
-  c.subscribe("list-cert", [](Result<vici::Message> r) {
-    if (!r) spdlog::error("sipvpn: subscribing to list-cert: {}", r.error().message);
-  });
+  for (const char* e : {"list-cert", "list-sa"}) {
+    c.subscribe(e, [e](Result<vici::Message> r) {
+      if (!r) spdlog::error("sipvpn: subscribing to {}: {}", e, r.error().message);
+    });
+  }
+  polling_sas_ = false;
   for (auto& pool : load_pool_messages(cfg_.tunnel, "sipvpn")) request("load-pool", std::move(pool), "pools");
   // Password mode credentials: the server's key and users, the client's own.
   if (!cfg_.key_pem.empty()) {
@@ -122,7 +130,8 @@ void SipVpn::start_tunnel(const sip::Call& c) {
   t.local_id = ike_identity(ua_.config().aor);
   t.remote_id = ike_identity(c.peer_identity());
   t.psk = cfg_.psk;
-  t.inner_ipv4 = true;
+  t.inner_ipv4 = cfg_.tunnel.inner_ipv4;
+  t.inner_ipv6 = cfg_.tunnel.inner_ipv6;
   auto [it, fresh] = tunnels_.insert_or_assign(c.id(), std::move(tun));
   Tunnel& tr = it->second;
   if (!charon_.vici()) {
@@ -277,6 +286,10 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
     }
     return;
   }
+  if (name == "list-sa") {
+    on_listed_sa(m);
+    return;
+  }
   const bool up = m.yes("up");
   for (const auto& e : m.entries()) {
     const vici::Message* sa = e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
@@ -285,7 +298,7 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
     if (!t) continue;
     if (name == "ike-updown") {
       t->ike_state = up ? "established" : "down";
-      if (const auto* vips = sa->list("local-vips"); vips && !vips->empty()) t->local_vip = vips->front();
+      if (const auto* vips = sa->list("local-vips"); vips && !vips->empty()) t->virtual_ips = *vips;
       if (!up && t->state == State::kClosing) {
         // Our delete was answered: now the BYE.
         t->deadline.reset();
@@ -322,26 +335,71 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
         t->child_state = child->value_or("state", "");
         t->spi_in = child->value_or("spi-in", "");
         t->spi_out = child->value_or("spi-out", "");
+        if (const auto* ts = child->list("remote-ts")) t->remote_ts = *ts;
       }
       if (up && t->state == State::kConnecting) {
         t->state = State::kUp;
         t->up_at = Clock::now();
         t->deadline.reset();
         ++counters_.up;
-        spdlog::info("sipvpn: call {}: tunnel up (SPIs {}/{}{})", t->call, t->spi_in, t->spi_out,
-                     t->local_vip.empty() ? "" : ", virtual IP " + t->local_vip);
+        spdlog::info("sipvpn: call {}: tunnel up (SPIs {}/{}, virtual IPs [{}], remote networks [{}])", t->call,
+                     t->spi_in, t->spi_out, fmt::join(t->virtual_ips, ", "), fmt::join(t->remote_ts, ", "));
       }
-    } else if (name == "child-rekey") {
-      ++counters_.child_rekeys;
-      t->last_rekey = "child";
-    } else if (name == "ike-rekey") {
-      ++counters_.ike_rekeys;
-      t->last_rekey = "ike";
+    } else if (name == "child-rekey" || name == "ike-rekey") {
+      ++(name == "child-rekey" ? counters_.child_rekeys : counters_.ike_rekeys);
+      t->last_rekey = name == "child-rekey" ? "child" : "ike";
+      t->last_rekey_at = Clock::now();
+      if (name == "child-rekey") {
+        // The new CHILD_SA counts from zero: bank what the old one carried.
+        counters_.bytes_in_closed += t->bytes_in;
+        counters_.bytes_out_closed += t->bytes_out;
+        t->bytes_in = t->bytes_out = t->packets_in = t->packets_out = 0;
+      }
+    }
+  }
+}
+
+void SipVpn::poll_sas() {
+  if (polling_sas_ || !charon_.vici()) return;
+  polling_sas_ = true;
+  vici::Message q;
+  q.set("noblock", "yes");
+  charon_.vici()->request("list-sas", std::move(q), [this](Result<vici::Message>) { polling_sas_ = false; });
+}
+
+void SipVpn::on_listed_sa(const vici::Message& m) {
+  auto number = [](const vici::Message& c, const char* key) -> uint64_t {
+    const std::string* v = c.value(key);
+    return v ? std::strtoull(v->c_str(), nullptr, 10) : 0;
+  };
+  for (const auto& e : m.entries()) {
+    const vici::Message* sa = e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
+    Tunnel* t = sa ? by_conn(e.name) : nullptr;
+    if (!t || t->state == State::kDown) continue;
+    const vici::Message* children = sa->sub("child-sas");
+    if (!children) continue;
+    // During a rekey two CHILD_SAs exist: the installed one counts.
+    for (const auto& ce : children->entries()) {
+      const vici::Message* child = ce.body.index() == 2 ? std::get<2>(ce.body).get() : nullptr;
+      if (!child || child->value_or("state", "") != "INSTALLED") continue;
+      t->bytes_in = number(*child, "bytes-in");
+      t->bytes_out = number(*child, "bytes-out");
+      t->packets_in = number(*child, "packets-in");
+      t->packets_out = number(*child, "packets-out");
+      t->spi_in = child->value_or("spi-in", t->spi_in);
+      t->spi_out = child->value_or("spi-out", t->spi_out);
+      break;
     }
   }
 }
 
 void SipVpn::on_timer(Clock::time_point now) {
+  const bool any_up = std::any_of(tunnels_.begin(), tunnels_.end(),
+                                  [](const auto& kv) { return kv.second.state == State::kUp; });
+  if (any_up && now >= next_poll_) {
+    next_poll_ = now + kPollInterval;
+    poll_sas();
+  }
   for (auto& [call, t] : tunnels_) {
     if (!t.retry_at || now < *t.retry_at || t.state != State::kConnecting) continue;
     t.retry_at.reset();
@@ -367,6 +425,8 @@ void SipVpn::on_timer(Clock::time_point now) {
   // Ended calls' tunnels are kept for status until the call itself is reaped.
   for (auto it = tunnels_.begin(); it != tunnels_.end();) {
     if (it->second.state == State::kDown && !ua_.find_call(it->first)) {
+      counters_.bytes_in_closed += it->second.bytes_in;
+      counters_.bytes_out_closed += it->second.bytes_out;
       it = tunnels_.erase(it);
     } else {
       ++it;
@@ -377,6 +437,7 @@ void SipVpn::on_timer(Clock::time_point now) {
 std::optional<SipVpn::Clock::time_point> SipVpn::next_deadline() const {
   std::optional<Clock::time_point> d;
   for (const auto& [call, t] : tunnels_) {
+    if (t.state == State::kUp && (!d || next_poll_ < *d)) d = next_poll_;
     if (t.deadline && (!d || *t.deadline < *d)) d = t.deadline;
     if (t.retry_at && (!d || *t.retry_at < *d)) d = t.retry_at;
   }

@@ -45,12 +45,15 @@ struct TunnelCounters {
   std::map<std::string, uint64_t> failures;  // by reason: ike_timeout, ike_down, charon_down, ...
   uint64_t child_rekeys = 0, ike_rekeys = 0;
   uint64_t refused_peers = 0;
+  // Traffic of tunnels already gone (the live ones' add to it in status).
+  uint64_t bytes_in_closed = 0, bytes_out_closed = 0;
 };
 
 class SipVpn : public sip::CallObserver {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxInitiations = 5;
+  static constexpr std::chrono::seconds kPollInterval{2};
   enum class State { kLoading, kConnecting, kUp, kClosing, kDown };
 
   struct Tunnel {
@@ -59,8 +62,14 @@ class SipVpn : public sip::CallObserver {
     State state = State::kLoading;
     Clock::time_point started{}, up_at{};
     std::optional<Clock::time_point> deadline;
-    std::string ike_state, child_state, spi_in, spi_out, local_vip, last_rekey;
-    uint64_t bytes_in = 0, bytes_out = 0;
+    std::string ike_state, child_state, spi_in, spi_out;
+    std::vector<std::string> virtual_ips;  // what the server assigned us (client)
+    std::vector<std::string> remote_ts;    // the far side's networks the CHILD_SA covers
+    // From charon's list-sas, polled every kPollInterval while up: what the
+    // current CHILD_SA carried (a rekey starts its counts again).
+    uint64_t bytes_in = 0, bytes_out = 0, packets_in = 0, packets_out = 0;
+    std::string last_rekey;                // "child" or "ike"
+    std::optional<Clock::time_point> last_rekey_at;
     std::string end_reason;
     bool closing_by_us = false;
     bool pinned_try = false;
@@ -108,6 +117,8 @@ class SipVpn : public sip::CallObserver {
   vici::Message initiate_message(Tunnel& t, const std::string& timeout);
   void initiate(Tunnel& t);
   void verify_presented_certificate(const std::string& call);
+  void poll_sas();
+  void on_listed_sa(const vici::Message& m);
 
   SipVpnConfig cfg_;
   sip::UserAgent& ua_;
@@ -117,6 +128,8 @@ class SipVpn : public sip::CallObserver {
   std::string decoy_ca_;
   std::vector<std::string> listed_certs_;  // list-cert events of the list-certs in flight
   bool listing_certs_ = false;
+  bool polling_sas_ = false;
+  Clock::time_point next_poll_{};
   TunnelCounters counters_;
 };
 

@@ -140,16 +140,22 @@ vici::Message unload_conn_message(const CallTunnel& t) {
 std::vector<vici::Message> load_pool_messages(const SipVpnSettings& s, const std::string& prefix) {
   std::vector<vici::Message> out;
   auto pool = [&](const std::vector<std::string>& addrs, const std::vector<std::string>& dns,
-                  const std::string& name) {
+                  const std::string& name, bool v6) {
     vici::Message m;
     auto& p = m.section(name);
     p.set("addrs", addrs.front());
     if (!dns.empty()) p.set_list("dns", dns);
-    if (!s.subnets.empty()) p.set_list("subnet", s.subnets);  // INTERNAL_IP*_SUBNET
+    // INTERNAL_IP*_SUBNET of this pool's family (a dual-stack client gets
+    // both pools: each subnet once).
+    std::vector<std::string> subnets;
+    for (const auto& n : s.subnets) {
+      if ((n.find(':') != std::string::npos) == v6) subnets.push_back(n);
+    }
+    if (!subnets.empty()) p.set_list("subnet", subnets);
     out.push_back(std::move(m));
   };
-  if (!s.pool4.empty()) pool(s.pool4, s.dns4, prefix + "-v4");
-  if (!s.pool6.empty()) pool(s.pool6, s.dns6, prefix + "-v6");
+  if (!s.pool4.empty()) pool(s.pool4, s.dns4, prefix + "-v4", false);
+  if (!s.pool6.empty()) pool(s.pool6, s.dns6, prefix + "-v6", true);
   return out;
 }
 

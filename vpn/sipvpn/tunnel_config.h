@@ -27,6 +27,9 @@ struct SipVpnSettings {
   std::vector<std::string> pool4, pool6;     // address ranges or CIDRs
   std::vector<std::string> dns4, dns6;
   std::vector<std::string> subnets;          // local_ts, handed out as INTERNAL_IP*_SUBNET
+  // What a client asks for inside the tunnel (TS-1017 Appendix I, I-C-3):
+  // a virtual address and traffic of each family.
+  bool inner_ipv4 = true, inner_ipv6 = false;
   // Whether the peer's IKE identity must be its SIP identity (user@host);
   // false: any identity (one PSK in use at a time).
   bool match_peer_identity = true;
