@@ -70,7 +70,9 @@ class SipVpnPsk(unittest.TestCase):
                           + sipvpn_toml(L, "b", True), metrics="%s:9680" % HOSTS["ua-b"][1])
             L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
                                               auth=("psk",), ike_port=22222)
-                          + sipvpn_toml(L, "a", False, inner=("ipv4", "ipv6")), metrics="%s:9680" % HOSTS["ua-a"][1])
+                          + sipvpn_toml(L, "a", False, inner=("ipv4", "ipv6"))
+                          # Short CHILD_SA lifetime: a rekey 18-20 s after set-up.
+                          + "child_rekey = 20\n", metrics="%s:9680" % HOSTS["ua-a"][1])
             # C: a client whose PSK is not the server's.
             L.start_mapgw("ua-c", L.sip_toml("ua-c", "sip:%s@example.ne.jp" % OTHER, USERS[OTHER], auth=("psk",))
                           .replace('psk = "%s"' % PSK, 'psk = "not-the-server-key"')
@@ -148,6 +150,26 @@ class SipVpnPsk(unittest.TestCase):
         self.assertLess(delete_at, bye_at, "TS-1017 §4.2: the IKE delete goes before the BYE")
         print("\ntunnel set-up (INVITE to first ping reply): %.2f s" % setup, file=sys.stderr)
 
+
+    def test_child_sa_rekey_loses_nothing(self):
+        """A CHILD_SA rekey (CREATE_CHILD_SA, PFS off: TS-1017 §4.3) in the
+        middle of a numbered UDP flow: every datagram arrives."""
+        L = self.L
+        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
+        call = r["call"]
+        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        spi = self.tunnel("ua-a", call)["spi_out"]
+        rekeys = L.ctl("ua-a", "vpn", "status")["counters"]["child_rekeys"]
+        sent, got = numbered_udp_flow(L, SERVER_LAN, seconds=26, rate=200)
+        t = self.tunnel("ua-a", call)
+        self.assertEqual(t["last_rekey"]["kind"], "child", t)
+        self.assertGreater(L.ctl("ua-a", "vpn", "status")["counters"]["child_rekeys"], rekeys)
+        self.assertNotEqual(t["spi_out"], spi, "a new CHILD_SA carries the flow")
+        self.assertEqual(sent, 26 * 200)
+        self.assertEqual(got, sent, "datagrams lost across the rekey")
+        print("\nrekey under a numbered UDP flow: %d sent, %d received" % (sent, got), file=sys.stderr)
+        L.ctl("ua-a", "vpn", "disconnect", call)
+        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
 
     def test_reverse_psk_call(self):
         """The server calls the client back (TS-1017 §3.2); the client is
@@ -299,6 +321,31 @@ class SipVpnPassword(unittest.TestCase):
 def lambda_ping(L, addr):
     return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ping", "-c", "1", "-W", "1", addr],
                           stdout=subprocess.DEVNULL).returncode == 0
+
+
+def numbered_udp_flow(L, addr, seconds, rate):
+    """Datagrams numbered 0..n-1 from the client to @addr:9001 at @rate/s;
+    returns (sent, distinct numbers received)."""
+    recv = L.lab.spawn(L.ns["ua-b"], ["/usr/bin/python3", "-c",
+                                      "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                                      "s.bind(('%s',9001));s.settimeout(%d)\nseen=set()\n"
+                                      "while True:\n d=s.recv(64)\n if d==b'end': break\n seen.add(int(d))\n"
+                                      "print(len(seen),flush=True)" % (addr, seconds + 15)],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.5)
+    out = subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "/usr/bin/python3", "-c",
+                          "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                          "n=%d;t0=time.monotonic()\n"
+                          "for i in range(n):\n"
+                          " d=t0+i/%d-time.monotonic()\n"
+                          " if d>0: time.sleep(d)\n"
+                          " s.sendto(str(i).encode(),('%s',9001))\n"
+                          "time.sleep(1)\n"
+                          "for _ in range(3): s.sendto(b'end',('%s',9001))\n"
+                          "print(n)" % (seconds * rate, rate, addr, addr)],
+                         capture_output=True, text=True, timeout=seconds + 20)
+    got = recv.communicate(timeout=30)[0]
+    return int(out.stdout.strip() or 0), int(got.strip() or 0)
 
 
 def route_to(L, addr):
