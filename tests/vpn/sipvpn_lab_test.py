@@ -5,7 +5,6 @@ charon, in namespaces (tests/sip/lab/sip_lab.py draws the segment; the
 server also has a LAN, 10.10.0.0/24, its network space). A call becomes a
 tunnel: ping and TCP through it, and the disconnect in TS-1017's order."""
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,47 +13,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "sip", "lab"))
 from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
-
-sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the capture
-
-CLIENT, SERVER, OTHER = "0311111111", "0422222222", "0333333333"
-SERVER_LAN = "10.10.0.1"
-SERVER_LAN6 = "fd00:10::1"
-
-
-def sipvpn_toml(L, name, server, inner=("ipv4",)):
-    lines = ["[sipvpn]", 'run_dir = "%s/charon-%s"' % (L.dir, name), "ike_timeout = 20"]
-    if server:
-        # A dual-stack network space (TS-1017 §4.1.3.2, Appendix I I-S-3).
-        lines += ['pool4 = ["10.10.0.100-10.10.0.150"]', 'pool6 = ["fd00:10::100-fd00:10::1ff"]',
-                  'dns4 = ["10.10.0.53"]', 'dns6 = ["fd00:10::53"]', 'subnets = ["10.10.0.0/24", "fd00:10::/64"]']
-    else:
-        lines.append("inner = [%s]" % ", ".join('"%s"' % f for f in inner))
-    return "\n".join(lines) + "\n"
-
-
-def add_server_lan(L):
-    """The server's network space: a veth pair in its namespace holds
-    10.10.0.1 and fd00:10::1."""
-    L.lab.run(L.ns["ua-b"], "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
-                            "ip link set lan1 up && ip addr add %s/24 dev lan0 && "
-                            "ip addr add %s/64 dev lan0 nodad && "
-                            "sysctl -qw net.ipv4.ip_forward=1" % (SERVER_LAN, SERVER_LAN6))
-
-
-def wait_ready(L, uas):
-    for ua in uas:
-        L.wait_registered(ua)
-        wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
-                 what="%s charon up" % ua)
-
-
-def tunnel_of(L, ua, call=None):
-    for t in L.ctl(ua, "vpn", "status")["tunnels"]:
-        if call is None or t["call"] == call:
-            return t
-    return None
-
+from sipvpn_lab import (CLIENT, OTHER, SERVER, SERVER_LAN, SERVER_LAN6, add_server_lan, ike_delete_and_bye,  # noqa: E402
+                        numbered_udp_flow, ping_from, route_to, sipvpn_toml, tcp_through, tunnel_of, wait_ready)
 
 class SipVpnPsk(unittest.TestCase):
     @classmethod
@@ -113,9 +73,9 @@ class SipVpnPsk(unittest.TestCase):
         vip6 = [v for v in a["virtual_ips"] if v.startswith("fd00:10::")]
         self.assertEqual((len(vip4), len(vip6)), (1, 1), a)  # inner IPv4 and IPv6 (I-C-3)
         self.assertEqual(sorted(a["remote_networks"]), ["10.10.0.0/24", "fd00:10::/64"], a)
-        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the tunnel")
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the tunnel")
         setup = time.monotonic() - t0
-        self.assertTrue(lambda_ping(L, SERVER_LAN6), "ping6 through the tunnel")
+        self.assertTrue(ping_from(L, SERVER_LAN6), "ping6 through the tunnel")
         # The client routes the server's networks into the tunnel, and only them.
         self.assertIn("220", route_to(L, SERVER_LAN))
         self.assertIn("220", route_to(L, SERVER_LAN6))
@@ -181,7 +141,7 @@ class SipVpnPsk(unittest.TestCase):
         wait_for(lambda: (self.tunnel("ua-b", call) or {}).get("state") == "up", timeout=30, what="server tunnel up")
         self.assertEqual(self.tunnel("ua-b", call)["direction"], "outgoing")
         self.assertEqual(self.tunnel("ua-b", call)["role"], "server")
-        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the reverse tunnel")
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the reverse tunnel")
         L.ctl("ua-b", "vpn", "disconnect", call)
         wait_for(lambda: self.tunnel("ua-b", call)["state"] == "down", timeout=15, what="tunnel down")
 
@@ -235,7 +195,7 @@ class SipVpnPsk(unittest.TestCase):
         r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
         wait_for(lambda: (self.tunnel("ua-a", r["call"]) or {}).get("state") == "up", timeout=30,
                  what="next tunnel up")
-        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping after the restart")
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping after the restart")
         L.ctl("ua-a", "vpn", "disconnect", r["call"])
 
 
@@ -286,7 +246,7 @@ class SipVpnPassword(unittest.TestCase):
         wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
                  what="password tunnel up (%s)" % (self.tunnel("ua-a", call) or {}))
         self.assertEqual(self.tunnel("ua-a", call)["auth"], "password")
-        wait_for(lambda: lambda_ping(L, SERVER_LAN), timeout=10, what="ping through the password tunnel")
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the password tunnel")
         # The second call finds the certificate already verified: one try.
         L.ctl("ua-a", "vpn", "disconnect", call)
         wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
@@ -316,75 +276,6 @@ class SipVpnPassword(unittest.TestCase):
         call = r["call"]
         wait_for(lambda: (L.call_of("ua-a", call) or {}).get("state") == "ended", timeout=40, what="call ended")
         self.assertEqual(self.tunnel("ua-a", call)["end_reason"], "ike_auth_failed")
-
-
-def lambda_ping(L, addr):
-    return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ping", "-c", "1", "-W", "1", addr],
-                          stdout=subprocess.DEVNULL).returncode == 0
-
-
-def numbered_udp_flow(L, addr, seconds, rate):
-    """Datagrams numbered 0..n-1 from the client to @addr:9001 at @rate/s;
-    returns (sent, distinct numbers received)."""
-    recv = L.lab.spawn(L.ns["ua-b"], ["/usr/bin/python3", "-c",
-                                      "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-                                      "s.bind(('%s',9001));s.settimeout(%d)\nseen=set()\n"
-                                      "while True:\n d=s.recv(64)\n if d==b'end': break\n seen.add(int(d))\n"
-                                      "print(len(seen),flush=True)" % (addr, seconds + 15)],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    time.sleep(0.5)
-    out = subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "/usr/bin/python3", "-c",
-                          "import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-                          "n=%d;t0=time.monotonic()\n"
-                          "for i in range(n):\n"
-                          " d=t0+i/%d-time.monotonic()\n"
-                          " if d>0: time.sleep(d)\n"
-                          " s.sendto(str(i).encode(),('%s',9001))\n"
-                          "time.sleep(1)\n"
-                          "for _ in range(3): s.sendto(b'end',('%s',9001))\n"
-                          "print(n)" % (seconds * rate, rate, addr, addr)],
-                         capture_output=True, text=True, timeout=seconds + 20)
-    got = recv.communicate(timeout=30)[0]
-    return int(out.stdout.strip() or 0), int(got.strip() or 0)
-
-
-def route_to(L, addr):
-    return subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "ip", "route", "get", addr],
-                          capture_output=True, text=True).stdout
-
-
-def tcp_through(L, addr, size):
-    family = "socket.AF_INET6" if ":" in addr else "socket.AF_INET"
-    server = L.lab.spawn(L.ns["ua-b"], ["/usr/bin/python3", "-c",
-                                        "import socket\ns=socket.socket(" + family + ");s.setsockopt(socket.SOL_SOCKET,"
-                                        "socket.SO_REUSEADDR,1);s.bind(('%s',9000));s.listen(1)\nc,_=s.accept()\n"
-                                        "n=0\nwhile True:\n d=c.recv(65536)\n if not d: break\n n+=len(d)\n"
-                                        "c.sendall(str(n).encode());c.close()" % addr],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    out = subprocess.run(["ip", "netns", "exec", L.ns["ua-a"], "/usr/bin/python3", "-c",
-                          "import socket\ns=socket.create_connection(('%s',9000),timeout=20)\n"
-                          "s.sendall(b'x'*%d);s.shutdown(socket.SHUT_WR)\nprint(s.recv(100).decode())" % (addr, size)],
-                         capture_output=True, text=True, timeout=60)
-    L.lab.stop(server)
-    return int(out.stdout.strip() or 0)
-
-
-def ike_delete_and_bye(pcap, client):
-    """Times of the client's first IKE INFORMATIONAL request (UDP with the
-    non-ESP marker, exchange type 37) and of its first BYE."""
-    from scapy.all import IPv6, UDP, rdpcap
-    delete_at = bye_at = None
-    for p in rdpcap(pcap):
-        if IPv6 not in p or UDP not in p or p[IPv6].src != client:
-            continue
-        payload = bytes(p[UDP].payload)
-        if p[UDP].dport == 5060 or p[UDP].sport == 5060:
-            if payload.startswith(b"BYE ") and bye_at is None:
-                bye_at = float(p.time)
-        elif len(payload) > 4 + 28 and payload[:4] == b"\0\0\0\0" and payload[4 + 18] == 37 and delete_at is None:
-            delete_at = float(p.time)
-    return delete_at, bye_at
 
 
 if __name__ == "__main__":

@@ -37,6 +37,22 @@ CERT_FP = "SHA-1 52:B6:5D:FA:BF:8A:8A:DB:7B:78:49:21:2C:AB:86:71:DC:9D:1C:65"
 PSK = "sip-vpn-lab-psk"
 
 
+def sdp(setup, port=4500, extra="", medias=1, proto="ike-esp-udpencap", ipv4=False):
+    """The peer's offer: TS-1017 II.1.1 F1's shape (IPv4 outer with @ipv4)."""
+    kind, addr = ("IP4", HOSTS["peer"][1]) if ipv4 else ("IP6", HOSTS["peer"][0])
+    m = "m=application %d udp %s\nb=AS:1000\na=ike-setup:%s\n%s" % (port, proto, setup, extra)
+    return "v=0\no=- 1 1 IN %s %s\ns=-\nc=IN %s %s\nt=0 0\n%s" % (kind, addr, kind, addr, m * medias)
+
+
+def fragment(name, **fields):
+    """A piece of a sipp scenario (scenarios/<name>) with its @FIELDS@ filled."""
+    with open(os.path.join(HERE, "scenarios", name)) as f:
+        text = f.read()
+    for k, v in fields.items():
+        text = text.replace("@%s@" % k.upper(), v)
+    return text
+
+
 class SipLab:
     def __init__(self, name):
         for path, what in ((KAMAILIO, "kamailio (Debian package kamailio)"),
@@ -149,7 +165,8 @@ class SipLab:
     def scenario(self, name, **fields):
         with open(os.path.join(HERE, "scenarios", name)) as f:
             text = f.read()
-        for k, v in fields.items():
+        # Fragments first: their own @FIELDS@ are filled with the rest.
+        for k, v in sorted(fields.items(), key=lambda kv: kv[0] != "after_ack"):
             text = text.replace("@%s@" % k.upper(), v)
         leftover = re.findall(r"@[A-Z_]+@", text)
         assert not leftover, "unfilled %s in %s" % (leftover, name)

@@ -10,27 +10,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_lab import CERT_FP, HERE, HOSTS, PROXY6, PSK, REPO, USERS, SipLab, wait_for  # noqa: E402
+from sip_lab import CERT_FP, HOSTS, PROXY6, PSK, USERS, SipLab, fragment, sdp, wait_for  # noqa: E402
 
 sys.path.insert(0, "/usr/lib/python3/dist-packages")  # Debian's scapy, for the captures
 
 A, B, C = "0311111111", "0422222222", "0333333333"
 CLIENT_PSK_FP = None  # set in setUpClass: SHA-1 of PSK as our UAs print it
-
-
-def sdp(setup, port=4500, extra="", medias=1, proto="ike-esp-udpencap", ipv4=False):
-    """The peer's offer: TS-1017 II.1.1 F1's shape (IPv4 outer with @ipv4)."""
-    kind, addr = ("IP4", HOSTS["peer"][1]) if ipv4 else ("IP6", HOSTS["peer"][0])
-    m = "m=application %d udp %s\nb=AS:1000\na=ike-setup:%s\n%s" % (port, proto, setup, extra)
-    return "v=0\no=- 1 1 IN %s %s\ns=-\nc=IN %s %s\nt=0 0\n%s" % (kind, addr, kind, addr, m * medias)
-
-
-def fragment(name, **fields):
-    with open(os.path.join(HERE, "scenarios", name)) as f:
-        text = f.read()
-    for k, v in fields.items():
-        text = text.replace("@%s@" % k.upper(), v)
-    return text
 
 
 class SipLabTest(unittest.TestCase):
@@ -76,13 +61,15 @@ class SipLabTest(unittest.TestCase):
                     "session_expires_refreshed": session_expires}
         defaults.update(fields)
         sc = self.L.scenario("server_answers.xml", after_ack=fragment(after, **defaults),
-                             session_expires=session_expires, peer6=HOSTS["peer"][0], cert_fp=CERT_FP,
+                             session_expires=session_expires, peer6=HOSTS["peer"][0], ike_auth="a=fingerprint:" + CERT_FP,
                              proxy6=PROXY6)
         p = self.L.sipp(sc, port, uas=True, timeout=timeout)
         time.sleep(0.3)
         return p
 
     def sipp_calling(self, scenario, port, timeout=30, remote=None, ipv4=False, **fields):
+        if "hold_ms" in fields:
+            fields["after_ack"] = fragment("uac_sends_bye.xml", hold_ms=fields.pop("hold_ms"))
         sc = self.L.scenario(scenario, **fields)
         return self.L.sipp(sc, port, timeout=timeout, remote=remote, ipv4=ipv4)
 
