@@ -20,7 +20,7 @@ class PlainCharon:
         with open(os.path.join(directory, "strongswan.conf"), "w") as f:
             f.write("charon {\n  load = %s\n  port = 0\n  port_nat_t = %d\n  retransmit_tries = 3\n"
                     "  plugins {\n    vici {\n      socket = unix:///var/run/charon.vici\n    }\n  }\n"
-                    "  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n"
+                    "  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n      flush_line = yes\n"
                     "    }\n  }\n  syslog {\n    daemon {\n      default = -1\n    }\n  }\n}\n"
                     % (PLUGINS, nat_port))
         self.conf = os.path.join(directory, "swanctl.conf")

@@ -95,6 +95,7 @@ def foreign_client_conf(sip_port):
         remote_ts = 0.0.0.0/0
         esp_proposals = aes128-sha256-modp2048
         rekey_time = 6s
+        life_time = 30s
         rand_time = 0s
       }
     }
@@ -210,6 +211,8 @@ class SipVpnInterop(unittest.TestCase):
             wait_for(lambda: L.ctl("ua-b", "vpn", "status")["counters"]["child_rekeys"] > rekeys, timeout=12,
                      what="a CHILD_SA rekey with PFS")
             self.assertTrue(ping_from(L, SERVER_LAN, ns="peer"), "ping after the PFS rekey")
+            self.assertIn("parsed CREATE_CHILD_SA response", pc.log())
+            self.assertRegex(pc.log(), r"generating CREATE_CHILD_SA request \d+ \[ N\(REKEY_SA\) SA No KE ")
             # TS-1017 §4.2 from the foreign side: IKE delete, then its BYE.
             time.sleep(max(0.0, acked + hold - 3 - time.monotonic()))
             pc.swanctl("--terminate", "--ike", "ngn")
