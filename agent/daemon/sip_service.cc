@@ -375,7 +375,8 @@ nlohmann::json SipService::metrics() const {
       gauges.push_back(metric("mapgw_sipvpn_tunnels", "SIP-VPN tunnels now, by state", {{"state", st}}, n));
     }
     totals.push_back(metric("mapgw_sipvpn_tunnels_up_total", "Tunnels that came up", nlohmann::json::object(), v.up));
-    for (const char* reason : {"ike_timeout", "ike_down", "charon_down", "certificate_mismatch", "ike_auth_failed"}) {
+    for (const char* reason :
+         {"ike_timeout", "ike_down", "charon_down", "certificate_mismatch", "ike_auth_failed", "duplicate_peer"}) {
       auto it = v.failures.find(reason);
       totals.push_back(metric("mapgw_sipvpn_failures_total", "Calls ended by a tunnel failure, by reason",
                               {{"reason", reason}}, it == v.failures.end() ? 0 : it->second));
@@ -384,6 +385,9 @@ nlohmann::json SipService::metrics() const {
     totals.push_back(metric("mapgw_sipvpn_rekeys_total", "SA rekeys", {{"kind", "ike"}}, v.ike_rekeys));
     totals.push_back(metric("mapgw_sipvpn_refused_peers_total", "Calls refused: caller not in permitted_peers",
                             nlohmann::json::object(), v.refused_peers));
+    totals.push_back(metric("mapgw_sipvpn_refused_duplicates_total",
+                            "Calls refused with 486: the peer (address and identity) has its tunnel already",
+                            nlohmann::json::object(), v.refused_duplicates));
     uint64_t in = v.bytes_in_closed, out = v.bytes_out_closed;
     for (const auto& [call, t] : sipvpn_->tunnels()) {
       in += t.bytes_in;
@@ -460,7 +464,8 @@ nlohmann::json SipService::vpn_status() const {
   }
   const auto& k = sipvpn_->counters();
   j["counters"] = {{"up", k.up}, {"failures", k.failures}, {"child_rekeys", k.child_rekeys},
-                   {"ike_rekeys", k.ike_rekeys}, {"refused_peers", k.refused_peers}};
+                   {"ike_rekeys", k.ike_rekeys}, {"refused_peers", k.refused_peers},
+                   {"refused_duplicates", k.refused_duplicates}};
   j["received_dns"] = charon_->received_dns();
   return j;
 }

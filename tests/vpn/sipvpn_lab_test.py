@@ -131,6 +131,22 @@ class SipVpnPsk(unittest.TestCase):
         L.ctl("ua-a", "vpn", "disconnect", call)
         wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
 
+    def test_second_tunnel_with_the_same_peer_is_refused(self):
+        """charon tells IKE SAs apart by address and identity: a second call
+        from a peer whose tunnel is up gets 486 and leaves the first alone."""
+        L = self.L
+        first = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)["call"]
+        wait_for(lambda: (self.tunnel("ua-a", first) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        before = L.ctl("ua-b", "vpn", "status")["counters"]["refused_duplicates"]
+        second = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)["call"]
+        wait_for(lambda: (L.call_of("ua-a", second) or {}).get("state") == "ended", timeout=10, what="refused")
+        self.assertEqual(L.call_of("ua-a", second)["end_reason"], "rejected_486")
+        self.assertEqual(L.ctl("ua-b", "vpn", "status")["counters"]["refused_duplicates"], before + 1)
+        self.assertEqual(self.tunnel("ua-a", first)["state"], "up")
+        self.assertTrue(ping_from(L, SERVER_LAN), "the first tunnel still carries traffic")
+        L.ctl("ua-a", "vpn", "disconnect", first)
+        wait_for(lambda: self.tunnel("ua-a", first)["state"] == "down", timeout=15, what="tunnel down")
+
     def test_reverse_psk_call(self):
         """The server calls the client back (TS-1017 §3.2); the client is
         still the IKE initiator."""

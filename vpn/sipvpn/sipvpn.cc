@@ -42,7 +42,10 @@ void SipVpn::request(const std::string& cmd, vici::Message args, const std::stri
     if (!r) {
       spdlog::warn("sipvpn: {} {}: {}", cmd, what, r.error().message);
     } else if (r->value("success") && !r->yes("success")) {
-      spdlog::warn("sipvpn: {} {}: {}", cmd, what, r->value_or("errmsg", "failed"));
+      const std::string err = r->value_or("errmsg", "failed");
+      // A terminate after our delete or the peer's found nothing: fine.
+      if (cmd == "terminate" && err.find("no matching SAs") != std::string::npos) return;
+      spdlog::warn("sipvpn: {} {}: {}", cmd, what, err);
     }
   });
 }
@@ -101,7 +104,23 @@ int SipVpn::screen_incoming(const sip::Call& c) {
     ++counters_.refused_peers;
     return 403;
   }
+  if (c.ike_peer() && live_tunnel_to(c.ike_peer()->address, ike_identity(c.peer_identity()), c.id())) {
+    ++counters_.refused_duplicates;
+    return 486;  // Busy Here: this peer has its tunnel already
+  }
   return 0;
+}
+
+const SipVpn::Tunnel* SipVpn::live_tunnel_to(const std::string& address, const std::string& remote_id,
+                                             const std::string& except_call) const {
+  // charon tells IKE SAs apart by addresses and identities: a second
+  // tunnel with the same peer would be taken for the first one's.
+  for (const auto& [call, t] : tunnels_) {
+    if (call != except_call && t.state != State::kDown && t.t.peer.address == address && t.t.remote_id == remote_id) {
+      return &t;
+    }
+  }
+  return nullptr;
 }
 
 void SipVpn::call_answering(const sip::Call& c) {
@@ -136,6 +155,12 @@ void SipVpn::start_tunnel(const sip::Call& c) {
   Tunnel& tr = it->second;
   if (!charon_.vici()) {
     fail(tr, "charon_down");
+    return;
+  }
+  if (const Tunnel* other = live_tunnel_to(peer.address, tr.t.remote_id, c.id())) {
+    spdlog::warn("sipvpn: call {}: [{}] ({}) has its tunnel already (call {})", c.id(), peer.address,
+                 tr.t.remote_id, other->call);
+    fail(tr, "duplicate_peer");
     return;
   }
   tr.state = State::kConnecting;

@@ -45,6 +45,7 @@ struct TunnelCounters {
   std::map<std::string, uint64_t> failures;  // by reason: ike_timeout, ike_down, charon_down, ...
   uint64_t child_rekeys = 0, ike_rekeys = 0;
   uint64_t refused_peers = 0;
+  uint64_t refused_duplicates = 0;  // a call from a peer whose tunnel is up (486)
   // Traffic of tunnels already gone (the live ones' add to it in status).
   uint64_t bytes_in_closed = 0, bytes_out_closed = 0;
 };
@@ -109,6 +110,8 @@ class SipVpn : public sip::CallObserver {
   void fail(Tunnel& t, const std::string& reason);
   void remove_from_charon(Tunnel& t, bool force);
   Tunnel* by_conn(const std::string& name);
+  const Tunnel* live_tunnel_to(const std::string& address, const std::string& remote_id,
+                               const std::string& except_call) const;
   void request(const std::string& cmd, vici::Message args, const std::string& what);
   // Password mode, client: initiate; on failure, find the certificate the
   // server presented, check it against the SDP's fingerprint, pin it, and

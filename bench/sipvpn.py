@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""SIP-VPN tunnels: set-up time, throughput and how many one server holds,
+against charon alone (two plain swanctl charons, the same proposals, the
+same ESP backend, forced UDP encapsulation) measured in the same run.
+
+  set-up    INVITE to the first echo reply from the server's LAN through
+            the tunnel, median of N calls (our client → kamailio → our
+            server); the peer: `swanctl --initiate` to the first reply.
+  through   iperf3 TCP, client to the server's LAN, through our tunnel and
+            through the peer's.
+  held      calls the client places in batches, all kept up, until
+            --max-held or a batch fails to come up: tunnels one server
+            held, its mapgw and charon memory.
+
+Prints a markdown table and, last, one JSON line.
+    bench/sipvpn.py [--calls 20] [--seconds 10] [--max-held 100]"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "sip", "lab"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "vpn"))
+from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
+from sipvpn_lab import CLIENT, SERVER, SERVER_LAN, add_server_lan  # noqa: E402
+from plain_charon import PlainCharon  # noqa: E402
+
+PEER_LAN = "10.30.0.1"
+IKE = "aes256-sha256-modp2048"
+ESP = "aes256-sha256"
+
+# Runs in a namespace: ICMP echo to argv[1] every 10 ms until the first
+# reply; prints the monotonic time of that reply (the clock is the host's).
+FIRST_REPLY = r"""
+import os, socket, struct, sys, time, select
+dst, limit = sys.argv[1], time.monotonic() + float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+def csum(b):
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); return ~(t + (t >> 16)) & 0xffff
+ident, seq = os.getpid() & 0xffff, 0
+print("ready", flush=True)
+while time.monotonic() < limit:
+    seq += 1
+    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"mapgw-bench!"
+    h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+    try:
+        s.sendto(h, (dst, 0))
+    except OSError:
+        pass
+    end = time.monotonic() + 0.01
+    while True:
+        r, _, _ = select.select([s], [], [], max(0, end - time.monotonic()))
+        if not r:
+            break
+        d = s.recv(2048)
+        icmp = d[(d[0] & 15) * 4:]
+        if icmp[0] == 0 and struct.unpack("!H", icmp[4:6])[0] == ident:
+            print("%.6f" % time.monotonic(), flush=True)
+            sys.exit(0)
+sys.exit(1)
+"""
+
+
+def first_reply(L, ns, addr, start, timeout=30):
+    """Starts the prober, runs start(), returns seconds from start() to the first reply."""
+    p = subprocess.Popen(["ip", "netns", "exec", L.ns[ns], "/usr/bin/python3", "-c", FIRST_REPLY, addr,
+                          str(timeout)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    t0 = time.monotonic()
+    start()
+    out, _ = p.communicate(timeout=timeout + 5)
+    if p.returncode != 0:
+        raise AssertionError("no reply from %s within %d s" % (addr, timeout))
+    return float(out.strip()) - t0
+
+
+def plain_conf(role):
+    """The peer: the same IKE/ESP settings as our endpoints, charon alone."""
+    local, remote = (HOSTS["ua-c"][0], HOSTS["peer"][0]) if role == "server" else (HOSTS["peer"][0], HOSTS["ua-c"][0])
+    # As ours: the client speaks to the NAT-T port from the first packet.
+    side = ("pools = lan\n" if role == "server"
+            else "remote_addrs = %s\n    remote_port = 4500\n    vips = 0.0.0.0\n" % remote)
+    ts = "local_ts = 10.30.0.0/24" if role == "server" else "remote_ts = 0.0.0.0/0"
+    ids = ("server@peer", "client@peer") if role == "server" else ("client@peer", "server@peer")
+    return ("connections {\n  bench {\n    version = 2\n    local_addrs = %s\n    encap = yes\n    %s"
+            "    proposals = %s\n    local {\n      auth = psk\n      id = %s\n    }\n"
+            "    remote {\n      auth = psk\n      id = %s\n    }\n"
+            "    children {\n      bench {\n        %s\n        esp_proposals = %s\n      }\n    }\n  }\n}\n"
+            "pools {\n  lan {\n    addrs = 10.30.0.100-10.30.0.250\n  }\n}\n"
+            "secrets {\n  ike-bench {\n    id-a = server@peer\n    id-b = client@peer\n    secret = \"%s\"\n  }\n}\n"
+            % (local, side, IKE, ids[0], ids[1], ts, ESP, PSK))
+
+
+def iperf(L, client_ns, server_ns, addr, seconds):
+    srv = L.lab.spawn(L.ns[server_ns], ["iperf3", "-s", "-1", "-B", addr], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    out = subprocess.run(["ip", "netns", "exec", L.ns[client_ns], "iperf3", "-c", addr, "-t", str(seconds), "-J"],
+                         capture_output=True, text=True, timeout=seconds + 30)
+    L.lab.stop(srv)
+    return json.loads(out.stdout)["end"]["sum_received"]["bits_per_second"] / 1e6
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int([line for line in f if line.startswith("VmRSS:")][0].split()[1])
+
+
+def tunnels_up(L, ua):
+    return sum(1 for t in L.ctl(ua, "vpn", "status")["tunnels"] if t["state"] == "up")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--max-held", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=10)
+    args = ap.parse_args()
+    L = SipLab("sipvpb")
+    result = {}
+    try:
+        L.start_kamailio()
+        add_server_lan(L)
+        add_server_lan(L, host="ua-c", lan4=PEER_LAN, lan6="fd00:30::1")
+        tun = ('ike_proposals = ["%s"]\nesp_proposals = ["%s"]\nike_timeout = 30\n' % (IKE, ESP))
+        L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER], roles=("server",),
+                                          auth=("psk",), ike_port=11111, extra="max_calls = 2000")
+                      + '[sipvpn]\nrun_dir = "%s/charon-b"\npool4 = ["10.10.4.0-10.10.7.255"]\n'
+                        'subnets = ["10.10.0.0/24"]\n%s' % (L.dir, tun))
+        L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT], auth=("psk",),
+                                          ike_port=22222, extra="max_calls = 2000")
+                      + '[sipvpn]\nrun_dir = "%s/charon-a"\n%s' % (L.dir, tun))
+        for ua in ("ua-a", "ua-b"):
+            L.wait_registered(ua)
+            wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20, what="charon")
+        uri = "sip:%s@example.ne.jp" % SERVER
+
+        # --- set-up time ------------------------------------------------------------------------
+        ours = []
+        for _ in range(args.calls):
+            box = {}
+            ours.append(first_reply(L, "ua-a", SERVER_LAN,
+                                    lambda: box.update(L.ctl("ua-a", "vpn", "connect", uri))))
+            L.ctl("ua-a", "vpn", "disconnect", box["call"])
+            wait_for(lambda: tunnels_up(L, "ua-b") == 0 and tunnels_up(L, "ua-a") == 0, timeout=15,
+                     what="tunnel down")
+        srv = PlainCharon(L.lab, L.ns["ua-c"], os.path.join(L.dir, "peer-server"), 4500, plain_conf("server"))
+        cli = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "peer-client"), 4500, plain_conf("client"))
+        peer = []
+        for _ in range(args.calls):
+            peer.append(first_reply(L, "peer", PEER_LAN,
+                                    lambda: cli.swanctl("--initiate", "--child", "bench", "--timeout", "20")))
+            cli.swanctl("--terminate", "--ike", "bench", "--timeout", "10")
+            time.sleep(0.2)
+        result["setup_ms_median"] = round(statistics.median(ours) * 1000, 1)
+        result["setup_ms_max"] = round(max(ours) * 1000, 1)
+        result["peer_setup_ms_median"] = round(statistics.median(peer) * 1000, 1)
+        result["setup_ratio"] = round(statistics.median(ours) / statistics.median(peer), 2)
+        print("set-up: ours median %.0f ms (max %.0f), charon alone %.0f ms"
+              % (result["setup_ms_median"], result["setup_ms_max"], result["peer_setup_ms_median"]), file=sys.stderr)
+
+        # --- throughput -------------------------------------------------------------------------
+        call = L.ctl("ua-a", "vpn", "connect", uri)["call"]
+        wait_for(lambda: tunnels_up(L, "ua-a") == 1, timeout=30, what="tunnel up")
+        result["mbps"] = round(iperf(L, "ua-a", "ua-b", SERVER_LAN, args.seconds), 1)
+        L.ctl("ua-a", "vpn", "disconnect", call)
+        wait_for(lambda: tunnels_up(L, "ua-a") == 0, timeout=15, what="tunnel down")
+        cli.swanctl("--initiate", "--child", "bench", "--timeout", "20")
+        result["peer_mbps"] = round(iperf(L, "peer", "ua-c", PEER_LAN, args.seconds), 1)
+        cli.swanctl("--terminate", "--ike", "bench", "--timeout", "10")
+        result["throughput_ratio"] = round(result["mbps"] / result["peer_mbps"], 2)
+        print("iperf3: ours %.0f Mbit/s, charon alone %.0f Mbit/s" % (result["mbps"], result["peer_mbps"]),
+              file=sys.stderr)
+        cli.stop()
+        srv.stop()
+
+        # --- tunnels held -----------------------------------------------------------------------
+        held, t_held = 0, time.monotonic()
+        while held < args.max_held:
+            n = min(args.batch, args.max_held - held)
+            for _ in range(n):
+                L.ctl("ua-a", "vpn", "connect", uri)
+            try:
+                wait_for(lambda: tunnels_up(L, "ua-b") >= held + n and tunnels_up(L, "ua-a") >= held + n,
+                         timeout=60, what="%d tunnels up" % (held + n))
+            except AssertionError as e:
+                print("  stopped: %s" % e, file=sys.stderr)
+                break
+            held += n
+            print("  %d tunnels up" % held, file=sys.stderr)
+        t_held = time.monotonic() - t_held
+        time.sleep(3)
+        held_now = tunnels_up(L, "ua-b")
+        st = L.ctl("ua-b", "vpn", "status")
+        result["held"] = held_now
+        result["held_seconds_to_build"] = round(t_held, 1)
+        result["server_mapgw_rss_kib"] = rss_kib(L.daemons["ua-b"][0].pid)
+        result["server_charon_rss_kib"] = rss_kib(st["charon"]["pid"])
+        result["max_held_tried"] = args.max_held
+        result["calls"] = args.calls
+        result["seconds"] = args.seconds
+        print("| measure | mapgw SIP-VPN | charon alone (peer) | ratio |")
+        print("|---|---|---|---|")
+        print("| set-up, INVITE → first reply, median of %d | %.0f ms | %.0f ms | %.2f |"
+              % (args.calls, result["setup_ms_median"], result["peer_setup_ms_median"], result["setup_ratio"]))
+        print("| iperf3 TCP through the tunnel, %d s | %.0f Mbit/s | %.0f Mbit/s | %.2f |"
+              % (args.seconds, result["mbps"], result["peer_mbps"], result["throughput_ratio"]))
+        print("| tunnels one server held (tried %d) | %d | — | — |" % (args.max_held, held_now))
+        print("\nserver with %d tunnels: mapgw RSS %.1f MiB, its charon %.1f MiB"
+              % (held_now, result["server_mapgw_rss_kib"] / 1024, result["server_charon_rss_kib"] / 1024))
+        print(json.dumps(result))
+    finally:
+        L.teardown()
+
+
+if __name__ == "__main__":
+    main()
