@@ -82,9 +82,10 @@ def first_reply(L, ns, addr, start, timeout=30):
 def plain_conf(role):
     """The peer: the same IKE/ESP settings as our endpoints, charon alone."""
     local, remote = (HOSTS["ua-c"][0], HOSTS["peer"][0]) if role == "server" else (HOSTS["peer"][0], HOSTS["ua-c"][0])
-    # As ours: the client speaks to the NAT-T port from the first packet.
+    # As ours: the client speaks to the NAT-T port from the first packet,
+    # and the ports are the SDP ports of our lab (11111, 22222).
     side = ("pools = lan\n" if role == "server"
-            else "remote_addrs = %s\n    remote_port = 4500\n    vips = 0.0.0.0\n" % remote)
+            else "remote_addrs = %s\n    remote_port = 11111\n    vips = 0.0.0.0\n" % remote)
     ts = "local_ts = 10.30.0.0/24" if role == "server" else "remote_ts = 0.0.0.0/0"
     ids = ("server@peer", "client@peer") if role == "server" else ("client@peer", "server@peer")
     return ("connections {\n  bench {\n    version = 2\n    local_addrs = %s\n    encap = yes\n    %s"
@@ -111,6 +112,74 @@ def rss_kib(pid):
         return int([line for line in f if line.startswith("VmRSS:")][0].split()[1])
 
 
+def client_address(i):
+    return "2001:db8:5:0:1::%x" % (i + 1)
+
+
+def many_clients_conf(n):
+    """One plain charon standing in for @n VPN clients: one connection
+    each, from its own address and with its own identity (07xxxxxxxx)."""
+    conns, ids = [], []
+    for i in range(n):
+        me = "07%08d@example.ne.jp" % i
+        ids.append("    id-%d = %s\n" % (i, me))
+        conns.append("  c%d {\n    version = 2\n    local_addrs = %s\n    remote_addrs = %s\n"
+                     "    local_port = 22222\n    remote_port = 11111\n    encap = yes\n    vips = 0.0.0.0\n"
+                     "    proposals = %s\n    local {\n      auth = psk\n      id = %s\n    }\n"
+                     "    remote {\n      auth = psk\n      id = %s@example.ne.jp\n    }\n"
+                     "    children {\n      c%d {\n        remote_ts = 10.10.0.0/24\n        esp_proposals = %s\n"
+                     "      }\n    }\n  }\n" % (i, client_address(i), HOSTS["ua-b"][0], IKE, me, SERVER, i, ESP))
+    return ("connections {\n%s}\nsecrets {\n  ike-all {\n%s    id-server = %s@example.ne.jp\n"
+            "    secret = \"%s\"\n  }\n}\n" % ("".join(conns), "".join(ids), SERVER, PSK))
+
+
+def hold_many(L, n, rate=20):
+    """@n distinct clients (sipp for their calls, one plain charon for
+    their IKE) call the server; each initiates IKE once its call is
+    answered. Returns (tunnels up at the server, seconds to build)."""
+    import hashlib
+    for i in range(n):
+        L.lab.run(L.ns["peer"], "ip -6 addr add %s/64 dev eth0 nodad" % client_address(i))
+    clients = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "many-clients"), 22222, many_clients_conf(n))
+    digest = hashlib.sha1(PSK.encode()).hexdigest().upper()
+    csv = os.path.join(L.dir, "clients.csv")
+    with open(csv, "w") as f:
+        f.write("SEQUENTIAL\n" + "".join("07%08d;%s;\n" % (i, client_address(i)) for i in range(n)))
+    with open(os.path.join(HERE, "sip", "vpn_client_holds.xml")) as f:
+        text = (f.read().replace("@CALLEE@", SERVER).replace("@HOLD_MS@", "600000")
+                .replace("@PSK_FP@", "SHA-1 " + ":".join(digest[i:i + 2] for i in range(0, 40, 2))))
+    scenario = os.path.join(L.dir, "vpn_client_holds.xml")
+    with open(scenario, "w") as f:
+        f.write(text)
+    t0 = time.monotonic()
+    sipp, _ = L.sipp(scenario, 5096, calls=n, rate=rate, timeout=900, extra=["-inf", csv, "-l", str(n)])
+    started, pending = set(), []
+    deadline = time.monotonic() + 60 + n * 0.5
+    up = 0
+    while time.monotonic() < deadline:
+        tunnels = L.ctl("ua-b", "vpn", "status")["tunnels"]
+        up = sum(1 for t in tunnels if t["state"] == "up")
+        if up >= n:
+            break
+        for t in tunnels:
+            peer = t["peer"]  # sip:07xxxxxxxx@example.ne.jp
+            if t["state"] == "connecting" and peer not in started:
+                started.add(peer)
+                i = int(peer.split(":")[1].split("@")[0][2:])
+                pending.append(subprocess.Popen(
+                    ["ip", "netns", "exec", L.ns["peer"], "swanctl", "--initiate", "--child", "c%d" % i,
+                     "--timeout", "30", "--uri", "unix://%s/charon.vici" % clients.dir],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        pending = [p for p in pending if p.poll() is None]
+        time.sleep(0.2)
+    built = time.monotonic() - t0
+    for p in pending:
+        p.wait(timeout=60)
+    print("  %d of %d tunnels up at the server after %.1f s" % (up, n, built), file=sys.stderr)
+    L.lab.stop(sipp)
+    return up, built
+
+
 def tunnels_up(L, ua):
     return sum(1 for t in L.ctl(ua, "vpn", "status")["tunnels"] if t["state"] == "up")
 
@@ -120,7 +189,7 @@ def main():
     ap.add_argument("--calls", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--max-held", type=int, default=100)
-    ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     L = SipLab("sipvpb")
     result = {}
@@ -131,7 +200,7 @@ def main():
         tun = ('ike_proposals = ["%s"]\nesp_proposals = ["%s"]\nike_timeout = 30\n' % (IKE, ESP))
         L.start_mapgw("ua-b", L.sip_toml("ua-b", "sip:%s@example.ne.jp" % SERVER, USERS[SERVER], roles=("server",),
                                           auth=("psk",), ike_port=11111, extra="max_calls = 2000")
-                      + '[sipvpn]\nrun_dir = "%s/charon-b"\npool4 = ["10.10.4.0-10.10.7.255"]\n'
+                      + '[sipvpn]\nrun_dir = "%s/charon-b"\npool4 = ["10.10.4.1-10.10.7.254"]\n'
                         'subnets = ["10.10.0.0/24"]\n%s' % (L.dir, tun))
         L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT], auth=("psk",),
                                           ike_port=22222, extra="max_calls = 2000")
@@ -150,8 +219,8 @@ def main():
             L.ctl("ua-a", "vpn", "disconnect", box["call"])
             wait_for(lambda: tunnels_up(L, "ua-b") == 0 and tunnels_up(L, "ua-a") == 0, timeout=15,
                      what="tunnel down")
-        srv = PlainCharon(L.lab, L.ns["ua-c"], os.path.join(L.dir, "peer-server"), 4500, plain_conf("server"))
-        cli = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "peer-client"), 4500, plain_conf("client"))
+        srv = PlainCharon(L.lab, L.ns["ua-c"], os.path.join(L.dir, "peer-server"), 11111, plain_conf("server"))
+        cli = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "peer-client"), 22222, plain_conf("client"))
         peer = []
         for _ in range(args.calls):
             peer.append(first_reply(L, "peer", PEER_LAN,
@@ -165,40 +234,31 @@ def main():
         print("set-up: ours median %.0f ms (max %.0f), charon alone %.0f ms"
               % (result["setup_ms_median"], result["setup_ms_max"], result["peer_setup_ms_median"]), file=sys.stderr)
 
-        # --- throughput -------------------------------------------------------------------------
-        call = L.ctl("ua-a", "vpn", "connect", uri)["call"]
-        wait_for(lambda: tunnels_up(L, "ua-a") == 1, timeout=30, what="tunnel up")
-        result["mbps"] = round(iperf(L, "ua-a", "ua-b", SERVER_LAN, args.seconds), 1)
-        L.ctl("ua-a", "vpn", "disconnect", call)
-        wait_for(lambda: tunnels_up(L, "ua-a") == 0, timeout=15, what="tunnel down")
-        cli.swanctl("--initiate", "--child", "bench", "--timeout", "20")
-        result["peer_mbps"] = round(iperf(L, "peer", "ua-c", PEER_LAN, args.seconds), 1)
-        cli.swanctl("--terminate", "--ike", "bench", "--timeout", "10")
+        # --- throughput: ours and the peer's in turn, the median of --rounds each --------------
+        ours_mbps, peer_mbps = [], []
+        for _ in range(args.rounds):
+            call = L.ctl("ua-a", "vpn", "connect", uri)["call"]
+            wait_for(lambda: tunnels_up(L, "ua-a") == 1, timeout=30, what="tunnel up")
+            ours_mbps.append(iperf(L, "ua-a", "ua-b", SERVER_LAN, args.seconds))
+            L.ctl("ua-a", "vpn", "disconnect", call)
+            wait_for(lambda: tunnels_up(L, "ua-a") == 0, timeout=15, what="tunnel down")
+            cli.swanctl("--initiate", "--child", "bench", "--timeout", "20")
+            peer_mbps.append(iperf(L, "peer", "ua-c", PEER_LAN, args.seconds))
+            cli.swanctl("--terminate", "--ike", "bench", "--timeout", "10")
+        result["mbps"] = round(statistics.median(ours_mbps), 1)
+        result["peer_mbps"] = round(statistics.median(peer_mbps), 1)
+        result["mbps_runs"] = [round(x) for x in ours_mbps]
+        result["peer_mbps_runs"] = [round(x) for x in peer_mbps]
         result["throughput_ratio"] = round(result["mbps"] / result["peer_mbps"], 2)
-        print("iperf3: ours %.0f Mbit/s, charon alone %.0f Mbit/s" % (result["mbps"], result["peer_mbps"]),
+        print("iperf3: ours %s Mbit/s, charon alone %s Mbit/s" % (result["mbps_runs"], result["peer_mbps_runs"]),
               file=sys.stderr)
         cli.stop()
         srv.stop()
 
-        # --- tunnels held -----------------------------------------------------------------------
-        held, t_held = 0, time.monotonic()
-        while held < args.max_held:
-            n = min(args.batch, args.max_held - held)
-            for _ in range(n):
-                L.ctl("ua-a", "vpn", "connect", uri)
-            try:
-                wait_for(lambda: tunnels_up(L, "ua-b") >= held + n and tunnels_up(L, "ua-a") >= held + n,
-                         timeout=60, what="%d tunnels up" % (held + n))
-            except AssertionError as e:
-                print("  stopped: %s" % e, file=sys.stderr)
-                break
-            held += n
-            print("  %d tunnels up" % held, file=sys.stderr)
-        t_held = time.monotonic() - t_held
-        time.sleep(3)
-        held_now = tunnels_up(L, "ua-b")
+        # --- tunnels held ---------------------------------------------------------------------
+        held, t_held = hold_many(L, args.max_held)
         st = L.ctl("ua-b", "vpn", "status")
-        result["held"] = held_now
+        result["held"] = held
         result["held_seconds_to_build"] = round(t_held, 1)
         result["server_mapgw_rss_kib"] = rss_kib(L.daemons["ua-b"][0].pid)
         result["server_charon_rss_kib"] = rss_kib(st["charon"]["pid"])
@@ -209,11 +269,11 @@ def main():
         print("|---|---|---|---|")
         print("| set-up, INVITE → first reply, median of %d | %.0f ms | %.0f ms | %.2f |"
               % (args.calls, result["setup_ms_median"], result["peer_setup_ms_median"], result["setup_ratio"]))
-        print("| iperf3 TCP through the tunnel, %d s | %.0f Mbit/s | %.0f Mbit/s | %.2f |"
-              % (args.seconds, result["mbps"], result["peer_mbps"], result["throughput_ratio"]))
-        print("| tunnels one server held (tried %d) | %d | — | — |" % (args.max_held, held_now))
-        print("\nserver with %d tunnels: mapgw RSS %.1f MiB, its charon %.1f MiB"
-              % (held_now, result["server_mapgw_rss_kib"] / 1024, result["server_charon_rss_kib"] / 1024))
+        print("| iperf3 TCP through the tunnel, median of %d × %d s | %.0f Mbit/s | %.0f Mbit/s | %.2f |"
+              % (args.rounds, args.seconds, result["mbps"], result["peer_mbps"], result["throughput_ratio"]))
+        print("| tunnels one server held (tried %d) | %d | — | — |" % (args.max_held, held))
+        print("\nserver with %d tunnels (built in %.0f s): mapgw RSS %.1f MiB, its charon %.1f MiB"
+              % (held, result["held_seconds_to_build"], result["server_mapgw_rss_kib"] / 1024, result["server_charon_rss_kib"] / 1024))
         print(json.dumps(result))
     finally:
         L.teardown()

@@ -14,11 +14,11 @@ PLUGINS = ("random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pu
 
 
 class PlainCharon:
-    def __init__(self, lab, ns, directory, nat_port, swanctl_conf):
+    def __init__(self, lab, ns, directory, nat_port, swanctl_conf, strongswan_conf=None):
         self.lab, self.ns, self.dir = lab, ns, directory
         os.makedirs(directory, mode=0o700, exist_ok=True)
         with open(os.path.join(directory, "strongswan.conf"), "w") as f:
-            f.write("charon {\n  load = %s\n  port = 0\n  port_nat_t = %d\n  retransmit_tries = 3\n"
+            f.write(strongswan_conf or "charon {\n  load = %s\n  port = 0\n  port_nat_t = %d\n  retransmit_tries = 3\n"
                     "  plugins {\n    vici {\n      socket = unix:///var/run/charon.vici\n    }\n  }\n"
                     "  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n      flush_line = yes\n"
                     "    }\n  }\n  syslog {\n    daemon {\n      default = -1\n    }\n  }\n}\n"
@@ -29,7 +29,10 @@ class PlainCharon:
         env = dict(os.environ, STRONGSWAN_CONF="/var/run/strongswan.conf")
         self.proc = lab.spawn(ns, ["unshare", "-m", "--propagation", "private", "sh", "-c",
                                    "mount --bind %s /var/run && exec %s" % (directory, CHARON)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              # Its own session, as a daemon (and our supervised
+                              # charon) has: the scheduler's autogroup is per session.
+                              start_new_session=True)
         deadline = time.monotonic() + 15
         while self.swanctl("--stats", check=False).returncode != 0:
             if time.monotonic() > deadline or self.proc.poll() is not None:
