@@ -22,7 +22,7 @@ PEER_PKGS=(
   iproute2 iputils-ping nftables ethtool tcpdump iperf3 procps psmisc logrotate curl
   python3 python3-scapy
   xdp-tools
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   libstrongswan-extra-plugins libcharon-extauth-plugins
   kamailio sip-tester
   prometheus

@@ -9,7 +9,7 @@ import time
 
 CHARON = "/usr/lib/ipsec/charon"
 SWANCTL = "/usr/sbin/swanctl"
-PLUGINS = ("random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pubkey kdf attr "
+PLUGINS = ("openssl gcm random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pubkey kdf attr "
            "vici socket-default kernel-libipsec kernel-netlink")
 
 

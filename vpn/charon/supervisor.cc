@@ -25,6 +25,7 @@ using std::chrono::milliseconds;
 // The view charon has of its run directory (bind-mounted over /run).
 constexpr const char* kInsideRun = "/var/run";
 constexpr const char* kHostResolvconf = "/sbin/resolvconf";
+constexpr const char* kPluginDir = "/usr/lib/ipsec/plugins";
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
@@ -43,7 +44,16 @@ std::string strongswan_conf(const CharonSettings& s) {
   // registered is the one charon uses (netlink stays for routes and
   // addresses); the other way round, SAs go to a kernel without ESP
   // ("unable to add SAD entry: Protocol not supported").
-  std::string plugins =
+  // openssl (AES-NI, and AES-GCM with gcm) where Debian's
+  // libstrongswan-standard-plugins is installed: libipsec's ESP runs in
+  // charon, several times faster than the portable aes plugin.
+  std::string plugins;
+  for (const char* fast : {"openssl", "gcm"}) {
+    if (access((std::string(kPluginDir) + "/libstrongswan-" + fast + ".so").c_str(), R_OK) == 0) {
+      plugins += std::string(fast) + " ";
+    }
+  }
+  plugins +=
       "random nonce aes sha1 sha2 md5 hmac gmp curve25519 x509 pem pkcs1 pkcs8 pubkey "
       "revocation constraints kdf eap-identity eap-md5 resolve vici socket-default";
   plugins += s.backend == EspBackend::kLibipsec ? " kernel-libipsec kernel-netlink" : " kernel-netlink";
