@@ -51,10 +51,18 @@ void print_sip_line(const json& r, std::ostream& out) {
   out << "\n";
 }
 
+std::string joined(const json& list) {
+  std::string out;
+  for (const auto& v : list) out += (out.empty() ? "" : ", ") + v.get<std::string>();
+  return out;
+}
+
 void print_vpn_status(const json& j, std::ostream& out) {
   const auto& c = j.value("charon", json::object());
   out << "charon        " << str(c, "state") << " (pid " << str(c, "pid") << ", ESP " << str(c, "esp")
       << ", restarts " << str(c, "restarts") << ")\n";
+  const auto dns = j.value("received_dns", json::array());
+  if (!dns.empty()) out << "DNS received  " << joined(dns) << "\n";
   const auto& tunnels = j.value("tunnels", json::array());
   out << "Tunnels       " << tunnels.size() << "\n";
   for (const auto& t : tunnels) {
@@ -65,7 +73,18 @@ void print_vpn_status(const json& j, std::ostream& out) {
     out << line;
     out << "       peer " << str(t, "peer") << ", IKE " << str(t, "ike") << ", CHILD " << str(t, "child");
     if (!str(t, "spi_in", "").empty()) out << ", SPIs " << str(t, "spi_in") << "/" << str(t, "spi_out");
-    if (!str(t, "virtual_ip", "").empty()) out << ", virtual IP " << str(t, "virtual_ip");
+    out << "\n";
+    const auto vips = t.value("virtual_ips", json::array());
+    const auto nets = t.value("remote_networks", json::array());
+    if (!vips.empty() || !nets.empty()) {
+      out << "       virtual IPs " << (vips.empty() ? "-" : joined(vips)) << ", remote networks "
+          << (nets.empty() ? "-" : joined(nets)) << "\n";
+    }
+    out << "       " << str(t, "bytes_in", "0") << " bytes in, " << str(t, "bytes_out", "0") << " bytes out";
+    if (t.contains("up_seconds")) out << ", up " << str(t, "up_seconds") << " s";
+    if (t.contains("last_rekey")) {
+      out << ", last rekey " << str(t["last_rekey"], "kind") << " " << str(t["last_rekey"], "seconds_ago") << " s ago";
+    }
     if (t.contains("end_reason")) out << ", ended: " << str(t, "end_reason");
     out << "\n";
   }

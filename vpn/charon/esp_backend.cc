@@ -27,18 +27,28 @@ bool file_mentions(const std::string& path, const std::string& needle) {
 const char* to_string(EspBackend b) { return b == EspBackend::kKernel ? "kernel" : "libipsec"; }
 
 bool kernel_has_esp(std::string* evidence) {
-  auto say = [&](const std::string& e) {
-    if (evidence) *evidence = e;
-    return true;
-  };
-  if (exists("/sys/module/esp4")) return say("esp4 loaded");
+  // Both families: the NGN's outer IPv6 needs esp6, an IPv4 peer esp4.
   utsname u{};
   uname(&u);
   const std::string mods = std::string("/lib/modules/") + u.release;
-  if (file_mentions(mods + "/modules.builtin", "/esp4.ko")) return say("esp4 built into " + std::string(u.release));
-  if (file_mentions(mods + "/modules.dep", "/esp4.ko")) return say("esp4 module of " + std::string(u.release));
-  if (evidence) *evidence = std::string("no esp4 in ") + u.release;
-  return false;
+  std::string found;
+  for (const char* m : {"esp4", "esp6"}) {
+    const std::string ko = std::string("/") + m + ".ko";
+    std::string how;
+    if (exists(std::string("/sys/module/") + m)) {
+      how = "loaded";
+    } else if (file_mentions(mods + "/modules.builtin", ko)) {
+      how = "built in";
+    } else if (file_mentions(mods + "/modules.dep", ko)) {
+      how = "module";
+    } else {
+      if (evidence) *evidence = std::string("no ") + m + " in " + u.release;
+      return false;
+    }
+    found += (found.empty() ? "" : ", ") + std::string(m) + " " + how;
+  }
+  if (evidence) *evidence = found + " (" + u.release + ")";
+  return true;
 }
 
 EspChoice choose_esp_backend(const std::string& setting) {
