@@ -11,6 +11,7 @@ endpoint would be, on the far side of kamailio; and peers that misbehave.
     behind in charon."""
 import hashlib
 import os
+import signal
 import sys
 import time
 import unittest
@@ -222,6 +223,27 @@ class SipVpnInterop(unittest.TestCase):
             self.assertEqual(self.tunnel("ua-b", call)["end_reason"], "remote_bye")
             self.no_connection_left("ua-b", "b")
         finally:
+            pc.stop()
+
+    def test_unanswered_delete_still_ends_with_bye(self):
+        """TS-1017 §4.2: no answer to our IKE delete (the foreign server's
+        charon frozen) → the BYE goes anyway after delete_timeout."""
+        L = self.L
+        pc = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "pc-frozen"), 22222, foreign_server_conf(5097))
+        try:
+            p, trace = self.sipp_answering(5097)
+            call = L.ctl("ua-a", "vpn", "connect", "sip:055097@example.ne.jp")["call"]
+            wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=20, what="tunnel up")
+            os.kill(pc.proc.pid, signal.SIGSTOP)
+            t0 = time.monotonic()
+            L.ctl("ua-a", "vpn", "disconnect", call)
+            L.wait_sipp(p, trace, timeout=20)  # the BYE came
+            waited = time.monotonic() - t0
+            self.assertGreaterEqual(waited, 4.5, "the BYE waited for the delete's answer (delete_timeout 5 s)")
+            self.assertEqual(L.call_of("ua-a", call)["end_reason"], "local_hangup")
+            self.no_connection_left("ua-a", "a")
+        finally:
+            os.kill(pc.proc.pid, signal.SIGCONT)
             pc.stop()
 
     # --- hostile and broken peers -----------------------------------------------------------------

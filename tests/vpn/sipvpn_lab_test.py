@@ -271,6 +271,20 @@ class SipVpnPassword(unittest.TestCase):
                  what="second password tunnel up")
         L.ctl("ua-a", "vpn", "disconnect", r2["call"])
 
+    def test_reverse_password_call(self):
+        """The server calls the client back (TS-1017 §3.2) in password mode:
+        the client still initiates and still checks the certificate."""
+        L = self.L
+        r = L.ctl("ua-b", "vpn", "connect", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
+        call = r["call"]
+        wait_for(lambda: (self.tunnel("ua-b", call) or {}).get("state") == "up", timeout=40,
+                 what="server tunnel up (%s)" % self.tunnel("ua-b", call))
+        t = self.tunnel("ua-b", call)
+        self.assertEqual((t["direction"], t["role"], t["auth"]), ("outgoing", "server", "password"))
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the reverse password tunnel")
+        L.ctl("ua-b", "vpn", "disconnect", call)
+        wait_for(lambda: self.tunnel("ua-b", call)["state"] == "down", timeout=15, what="tunnel down")
+
     def test_certificate_not_the_sdps_is_refused(self):
         L = self.L
         r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % OTHER)
