@@ -3,12 +3,13 @@
 // codec (hidden AVPs revealed with a fixed secret); whatever parses must
 // encode and parse back to the same AVPs. 1 = datagrams (split at "\0\0",
 // up to 32) as control messages into a reliable channel whose own
-// messages go nowhere, with time moving on after each.
+// messages go nowhere, with time moving on after each. 2 = the same into
+// an LNS tunnel: the first datagram as its SCCRQ, the rest as what follows.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "vpn/l2tp/reliable.h"
+#include "vpn/l2tp/tunnel.h"
 
 namespace {
 
@@ -52,15 +53,42 @@ void channel(std::string_view in) {
   }
 }
 
+void tunnel(std::string_view in) {
+  ReliableChannel::Clock::time_point now{};
+  LnsSettings settings;
+  settings.secret = std::string(kSecret);
+  settings.max_sessions = 4;
+  Tunnel::Hooks hooks;
+  hooks.send = [](const std::string&) {};
+  Tunnel t(settings, 0x1234, hooks);
+  bool started = false;
+  for (int n = 0; n < 32 && !in.empty(); ++n) {
+    const size_t cut = in.find(std::string_view("\0\0", 2));
+    const std::string_view one = in.substr(0, cut);
+    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    auto m = parse_control(one, kSecret);
+    if (!m) continue;
+    if (!started) {
+      t.start(*m, now);
+      started = true;
+    } else {
+      t.receive(*m, now);
+    }
+    now += std::chrono::milliseconds(700);
+    t.on_timer(now);
+    if (t.sessions().size() > settings.max_sessions) __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (data[0] % 2 == 0) {
-    codec(in);
-  } else {
-    channel(in);
+  switch (data[0] % 3) {
+    case 0: codec(in); break;
+    case 1: channel(in); break;
+    default: tunnel(in); break;
   }
   return 0;
 }
