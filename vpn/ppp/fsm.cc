@@ -213,6 +213,7 @@ void Fsm::on_configure_request(const Packet& p, Clock::time_point now) {
   }
   std::vector<Option> reply;
   const Verdict v = p_.check_request(*opts, reply, naks_sent_ >= cfg_.max_failure);
+  if (state_ == S::kClosing || state_ == S::kStopping) return;  // the protocol closed the link meanwhile
   if (v == Verdict::kAck) {
     ++counters_.acks_sent;
     naks_sent_ = 0;
