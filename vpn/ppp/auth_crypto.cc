@@ -134,8 +134,14 @@ Result<std::string> nt_response(std::string_view authenticator_challenge, std::s
                                 std::string_view user, std::string_view password_utf8) {
   auto hash = nt_password_hash(password_utf8);
   if (!hash) return hash.error();
+  return nt_response_from_hash(authenticator_challenge, peer_challenge, user, *hash);
+}
+
+Result<std::string> nt_response_from_hash(std::string_view authenticator_challenge, std::string_view peer_challenge,
+                                          std::string_view user, std::string_view nt_hash) {
+  if (nt_hash.size() != 16) return make_error("an NT password hash is 16 bytes");
   const std::string challenge = challenge_hash(peer_challenge, authenticator_challenge, user);
-  const std::string z = *hash + std::string(5, '\0');  // 21 bytes: three DES keys
+  const std::string z = std::string(nt_hash) + std::string(5, '\0');  // 21 bytes: three DES keys
   std::string out;
   for (size_t i = 0; i < 3; ++i) {
     auto part = des_encrypt(challenge, std::string_view(z).substr(7 * i, 7));
@@ -148,11 +154,18 @@ Result<std::string> nt_response(std::string_view authenticator_challenge, std::s
 Result<std::string> authenticator_response(std::string_view password_utf8, std::string_view nt_resp,
                                            std::string_view peer_challenge,
                                            std::string_view authenticator_challenge, std::string_view user) {
-  static constexpr std::string_view kMagic1 = "Magic server to client signing constant";
-  static constexpr std::string_view kMagic2 = "Pad to make it do more than one iteration";
   auto hash = nt_password_hash(password_utf8);
   if (!hash) return hash.error();
-  const std::string hash_hash = digest(legacy().md4, *hash);
+  return authenticator_response_from_hash(*hash, nt_resp, peer_challenge, authenticator_challenge, user);
+}
+
+Result<std::string> authenticator_response_from_hash(std::string_view nt_hash, std::string_view nt_resp,
+                                                     std::string_view peer_challenge,
+                                                     std::string_view authenticator_challenge, std::string_view user) {
+  static constexpr std::string_view kMagic1 = "Magic server to client signing constant";
+  static constexpr std::string_view kMagic2 = "Pad to make it do more than one iteration";
+  if (!legacy().md4) return make_error("MD4 unavailable (OpenSSL legacy provider missing)");
+  const std::string hash_hash = digest(legacy().md4, nt_hash);
   const std::string d1 = digest(EVP_sha1(), hash_hash + std::string(nt_resp) + std::string(kMagic1));
   const std::string d2 = digest(EVP_sha1(), d1 + challenge_hash(peer_challenge, authenticator_challenge, user) +
                                                 std::string(kMagic2));

@@ -25,6 +25,12 @@ std::string challenge_hash(std::string_view peer_challenge, std::string_view aut
 // thirds of the zero-padded 16-byte password hash.
 Result<std::string> nt_response(std::string_view authenticator_challenge, std::string_view peer_challenge,
                                 std::string_view user, std::string_view password_utf8);
+// The same from the NT password hash (what a server may store instead).
+Result<std::string> nt_response_from_hash(std::string_view authenticator_challenge, std::string_view peer_challenge,
+                                          std::string_view user, std::string_view nt_hash);
+Result<std::string> authenticator_response_from_hash(std::string_view nt_hash, std::string_view nt_resp,
+                                                     std::string_view peer_challenge,
+                                                     std::string_view authenticator_challenge, std::string_view user);
 // "S=" and 40 upper-case hex digits: what the server proves itself with.
 Result<std::string> authenticator_response(std::string_view password_utf8, std::string_view nt_resp,
                                            std::string_view peer_challenge,
