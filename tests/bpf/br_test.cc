@@ -320,9 +320,23 @@ using BrFlowCache = BrOnOneCpu;
 // news), or until an answer is a second old; off means every packet asks.
 TEST_F(BrRouteCache, AnswersLastUntilTheEpochMovesOrTheyExpire) {
   const int ctl = dp_->route_ctl_fd();
-  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02");
-  set_next_hop_mac("02:00:00:00:06:99");
-  EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02") << "the cached answer is used";
+  // Answers live a second: the cached one can only be seen if changing the
+  // neighbour takes less (not always so in a loaded software-emulated
+  // guest), so the step is timed and tried again when it was too slow.
+  bool timely = false;
+  for (int attempt = 0; attempt < 5 && !timely; ++attempt) {
+    ASSERT_TRUE(route_cache_invalidate(ctl).ok());
+    set_next_hop_mac("02:00:00:00:06:02");
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:02");
+    set_next_hop_mac("02:00:00:00:06:99");
+    const std::string seen = next_hop_mac(*dp_, topo_);
+    timely = std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(800);
+    if (timely) {
+      EXPECT_EQ(seen, "02:00:00:00:06:02") << "the cached answer is used";
+    }
+  }
+  ASSERT_TRUE(timely) << "changing a neighbour took over 0.8 s five times: too slow to see a 1 s cache";
   ASSERT_TRUE(route_cache_invalidate(ctl).ok());
   EXPECT_EQ(next_hop_mac(*dp_, topo_), "02:00:00:00:06:99") << "a new epoch asks the FIB again";
   set_next_hop_mac("02:00:00:00:06:02");
