@@ -19,7 +19,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "sip", "lab"))
 from sip_lab import HOSTS, PROXY6, PSK, USERS, SipLab, fragment, sdp, wait_for  # noqa: E402
-from sipvpn_lab import CLIENT, SERVER, SERVER_LAN, add_server_lan, ping_from, sipvpn_toml, tunnel_of  # noqa: E402
+from sipvpn_lab import (CLIENT, SERVER, SERVER_LAN, add_server_lan, ping_from, sipvpn_toml, tunnel_of,  # noqa: E402
+                        wait_ready)
 from plain_charon import PlainCharon, loaded_connections  # noqa: E402
 
 FOREIGN_LAN = "10.20.0.1"
@@ -127,10 +128,7 @@ class SipVpnInterop(unittest.TestCase):
             L.start_mapgw("ua-a", L.sip_toml("ua-a", "sip:%s@example.ne.jp" % CLIENT, USERS[CLIENT],
                                               auth=("psk",), ike_port=22222)
                           + sipvpn_toml(L, "a", False, ike_timeout=IKE_TIMEOUT))
-            for ua in ("ua-a", "ua-b"):
-                L.wait_registered(ua)
-                wait_for(lambda: L.ctl(ua, "vpn", "status")["charon"]["state"] == "up", timeout=20,
-                         what="%s charon up" % ua)
+            wait_ready(L, ("ua-a", "ua-b"))
         except Exception:
             cls.L.teardown()
             raise

@@ -101,6 +101,8 @@ Result<std::string> des_encrypt(std::string_view clear8, std::string_view key7) 
   return std::string(reinterpret_cast<char*>(out), 8);
 }
 
+}  // namespace
+
 std::string hex_upper(std::string_view b) {
   static const char* d = "0123456789ABCDEF";
   std::string out;
@@ -110,8 +112,6 @@ std::string hex_upper(std::string_view b) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string chap_md5_response(uint8_t id, std::string_view secret, std::string_view challenge) {
   return digest(EVP_md5(), std::string(1, static_cast<char>(id)) + std::string(secret) + std::string(challenge));

@@ -15,16 +15,6 @@ bool same(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string hex_upper(std::string_view b) {
-  static const char* d = "0123456789ABCDEF";
-  std::string out;
-  for (char c : b) {
-    out += d[static_cast<uint8_t>(c) >> 4];
-    out += d[static_cast<uint8_t>(c) & 15];
-  }
-  return out;
-}
-
 // "DOMAIN\user" → "user" (RFC 2759 §8.2: the name without its domain).
 std::string without_domain(const std::string& name) {
   const size_t slash = name.rfind('\\');
@@ -73,25 +63,25 @@ void Authenticator::receive(uint16_t protocol, std::string_view info, Clock::tim
   }
 }
 
-void Authenticator::succeed(uint8_t code, uint8_t id, const std::string& message) {
+void Authenticator::answer(uint8_t code, uint8_t id, const std::string& message) {
   Packet r;
   r.code = code;
   r.id = id;
+  // PAP's message has a length byte; CHAP's runs to the end.
   r.data = m_ == AuthMethod::kPap ? std::string(1, static_cast<char>(message.size())) + message : message;
   h_.send(protocol(), r);
-  state_ = State::kSucceeded;
   due_.reset();
+}
+
+void Authenticator::succeed(uint8_t code, uint8_t id, const std::string& message) {
+  answer(code, id, message);
+  state_ = State::kSucceeded;
   if (h_.success) h_.success(user_);
 }
 
 void Authenticator::fail(uint8_t code, uint8_t id, const std::string& message, const std::string& why) {
-  Packet r;
-  r.code = code;
-  r.id = id;
-  r.data = m_ == AuthMethod::kPap ? std::string(1, static_cast<char>(message.size())) + message : message;
-  h_.send(protocol(), r);
+  answer(code, id, message);
   state_ = State::kFailed;
-  due_.reset();
   if (h_.failure) h_.failure(user_, why);
 }
 

@@ -53,6 +53,7 @@ class Authenticator {
   void challenge(Clock::time_point now);
   void on_pap(const Packet& p);
   void on_chap_response(const Packet& p);
+  void answer(uint8_t code, uint8_t id, const std::string& message);
   void succeed(uint8_t code, uint8_t id, const std::string& message);
   void fail(uint8_t code, uint8_t id, const std::string& message, const std::string& why);
 

@@ -20,6 +20,19 @@ const char* Fsm::to_string(State s) {
   return "?";
 }
 
+Fsm::Verdict Fsm::verdict(std::vector<Option> naks, std::vector<Option> rejects, std::vector<Option>& reply,
+                         bool no_more_naks) {
+  if (!rejects.empty()) {
+    reply = std::move(rejects);
+    return Verdict::kReject;
+  }
+  if (!naks.empty()) {
+    reply = std::move(naks);
+    return no_more_naks ? Verdict::kReject : Verdict::kNak;
+  }
+  return Verdict::kAck;
+}
+
 void Fsm::send_code(uint8_t c, uint8_t id, std::string data) {
   Packet p;
   p.code = c;

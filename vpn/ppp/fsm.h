@@ -61,6 +61,12 @@ class Fsm {
              terminates_sent = 0, malformed = 0, stale = 0, gave_up = 0;
   };
 
+  // What a Protocol's check_request returns once it has sorted the
+  // peer's options: any Reject wins (RFC 1661 §5.4), then any Nak (a
+  // Reject instead past Max-Failure), else Ack.
+  static Verdict verdict(std::vector<Option> naks, std::vector<Option> rejects, std::vector<Option>& reply,
+                         bool no_more_naks);
+
   Fsm(std::string name, Config c, Protocol& p, std::function<void(const Packet&)> send)
       : name_(std::move(name)), cfg_(c), p_(p), send_(std::move(send)) {}
 

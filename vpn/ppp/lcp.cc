@@ -106,18 +106,13 @@ Fsm::Verdict Lcp::check_request(const std::vector<Option>& theirs, std::vector<O
         rejects.push_back(o);
     }
   }
-  if (!rejects.empty()) {
-    reply = rejects;
-    return Fsm::Verdict::kReject;
+  const Fsm::Verdict v = Fsm::verdict(std::move(naks), std::move(rejects), reply, no_more_naks);
+  if (v == Fsm::Verdict::kAck) {
+    peer_mru_ = mru;
+    peer_pfc_ = pfc;
+    peer_acfc_ = acfc;
   }
-  if (!naks.empty()) {
-    reply = naks;
-    return no_more_naks ? Fsm::Verdict::kReject : Fsm::Verdict::kNak;
-  }
-  peer_mru_ = mru;
-  peer_pfc_ = pfc;
-  peer_acfc_ = acfc;
-  return Fsm::Verdict::kAck;
+  return v;
 }
 
 bool Lcp::on_nak(const std::vector<Option>& naked) {

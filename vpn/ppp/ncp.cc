@@ -53,15 +53,7 @@ Fsm::Verdict Ipcp::check_request(const std::vector<Option>& theirs, std::vector<
         rejects.push_back(o);
     }
   }
-  if (!rejects.empty()) {
-    reply = rejects;
-    return Fsm::Verdict::kReject;
-  }
-  if (!naks.empty()) {
-    reply = naks;
-    return no_more_naks ? Fsm::Verdict::kReject : Fsm::Verdict::kNak;
-  }
-  return Fsm::Verdict::kAck;
+  return Fsm::verdict(std::move(naks), std::move(rejects), reply, no_more_naks);
 }
 
 bool Ipcp::on_nak(const std::vector<Option>& naked) {
@@ -105,15 +97,7 @@ Fsm::Verdict Ipv6cp::check_request(const std::vector<Option>& theirs, std::vecto
       peers_ = id;
     }
   }
-  if (!rejects.empty()) {
-    reply = rejects;
-    return Fsm::Verdict::kReject;
-  }
-  if (!naks.empty()) {
-    reply = naks;
-    return no_more_naks ? Fsm::Verdict::kReject : Fsm::Verdict::kNak;
-  }
-  return Fsm::Verdict::kAck;
+  return Fsm::verdict(std::move(naks), std::move(rejects), reply, no_more_naks);
 }
 
 bool Ipv6cp::on_nak(const std::vector<Option>& naked) {
