@@ -31,6 +31,7 @@ class Ipcp : public Fsm::Protocol {
   Ipcp(IpcpSettings s, std::function<void(const Packet&)> send, std::function<void(bool up)> changed)
       : s_(s), changed_(std::move(changed)), fsm_("IPCP", {}, *this, std::move(send)) {}
   Fsm& fsm() { return fsm_; }
+  const Fsm& fsm() const { return fsm_; }
   const IpcpSettings& settings() const { return s_; }
 
   std::vector<Option> our_request() override;
@@ -54,6 +55,7 @@ class Ipv6cp : public Fsm::Protocol {
   Ipv6cp(Iid ours, std::function<void(const Packet&)> send, std::function<void(bool up)> changed)
       : ours_(ours), changed_(std::move(changed)), fsm_("IPV6CP", {}, *this, std::move(send)) {}
   Fsm& fsm() { return fsm_; }
+  const Fsm& fsm() const { return fsm_; }
   const Iid& ours() const { return ours_; }
   const Iid& peers() const { return peers_; }
 
