@@ -38,10 +38,12 @@ TEST(PppPacket, LcpConfigureRequestBytes) {
 }
 
 TEST(PppPacket, FramesWithAndWithoutCompression) {
-  auto f = parse_frame(hex("ff03c021") + "x");
+  // A frame's info views its input: the inputs outlive the frames.
+  const std::string lcp = hex("ff03c021") + "x", compressed = hex("21") + "ip";
+  auto f = parse_frame(lcp);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->protocol, proto::kLcp);
-  f = parse_frame(hex("21") + "ip");  // ACFC and PFC: IPv4 in one byte
+  f = parse_frame(compressed);  // ACFC and PFC: IPv4 in one byte
   ASSERT_TRUE(f);
   EXPECT_EQ(f->protocol, proto::kIpv4);
   EXPECT_EQ(f->info, "ip");
