@@ -5,11 +5,12 @@
 // up to 32) as control messages into a reliable channel whose own
 // messages go nowhere, with time moving on after each. 2 = the same into
 // an LNS tunnel: the first datagram as its SCCRQ, the rest as what follows.
+// 3 = the same into a whole LNS (tunnels, sessions, PPP), from two peers.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "vpn/l2tp/tunnel.h"
+#include "vpn/l2tp/lns.h"
 
 namespace {
 
@@ -80,15 +81,38 @@ void tunnel(std::string_view in) {
   }
 }
 
+void lns(std::string_view in) {
+  static const mapgw::ppp::FileUserDb users = *mapgw::ppp::FileUserDb::parse("alice plain:wonderland\n", "fuzz");
+  LnsConfig c;
+  c.tunnel.secret = std::string(kSecret);
+  c.max_tunnels = 4;
+  c.max_sessions = 4;
+  Lns::Hooks h;
+  h.send = [](const std::string&, const std::string&) {};
+  Lns server(c, users, *AddressPool::parse("10.0.0.1-10.0.0.2"), h);
+  ReliableChannel::Clock::time_point now{};
+  for (int n = 0; n < 32 && !in.empty(); ++n) {
+    const size_t cut = in.find(std::string_view("\0\0", 2));
+    std::string_view one = in.substr(0, cut);
+    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    const std::string peer = !one.empty() && (one[0] & 1) ? "a" : "b";
+    server.receive(peer, one, now);
+    now += std::chrono::milliseconds(700);
+    server.on_timer(now);
+    if (server.tunnels() > c.max_tunnels || server.sessions().size() > c.max_sessions) __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: codec(in); break;
     case 1: channel(in); break;
-    default: tunnel(in); break;
+    case 2: tunnel(in); break;
+    default: lns(in); break;
   }
   return 0;
 }

@@ -1,0 +1,232 @@
+// The LNS end to end in one process: a scripted LAC with its PPP client
+// dials in (SCCRQ … ICCN, LCP, PAP, IPCP), IP flows both ways, and the
+// cascade and the limits behave as seed 004 §7 and the issue say.
+#include <gtest/gtest.h>
+
+#include "vpn/l2tp/codes.h"
+#include "vpn/l2tp/lns.h"
+
+namespace mapgw::l2tp {
+namespace {
+
+using Clock = Lns::Clock;
+using std::chrono::milliseconds;
+
+std::string hex(const std::string& h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+Avp type(MessageType t) { return make_avp(avp::kMessageType, be16(static_cast<uint16_t>(t))); }
+
+std::string ipv4_packet(uint32_t src, uint32_t dst) {
+  std::string p = hex("450000140000000040110000");
+  p += be32(src) + be32(dst);
+  return p;
+}
+
+struct Lab {
+  ppp::FileUserDb users = *ppp::FileUserDb::parse("alice plain:wonderland\n", "users");
+  Clock::time_point now{};
+  std::map<std::string, std::vector<std::string>> sent;  // by peer
+  std::vector<std::pair<uint32_t, std::string>> ups, downs;
+  std::vector<std::string> tun;
+  std::unique_ptr<Lns> lns;
+
+  explicit Lab(size_t max_tunnels = 8, double rate = 100, const char* pool = "10.20.0.100-10.20.0.101") {
+    LnsConfig c;
+    c.max_tunnels = max_tunnels;
+    c.new_tunnels_per_second = rate;
+    c.link.lcp.auth = {ppp::AuthMethod::kPap};
+    c.link.ipv6 = false;
+    c.link.ipcp.local = 0x0a140001;
+    Lns::Hooks h;
+    h.send = [this](const std::string& peer, const std::string& d) { sent[peer].push_back(d); };
+    h.client_up = [this](uint32_t a, const std::string& u) { ups.emplace_back(a, u); };
+    h.client_down = [this](uint32_t a, const std::string& why) { downs.emplace_back(a, why); };
+    h.to_tun = [this](std::string_view p) { tun.emplace_back(p); };
+    lns = std::make_unique<Lns>(c, users, *AddressPool::parse(pool), h);
+  }
+};
+
+// One LAC at @peer with its client.
+struct Lac {
+  Lab& lab;
+  std::string peer;
+  uint16_t my_tunnel, lns_tunnel = 0, lns_session = 0, ns = 0;
+  size_t seen = 0;  // datagrams of ours already read
+
+  Lac(Lab& l, std::string p, uint16_t id = 0x0101) : lab(l), peer(std::move(p)), my_tunnel(id) {}
+
+  void control(std::vector<Avp> avps, uint16_t session = 0, uint16_t tunnel = 0xffff) {
+    ControlMessage m;
+    m.tunnel = tunnel == 0xffff ? lns_tunnel : tunnel;
+    m.session = session;
+    m.ns = ns++;
+    m.nr = 0;
+    for (auto& d : lab.sent[peer]) {
+      auto c = parse_control(d, "");
+      if (c && !c->zlb()) m.nr = static_cast<uint16_t>(c->ns + 1);
+    }
+    m.avps = std::move(avps);
+    lab.lns->receive(peer, *encode_control(m, ""), lab.now);
+  }
+  void ppp(uint16_t protocol, uint8_t code, uint8_t id, const std::string& data) {
+    ppp::Packet p;
+    p.code = code;
+    p.id = id;
+    p.data = data;
+    lab.lns->receive(peer, encode_data(lns_tunnel, lns_session, ppp::encode_frame(protocol, ppp::encode_packet(p))),
+                     lab.now);
+  }
+  // Control messages and PPP packets the LNS sent us, newest last.
+  std::vector<ControlMessage> controls() const {
+    std::vector<ControlMessage> out;
+    for (auto& d : lab.sent[peer]) {
+      if (auto c = parse_control(d, ""); c && !c->zlb()) out.push_back(*c);
+    }
+    return out;
+  }
+  std::optional<ppp::Packet> last_ppp(uint16_t protocol) const {
+    const auto& v = lab.sent[peer];
+    for (auto it = v.rbegin(); it != v.rend(); ++it) {
+      auto h = parse_header(*it);
+      if (!h || h->control) continue;
+      auto f = ppp::parse_frame(std::string_view(*it).substr(h->payload_at));
+      if (f && f->protocol == protocol) return *ppp::parse_packet(f->info);
+    }
+    return std::nullopt;
+  }
+  void dial() {
+    control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)), make_avp(avp::kHostName, "lac"),
+             make_avp(avp::kFramingCapabilities, be32(3)), make_avp(avp::kAssignedTunnelId, be16(my_tunnel))},
+            0, 0);
+    ASSERT_FALSE(controls().empty());
+    lns_tunnel = *controls().back().find(avp::kAssignedTunnelId)->u16();
+    control({type(MessageType::kScccn)});
+    control({type(MessageType::kIcrq), make_avp(avp::kAssignedSessionId, be16(0x0202)),
+             make_avp(avp::kCallSerialNumber, be32(1))});
+    lns_session = *controls().back().find(avp::kAssignedSessionId)->u16();
+    control({type(MessageType::kIccn), make_avp(avp::kTxConnectSpeed, be32(1000000)),
+             make_avp(avp::kFramingType, be32(1))},
+            lns_session);
+    // PPP: LCP both ways, PAP, IPCP.
+    auto lcp = last_ppp(ppp::proto::kLcp);
+    ASSERT_TRUE(lcp);
+    ppp(ppp::proto::kLcp, ppp::code::kConfigureAck, lcp->id, lcp->data);
+    ppp(ppp::proto::kLcp, ppp::code::kConfigureRequest, 1, hex("050601020304"));
+    ppp(ppp::proto::kPap, 1, 1, std::string("\x05") + "alice" + std::string("\x0a") + "wonderland");
+    ppp(ppp::proto::kIpcp, ppp::code::kConfigureRequest, 1, hex("030600000000"));
+    auto nak = last_ppp(ppp::proto::kIpcp);
+    ASSERT_TRUE(nak && nak->code == ppp::code::kConfigureNak);
+    ppp(ppp::proto::kIpcp, ppp::code::kConfigureRequest, 2, nak->data);
+    for (auto& d : lab.sent[peer]) {  // the LNS's own IPCP request: acknowledge it
+      auto h = parse_header(d);
+      if (!h || h->control) continue;
+      auto f = ppp::parse_frame(std::string_view(d).substr(h->payload_at));
+      if (!f || f->protocol != ppp::proto::kIpcp) continue;
+      auto p = ppp::parse_packet(f->info);
+      if (p->code == ppp::code::kConfigureRequest) ppp(ppp::proto::kIpcp, ppp::code::kConfigureAck, p->id, p->data);
+    }
+  }
+};
+
+TEST(Lns, DialInThenIpBothWaysThenTheCascade) {
+  Lab lab;
+  Lac lac(lab, "[2001:db8::7]:1701");
+  lac.dial();
+  ASSERT_EQ(lab.ups.size(), 1u);
+  EXPECT_EQ(ipv4_string(lab.ups[0].first), "10.20.0.100");
+  EXPECT_EQ(lab.ups[0].second, "alice");
+  auto s = lab.lns->sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].phase, "network");
+  // Client → TUN, only from its own address.
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session,
+                                             ppp::encode_frame(ppp::proto::kIpv4, ipv4_packet(0x0a140064, 0x0a0a0001))),
+                       lab.now);
+  ASSERT_EQ(lab.tun.size(), 1u);
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session,
+                                             ppp::encode_frame(ppp::proto::kIpv4, ipv4_packet(0x0a140099, 0x0a0a0001))),
+                       lab.now);
+  EXPECT_EQ(lab.tun.size(), 1u);  // a spoofed source: dropped
+  // TUN → client.
+  const size_t before = lab.sent[lac.peer].size();
+  lab.lns->from_tun(ipv4_packet(0x0a0a0001, 0x0a140064), lab.now);
+  ASSERT_EQ(lab.sent[lac.peer].size(), before + 1);
+  EXPECT_NE(lab.sent[lac.peer].back().find(ipv4_packet(0x0a0a0001, 0x0a140064)), std::string::npos);
+  // The client hangs up PPP: CDN, and StopCCN since it was the last session.
+  lac.ppp(ppp::proto::kLcp, ppp::code::kTerminateRequest, 9, "");
+  auto c = lac.controls();
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_EQ(c[c.size() - 2].type(), static_cast<uint16_t>(MessageType::kCdn));
+  EXPECT_EQ(c.back().type(), static_cast<uint16_t>(MessageType::kStopCcn));
+  ASSERT_EQ(lab.downs.size(), 1u);
+  EXPECT_TRUE(lab.lns->sessions().empty());
+}
+
+TEST(Lns, RetransmittedSccrqWrongSourceAndLimits) {
+  Lab lab(/*max_tunnels=*/1);
+  Lac lac(lab, "[2001:db8::7]:1701");
+  lac.control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)), make_avp(avp::kHostName, "lac"),
+               make_avp(avp::kFramingCapabilities, be32(3)), make_avp(avp::kAssignedTunnelId, be16(0x0101))},
+              0, 0);
+  lac.ns = 0;  // the same SCCRQ again
+  lac.control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)), make_avp(avp::kHostName, "lac"),
+               make_avp(avp::kFramingCapabilities, be32(3)), make_avp(avp::kAssignedTunnelId, be16(0x0101))},
+              0, 0);
+  EXPECT_EQ(lab.lns->tunnels(), 1u);
+  EXPECT_EQ(lac.controls().size(), 1u);  // one SCCRP
+  // Another host using that tunnel's ID: dropped, counted.
+  Lac other(lab, "[2001:db8::66]:1701");
+  other.lns_tunnel = *lac.controls().back().find(avp::kAssignedTunnelId)->u16();
+  other.control({type(MessageType::kHello)});
+  EXPECT_EQ(lab.lns->counters().wrong_source, 1u);
+  // A second tunnel over the limit: no answer.
+  Lac second(lab, "[2001:db8::8]:1701", 0x0303);
+  second.control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)),
+                  make_avp(avp::kHostName, "lac"), make_avp(avp::kFramingCapabilities, be32(3)),
+                  make_avp(avp::kAssignedTunnelId, be16(0x0303))},
+                 0, 0);
+  EXPECT_EQ(lab.lns->counters().tunnels_refused, 1u);
+  EXPECT_TRUE(second.controls().empty());
+  // Garbage counts too.
+  lab.lns->receive("[2001:db8::9]:1701", "not l2tp", lab.now);
+  EXPECT_EQ(lab.lns->counters().bad_datagrams, 1u);
+}
+
+TEST(Lns, SccrqFloodIsRateLimited) {
+  Lab lab(/*max_tunnels=*/100, /*rate=*/5);
+  for (int i = 0; i < 20; ++i) {
+    Lac lac(lab, "[2001:db8::" + std::to_string(i + 1) + "]:1701", static_cast<uint16_t>(i + 1));
+    lac.control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)),
+                 make_avp(avp::kHostName, "lac"), make_avp(avp::kFramingCapabilities, be32(3)),
+                 make_avp(avp::kAssignedTunnelId, be16(static_cast<uint16_t>(i + 1)))},
+                0, 0);
+  }
+  EXPECT_EQ(lab.lns->tunnels(), 5u);
+  EXPECT_EQ(lab.lns->counters().tunnels_rate_limited, 15u);
+}
+
+TEST(Lns, AnExhaustedPoolRefusesTheSession) {
+  Lab lab(8, 100, "10.20.0.100-10.20.0.100");
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  ASSERT_EQ(lab.ups.size(), 1u);
+  Lac b(lab, "[2001:db8::8]:1701", 2);
+  b.control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)), make_avp(avp::kHostName, "lac"),
+             make_avp(avp::kFramingCapabilities, be32(3)), make_avp(avp::kAssignedTunnelId, be16(2))},
+            0, 0);
+  b.lns_tunnel = *b.controls().back().find(avp::kAssignedTunnelId)->u16();
+  b.control({type(MessageType::kScccn)});
+  b.control({type(MessageType::kIcrq), make_avp(avp::kAssignedSessionId, be16(7)), make_avp(avp::kCallSerialNumber, be32(1))});
+  b.lns_session = *b.controls().back().find(avp::kAssignedSessionId)->u16();
+  b.control({type(MessageType::kIccn), make_avp(avp::kTxConnectSpeed, be32(1)), make_avp(avp::kFramingType, be32(1))},
+            b.lns_session);
+  EXPECT_EQ(b.controls().back().type(), static_cast<uint16_t>(MessageType::kCdn));
+  EXPECT_EQ(lab.lns->counters().sessions_refused, 1u);
+}
+
+}  // namespace
+}  // namespace mapgw::l2tp

@@ -1,0 +1,292 @@
+#include "vpn/l2tp/lns.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "vpn/l2tp/codes.h"
+
+namespace mapgw::l2tp {
+namespace {
+
+uint32_t ipv4_source(std::string_view p) {
+  if (p.size() < 20) return 0;
+  uint32_t v = 0;
+  for (size_t i = 12; i < 16; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint32_t ipv4_destination(std::string_view p) {
+  if (p.size() < 20) return 0;
+  uint32_t v = 0;
+  for (size_t i = 16; i < 20; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+}  // namespace
+
+Lns::Lns(LnsConfig c, const ppp::UserDb& users, AddressPool pool, Hooks h)
+    : c_(std::move(c)), users_(users), pool_(std::move(pool)), h_(std::move(h)),
+      tokens_(std::max(1.0, c_.new_tunnels_per_second)) {}
+
+Lns::~Lns() = default;
+
+uint16_t Lns::new_tunnel_id() const {
+  for (;;) {
+    uint16_t id = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
+    if (id != 0 && !tunnels_.count(id)) return id;
+  }
+}
+
+void Lns::receive(const std::string& peer, std::string_view datagram, Clock::time_point now) {
+  now_ = now;
+  auto h = parse_header(datagram);
+  if (!h) {
+    ++counters_.bad_datagrams;
+    return;
+  }
+  if (h->control) {
+    on_control(peer, datagram, now);
+  } else {
+    on_data(peer, *h, datagram, now);
+  }
+  reap();
+}
+
+void Lns::on_control(const std::string& peer, std::string_view datagram, Clock::time_point now) {
+  auto m = parse_control(datagram, c_.tunnel.secret);
+  if (!m) {
+    ++counters_.bad_datagrams;
+    return;
+  }
+  if (m->tunnel == 0) {
+    if (m->type() != static_cast<uint16_t>(MessageType::kSccrq)) {
+      ++counters_.unknown_tunnel;
+      return;
+    }
+    const Avp* id = m->find(avp::kAssignedTunnelId);
+    const uint16_t theirs = id ? id->u16().value_or(0) : 0;
+    if (auto it = by_peer_.find({peer, theirs}); it != by_peer_.end()) {
+      tunnels_.at(it->second).t->receive(*m, now);  // a retransmitted SCCRQ: acknowledged again
+      return;
+    }
+    return new_tunnel(peer, *m, now);
+  }
+  auto it = tunnels_.find(m->tunnel);
+  if (it == tunnels_.end()) {
+    ++counters_.unknown_tunnel;
+    return;
+  }
+  if (it->second.peer != peer) {
+    ++counters_.wrong_source;  // another host speaking for this tunnel
+    return;
+  }
+  it->second.t->receive(*m, now);
+}
+
+void Lns::new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock::time_point now) {
+  // A bucket of new-tunnel tokens refilled at new_tunnels_per_second.
+  const double cap = std::max(1.0, c_.new_tunnels_per_second);
+  tokens_ = std::min(cap, tokens_ + std::chrono::duration<double>(now - tokens_at_).count() * c_.new_tunnels_per_second);
+  tokens_at_ = now;
+  if (tunnels_.size() >= c_.max_tunnels) {
+    ++counters_.tunnels_refused;  // silently: a flood gets no answers to amplify
+    return;
+  }
+  if (tokens_ < 1) {
+    ++counters_.tunnels_rate_limited;
+    return;
+  }
+  tokens_ -= 1;
+  const uint16_t ours = new_tunnel_id();
+  Tunnel::Hooks th;
+  th.send = [this, peer](const std::string& d) { h_.send(peer, d); };
+  th.session_up = [this](Tunnel& t, const Tunnel::Session& s) { session_up(t, s, now_); };
+  th.session_down = [this](Tunnel& t, const Tunnel::Session& s, const std::string& why) {
+    session_gone({t.local_id(), s.local_id}, why);
+  };
+  th.closed = [this, peer](Tunnel& t, const std::string&) { by_peer_.erase({peer, t.peer_id()}); };
+  TunnelEntry e;
+  e.peer = peer;
+  e.t = std::make_unique<Tunnel>(c_.tunnel, ours, th);
+  Tunnel& t = *e.t;
+  tunnels_.emplace(ours, std::move(e));
+  t.start(sccrq, now);
+  tunnels_.at(ours).peer_id = t.peer_id();
+  if (t.state() != Tunnel::State::kClosed) by_peer_[{peer, t.peer_id()}] = ours;
+}
+
+void Lns::session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now) {
+  const SessionKey key{t.local_id(), s.local_id};
+  if (sessions_.size() >= c_.max_sessions) {
+    ++counters_.sessions_refused;
+    return t.disconnect(s.local_id, cdn::kNoResourcesNow, "session limit of the server", now);
+  }
+  auto address = pool_.take();
+  if (!address) {
+    ++counters_.sessions_refused;
+    return t.disconnect(s.local_id, cdn::kNoResourcesNow, "address pool exhausted", now);
+  }
+  Session& ses = sessions_[key];
+  ses.peer = tunnels_.at(t.local_id()).peer;
+  ses.tunnel = t.local_id();
+  ses.local_id = s.local_id;
+  ses.peer_id = s.peer_id;
+  ses.address = *address;
+  ses.started = now;
+  ppp::LinkSettings ls = c_.link;
+  ls.ipcp.peer = *address;
+  ppp::Link::Hooks lh;
+  const uint16_t peer_tunnel = t.peer_id();
+  lh.send = [this, key, peer_tunnel](const std::string& frame) {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return;
+    it->second.bytes_out += frame.size();
+    h_.send(it->second.peer, encode_data(peer_tunnel, it->second.peer_id, frame));
+  };
+  lh.network = [this, key](bool v4, bool) {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) return;
+    Session& x = it->second;
+    if (v4 && !x.routed) {
+      x.routed = true;
+      ++counters_.sessions_up;
+      by_address_[x.address] = key;
+      if (h_.client_up) h_.client_up(x.address, x.link->user());
+    } else if (!v4 && x.routed) {
+      x.routed = false;
+      by_address_.erase(x.address);
+      if (h_.client_down) h_.client_down(x.address, "IPCP down");
+    }
+  };
+  lh.packet = [this, key](uint16_t protocol, std::string_view p) {
+    auto it = sessions_.find(key);
+    // Only the address we gave: a client cannot send as another (the
+    // kernel's rp_filter would not let it either).
+    if (it == sessions_.end() || protocol != ppp::proto::kIpv4 || ipv4_source(p) != it->second.address) {
+      ++counters_.bad_datagrams;
+      return;
+    }
+    if (h_.to_tun) h_.to_tun(p);
+  };
+  lh.down = [this, key](const std::string& why) { link_down(key, why); };
+  ses.link = std::make_unique<ppp::Link>(ls, users_, lh);
+  ses.link->start(now);
+}
+
+void Lns::session_gone(SessionKey key, const std::string& why) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return;
+  Session& s = it->second;
+  if (s.routed) {
+    by_address_.erase(s.address);
+    if (h_.client_down) h_.client_down(s.address, why);
+  }
+  pool_.give_back(s.address);
+  // The link may be the caller (its own down hook led here): freed later.
+  graveyard_.push_back(std::move(s.link));
+  sessions_.erase(it);
+}
+
+void Lns::link_down(SessionKey key, const std::string& why) {
+  if (why.rfind("login failed", 0) == 0) ++counters_.logins_failed;
+  auto t = tunnels_.find(key.first);
+  if (t == tunnels_.end()) return session_gone(key, why);
+  // PPP ended: CDN; the tunnel too when it carried nothing else (004 §7).
+  t->second.t->disconnect(key.second, cdn::kAdministrative, "PPP: " + why, now_);
+  session_gone(key, why);
+  if (t->second.t->sessions().empty() && t->second.t->state() == Tunnel::State::kEstablished) {
+    t->second.t->stop(stopccn::kClear, error::kNone, "its last session ended", now_);
+  }
+}
+
+bool Lns::disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now) {
+  now_ = now;
+  auto it = sessions_.find({tunnel, session});
+  if (it == sessions_.end()) return false;
+  it->second.link->close("disconnected by the operator", now);
+  reap();
+  return true;
+}
+
+void Lns::on_data(const std::string& peer, const Header& h, std::string_view datagram, Clock::time_point now) {
+  auto it = sessions_.find({h.tunnel, h.session});
+  if (it == sessions_.end() || !it->second.link) {
+    ++counters_.unknown_session;
+    return;
+  }
+  if (it->second.peer != peer) {
+    ++counters_.wrong_source;
+    return;
+  }
+  const size_t end = h.has_length ? h.length : datagram.size();
+  const std::string_view frame = datagram.substr(h.payload_at, end - h.payload_at);
+  it->second.bytes_in += frame.size();
+  it->second.link->receive(frame, now);
+}
+
+void Lns::from_tun(std::string_view ipv4, Clock::time_point now) {
+  now_ = now;
+  auto it = by_address_.find(ipv4_destination(ipv4));
+  if (it == by_address_.end()) return;
+  auto s = sessions_.find(it->second);
+  if (s != sessions_.end() && s->second.link) s->second.link->send_packet(ppp::proto::kIpv4, ipv4);
+}
+
+void Lns::on_timer(Clock::time_point now) {
+  now_ = now;
+  for (auto& [id, e] : tunnels_) e.t->on_timer(now);
+  std::vector<SessionKey> keys;
+  for (const auto& [k, s] : sessions_) keys.push_back(k);
+  for (const auto& k : keys) {
+    auto it = sessions_.find(k);
+    if (it != sessions_.end() && it->second.link) it->second.link->on_timer(now);
+  }
+  reap();
+}
+
+void Lns::reap() {
+  graveyard_.clear();
+  for (auto it = tunnels_.begin(); it != tunnels_.end();) {
+    if (it->second.t->finished()) {
+      it = tunnels_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<Lns::Clock::time_point> Lns::next_deadline() const {
+  std::optional<Clock::time_point> d;
+  auto take = [&](std::optional<Clock::time_point> t) {
+    if (t && (!d || *t < *d)) d = t;
+  };
+  for (const auto& [id, e] : tunnels_) take(e.t->next_deadline());
+  for (const auto& [k, s] : sessions_) {
+    if (s.link) take(s.link->next_deadline());
+  }
+  return d;
+}
+
+std::vector<Lns::SessionInfo> Lns::sessions() const {
+  std::vector<SessionInfo> out;
+  for (const auto& [k, s] : sessions_) {
+    SessionInfo i;
+    i.peer = s.peer;
+    i.tunnel = k.first;
+    i.session = k.second;
+    i.address = s.address;
+    i.bytes_in = s.bytes_in;
+    i.bytes_out = s.bytes_out;
+    i.started = s.started;
+    if (s.link) {
+      i.user = s.link->user();
+      i.phase = ppp::Link::to_string(s.link->phase());
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace mapgw::l2tp

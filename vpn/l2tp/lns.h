@@ -1,0 +1,111 @@
+// The L2TP network server: every datagram from UDP/1701 goes to its
+// control connection (a new one for an SCCRQ; a retransmitted SCCRQ to the
+// one it made) or to its session's PPP link; each established session gets
+// a PPP stack and, once IPCP is up, an address from the pool; the cascade
+// of seed 004 §7 in one place: PPP down → CDN (and StopCCN after the last
+// session), tunnel down → its sessions and their PPP. Limits on tunnels,
+// sessions and new tunnels per second; every refusal counted. Sockets,
+// TUN and IPsec are the owner's: peers are opaque strings here.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vpn/l2tp/address_pool.h"
+#include "vpn/l2tp/tunnel.h"
+#include "vpn/ppp/link.h"
+
+namespace mapgw::l2tp {
+
+struct LnsConfig {
+  LnsSettings tunnel;
+  ppp::LinkSettings link;  // ipcp.local and the DNS; ipcp.peer comes from the pool
+  size_t max_tunnels = 256;
+  size_t max_sessions = 1024;      // over all tunnels
+  double new_tunnels_per_second = 20;
+};
+
+struct LnsCounters {
+  uint64_t bad_datagrams = 0, wrong_source = 0, unknown_tunnel = 0, unknown_session = 0, tunnels_refused = 0,
+           tunnels_rate_limited = 0, sessions_refused = 0, logins_failed = 0, sessions_up = 0;
+};
+
+class Lns {
+ public:
+  using Clock = Tunnel::Clock;
+  struct Hooks {
+    std::function<void(const std::string& peer, const std::string& datagram)> send;
+    std::function<void(uint32_t client, const std::string& user)> client_up;  // IPCP open: route it
+    std::function<void(uint32_t client, const std::string& why)> client_down;
+    std::function<void(std::string_view ipv4)> to_tun;
+  };
+  struct SessionInfo {
+    std::string peer, user, phase;
+    uint16_t tunnel = 0, session = 0;
+    uint32_t address = 0;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    Clock::time_point started{};
+  };
+
+  Lns(LnsConfig c, const ppp::UserDb& users, AddressPool pool, Hooks h);
+  ~Lns();
+
+  void receive(const std::string& peer, std::string_view datagram, Clock::time_point now);
+  // An IPv4 packet from TUN for one of our clients.
+  void from_tun(std::string_view ipv4, Clock::time_point now);
+  void on_timer(Clock::time_point now);
+  std::optional<Clock::time_point> next_deadline() const;
+  // Operator's disconnect: CDN for one session (StopCCN if it was the last).
+  bool disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now);
+
+  size_t tunnels() const { return tunnels_.size(); }
+  std::vector<SessionInfo> sessions() const;
+  const LnsCounters& counters() const { return counters_; }
+
+ private:
+  struct Session {
+    std::string peer;
+    uint16_t tunnel = 0, local_id = 0, peer_id = 0;
+    std::unique_ptr<ppp::Link> link;
+    uint32_t address = 0;
+    bool routed = false;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    Clock::time_point started{};
+  };
+  struct TunnelEntry {
+    std::string peer;
+    uint16_t peer_id = 0;
+    std::unique_ptr<Tunnel> t;
+  };
+  using SessionKey = std::pair<uint16_t, uint16_t>;  // our tunnel ID, our session ID
+
+  void on_control(const std::string& peer, std::string_view datagram, Clock::time_point now);
+  void on_data(const std::string& peer, const Header& h, std::string_view datagram, Clock::time_point now);
+  void new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock::time_point now);
+  void session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now);
+  void session_gone(SessionKey key, const std::string& why);
+  void link_down(SessionKey key, const std::string& why);
+  void reap();
+  uint16_t new_tunnel_id() const;
+
+  LnsConfig c_;
+  const ppp::UserDb& users_;
+  AddressPool pool_;
+  Hooks h_;
+  std::map<uint16_t, TunnelEntry> tunnels_;
+  std::map<std::pair<std::string, uint16_t>, uint16_t> by_peer_;  // (peer, its tunnel ID) → ours
+  std::map<SessionKey, Session> sessions_;
+  std::map<uint32_t, SessionKey> by_address_;
+  std::vector<std::unique_ptr<ppp::Link>> graveyard_;  // links ended from inside their own call
+  double tokens_ = 0;
+  Clock::time_point tokens_at_{};
+  Clock::time_point now_{};
+  LnsCounters counters_;
+};
+
+}  // namespace mapgw::l2tp
