@@ -3,6 +3,7 @@
 // cascade and the limits behave as seed 004 §7 and the issue say.
 #include <gtest/gtest.h>
 
+#include "vpn/bytes.h"
 #include "vpn/l2tp/codes.h"
 #include "vpn/l2tp/lns.h"
 
@@ -12,11 +13,7 @@ namespace {
 using Clock = Lns::Clock;
 using std::chrono::milliseconds;
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 Avp type(MessageType t) { return make_avp(avp::kMessageType, be16(static_cast<uint16_t>(t))); }
 

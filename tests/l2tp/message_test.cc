@@ -3,16 +3,13 @@
 // Python's hashlib (the computation is in the comment of each).
 #include <gtest/gtest.h>
 
+#include "vpn/bytes.h"
 #include "vpn/l2tp/message.h"
 
 namespace mapgw::l2tp {
 namespace {
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 // An SCCRQ: Message Type 1, Protocol Version 1.0, Host Name "lac",
 // Framing Capabilities 3, Assigned Tunnel ID 0x1234; Ns 0, Nr 0.

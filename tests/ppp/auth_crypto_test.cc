@@ -4,16 +4,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/auth_crypto.h"
 
 namespace mapgw::ppp {
 namespace {
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 TEST(AuthCrypto, ChapMd5IsMd5OfIdSecretChallenge) {
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/fsm.h"
 
 namespace mapgw::ppp {
@@ -13,11 +14,7 @@ namespace {
 using Clock = Fsm::Clock;
 using std::chrono::milliseconds;
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 TEST(PppPacket, LcpConfigureRequestBytes) {
   // Configure-Request id 1: MRU 1400 (01 04 05 78), Magic 0x12345678.

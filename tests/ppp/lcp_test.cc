@@ -3,6 +3,7 @@
 // client's request, loops, echo keepalive.
 #include <gtest/gtest.h>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/lcp.h"
 
 namespace mapgw::ppp {
@@ -12,11 +13,7 @@ using Clock = Lcp::Clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 struct Client {
   Clock::time_point now{};

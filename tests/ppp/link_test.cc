@@ -3,6 +3,7 @@
 // takes it down.
 #include <gtest/gtest.h>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/auth_crypto.h"
 #include "vpn/ppp/link.h"
 
@@ -11,11 +12,7 @@ namespace {
 
 using Clock = Link::Clock;
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 struct Client {
   FileUserDb users = *FileUserDb::parse("alice plain:wonderland\n", "users");

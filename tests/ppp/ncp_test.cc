@@ -1,6 +1,7 @@
 // IPCP and IPV6CP as the server runs them, against scripted clients.
 #include <gtest/gtest.h>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/ncp.h"
 
 namespace mapgw::ppp {
@@ -8,11 +9,7 @@ namespace {
 
 using Clock = Fsm::Clock;
 
-std::string hex(const std::string& h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-  return out;
-}
+std::string hex(std::string_view h) { return bytes::from_hex(h).value(); }  // a bad literal throws
 
 Packet packet(uint8_t code, uint8_t id, const std::string& data) {
   Packet p;

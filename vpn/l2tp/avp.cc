@@ -5,11 +5,9 @@
 namespace mapgw::l2tp {
 namespace {
 
-constexpr uint16_t kBitMandatory = 0x8000, kBitHidden = 0x4000, kReservedBits = 0x3c00, kLengthMask = 0x03ff;
+using bytes::rd16;
 
-uint16_t rd16(std::string_view b, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
-}
+constexpr uint16_t kBitMandatory = 0x8000, kBitHidden = 0x4000, kReservedBits = 0x3c00, kLengthMask = 0x03ff;
 
 std::string md5(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -61,6 +59,10 @@ const char* to_string(MessageType t) {
   return "?";
 }
 
+bool known_message_type(uint16_t raw) {
+  return std::string_view(to_string(static_cast<MessageType>(raw))) != "?";
+}
+
 std::optional<uint16_t> Avp::u16() const {
   if (value.size() != 2) return std::nullopt;
   return rd16(value, 0);
@@ -68,7 +70,7 @@ std::optional<uint16_t> Avp::u16() const {
 
 std::optional<uint32_t> Avp::u32() const {
   if (value.size() != 4) return std::nullopt;
-  return static_cast<uint32_t>(rd16(value, 0)) << 16 | rd16(value, 2);
+  return bytes::rd32(value);
 }
 
 std::optional<uint64_t> Avp::u64() const {
@@ -77,9 +79,6 @@ std::optional<uint64_t> Avp::u64() const {
   for (char c : value) v = v << 8 | static_cast<uint8_t>(c);
   return v;
 }
-
-std::string be16(uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; }
-std::string be32(uint32_t v) { return be16(static_cast<uint16_t>(v >> 16)) + be16(static_cast<uint16_t>(v)); }
 
 Avp make_avp(uint16_t type, std::string value, bool mandatory) {
   Avp a;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "loader/result.h"
+#include "vpn/bytes.h"
 
 namespace mapgw::l2tp {
 
@@ -20,7 +21,8 @@ enum class MessageType : uint16_t {
   kOcrq = 7, kOcrp = 8, kOccn = 9, kIcrq = 10, kIcrp = 11, kIccn = 12,
   kCdn = 14, kWen = 15, kSli = 16,
 };
-const char* to_string(MessageType t);
+const char* to_string(MessageType t);  // "?" for a type RFC 2661 does not define
+bool known_message_type(uint16_t raw);
 
 // IETF attribute types (vendor 0), RFC 2661 §4.4.
 namespace avp {
@@ -55,8 +57,8 @@ constexpr size_t kAvpHeader = 6;
 constexpr size_t kAvpMaxLength = 1023;  // the 10-bit length field
 
 // Values of the common shapes.
-std::string be16(uint16_t v);
-std::string be32(uint32_t v);
+using bytes::be16;
+using bytes::be32;
 Avp make_avp(uint16_t type, std::string value, bool mandatory = true);
 
 // The AVPs of a control message body, in order. Hidden AVPs are revealed

@@ -1,7 +1,5 @@
 #include "vpn/l2tp/lns.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 
 #include "vpn/l2tp/codes.h"
@@ -9,19 +7,9 @@
 namespace mapgw::l2tp {
 namespace {
 
-uint32_t ipv4_source(std::string_view p) {
-  if (p.size() < 20) return 0;
-  uint32_t v = 0;
-  for (size_t i = 12; i < 16; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-uint32_t ipv4_destination(std::string_view p) {
-  if (p.size() < 20) return 0;
-  uint32_t v = 0;
-  for (size_t i = 16; i < 20; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
+// 0 for a packet too short to be IPv4: matches no client.
+uint32_t ipv4_source(std::string_view p) { return p.size() < 20 ? 0 : bytes::rd32(p, 12); }
+uint32_t ipv4_destination(std::string_view p) { return p.size() < 20 ? 0 : bytes::rd32(p, 16); }
 
 }  // namespace
 
@@ -30,14 +18,6 @@ Lns::Lns(LnsConfig c, const ppp::UserDb& users, AddressPool pool, Hooks h)
       tokens_(std::max(1.0, c_.new_tunnels_per_second)) {}
 
 Lns::~Lns() = default;
-
-uint16_t Lns::new_tunnel_id() const {
-  for (;;) {
-    uint16_t id = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
-    if (id != 0 && !tunnels_.count(id)) return id;
-  }
-}
 
 void Lns::receive(const std::string& peer, std::string_view datagram, Clock::time_point now) {
   now_ = now;
@@ -99,7 +79,7 @@ void Lns::new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock
     return;
   }
   tokens_ -= 1;
-  const uint16_t ours = new_tunnel_id();
+  const uint16_t ours = unused_random_id(tunnels_);
   Tunnel::Hooks th;
   th.send = [this, peer](const std::string& d) { h_.send(peer, d); };
   th.session_up = [this](Tunnel& t, const Tunnel::Session& s) { session_up(t, s, now_); };
@@ -113,7 +93,6 @@ void Lns::new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock
   Tunnel& t = *e.t;
   tunnels_.emplace(ours, std::move(e));
   t.start(sccrq, now);
-  tunnels_.at(ours).peer_id = t.peer_id();
   if (t.state() != Tunnel::State::kClosed) by_peer_[{peer, t.peer_id()}] = ours;
 }
 

@@ -79,7 +79,6 @@ class Lns {
   };
   struct TunnelEntry {
     std::string peer;
-    uint16_t peer_id = 0;
     std::unique_ptr<Tunnel> t;
   };
   using SessionKey = std::pair<uint16_t, uint16_t>;  // our tunnel ID, our session ID
@@ -91,7 +90,6 @@ class Lns {
   void session_gone(SessionKey key, const std::string& why);
   void link_down(SessionKey key, const std::string& why);
   void reap();
-  uint16_t new_tunnel_id() const;
 
   LnsConfig c_;
   const ppp::UserDb& users_;

@@ -5,9 +5,7 @@ namespace {
 
 constexpr uint16_t kT = 0x8000, kL = 0x4000, kS = 0x0800, kO = 0x0200, kP = 0x0100, kVersionMask = 0x000f;
 
-uint16_t rd16(std::string_view b, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
-}
+using bytes::rd16;
 
 }  // namespace
 

@@ -1,9 +1,9 @@
 #include "vpn/l2tp/tunnel.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "vpn/l2tp/codes.h"
+#include "vpn/ppp/auth_crypto.h"
 
 namespace mapgw::l2tp {
 namespace {
@@ -64,13 +64,7 @@ bool is_session_message(MessageType t) {
 }  // namespace
 
 std::string challenge_response(uint8_t id, std::string_view secret, std::string_view challenge) {
-  std::string in(1, static_cast<char>(id));
-  in += secret;
-  in += challenge;
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(in.data(), in.size(), out, &len, EVP_md5(), nullptr);
-  return std::string(reinterpret_cast<char*>(out), len);
+  return ppp::chap_md5_response(id, secret, challenge);  // the same MD5 as CHAP's (RFC 2661 §4.4.3)
 }
 
 Tunnel::Tunnel(LnsSettings s, uint16_t local_id, Hooks h)
@@ -157,7 +151,7 @@ void Tunnel::receive(const ControlMessage& m, Clock::time_point now) {
 void Tunnel::on_message(const ControlMessage& m, Clock::time_point now) {
   const uint16_t raw = m.type().value_or(0);
   const auto t = static_cast<MessageType>(raw);
-  if (raw == 0 || raw == 5 || raw == 13 || raw > 16) {
+  if (!known_message_type(raw)) {
     // An unknown message type (its Message Type AVP is always mandatory): §4.2.
     ++counters_.unknown_mandatory;
     return stop(stopccn::kGeneralError, error::kUnknownMandatoryAvp, "unknown message type " + std::to_string(raw), now);
@@ -249,20 +243,12 @@ void Tunnel::on_session_message(MessageType t, const ControlMessage& m, Clock::t
   }
 }
 
-uint16_t Tunnel::new_session_id() const {
-  for (;;) {
-    uint16_t id = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
-    if (id != 0 && !sessions_.count(id)) return id;
-  }
-}
-
 void Tunnel::on_icrq(const ControlMessage& m, Clock::time_point now) {
   const uint16_t peer_session = m.find(avp::kAssignedSessionId) ? m.find(avp::kAssignedSessionId)->u16().value_or(0) : 0;
   auto refuse = [&](uint16_t result, uint16_t error, const std::string& why) {
     ++counters_.sessions_refused;
     send({type_avp(MessageType::kCdn), result_avp(result, error, why),
-          make_avp(avp::kAssignedSessionId, be16(new_session_id()))},
+          make_avp(avp::kAssignedSessionId, be16(unused_random_id(sessions_)))},
          peer_session, now);
   };
   if (int need = missing_required(MessageType::kIcrq, m); need >= 0 || peer_session == 0) {
@@ -275,7 +261,7 @@ void Tunnel::on_icrq(const ControlMessage& m, Clock::time_point now) {
     return refuse(cdn::kNoResourcesNow, error::kNoResources, "session limit reached");
   }
   Session s;
-  s.local_id = new_session_id();
+  s.local_id = unused_random_id(sessions_);
   s.peer_id = peer_session;
   s.serial = m.find(avp::kCallSerialNumber)->u32().value_or(0);
   if (const Avp* a = m.find(avp::kCallingNumber)) s.calling_number = a->value;

@@ -17,6 +17,8 @@
 #include <optional>
 #include <string>
 
+#include <openssl/rand.h>
+
 #include "vpn/l2tp/reliable.h"
 
 namespace mapgw::l2tp {
@@ -92,7 +94,6 @@ class Tunnel {
   void on_icrq(const ControlMessage& m, Clock::time_point now);
   void end_session(std::map<uint16_t, Session>::iterator it, const std::string& why);
   void close(const std::string& why, Clock::time_point now);
-  uint16_t new_session_id() const;
 
   LnsSettings s_;
   uint16_t local_id_, peer_id_ = 0;
@@ -105,6 +106,17 @@ class Tunnel {
   std::optional<Clock::time_point> setup_due_;
   TunnelCounters counters_;
 };
+
+// A random non-zero ID that is not a key of @used (tunnel and session IDs:
+// RFC 2661 §4.4.3 wants them unpredictable).
+template <class Map>
+uint16_t unused_random_id(const Map& used) {
+  for (;;) {
+    uint16_t id = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id);
+    if (id != 0 && !used.count(id)) return id;
+  }
+}
 
 // MD5(id + secret + challenge): the Challenge Response of the message whose
 // Message Type is @id (2 in SCCRP, 3 in SCCCN; RFC 2661 §4.4.3).

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "vpn/bytes.h"
+
 namespace mapgw::ppp {
 namespace {
 
@@ -103,16 +105,6 @@ Result<std::string> des_encrypt(std::string_view clear8, std::string_view key7) 
 
 }  // namespace
 
-std::string hex_upper(std::string_view b) {
-  static const char* d = "0123456789ABCDEF";
-  std::string out;
-  for (char c : b) {
-    out += d[static_cast<uint8_t>(c) >> 4];
-    out += d[static_cast<uint8_t>(c) & 15];
-  }
-  return out;
-}
-
 std::string chap_md5_response(uint8_t id, std::string_view secret, std::string_view challenge) {
   return digest(EVP_md5(), std::string(1, static_cast<char>(id)) + std::string(secret) + std::string(challenge));
 }
@@ -169,7 +161,7 @@ Result<std::string> authenticator_response_from_hash(std::string_view nt_hash, s
   const std::string d1 = digest(EVP_sha1(), hash_hash + std::string(nt_resp) + std::string(kMagic1));
   const std::string d2 = digest(EVP_sha1(), d1 + challenge_hash(peer_challenge, authenticator_challenge, user) +
                                                 std::string(kMagic2));
-  return "S=" + hex_upper(d2);
+  return "S=" + bytes::hex_upper(d2);
 }
 
 }  // namespace mapgw::ppp

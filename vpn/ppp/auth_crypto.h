@@ -13,9 +13,6 @@
 
 namespace mapgw::ppp {
 
-// Upper-case hex, as MS-CHAPv2's "S=" and "C=" fields write bytes.
-std::string hex_upper(std::string_view bytes);
-
 // MD5(id || secret || challenge).
 std::string chap_md5_response(uint8_t id, std::string_view secret, std::string_view challenge);
 

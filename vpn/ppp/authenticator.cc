@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/auth_crypto.h"
 
 namespace mapgw::ppp {
@@ -115,7 +116,7 @@ void Authenticator::on_chap_response(const Packet& p) {
   const char* method = m_ == AuthMethod::kChapMd5 ? "CHAP-MD5" : "MS-CHAPv2";
   const uint8_t failure = kChapFailure;
   const std::string mschap_failure =
-      "E=691 R=0 C=" + hex_upper(challenge_) + " V=3 M=Authentication failed";
+      "E=691 R=0 C=" + bytes::hex_upper(challenge_) + " V=3 M=Authentication failed";
   if (m_ == AuthMethod::kChapMd5) {
     auto cred = users_.find(user_);
     if (!cred) return fail(failure, p.id, "Authentication failed", std::string("unknown user (") + method + ")");

@@ -2,17 +2,15 @@
 
 #include <openssl/rand.h>
 
+#include "vpn/bytes.h"
+
 namespace mapgw::ppp {
 namespace {
 
-std::string be16(uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; }
-std::string be32(uint32_t v) { return be16(static_cast<uint16_t>(v >> 16)) + be16(static_cast<uint16_t>(v)); }
-
-uint32_t rd32(std::string_view b) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(b[i]);
-  return v;
-}
+using bytes::be16;
+using bytes::be32;
+using bytes::rd16;
+using bytes::rd32;
 
 uint32_t random_magic() {
   uint32_t m = 0;
@@ -65,19 +63,15 @@ Fsm::Verdict Lcp::check_request(const std::vector<Option>& theirs, std::vector<O
   bool pfc = false, acfc = false;
   for (const auto& o : theirs) {
     switch (o.type) {
-      case lcp_option::kMru: {
-        const uint16_t v = o.value.size() == 2 ? static_cast<uint16_t>(static_cast<uint8_t>(o.value[0]) << 8 |
-                                                                        static_cast<uint8_t>(o.value[1]))
-                                               : 0;
+      case lcp_option::kMru:
         if (o.value.size() != 2) {
           rejects.push_back(o);
-        } else if (v < 128) {
+        } else if (rd16(o.value) < 128) {
           naks.push_back({lcp_option::kMru, be16(s_.mru)});  // too small to carry an IPCP exchange
         } else {
-          mru = v;
+          mru = rd16(o.value);
         }
         break;
-      }
       case lcp_option::kAccm:
         if (o.value.size() != 4) rejects.push_back(o);  // meaningless on L2TP's synchronous link, harmless
         break;
@@ -120,8 +114,7 @@ bool Lcp::on_nak(const std::vector<Option>& naked) {
     switch (o.type) {
       case lcp_option::kMru:
         if (o.value.size() != 2) return false;
-        s_.mru = std::max<uint16_t>(576, static_cast<uint16_t>(static_cast<uint8_t>(o.value[0]) << 8 |
-                                                               static_cast<uint8_t>(o.value[1])));
+        s_.mru = std::max<uint16_t>(576, rd16(o.value));
         break;
       case lcp_option::kMagic:
         magic_ = random_magic();
@@ -197,8 +190,7 @@ bool Lcp::extra_code(const Packet& p) {
       return true;
     case code::kProtocolReject:
       if (fsm_.opened() && p.data.size() >= 2 && h_.protocol_rejected) {
-        h_.protocol_rejected(static_cast<uint16_t>(static_cast<uint8_t>(p.data[0]) << 8 |
-                                                   static_cast<uint8_t>(p.data[1])));
+        h_.protocol_rejected(rd16(p.data));
       }
       return true;
     default:

@@ -4,18 +4,16 @@
 
 #include <algorithm>
 
+#include "vpn/bytes.h"
+
 namespace mapgw::ppp {
 namespace {
 
-std::string be32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
-}
+using bytes::be32;
 
 std::optional<uint32_t> rd32(const std::string& b) {
   if (b.size() != 4) return std::nullopt;
-  uint32_t v = 0;
-  for (char c : b) v = v << 8 | static_cast<uint8_t>(c);
-  return v;
+  return bytes::rd32(b);
 }
 
 }  // namespace

@@ -1,13 +1,12 @@
 #include "vpn/ppp/packet.h"
 
+#include "vpn/bytes.h"
+
 namespace mapgw::ppp {
 namespace {
 
-uint16_t rd16(std::string_view b, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
-}
-
-std::string be16(uint16_t v) { return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; }
+using bytes::be16;
+using bytes::rd16;
 
 }  // namespace
 

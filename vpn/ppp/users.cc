@@ -5,35 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "vpn/bytes.h"
 #include "vpn/ppp/auth_crypto.h"
 
 namespace mapgw::ppp {
-namespace {
-
-std::optional<std::string> unhex(const std::string& h) {
-  if (h.size() % 2) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < h.size(); i += 2) {
-    int v = 0;
-    for (size_t k = 0; k < 2; ++k) {
-      const char c = h[i + k];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v |= c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        v |= c - 'A' + 10;
-      } else {
-        return std::nullopt;
-      }
-    }
-    out += static_cast<char>(v);
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<FileUserDb> FileUserDb::parse(const std::string& text, const std::string& origin) {
   FileUserDb db;
@@ -54,7 +29,7 @@ Result<FileUserDb> FileUserDb::parse(const std::string& text, const std::string&
       if (!h) return make_error(where + h.error().message);
       c.nt_hash = *h;
     } else if (secret.rfind("nthash:", 0) == 0) {
-      auto h = unhex(secret.substr(7));
+      auto h = bytes::from_hex(secret.substr(7));
       if (!h || h->size() != 16) return make_error(where + "nthash wants 32 hex digits");
       c.nt_hash = *h;
     } else {
