@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "sip", "lab"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "vpn"))
 from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
 from sipvpn_lab import CLIENT, SERVER, SERVER_LAN, add_server_lan  # noqa: E402
-from plain_charon import PlainCharon  # noqa: E402
+from plain_charon import PlainCharon, psk_connection, psk_secret, swanctl_text  # noqa: E402
 
 PEER_LAN = "10.30.0.1"
 IKE = "aes256-sha256-modp2048"
@@ -81,20 +81,17 @@ def first_reply(L, ns, addr, start, timeout=30):
 
 def plain_conf(role):
     """The peer: the same IKE/ESP settings as our endpoints, charon alone."""
-    local, remote = (HOSTS["ua-c"][0], HOSTS["peer"][0]) if role == "server" else (HOSTS["peer"][0], HOSTS["ua-c"][0])
-    # As ours: the client speaks to the NAT-T port from the first packet,
-    # and the ports are the SDP ports of our lab (11111, 22222).
-    side = ("pools = lan\n" if role == "server"
-            else "remote_addrs = %s\n    remote_port = 11111\n    vips = 0.0.0.0\n" % remote)
-    ts = "local_ts = 10.30.0.0/24" if role == "server" else "remote_ts = 0.0.0.0/0"
-    ids = ("server@peer", "client@peer") if role == "server" else ("client@peer", "server@peer")
-    return ("connections {\n  bench {\n    version = 2\n    local_addrs = %s\n    encap = yes\n    %s"
-            "    proposals = %s\n    local {\n      auth = psk\n      id = %s\n    }\n"
-            "    remote {\n      auth = psk\n      id = %s\n    }\n"
-            "    children {\n      bench {\n        %s\n        esp_proposals = %s\n      }\n    }\n  }\n}\n"
-            "pools {\n  lan {\n    addrs = 10.30.0.100-10.30.0.250\n  }\n}\n"
-            "secrets {\n  ike-bench {\n    id-a = server@peer\n    id-b = client@peer\n    secret = \"%s\"\n  }\n}\n"
-            % (local, side, IKE, ids[0], ids[1], ts, ESP, PSK))
+    ids = ["server@peer", "client@peer"]
+    if role == "server":
+        conn = psk_connection(HOSTS["ua-c"][0], ids[0], ids[1],
+                              {"bench": {"local_ts": "10.30.0.0/24", "esp_proposals": ESP}}, pools="lan", proposals=IKE)
+    else:
+        # As ours: the client speaks to the NAT-T port from the first packet,
+        # and the ports are the SDP ports of our lab (11111, 22222).
+        conn = psk_connection(HOSTS["peer"][0], ids[1], ids[0], {"bench": {"remote_ts": "0.0.0.0/0", "esp_proposals": ESP}},
+                              remote_addrs=HOSTS["ua-c"][0], remote_port="11111", vips="0.0.0.0", proposals=IKE)
+    return swanctl_text({"connections": {"bench": conn}, "pools": {"lan": {"addrs": "10.30.0.100-10.30.0.250"}},
+                         "secrets": {"ike-bench": psk_secret(ids, PSK)}})
 
 
 def iperf(L, client_ns, server_ns, addr, seconds):
@@ -121,18 +118,14 @@ def client_address(i):
 def many_clients_conf(n):
     """One plain charon standing in for @n VPN clients: one connection
     each, from its own address and with its own identity (07xxxxxxxx)."""
-    conns, ids = [], []
-    for i in range(n):
-        me = "07%08d@example.ne.jp" % i
-        ids.append("    id-%d = %s\n" % (i, me))
-        conns.append("  c%d {\n    version = 2\n    local_addrs = %s\n    remote_addrs = %s\n"
-                     "    local_port = 22222\n    remote_port = 11111\n    encap = yes\n    vips = 0.0.0.0\n"
-                     "    proposals = %s\n    local {\n      auth = psk\n      id = %s\n    }\n"
-                     "    remote {\n      auth = psk\n      id = %s@example.ne.jp\n    }\n"
-                     "    children {\n      c%d {\n        remote_ts = 10.10.0.0/24\n        esp_proposals = %s\n"
-                     "      }\n    }\n  }\n" % (i, client_address(i), HOSTS["ua-b"][0], IKE, me, SERVER, i, ESP))
-    return ("connections {\n%s}\nsecrets {\n  ike-all {\n%s    id-server = %s@example.ne.jp\n"
-            "    secret = \"%s\"\n  }\n}\n" % ("".join(conns), "".join(ids), SERVER, PSK))
+    server = "%s@example.ne.jp" % SERVER
+    ids = ["07%08d@example.ne.jp" % i for i in range(n)]
+    conns = {"c%d" % i: psk_connection(client_address(i), ids[i], server,
+                                       {"c%d" % i: {"remote_ts": "10.10.0.0/24", "esp_proposals": ESP}},
+                                       remote_addrs=HOSTS["ua-b"][0], local_port="22222", remote_port="11111",
+                                       vips="0.0.0.0", proposals=IKE)
+             for i in range(n)}
+    return swanctl_text({"connections": conns, "secrets": {"ike-all": psk_secret(ids + [server], PSK)}})
 
 
 def hold_many(L, n, rate=15, in_flight=16):

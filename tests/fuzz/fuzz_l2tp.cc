@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/fuzz/pieces.h"
 #include "vpn/l2tp/lns.h"
 
 namespace {
@@ -43,9 +44,7 @@ void channel(std::string_view in) {
     ch.send(hello, now);
   }
   for (int n = 0; n < 32 && !in.empty(); ++n) {
-    const size_t cut = in.find(std::string_view("\0\0", 2));
-    const std::string_view one = in.substr(0, cut);
-    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    const std::string_view one = next_piece(in);
     if (auto m = parse_control(one, kSecret)) {
       for (const auto& d : ch.receive(*m, now)) (void)d.type();
     }
@@ -64,9 +63,7 @@ void tunnel(std::string_view in) {
   Tunnel t(settings, 0x1234, hooks);
   bool started = false;
   for (int n = 0; n < 32 && !in.empty(); ++n) {
-    const size_t cut = in.find(std::string_view("\0\0", 2));
-    const std::string_view one = in.substr(0, cut);
-    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    const std::string_view one = next_piece(in);
     auto m = parse_control(one, kSecret);
     if (!m) continue;
     if (!started) {
@@ -92,9 +89,7 @@ void lns(std::string_view in) {
   Lns server(c, users, *AddressPool::parse("10.0.0.1-10.0.0.2"), h);
   ReliableChannel::Clock::time_point now{};
   for (int n = 0; n < 32 && !in.empty(); ++n) {
-    const size_t cut = in.find(std::string_view("\0\0", 2));
-    std::string_view one = in.substr(0, cut);
-    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    const std::string_view one = next_piece(in);
     const std::string peer = !one.empty() && (one[0] & 1) ? "a" : "b";
     server.receive(peer, one, now);
     now += std::chrono::milliseconds(700);

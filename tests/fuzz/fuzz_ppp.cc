@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/fuzz/pieces.h"
 #include "vpn/ppp/authenticator.h"
 #include "vpn/ppp/ncp.h"
 
@@ -58,9 +59,7 @@ void session(std::string_view in) {
   lcp.fsm().open(now);
   lcp.fsm().lower_up(now);
   for (int n = 0; n < 48 && !in.empty(); ++n) {
-    const size_t cut = in.find(std::string_view("\0\0", 2));
-    const std::string_view one = in.substr(0, cut);
-    in = cut == std::string_view::npos ? std::string_view() : in.substr(cut + 2);
+    const std::string_view one = next_piece(in);
     auto f = parse_frame(one);
     if (f) {
       lcp.heard(now);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "tests/fuzz/pieces.h"
 #include "sip/digest.h"
 #include "sip/sdp_ike.h"
 #include "sip/user_agent.h"
@@ -39,13 +40,9 @@ void datagrams(std::string_view in) {
   const Endpoint from = *Endpoint::parse("2001:db8::1", 5060);
   TimePoint now{};
   for (int i = 0; i < 8 && !in.empty(); ++i) {
-    const size_t cut = in.find(std::string_view("\0\0", 2));
-    const std::string_view one = in.substr(0, cut);
-    (*ua)->receive(one, from, false, now);
+    (*ua)->receive(next_piece(in), from, false, now);
     now += std::chrono::seconds(20);
     (*ua)->on_timer(now);
-    if (cut == std::string_view::npos) break;
-    in.remove_prefix(cut + 2);
   }
   (*ua)->stop(now);
 }

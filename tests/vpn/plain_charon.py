@@ -62,6 +62,37 @@ class PlainCharon:
         self.lab.stop(self.proc)
 
 
+def swanctl_text(tree, indent=0):
+    """swanctl.conf syntax for a tree of dicts (sections) and values
+    (strings; lists joined with commas)."""
+    out = ""
+    pad = "  " * indent
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out += "%s%s {\n%s%s}\n" % (pad, key, swanctl_text(value, indent + 1), pad)
+        else:
+            out += "%s%s = %s\n" % (pad, key, ",".join(value) if isinstance(value, (list, tuple)) else value)
+    return out
+
+
+def psk_connection(local_addr, local_id, remote_id, child, **settings):
+    """An IKEv2 PSK connection with UDP encapsulation forced, as a TS-1017
+    endpoint speaks: @settings at connection level, @child the CHILD_SA."""
+    conn = {"version": "2", "local_addrs": local_addr, "encap": "yes"}
+    conn.update(settings)
+    conn["local"] = {"auth": "psk", "id": local_id}
+    conn["remote"] = {"auth": "psk", "id": remote_id}
+    conn["children"] = child
+    return conn
+
+
+def psk_secret(ids, secret):
+    """A secrets section entry binding @secret to every identity in @ids."""
+    entry = {"id-%d" % i: x for i, x in enumerate(ids)}
+    entry["secret"] = '"%s"' % secret
+    return entry
+
+
 def loaded_connections(run_dir, ns, lab):
     """The connection names a supervised charon holds (swanctl --list-conns)."""
     r = subprocess.run(["ip", "netns", "exec", ns, SWANCTL, "--list-conns", "--raw", "--uri",

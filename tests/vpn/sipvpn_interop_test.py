@@ -19,9 +19,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "sip", "lab"))
 from sip_lab import HOSTS, PROXY6, PSK, USERS, SipLab, fragment, sdp, wait_for  # noqa: E402
-from sipvpn_lab import (CLIENT, SERVER, SERVER_LAN, add_server_lan, ping_from, sipvpn_toml, tunnel_of,  # noqa: E402
-                        wait_ready)
-from plain_charon import PlainCharon, loaded_connections  # noqa: E402
+from sipvpn_lab import (CLIENT, SERVER, SERVER_LAN, add_server_lan, connect_up, ping_from, sipvpn_toml,  # noqa: E402
+                        tunnel_of, wait_ready)
+from plain_charon import PlainCharon, loaded_connections, psk_connection, psk_secret, swanctl_text  # noqa: E402
 
 FOREIGN_LAN = "10.20.0.1"
 PSK_FP = "SHA-1 " + ":".join(hashlib.sha1(PSK.encode()).hexdigest().upper()[i:i + 2] for i in range(0, 40, 2))
@@ -31,86 +31,28 @@ IKE_TIMEOUT = 8
 def foreign_server_conf(sip_port):
     """A TS-1017 server as swanctl.conf: responder on the NAT-T port its
     SDP announces (22222), PSK, a pool and DNS of its own network."""
-    me = "05%d@example.ne.jp" % sip_port
-    return """connections {
-  ngn {
-    version = 2
-    local_addrs = %s
-    encap = yes
-    pools = lan
-    local {
-      auth = psk
-      id = %s
-    }
-    remote {
-      auth = psk
-      id = %s@example.ne.jp
-    }
-    children {
-      ngn {
-        local_ts = 10.20.0.0/24
-        esp_proposals = aes256-sha256
-      }
-    }
-  }
-}
-pools {
-  lan {
-    addrs = 10.20.0.100-10.20.0.150
-    dns = 10.20.0.53
-  }
-}
-secrets {
-  ike-ngn {
-    id-a = %s
-    id-b = %s@example.ne.jp
-    secret = "%s"
-  }
-}
-""" % (HOSTS["peer"][0], me, CLIENT, me, CLIENT, PSK)
+    me, client = "05%d@example.ne.jp" % sip_port, "%s@example.ne.jp" % CLIENT
+    return swanctl_text({
+        "connections": {"ngn": psk_connection(HOSTS["peer"][0], me, client,
+                                              {"ngn": {"local_ts": "10.20.0.0/24", "esp_proposals": "aes256-sha256"}},
+                                              pools="lan")},
+        "pools": {"lan": {"addrs": "10.20.0.100-10.20.0.150", "dns": "10.20.0.53"}},
+        "secrets": {"ike-ngn": psk_secret([me, client], PSK)},
+    })
 
 
 def foreign_client_conf(sip_port):
     """A TS-1017 client as swanctl.conf: initiator from 22222 to our
     server's SDP port 11111, asking for a virtual IP, PFS on its rekeys
     (which a TS-1017 server accepts) every 6 s."""
-    me = "05%d@example.ne.jp" % sip_port
-    return """connections {
-  ngn {
-    version = 2
-    local_addrs = %s
-    remote_addrs = %s
-    local_port = 22222
-    remote_port = 11111
-    encap = yes
-    vips = 0.0.0.0
-    local {
-      auth = psk
-      id = %s
-    }
-    remote {
-      auth = psk
-      id = %s@example.ne.jp
-    }
-    children {
-      ngn {
-        remote_ts = 0.0.0.0/0
-        esp_proposals = aes128-sha256-modp2048
-        rekey_time = 6s
-        life_time = 30s
-        rand_time = 0s
-      }
-    }
-  }
-}
-secrets {
-  ike-ngn {
-    id-a = %s
-    id-b = %s@example.ne.jp
-    secret = "%s"
-  }
-}
-""" % (HOSTS["peer"][0], HOSTS["ua-b"][0], me, SERVER, me, SERVER, PSK)
+    me, server = "05%d@example.ne.jp" % sip_port, "%s@example.ne.jp" % SERVER
+    child = {"ngn": {"remote_ts": "0.0.0.0/0", "esp_proposals": "aes128-sha256-modp2048", "rekey_time": "6s",
+                     "life_time": "30s", "rand_time": "0s"}}
+    return swanctl_text({
+        "connections": {"ngn": psk_connection(HOSTS["peer"][0], me, server, child, remote_addrs=HOSTS["ua-b"][0],
+                                              local_port="22222", remote_port="11111", vips="0.0.0.0")},
+        "secrets": {"ike-ngn": psk_secret([me, server], PSK)},
+    })
 
 
 class SipVpnInterop(unittest.TestCase):
@@ -169,10 +111,7 @@ class SipVpnInterop(unittest.TestCase):
         pc = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "pc-server"), 22222, foreign_server_conf(5090))
         try:
             p, trace = self.sipp_answering(5090)
-            r = L.ctl("ua-a", "vpn", "connect", "sip:055090@example.ne.jp")
-            call = r["call"]
-            wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=20,
-                     what="tunnel to the foreign server up (%s)" % self.tunnel("ua-a", call))
+            call = connect_up(L, "ua-a", "sip:055090@example.ne.jp", timeout=20)
             t = self.tunnel("ua-a", call)
             self.assertEqual(t["remote"], "[%s]:22222" % HOSTS["peer"][0])
             self.assertEqual(t["remote_networks"], ["10.20.0.0/24"])
@@ -230,8 +169,7 @@ class SipVpnInterop(unittest.TestCase):
         pc = PlainCharon(L.lab, L.ns["peer"], os.path.join(L.dir, "pc-frozen"), 22222, foreign_server_conf(5097))
         try:
             p, trace = self.sipp_answering(5097)
-            call = L.ctl("ua-a", "vpn", "connect", "sip:055097@example.ne.jp")["call"]
-            wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=20, what="tunnel up")
+            call = connect_up(L, "ua-a", "sip:055097@example.ne.jp", timeout=20)
             os.kill(pc.proc.pid, signal.SIGSTOP)
             t0 = time.monotonic()
             L.ctl("ua-a", "vpn", "disconnect", call)

@@ -64,6 +64,21 @@ def ping_from(L, addr, ns="ua-a"):
                           stdout=subprocess.DEVNULL).returncode == 0
 
 
+def connect_up(L, ua, *args, timeout=30):
+    """`vpn connect` @args at @ua, then its tunnel up; returns the call."""
+    r = L.ctl(ua, "vpn", "connect", *args)
+    assert "call" in r, r
+    wait_for(lambda: (tunnel_of(L, ua, r["call"]) or {}).get("state") == "up", timeout=timeout,
+             what="%s tunnel up (%s)" % (ua, tunnel_of(L, ua, r["call"])))
+    return r["call"]
+
+
+def disconnect_down(L, ua, call, timeout=15):
+    """`vpn disconnect` (IKE delete, then BYE), then the tunnel down."""
+    L.ctl(ua, "vpn", "disconnect", call)
+    wait_for(lambda: tunnel_of(L, ua, call)["state"] == "down", timeout=timeout, what="%s tunnel down" % ua)
+
+
 def numbered_udp_flow(L, addr, seconds, rate):
     """Datagrams numbered 0..n-1 from the client to @addr:9001 at @rate/s;
     returns (sent, distinct numbers received)."""

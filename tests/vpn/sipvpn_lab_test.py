@@ -13,8 +13,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "sip", "lab"))
 from sip_lab import HOSTS, PSK, USERS, SipLab, wait_for  # noqa: E402
-from sipvpn_lab import (CLIENT, OTHER, SERVER, SERVER_LAN, SERVER_LAN6, add_server_lan, ike_delete_and_bye,  # noqa: E402
-                        numbered_udp_flow, ping_from, route_to, sipvpn_toml, tcp_through, tunnel_of, wait_ready)
+from sipvpn_lab import (CLIENT, OTHER, SERVER, SERVER_LAN, SERVER_LAN6, add_server_lan, connect_up,  # noqa: E402
+                        disconnect_down, ike_delete_and_bye, numbered_udp_flow, ping_from, route_to, sipvpn_toml, tcp_through, tunnel_of, wait_ready)
 
 class SipVpnPsk(unittest.TestCase):
     @classmethod
@@ -60,11 +60,7 @@ class SipVpnPsk(unittest.TestCase):
                cap[1])
         time.sleep(0.5)
         t0 = time.monotonic()
-        r = L.ctl("ua-a", "vpn", "connect", "tel:%s;phone-context=example.ne.jp" % SERVER)
-        self.assertIn("call", r, r)
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
-                 what="client tunnel up")
+        call = connect_up(L, "ua-a", "tel:%s;phone-context=example.ne.jp" % SERVER)
         a = self.tunnel("ua-a", call)
         self.assertEqual(a["role"], "client")
         self.assertEqual(a["auth"], "psk")
@@ -96,8 +92,7 @@ class SipVpnPsk(unittest.TestCase):
                  what="bytes counted (%s)" % self.tunnel("ua-a", call))
         self.assertGreater(self.tunnel("ua-a", call)["packets_in"], 0)
         # Disconnect: IKE delete first, then BYE (TS-1017 §4.2).
-        L.ctl("ua-a", "vpn", "disconnect", call)
-        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="client tunnel down")
+        disconnect_down(L, "ua-a", call)
         wait_for(lambda: L.call_of("ua-a", call)["state"] == "ended", timeout=10, what="call ended")
         self.assertEqual(L.call_of("ua-a", call)["end_reason"], "local_hangup")
         wait_for(lambda: all(t["state"] == "down" for t in L.ctl("ua-b", "vpn", "status")["tunnels"]),
@@ -115,9 +110,7 @@ class SipVpnPsk(unittest.TestCase):
         """A CHILD_SA rekey (CREATE_CHILD_SA, PFS off: TS-1017 §4.3) in the
         middle of a numbered UDP flow: every datagram arrives."""
         L = self.L
-        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         spi = self.tunnel("ua-a", call)["spi_out"]
         rekeys = L.ctl("ua-a", "vpn", "status")["counters"]["child_rekeys"]
         sent, got = numbered_udp_flow(L, SERVER_LAN, seconds=26, rate=200)
@@ -128,15 +121,13 @@ class SipVpnPsk(unittest.TestCase):
         self.assertEqual(sent, 26 * 200)
         self.assertEqual(got, sent, "datagrams lost across the rekey")
         print("\nrekey under a numbered UDP flow: %d sent, %d received" % (sent, got), file=sys.stderr)
-        L.ctl("ua-a", "vpn", "disconnect", call)
-        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
+        disconnect_down(L, "ua-a", call)
 
     def test_second_tunnel_with_the_same_peer_is_refused(self):
         """charon tells IKE SAs apart by address and identity: a second call
         from a peer whose tunnel is up gets 486 and leaves the first alone."""
         L = self.L
-        first = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)["call"]
-        wait_for(lambda: (self.tunnel("ua-a", first) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        first = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         before = L.ctl("ua-b", "vpn", "status")["counters"]["refused_duplicates"]
         second = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)["call"]
         wait_for(lambda: (L.call_of("ua-a", second) or {}).get("state") == "ended", timeout=10, what="refused")
@@ -144,22 +135,17 @@ class SipVpnPsk(unittest.TestCase):
         self.assertEqual(L.ctl("ua-b", "vpn", "status")["counters"]["refused_duplicates"], before + 1)
         self.assertEqual(self.tunnel("ua-a", first)["state"], "up")
         self.assertTrue(ping_from(L, SERVER_LAN), "the first tunnel still carries traffic")
-        L.ctl("ua-a", "vpn", "disconnect", first)
-        wait_for(lambda: self.tunnel("ua-a", first)["state"] == "down", timeout=15, what="tunnel down")
+        disconnect_down(L, "ua-a", first)
 
     def test_reverse_psk_call(self):
         """The server calls the client back (TS-1017 §3.2); the client is
         still the IKE initiator."""
         L = self.L
-        r = L.ctl("ua-b", "vpn", "connect", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
-        self.assertIn("call", r, r)
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-b", call) or {}).get("state") == "up", timeout=30, what="server tunnel up")
+        call = connect_up(L, "ua-b", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
         self.assertEqual(self.tunnel("ua-b", call)["direction"], "outgoing")
         self.assertEqual(self.tunnel("ua-b", call)["role"], "server")
         wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the reverse tunnel")
-        L.ctl("ua-b", "vpn", "disconnect", call)
-        wait_for(lambda: self.tunnel("ua-b", call)["state"] == "down", timeout=15, what="tunnel down")
+        disconnect_down(L, "ua-b", call)
 
     def test_unknown_psk_is_refused_with_488(self):
         L = self.L
@@ -174,8 +160,7 @@ class SipVpnPsk(unittest.TestCase):
     def test_zy_dashboard_sipvpn_panels(self):
         L = self.L
         query = L.start_prometheus(["%s:9680" % HOSTS["ua-a"][1], "%s:9680" % HOSTS["ua-b"][1]])
-        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        wait_for(lambda: (self.tunnel("ua-a", r["call"]) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         time.sleep(3)
         by_title = {}
         for panel in L.vpn_row_panels("SIP-VPN"):
@@ -188,16 +173,13 @@ class SipVpnPsk(unittest.TestCase):
         charon = [s for s in by_title["SIP-VPN tunnels"] if "state" not in s["metric"]
                   and float(s["value"][1]) == 1]
         self.assertTrue(charon, "charon up on both ends")
-        L.ctl("ua-a", "vpn", "disconnect", r["call"])
-        wait_for(lambda: self.tunnel("ua-a", r["call"])["state"] == "down", timeout=15, what="tunnel down")
+        disconnect_down(L, "ua-a", call)
 
     def test_zz_charon_killed_mid_call(self):
         """charon dies under a call: the call ends (counted), charon comes
         back, and the next call works."""
         L = self.L
-        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30, what="tunnel up")
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         pid = L.ctl("ua-a", "vpn", "status")["charon"]["pid"]
         os.kill(pid, 9)
         wait_for(lambda: (L.call_of("ua-a", call) or {}).get("state") == "ended", timeout=15, what="call ended")
@@ -208,11 +190,9 @@ class SipVpnPsk(unittest.TestCase):
         # The server notices through its side of IKE (DPD) or the BYE: its tunnel goes too.
         wait_for(lambda: all(t["state"] == "down" for t in L.ctl("ua-b", "vpn", "status")["tunnels"]),
                  timeout=20, what="server tunnel down")
-        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        wait_for(lambda: (self.tunnel("ua-a", r["call"]) or {}).get("state") == "up", timeout=30,
-                 what="next tunnel up")
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping after the restart")
-        L.ctl("ua-a", "vpn", "disconnect", r["call"])
+        L.ctl("ua-a", "vpn", "disconnect", call)
 
 
 class SipVpnPassword(unittest.TestCase):
@@ -257,33 +237,23 @@ class SipVpnPassword(unittest.TestCase):
         created = os.path.join(L.dir, "b.key")
         self.assertTrue(os.path.exists(created), "the server made its certificate on first start")
         self.assertEqual(os.stat(created).st_mode & 0o777, 0o600)
-        r = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-a", call) or {}).get("state") == "up", timeout=30,
-                 what="password tunnel up (%s)" % (self.tunnel("ua-a", call) or {}))
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
         self.assertEqual(self.tunnel("ua-a", call)["auth"], "password")
         wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the password tunnel")
         # The second call finds the certificate already verified: one try.
-        L.ctl("ua-a", "vpn", "disconnect", call)
-        wait_for(lambda: self.tunnel("ua-a", call)["state"] == "down", timeout=15, what="tunnel down")
-        r2 = L.ctl("ua-a", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)
-        wait_for(lambda: (self.tunnel("ua-a", r2["call"]) or {}).get("state") == "up", timeout=30,
-                 what="second password tunnel up")
-        L.ctl("ua-a", "vpn", "disconnect", r2["call"])
+        disconnect_down(L, "ua-a", call)
+        second = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
+        L.ctl("ua-a", "vpn", "disconnect", second)
 
     def test_reverse_password_call(self):
         """The server calls the client back (TS-1017 §3.2) in password mode:
         the client still initiates and still checks the certificate."""
         L = self.L
-        r = L.ctl("ua-b", "vpn", "connect", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
-        call = r["call"]
-        wait_for(lambda: (self.tunnel("ua-b", call) or {}).get("state") == "up", timeout=40,
-                 what="server tunnel up (%s)" % self.tunnel("ua-b", call))
+        call = connect_up(L, "ua-b", "sip:%s@example.ne.jp" % CLIENT, "--role", "server", timeout=40)
         t = self.tunnel("ua-b", call)
         self.assertEqual((t["direction"], t["role"], t["auth"]), ("outgoing", "server", "password"))
         wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the reverse password tunnel")
-        L.ctl("ua-b", "vpn", "disconnect", call)
-        wait_for(lambda: self.tunnel("ua-b", call)["state"] == "down", timeout=15, what="tunnel down")
+        disconnect_down(L, "ua-b", call)
 
     def test_certificate_not_the_sdps_is_refused(self):
         L = self.L
