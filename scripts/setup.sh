@@ -25,6 +25,7 @@ PEER_PKGS=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
   libstrongswan-extra-plugins libcharon-extauth-plugins
   kamailio sip-tester
+  xl2tpd ppp
   prometheus
   linux-perf
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd

@@ -29,10 +29,14 @@ struct Lab {
   std::map<std::string, std::vector<std::string>> sent;  // by peer
   std::vector<std::pair<uint32_t, std::string>> ups, downs;
   std::vector<std::string> tun;
+  std::vector<ClientRoute> routes;
+  std::vector<std::pair<std::string, std::string>> closed;
   std::unique_ptr<Lns> lns;
 
-  explicit Lab(size_t max_tunnels = 8, double rate = 100, const char* pool = "10.20.0.100-10.20.0.101") {
+  explicit Lab(size_t max_tunnels = 8, double rate = 100, const char* pool = "10.20.0.100-10.20.0.101",
+               SingleSession single = SingleSession::kReplace) {
     LnsConfig c;
+    c.single_session = single;
     c.max_tunnels = max_tunnels;
     c.new_tunnels_per_second = rate;
     c.link.lcp.auth = {ppp::AuthMethod::kPap};
@@ -40,8 +44,12 @@ struct Lab {
     c.link.ipcp.local = 0x0a140001;
     Lns::Hooks h;
     h.send = [this](const std::string& peer, const std::string& d) { sent[peer].push_back(d); };
-    h.client_up = [this](uint32_t a, const std::string& u) { ups.emplace_back(a, u); };
-    h.client_down = [this](uint32_t a, const std::string& why) { downs.emplace_back(a, why); };
+    h.client_up = [this](const ClientRoute& r) {
+      ups.emplace_back(r.address, r.user);
+      routes.push_back(r);
+    };
+    h.client_down = [this](const ClientRoute& r, const std::string& why) { downs.emplace_back(r.address, why); };
+    h.tunnel_closed = [this](const std::string& peer, const std::string& why) { closed.emplace_back(peer, why); };
     h.to_tun = [this](std::string_view p) { tun.emplace_back(p); };
     lns = std::make_unique<Lns>(c, users, *AddressPool::parse(pool), h);
   }
@@ -96,6 +104,10 @@ struct Lac {
     return std::nullopt;
   }
   void dial() {
+    login();
+    open_ipcp();
+  }
+  void login() {
     control({type(MessageType::kSccrq), make_avp(avp::kProtocolVersion, be16(0x0100)), make_avp(avp::kHostName, "lac"),
              make_avp(avp::kFramingCapabilities, be32(3)), make_avp(avp::kAssignedTunnelId, be16(my_tunnel))},
             0, 0);
@@ -114,6 +126,8 @@ struct Lac {
     ppp(ppp::proto::kLcp, ppp::code::kConfigureAck, lcp->id, lcp->data);
     ppp(ppp::proto::kLcp, ppp::code::kConfigureRequest, 1, hex("050601020304"));
     ppp(ppp::proto::kPap, 1, 1, std::string("\x05") + "alice" + std::string("\x0a") + "wonderland");
+  }
+  void open_ipcp() {
     ppp(ppp::proto::kIpcp, ppp::code::kConfigureRequest, 1, hex("030600000000"));
     auto nak = last_ppp(ppp::proto::kIpcp);
     ASSERT_TRUE(nak && nak->code == ppp::code::kConfigureNak);
@@ -153,8 +167,12 @@ TEST(Lns, DialInThenIpBothWaysThenTheCascade) {
   lab.lns->from_tun(ipv4_packet(0x0a0a0001, 0x0a140064), lab.now);
   ASSERT_EQ(lab.sent[lac.peer].size(), before + 1);
   EXPECT_NE(lab.sent[lac.peer].back().find(ipv4_packet(0x0a0a0001, 0x0a140064)), std::string::npos);
-  // The client hangs up PPP: CDN, and StopCCN since it was the last session.
+  // The client hangs up PPP: Terminate-Ack, then (after RFC 1661's
+  // Stopping time) CDN, and StopCCN since it was the last session.
   lac.ppp(ppp::proto::kLcp, ppp::code::kTerminateRequest, 9, "");
+  EXPECT_EQ(lac.last_ppp(ppp::proto::kLcp)->code, ppp::code::kTerminateAck);
+  lab.now += std::chrono::seconds(4);
+  lab.lns->on_timer(lab.now);
   auto c = lac.controls();
   ASSERT_GE(c.size(), 2u);
   EXPECT_EQ(c[c.size() - 2].type(), static_cast<uint16_t>(MessageType::kCdn));
@@ -223,6 +241,73 @@ TEST(Lns, AnExhaustedPoolRefusesTheSession) {
             b.lns_session);
   EXPECT_EQ(b.controls().back().type(), static_cast<uint16_t>(MessageType::kCdn));
   EXPECT_EQ(lab.lns->counters().sessions_refused, 1u);
+}
+
+TEST(Lns, TheRouteCarriesWhatTheDataPathNeeds) {
+  Lab lab;
+  Lac lac(lab, "[2001:db8::7]:1701", 0x0101);
+  lac.dial();
+  ASSERT_EQ(lab.routes.size(), 1u);
+  const ClientRoute& r = lab.routes[0];
+  EXPECT_EQ(r.peer, "[2001:db8::7]:1701");
+  EXPECT_EQ(r.peer_tunnel, 0x0101);
+  EXPECT_EQ(r.peer_session, 0x0202);
+  EXPECT_EQ(r.tunnel, lac.lns_tunnel);
+  EXPECT_EQ(r.session, lac.lns_session);
+  EXPECT_EQ(r.user, "alice");
+  EXPECT_EQ(r.peer_mru, 1500);  // the client asked for none
+  lab.lns->add_bytes(r.tunnel, r.session, 1000, 2000);
+  auto s = lab.lns->sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_GE(s[0].bytes_in, 1000u);
+  EXPECT_GE(s[0].bytes_out, 2000u);
+}
+
+TEST(Lns, ASecondLoginReplacesTheFirstByDefault) {
+  Lab lab;
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  Lac b(lab, "[2001:db8::8]:1701", 2);
+  b.dial();
+  EXPECT_EQ(lab.lns->counters().sessions_replaced, 1u);
+  ASSERT_EQ(lab.ups.size(), 2u);
+  // The first session got LCP Terminate-Request; answered, it is gone.
+  auto term = a.last_ppp(ppp::proto::kLcp);
+  ASSERT_TRUE(term);
+  EXPECT_EQ(term->code, ppp::code::kTerminateRequest);
+  a.ppp(ppp::proto::kLcp, ppp::code::kTerminateAck, term->id, "");
+  auto s = lab.lns->sessions();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].peer, b.peer);
+}
+
+TEST(Lns, ASecondLoginIsRefusedWithDeny) {
+  Lab lab(8, 100, "10.20.0.100-10.20.0.101", SingleSession::kDeny);
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  Lac b(lab, "[2001:db8::8]:1701", 2);
+  b.login();
+  EXPECT_EQ(lab.lns->counters().duplicate_logins_refused, 1u);
+  EXPECT_EQ(lab.ups.size(), 1u);  // only the first got an address routed
+  auto term = b.last_ppp(ppp::proto::kLcp);
+  ASSERT_TRUE(term);
+  EXPECT_EQ(term->code, ppp::code::kTerminateRequest);
+}
+
+TEST(Lns, ClosingATunnelEndsItsSessionsAndTellsTheOwner) {
+  Lab lab;
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  ASSERT_EQ(lab.lns->tunnel_list().size(), 1u);
+  EXPECT_EQ(lab.lns->tunnel_list()[0].state, "established");
+  EXPECT_TRUE(lab.lns->close_tunnel(a.lns_tunnel, "IKE SA down", lab.now));
+  EXPECT_TRUE(lab.lns->sessions().empty());
+  ASSERT_EQ(lab.downs.size(), 1u);
+  EXPECT_EQ(a.controls().back().type(), static_cast<uint16_t>(MessageType::kStopCcn));
+  a.control({}, 0);  // a ZLB acknowledging the StopCCN
+  ASSERT_EQ(lab.closed.size(), 1u);
+  EXPECT_EQ(lab.closed[0].first, a.peer);
+  EXPECT_FALSE(lab.lns->close_tunnel(0x4242, "no such", lab.now));
 }
 
 }  // namespace

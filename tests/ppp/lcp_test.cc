@@ -27,6 +27,7 @@ struct Client {
     h.send = [this](const Packet& p) { got.push_back(p); };
     h.up = [this] { ++ups; };
     h.down = [this](const std::string& why) { downs.push_back(why); };
+    h.finished = [this](const std::string& why) { downs.push_back(why); };
     h.protocol_rejected = [this](uint16_t p) { rejected_protocols.push_back(p); };
     lcp = std::make_unique<Lcp>(s, h, 0x11223344);
     lcp->heard(now);

@@ -133,8 +133,27 @@ TEST(PppLink, TheClientsTerminateAndIpv6cpRejected) {
   EXPECT_FALSE(c.v6);
   c.send(proto::kLcp, code::kTerminateRequest, 7, "");
   EXPECT_EQ(c.last(proto::kLcp)->code, code::kTerminateAck);
-  EXPECT_FALSE(c.down.empty());
   EXPECT_FALSE(c.link->ipv4_up());
+  // Down only once the Terminate exchange is over (RFC 1661 Stopping: one
+  // restart timer), so the Ack reaches the client before the session goes.
+  EXPECT_TRUE(c.down.empty());
+  EXPECT_EQ(c.link->phase(), Link::Phase::kTerminate);
+  c.now += std::chrono::seconds(4);
+  c.link->on_timer(c.now);
+  EXPECT_FALSE(c.down.empty());
+  EXPECT_EQ(c.link->phase(), Link::Phase::kDead);
+}
+
+TEST(PppLink, OurCloseSendsTerminateRequestAndEndsOnItsAck) {
+  Client c({AuthMethod::kPap});
+  c.open_lcp();
+  c.link->close("operator", c.now);
+  auto tr = c.last(proto::kLcp);
+  ASSERT_TRUE(tr);
+  EXPECT_EQ(tr->code, code::kTerminateRequest);
+  EXPECT_TRUE(c.down.empty());
+  c.send(proto::kLcp, code::kTerminateAck, tr->id, "");
+  EXPECT_EQ(c.down, "operator");
 }
 
 }  // namespace

@@ -86,7 +86,10 @@ void Lns::new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock
   th.session_down = [this](Tunnel& t, const Tunnel::Session& s, const std::string& why) {
     session_gone({t.local_id(), s.local_id}, why);
   };
-  th.closed = [this, peer](Tunnel& t, const std::string&) { by_peer_.erase({peer, t.peer_id()}); };
+  th.closed = [this, peer](Tunnel& t, const std::string& why) {
+    by_peer_.erase({peer, t.peer_id()});
+    if (h_.tunnel_closed) h_.tunnel_closed(peer, why);
+  };
   TunnelEntry e;
   e.peer = peer;
   e.t = std::make_unique<Tunnel>(c_.tunnel, ours, th);
@@ -112,6 +115,7 @@ void Lns::session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now)
   ses.tunnel = t.local_id();
   ses.local_id = s.local_id;
   ses.peer_id = s.peer_id;
+  ses.peer_tunnel = t.peer_id();
   ses.address = *address;
   ses.started = now;
   ppp::LinkSettings ls = c_.link;
@@ -132,19 +136,24 @@ void Lns::session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now)
       x.routed = true;
       ++counters_.sessions_up;
       by_address_[x.address] = key;
-      if (h_.client_up) h_.client_up(x.address, x.link->user());
+      if (h_.client_up) h_.client_up(route_of(x));
     } else if (!v4 && x.routed) {
       x.routed = false;
       by_address_.erase(x.address);
-      if (h_.client_down) h_.client_down(x.address, "IPCP down");
+      if (h_.client_down) h_.client_down(route_of(x), "IPCP down");
     }
   };
+  lh.authenticated = [this, key](const std::string& user) { logged_in(key, user); };
   lh.packet = [this, key](uint16_t protocol, std::string_view p) {
     auto it = sessions_.find(key);
     // Only the address we gave: a client cannot send as another (the
     // kernel's rp_filter would not let it either).
-    if (it == sessions_.end() || protocol != ppp::proto::kIpv4 || ipv4_source(p) != it->second.address) {
+    if (it == sessions_.end() || protocol != ppp::proto::kIpv4) {
       ++counters_.bad_datagrams;
+      return;
+    }
+    if (ipv4_source(p) != it->second.address) {
+      ++counters_.spoofed;
       return;
     }
     if (h_.to_tun) h_.to_tun(p);
@@ -160,7 +169,7 @@ void Lns::session_gone(SessionKey key, const std::string& why) {
   Session& s = it->second;
   if (s.routed) {
     by_address_.erase(s.address);
-    if (h_.client_down) h_.client_down(s.address, why);
+    if (h_.client_down) h_.client_down(route_of(s), why);
   }
   pool_.give_back(s.address);
   // The link may be the caller (its own down hook led here): freed later.
@@ -187,6 +196,80 @@ bool Lns::disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now) {
   it->second.link->close("disconnected by the operator", now);
   reap();
   return true;
+}
+
+// A second login of one user: seed 004 has one session per user; which
+// one survives is the operator's choice.
+void Lns::logged_in(SessionKey key, const std::string& user) {
+  if (c_.single_session == SingleSession::kOff) return;
+  for (auto& [k, other] : sessions_) {
+    if (k == key || !other.link || other.link->user() != user) continue;
+    if (other.link->phase() != ppp::Link::Phase::kNetwork && other.link->phase() != ppp::Link::Phase::kAuthenticate) continue;
+    if (c_.single_session == SingleSession::kDeny) {
+      ++counters_.duplicate_logins_refused;
+      auto self = sessions_.find(key);
+      if (self != sessions_.end()) self->second.link->close("user already connected", now_);
+      return;
+    }
+    ++counters_.sessions_replaced;
+    other.link->close("replaced by a new login of the same user", now_);
+    return;
+  }
+}
+
+ClientRoute Lns::route_of(const Session& s) const {
+  ClientRoute r;
+  r.peer = s.peer;
+  r.address = s.address;
+  r.tunnel = s.tunnel;
+  r.session = s.local_id;
+  r.peer_tunnel = s.peer_tunnel;
+  r.peer_session = s.peer_id;
+  if (s.link) {
+    r.user = s.link->user();
+    r.peer_mru = s.link->lcp().peer_mru();
+    r.acfc = s.link->lcp().peer_acfc();
+    r.pfc = s.link->lcp().peer_pfc();
+  }
+  return r;
+}
+
+bool Lns::close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now) {
+  now_ = now;
+  auto it = tunnels_.find(tunnel);
+  if (it == tunnels_.end() || it->second.t->state() == Tunnel::State::kClosed) return false;
+  it->second.t->stop(stopccn::kGeneralError, error::kNone, why, now);
+  reap();
+  return true;
+}
+
+void Lns::add_bytes(uint16_t tunnel, uint16_t session, uint64_t in, uint64_t out) {
+  auto it = sessions_.find({tunnel, session});
+  if (it == sessions_.end()) return;
+  it->second.bytes_in += in;
+  it->second.bytes_out += out;
+}
+
+std::vector<Lns::TunnelInfo> Lns::tunnel_list() const {
+  std::vector<TunnelInfo> out;
+  for (const auto& [id, e] : tunnels_) {
+    TunnelInfo i;
+    i.id = id;
+    i.peer_id = e.t->peer_id();
+    i.peer = e.peer;
+    i.peer_host = e.t->peer_host();
+    i.vendor = e.t->peer_vendor();
+    switch (e.t->state()) {
+      case Tunnel::State::kWaitScccn: i.state = "starting"; break;
+      case Tunnel::State::kEstablished: i.state = "established"; break;
+      case Tunnel::State::kStopping: i.state = "stopping"; break;
+      case Tunnel::State::kClosed: i.state = "closed"; break;
+    }
+    i.sessions = e.t->sessions().size();
+    i.retransmissions = e.t->channel().counters().retransmitted;
+    out.push_back(i);
+  }
+  return out;
 }
 
 void Lns::on_data(const std::string& peer, const Header& h, std::string_view datagram, Clock::time_point now) {

@@ -22,17 +22,34 @@
 
 namespace mapgw::l2tp {
 
+// One user logged in twice: refuse the new login, end the old session, or
+// let both be.
+enum class SingleSession { kOff, kDeny, kReplace };
+
 struct LnsConfig {
   LnsSettings tunnel;
   ppp::LinkSettings link;  // ipcp.local and the DNS; ipcp.peer comes from the pool
   size_t max_tunnels = 256;
   size_t max_sessions = 1024;      // over all tunnels
   double new_tunnels_per_second = 20;
+  SingleSession single_session = SingleSession::kReplace;
 };
 
 struct LnsCounters {
   uint64_t bad_datagrams = 0, wrong_source = 0, unknown_tunnel = 0, unknown_session = 0, tunnels_refused = 0,
-           tunnels_rate_limited = 0, sessions_refused = 0, logins_failed = 0, sessions_up = 0;
+           tunnels_rate_limited = 0, sessions_refused = 0, logins_failed = 0, sessions_up = 0,
+           duplicate_logins_refused = 0, sessions_replaced = 0, spoofed = 0;
+};
+
+// A session whose IPCP is open: what a data path needs to carry its
+// packets without the control thread.
+struct ClientRoute {
+  std::string peer, user;
+  uint32_t address = 0;             // what IPCP gave (host order)
+  uint16_t tunnel = 0, session = 0;  // ours
+  uint16_t peer_tunnel = 0, peer_session = 0;
+  uint16_t peer_mru = 1500;
+  bool acfc = false, pfc = false;   // what the client agreed to receive
 };
 
 class Lns {
@@ -40,9 +57,10 @@ class Lns {
   using Clock = Tunnel::Clock;
   struct Hooks {
     std::function<void(const std::string& peer, const std::string& datagram)> send;
-    std::function<void(uint32_t client, const std::string& user)> client_up;  // IPCP open: route it
-    std::function<void(uint32_t client, const std::string& why)> client_down;
+    std::function<void(const ClientRoute&)> client_up;  // IPCP open: route it
+    std::function<void(const ClientRoute&, const std::string& why)> client_down;
     std::function<void(std::string_view ipv4)> to_tun;
+    std::function<void(const std::string& peer, const std::string& why)> tunnel_closed;
   };
   struct SessionInfo {
     std::string peer, user, phase;
@@ -62,6 +80,18 @@ class Lns {
   std::optional<Clock::time_point> next_deadline() const;
   // Operator's disconnect: CDN for one session (StopCCN if it was the last).
   bool disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now);
+  // StopCCN for one tunnel and its sessions (its IPsec SA went away).
+  bool close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now);
+  // Bytes a data path carried for a session, counted into its totals.
+  void add_bytes(uint16_t tunnel, uint16_t session, uint64_t in, uint64_t out);
+
+  struct TunnelInfo {
+    uint16_t id = 0, peer_id = 0;
+    std::string peer, peer_host, vendor, state;
+    size_t sessions = 0;
+    uint64_t retransmissions = 0;
+  };
+  std::vector<TunnelInfo> tunnel_list() const;
 
   size_t tunnels() const { return tunnels_.size(); }
   std::vector<SessionInfo> sessions() const;
@@ -73,6 +103,7 @@ class Lns {
     uint16_t tunnel = 0, local_id = 0, peer_id = 0;
     std::unique_ptr<ppp::Link> link;
     uint32_t address = 0;
+    uint16_t peer_tunnel = 0;
     bool routed = false;
     uint64_t bytes_in = 0, bytes_out = 0;
     Clock::time_point started{};
@@ -90,6 +121,8 @@ class Lns {
   void session_gone(SessionKey key, const std::string& why);
   void link_down(SessionKey key, const std::string& why);
   void reap();
+  void logged_in(SessionKey key, const std::string& user);
+  ClientRoute route_of(const Session& s) const;
 
   LnsConfig c_;
   const ppp::UserDb& users_;

@@ -169,7 +169,7 @@ void Lcp::down() {
 
 void Lcp::finished(const std::string& why) {
   next_echo_.reset();
-  if (h_.down) h_.down(why);
+  if (h_.finished) h_.finished(why);
 }
 
 bool Lcp::extra_code(const Packet& p) {

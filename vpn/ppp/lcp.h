@@ -42,7 +42,8 @@ class Lcp : public Fsm::Protocol {
   struct Hooks {
     std::function<void(const Packet&)> send;
     std::function<void()> up;                       // authentication may start
-    std::function<void(const std::string& why)> down;
+    std::function<void(const std::string& why)> down;      // this-layer-down: no more data
+    std::function<void(const std::string& why)> finished;  // this-layer-finished: the link is over
     std::function<void(uint16_t protocol)> protocol_rejected;
   };
 

@@ -20,6 +20,7 @@ Link::Link(LinkSettings s, const UserDb& users, Hooks h)
   lh.send = [this](const Packet& p) { send_control(proto::kLcp, p); };
   lh.up = [this] { lcp_up(now_); };
   lh.down = [this](const std::string& why) { lcp_down(why); };
+  lh.finished = [this](const std::string& why) { lcp_finished(why); };
   lh.protocol_rejected = [this](uint16_t protocol) {
     // A client without IPv6 rejects IPV6CP: IPv4 alone is fine.
     if (protocol == proto::kIpv6cp && ipv6cp_) ipv6cp_->fsm().lower_down();
@@ -61,6 +62,7 @@ void Link::login_passed(const std::string& user) {
   user_ = user;
   phase_ = Phase::kNetwork;
   if (h_.authenticated) h_.authenticated(user);
+  if (phase_ != Phase::kNetwork) return;  // the owner refused the login (a second one of this user)
   ipcp_.fsm().open(now_);
   ipcp_.fsm().lower_up(now_);
   if (ipv6cp_) {
@@ -73,11 +75,20 @@ void Link::ncp_changed() {
   if (h_.network) h_.network(ipv4_up(), ipv6_up());
 }
 
+// LCP left Opened: no more data or NCPs, but the Terminate exchange (or
+// its timeout) still has to run before the session may go (RFC 1661 §3.7).
 void Link::lcp_down(const std::string& why) {
   if (phase_ == Phase::kDead) return;
   ipcp_.fsm().lower_down();
   if (ipv6cp_) ipv6cp_->fsm().lower_down();
   auth_.reset();
+  phase_ = Phase::kTerminate;
+  if (why_.empty()) why_ = why;
+}
+
+void Link::lcp_finished(const std::string& why) {
+  if (phase_ == Phase::kDead) return;
+  if (phase_ != Phase::kTerminate) lcp_down(why);
   phase_ = Phase::kDead;
   if (why_.empty()) why_ = why;
   if (h_.down) h_.down(why_);

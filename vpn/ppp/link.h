@@ -60,6 +60,7 @@ class Link {
   void send_control(uint16_t protocol, const Packet& p);
   void lcp_up(Clock::time_point now);
   void lcp_down(const std::string& why);
+  void lcp_finished(const std::string& why);
   void login_passed(const std::string& user);
   void ncp_changed();
 
