@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "agent/cli/calc_command.h"
+#include "agent/cli/l2tp_print.h"
 #include "agent/cli/sip_print.h"
 #include "agent/daemon/control_server.h"
 #include "agent/util/json_text.h"
@@ -170,6 +171,12 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   if (!args.uri.empty()) req["uri"] = args.uri;
   if (!args.role.empty()) req["role"] = args.role;
   if (!args.call.empty()) req["call"] = args.call;
+  if (cmd == "l2tp_disconnect") {
+    req.erase("addr");
+    if (!args.addr.empty()) req["address"] = args.addr;
+    if (!args.session.empty()) req["session"] = args.session;
+    if (!args.user.empty()) req["user"] = args.user;
+  }
   auto reply = control_request(args.socket_path, req);
   if (!reply) {
     print_error(args.json, reply.error().describe(), out, err);
@@ -194,6 +201,8 @@ int run_ctl(const std::string& cmd, const CtlArgs& args, std::ostream& out, std:
   else if (cmd == "sip_hangup") out << "call " << s((*reply)["hangup"]) << " hanging up\n";
   else if (cmd == "vpn_disconnect") out << "call " << s((*reply)["disconnecting"]) << ": IKE delete, then BYE\n";
   else if (cmd == "vpn_status") print_vpn_status(*reply, out);
+  else if (cmd == "l2tp_status") print_l2tp_status(*reply, out);
+  else if (cmd == "l2tp_disconnect") out << "disconnected " << json_text((*reply)["disconnected"]) << "\n";
   else out << json_text(*reply, 2) << "\n";
   return 0;
 }

@@ -19,6 +19,7 @@ struct CtlArgs {
   std::string uri;    // sip call: whom
   std::string role;   // sip call: client or server
   std::string call;   // sip hangup: the call's id
+  std::string session, user;  // l2tp disconnect: "T/S", a user (addr: an address)
 };
 
 // Exit status: 0 answered, 1 the daemon reported an error or is unreachable.

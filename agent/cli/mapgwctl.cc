@@ -92,6 +92,26 @@ void add_vpn_commands(CLI::App& app, mapgw::CtlArgs& a, std::string& sub) {
   d->callback([&sub] { sub = "vpn_disconnect"; });
 }
 
+// `mapgwctl l2tp status|disconnect`: the L2TP/IPsec server.
+void add_l2tp_commands(CLI::App& app, mapgw::CtlArgs& a, std::string& sub) {
+  auto* l2tp = app.add_subcommand("l2tp", "L2TP/IPsec server: tunnels, PPP sessions, IPsec SAs");
+  l2tp->require_subcommand(1);
+  auto* st = l2tp->add_subcommand("status", "IPsec SAs, L2TP tunnels, sessions: user, address, bytes, uptime, layers");
+  st->add_flag("--json", a.json, "Print the daemon's JSON object");
+  st->callback([&sub] { sub = "l2tp_status"; });
+  auto* d = l2tp->add_subcommand("disconnect", "End sessions (PPP Terminate, CDN; the tunnel and IKE SA after the last)");
+  d->add_option("--session", a.session, "TUNNEL/SESSION as `l2tp status` shows it");
+  d->add_option("--user", a.user, "Every session of this user");
+  d->add_option("--address", a.addr, "The session holding this address");
+  d->add_flag("--json", a.json, "Print the daemon's JSON object");
+  d->callback([&sub, &a] {
+    if (a.session.empty() && a.user.empty() && a.addr.empty()) {
+      throw CLI::ValidationError("l2tp disconnect", "needs --session, --user or --address");
+    }
+    sub = "l2tp_disconnect";
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,6 +127,7 @@ int main(int argc, char** argv) {
   std::string sip_cmd;
   add_sip_commands(app, ctl, sip_cmd);
   add_vpn_commands(app, ctl, sip_cmd);
+  add_l2tp_commands(app, ctl, sip_cmd);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -119,7 +140,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("calc")) return mapgw::run_calc(calc, std::cout, std::cerr);
   if (ctl.socket_path.empty()) ctl.socket_path = "/run/mapgw/" + instance + ".sock";
-  const std::string cmd = app.got_subcommand("sip") || app.got_subcommand("vpn")
+  const std::string cmd = app.got_subcommand("sip") || app.got_subcommand("vpn") || app.got_subcommand("l2tp")
                               ? sip_cmd
                               : app.get_subcommands().front()->get_name();
   return mapgw::run_ctl(cmd, ctl, std::cout, std::cerr);

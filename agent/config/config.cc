@@ -429,7 +429,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
                       std::to_string(s.begin.column) + ": " + std::string(e.description()));
   }
   if (auto st = only_keys(root, {"role", "instance", "socket", "xdp_mode", "log_level", "metrics", "bpffs",
-                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce", "sip", "sipvpn"},
+                           "on_stop", "state_dir", "route_cache", "flow_cache_sets", "br", "ce", "sip", "sipvpn", "l2tp"},
                           origin, "the top level");
       !st) {
     return st.error();
@@ -516,6 +516,13 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     }
     c.sipvpn = std::move(*parsed);
   }
+  if (const toml::node* l2 = root.get("l2tp")) {
+    const toml::table* lt = l2->as_table();
+    if (!lt) return make_error(where(origin, *l2) + "l2tp must be a table ([l2tp])");
+    auto parsed = parse_l2tp_section(*lt, origin, c.instance);
+    if (!parsed) return parsed.error();
+    c.l2tp = std::move(*parsed);
+  }
   if (c.sip) {
     const auto& ike = c.sip->ua.ike;
     if (ike.caps.server && ike.caps.password && !ike.cert_fingerprint && !c.sipvpn) {
@@ -528,7 +535,7 @@ Result<Config> parse_config(std::string_view text, const std::string& origin) {
     if (root.get("br") || root.get("ce")) {
       return make_error(origin + ": role = \"none\" takes no [br] or [ce] section");
     }
-    if (!c.sip) return make_error(origin + ": role = \"none\" needs a service: a [sip] section");
+    if (!c.sip && !c.l2tp) return make_error(origin + ": role = \"none\" needs a service: [sip] or [l2tp]");
     return c;
   }
   if (c.role == Role::kCe) {

@@ -12,6 +12,7 @@
 
 #include "loader/result.h"
 #include "agent/config/sip_section.h"
+#include "agent/config/l2tp_section.h"
 #include "agent/config/sipvpn_section.h"
 #include "agent/map/rule.h"
 #include "agent/net/ip.h"
@@ -129,6 +130,7 @@ struct Config {
   CeConfig ce;  // role = "ce"
   std::optional<SipConfig> sip;  // [sip]: the SIP user agent runs
   std::optional<SipVpnSection> sipvpn;  // [sipvpn]: calls become IPsec tunnels (needs [sip])
+  std::optional<L2tpSection> l2tp;      // [l2tp]: the L2TP/IPsec remote-access server
 
   // All rules of all domains, validated together (no ambiguity across domains).
   RuleSet all_rules() const;

@@ -12,12 +12,14 @@
 #include <csignal>
 #include <mutex>
 #include <iostream>
+#include <sstream>
 
 #include "agent/config/config.h"
 #include "agent/daemon/br_service.h"
 #include "agent/daemon/check_kernel.h"
 #include "agent/daemon/ce_service.h"
 #include "agent/daemon/control_server.h"
+#include "agent/daemon/l2tp_service.h"
 #include "agent/daemon/metrics.h"
 #include "agent/daemon/sip_service.h"
 #include "loader/kernel_features.h"
@@ -28,9 +30,30 @@ namespace mapgw {
 namespace {
 
 std::string sip_summary(const Config& cfg) {
-  if (!cfg.sip) return "";
-  return "; sip " + cfg.sip->ua.aor +
-         (cfg.sip->ua.registrar.empty() ? "" : " at " + cfg.sip->ua.registrar);
+  std::string out;
+  if (cfg.sip) {
+    out += "; sip " + cfg.sip->ua.aor + (cfg.sip->ua.registrar.empty() ? "" : " at " + cfg.sip->ua.registrar);
+  }
+  if (cfg.l2tp) {
+    std::string where;
+    for (const auto& a : cfg.l2tp->server.listen) where += (where.empty() ? "" : ", ") + a;
+    out += "; l2tp on " + where + ", pool " + cfg.l2tp->server.pool4 + ", MRU " +
+           std::to_string(cfg.l2tp->server.lns.link.lcp.mru) +
+           (cfg.l2tp->require_ipsec ? ", IPsec required" : ", IPsec not required");
+  }
+  return out;
+}
+
+// SPEC.md §5: behind a MAP-E shared address IPv4 clients cannot reach the
+// standard L2TP/IPsec ports; the operator is told, not left to find out.
+void warn_l2tp_ipv4_on_ce(const Config& cfg, std::ostream& out) {
+  if (!cfg.l2tp || cfg.role != Role::kCe) return;
+  for (const auto& a : cfg.l2tp->server.listen) {
+    if (a.find(':') != std::string::npos) continue;
+    out << "note: [l2tp] listens on IPv4 " << a << " on a MAP-E CE: with a shared address (a PSID), UDP 500 "
+        << "and 1701 are in no port set and 4500 in one PSID's only, so IPv4 clients will not reach it; "
+        << "serve them over IPv6, or use an address this node owns whole\n";
+  }
 }
 
 int check_config(const std::string& path) {
@@ -39,6 +62,7 @@ int check_config(const std::string& path) {
     std::cerr << "mapgw: " << cfg.error().describe() << "\n";
     return 2;
   }
+  warn_l2tp_ipv4_on_ce(*cfg, std::cout);
   if (cfg->role == Role::kNone) {
     std::cout << path << ": OK (role none" << sip_summary(*cfg) << ")\n";
     return 0;
@@ -131,6 +155,23 @@ int run(const std::string& path) {
     if (role) role->stop();
     return 1;
   }
+  std::unique_ptr<L2tpService> l2tp;
+  auto start_l2tp = [&](const Config& c) -> Status {
+    if (!c.l2tp) return Status::Ok();
+    std::ostringstream note;
+    warn_l2tp_ipv4_on_ce(c, note);
+    if (!note.str().empty()) spdlog::warn("{}", note.str());
+    auto s = L2tpService::start(*c.l2tp);
+    if (!s) return s.error();
+    l2tp = std::move(*s);
+    return Status::Ok();
+  };
+  if (Status st = start_l2tp(*cfg); !st) {
+    spdlog::error("{}", st.error().message);
+    if (sip) sip->stop();
+    if (role) role->stop();
+    return 1;
+  }
   uint64_t reloads_ok = 0, reloads_failed = 0;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   auto watch = [&](int fd) {
@@ -149,16 +190,26 @@ int run(const std::string& path) {
     if (role) {
       if (Status st = role->reload(next); !st) return st;
     }
-    if (sip && next.sip) return sip->reload(*next.sip, next.sipvpn);
-    if (sip && !next.sip) {
+    if (sip && next.sip) {
+      if (Status st = sip->reload(*next.sip, next.sipvpn); !st) return st;
+    } else if (sip && !next.sip) {
       sip->stop();
       epoll_ctl(ep, EPOLL_CTL_DEL, sip->fd(), nullptr);
       sip.reset();
-      return Status::Ok();
-    }
-    if (!sip && next.sip) {
+    } else if (!sip && next.sip) {
       if (Status st = start_sip(next); !st) return st;
       watch(sip->fd());
+    }
+    if (l2tp && next.l2tp) return l2tp->reload(*next.l2tp);
+    if (l2tp && !next.l2tp) {
+      l2tp->stop();
+      epoll_ctl(ep, EPOLL_CTL_DEL, l2tp->fd(), nullptr);
+      l2tp.reset();
+      return Status::Ok();
+    }
+    if (!l2tp && next.l2tp) {
+      if (Status st = start_l2tp(next); !st) return st;
+      watch(l2tp->fd());
     }
     return Status::Ok();
   };
@@ -193,8 +244,8 @@ int run(const std::string& path) {
                                      : nlohmann::json{{"counters", nlohmann::json::object()},
                                                       {"gauges", nlohmann::json::array()},
                                                       {"totals", nlohmann::json::array()}};
-          if (sip) {
-            auto m = sip->metrics();
+          for (auto m : {sip ? sip->metrics() : nlohmann::json(), l2tp ? l2tp->metrics() : nlohmann::json()}) {
+            if (m.is_null()) continue;
             for (const char* part : {"gauges", "totals"}) {
               for (auto& e : m[part]) snap[part].push_back(std::move(e));
             }
@@ -225,6 +276,10 @@ int run(const std::string& path) {
   server->add("status", [&](const nlohmann::json&) {
     nlohmann::json j = role ? role->status() : nlohmann::json{{"role", "none"}};
     if (sip) j["sip"] = sip->status()["registration"];
+    if (l2tp) {
+      const auto st = l2tp->status();
+      j["l2tp"] = {{"listen", st["listen"]}, {"tunnels", st["tunnels"].size()}, {"sessions", st["sessions"].size()}};
+    }
     if (metrics) j["metrics_url"] = metrics->url();
     return j;
   });
@@ -257,6 +312,15 @@ int run(const std::string& path) {
     if (!sip) return {{"error", "no [sip] section: the SIP user agent is not running"}};
     return sip->vpn_disconnect(req);
   });
+  server->add("l2tp_status", [&](const nlohmann::json&) -> nlohmann::json {
+    if (!l2tp) return {{"error", "no [l2tp] section: the L2TP server is not running"}};
+    return l2tp->status();
+  });
+  server->add("l2tp_disconnect", {{"session", Type::kString}, {"user", Type::kString}, {"address", Type::kString}},
+              [&](const nlohmann::json& req) -> nlohmann::json {
+                if (!l2tp) return {{"error", "no [l2tp] section: the L2TP server is not running"}};
+                return l2tp->disconnect(req);
+              });
   spdlog::info("control socket {}", cfg->socket_path);
 
   watch(sfd);
@@ -264,6 +328,7 @@ int run(const std::string& path) {
   const auto role_fds = role ? role->event_fds() : std::vector<int>{};
   for (int fd : role_fds) watch(fd);
   if (sip) watch(sip->fd());
+  if (l2tp) watch(l2tp->fd());
   for (;;) {
     epoll_event got[8];
     int n = epoll_wait(ep, got, 8, server->next_timeout_ms());
@@ -274,6 +339,10 @@ int run(const std::string& path) {
       if (fd == server->fd()) continue;
       if (sip && fd == sip->fd()) {
         sip->on_event();
+        continue;
+      }
+      if (l2tp && fd == l2tp->fd()) {
+        l2tp->on_event();
         continue;
       }
       if (fd != sfd) {
@@ -288,6 +357,7 @@ int run(const std::string& path) {
         continue;
       }
       spdlog::info("signal {}: stopping", si.ssi_signo);
+      if (l2tp) l2tp->stop();
       if (sip) sip->stop();
       if (role) role->stop();
       close(ep);

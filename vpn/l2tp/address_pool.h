@@ -21,6 +21,7 @@ class AddressPool {
   void give_back(uint32_t a) { used_.erase(a); }
   size_t size() const { return last_ - first_ + 1; }
   size_t in_use() const { return used_.size(); }
+  bool contains(uint32_t a) const { return a >= first_ && a <= last_; }
 
  private:
   uint32_t first_, last_;

@@ -178,7 +178,17 @@ void Lns::session_gone(SessionKey key, const std::string& why) {
 }
 
 void Lns::link_down(SessionKey key, const std::string& why) {
-  if (why.rfind("login failed", 0) == 0) ++counters_.logins_failed;
+  if (why.rfind("login failed", 0) == 0) {
+    ++counters_.logins_failed;
+    auto s = sessions_.find(key);
+    if (s != sessions_.end() && s->second.link) {
+      switch (s->second.link->lcp().auth()) {
+        case ppp::AuthMethod::kPap: ++counters_.logins_failed_pap; break;
+        case ppp::AuthMethod::kChapMd5: ++counters_.logins_failed_chap; break;
+        case ppp::AuthMethod::kMsChapV2: ++counters_.logins_failed_mschapv2; break;
+      }
+    }
+  }
   auto t = tunnels_.find(key.first);
   if (t == tunnels_.end()) return session_gone(key, why);
   // PPP ended: CDN; the tunnel too when it carried nothing else (004 §7).
@@ -312,6 +322,7 @@ void Lns::reap() {
   graveyard_.clear();
   for (auto it = tunnels_.begin(); it != tunnels_.end();) {
     if (it->second.t->finished()) {
+      counters_.retransmissions_closed += it->second.t->channel().counters().retransmitted;
       it = tunnels_.erase(it);
     } else {
       ++it;

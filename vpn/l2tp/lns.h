@@ -39,6 +39,8 @@ struct LnsCounters {
   uint64_t bad_datagrams = 0, wrong_source = 0, unknown_tunnel = 0, unknown_session = 0, tunnels_refused = 0,
            tunnels_rate_limited = 0, sessions_refused = 0, logins_failed = 0, sessions_up = 0,
            duplicate_logins_refused = 0, sessions_replaced = 0, spoofed = 0;
+  uint64_t logins_failed_pap = 0, logins_failed_chap = 0, logins_failed_mschapv2 = 0;
+  uint64_t retransmissions_closed = 0;  // of tunnels no longer listed
 };
 
 // A session whose IPCP is open: what a data path needs to carry its

@@ -1,0 +1,274 @@
+#include "vpn/l2tp/data_path.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "vpn/bytes.h"
+#include "vpn/l2tp/message.h"
+#include "vpn/ppp/packet.h"
+
+namespace mapgw::l2tp {
+namespace {
+
+bool same(const Endpoint& a, const Endpoint& b) {
+  if (a.addr.ss_family != b.addr.ss_family) return false;
+  if (a.ipv6()) {
+    const auto* x = reinterpret_cast<const sockaddr_in6*>(&a.addr);
+    const auto* y = reinterpret_cast<const sockaddr_in6*>(&b.addr);
+    return x->sin6_port == y->sin6_port && std::memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+  }
+  const auto* x = reinterpret_cast<const sockaddr_in*>(&a.addr);
+  const auto* y = reinterpret_cast<const sockaddr_in*>(&b.addr);
+  return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+void watch(int ep, int fd) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+}  // namespace
+
+DataPath::DataPath(std::vector<Socket> sockets, int tun_fd, Admit admit)
+    : sockets_(std::move(sockets)), tun_fd_(tun_fd), admit_(std::move(admit)) {
+  queue_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+DataPath::~DataPath() {
+  stop();
+  if (queue_fd_ >= 0) close(queue_fd_);
+}
+
+Status DataPath::start() {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (ep_ < 0 || stop_fd_ < 0 || queue_fd_ < 0) return make_error("l2tp data path: epoll/eventfd", errno);
+  for (const auto& s : sockets_) watch(ep_, s.fd);
+  watch(ep_, tun_fd_);
+  watch(ep_, stop_fd_);
+  thread_ = std::thread([this] { run(); });
+  return Status::Ok();
+}
+
+void DataPath::stop() {
+  if (thread_.joinable()) {
+    const uint64_t one = 1;
+    (void)!write(stop_fd_, &one, sizeof one);
+    thread_.join();
+  }
+  if (ep_ >= 0) close(ep_);
+  if (stop_fd_ >= 0) close(stop_fd_);
+  ep_ = stop_fd_ = -1;
+}
+
+void DataPath::run() {
+  for (;;) {
+    epoll_event got[8];
+    const int n = epoll_wait(ep_, got, 8, -1);
+    for (int i = 0; i < n; ++i) {
+      const int fd = got[i].data.fd;
+      if (fd == stop_fd_) return;
+      if (fd == tun_fd_) {
+        read_tun();
+        continue;
+      }
+      for (size_t s = 0; s < sockets_.size(); ++s) {
+        if (sockets_[s].fd == fd) read_socket(s);
+      }
+    }
+  }
+}
+
+void DataPath::read_socket(size_t i) {
+  // A bounded batch per wake-up: the TUN side gets its turn too.
+  for (int batch = 0; batch < 64; ++batch) {
+    char buf[65536];
+    char ctl[256];
+    sockaddr_storage from{};
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    const ssize_t got = recvmsg(sockets_[i].fd, &msg, MSG_DONTWAIT);
+    if (got < 0) return;
+    int ifindex = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        ifindex = pi.ipi_ifindex;
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        ifindex = static_cast<int>(pi.ipi6_ifindex);
+      }
+    }
+    const Endpoint peer = Endpoint::from(reinterpret_cast<sockaddr*>(&from), msg.msg_namelen);
+    if (admit_ && !admit_(peer, ifindex)) {
+      ++counters_.not_ipsec;
+      continue;
+    }
+    const std::string_view datagram(buf, static_cast<size_t>(got));
+    if (fast_inbound(peer, datagram)) continue;
+    enqueue({peer.str(), std::string(datagram), i});
+  }
+}
+
+bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
+  auto h = parse_header(datagram);
+  if (!h || h->control) return false;
+  auto route = by_session(key(h->tunnel, h->session));
+  if (!route) return false;  // a session still negotiating, or none: the control thread decides
+  if (!same(route->peer, from)) {
+    ++counters_.wrong_peer;
+    return true;
+  }
+  const size_t end = h->has_length ? h->length : datagram.size();
+  auto f = ppp::parse_frame(datagram.substr(h->payload_at, end - h->payload_at));
+  if (!f || f->protocol != ppp::proto::kIpv4) return false;  // LCP echo, IPCP, IPv6: slow path
+  const std::string_view ip = f->info;
+  if (ip.size() < 20 || bytes::rd32(ip, 12) != route->r.address) {
+    ++counters_.spoofed;  // only the address IPCP gave it (as the kernel's rp_filter would)
+    return true;
+  }
+  if (write(tun_fd_, ip.data(), ip.size()) < 0) {
+    ++counters_.tun_errors;
+    return true;
+  }
+  ++route->packets_in;
+  route->bytes_in += ip.size();
+  ++counters_.to_tun_packets;
+  counters_.to_tun_bytes += ip.size();
+  return true;
+}
+
+void DataPath::read_tun() {
+  for (int batch = 0; batch < 64; ++batch) {
+    // Room in front for the L2TP header and the PPP framing.
+    constexpr size_t kHead = 16;
+    char buf[kHead + 65536];
+    const ssize_t got = read(tun_fd_, buf + kHead, sizeof buf - kHead);
+    if (got <= 0) return;
+    const std::string_view ip(buf + kHead, static_cast<size_t>(got));
+    if (ip.size() < 20 || (static_cast<uint8_t>(ip[0]) >> 4) != 4) {
+      ++counters_.no_session;  // IPv6 towards clients: not routed here yet
+      continue;
+    }
+    auto route = by_address(bytes::rd32(ip, 16));
+    if (!route) {
+      ++counters_.no_session;
+      continue;
+    }
+    if (ip.size() > route->r.peer_mru) {
+      ++counters_.exceeds_mru;  // the route's MTU makes the kernel answer with ICMP first
+      continue;
+    }
+    // The PPP frame (RFC 1661 §6.5/6.6 compression as the client agreed),
+    // then the L2TP header (T=0, L set; RFC 2661 §3.1), in front of the packet.
+    size_t at = kHead;
+    buf[--at] = static_cast<char>(ppp::proto::kIpv4 & 0xff);
+    if (!route->r.pfc) buf[--at] = 0;
+    if (!route->r.acfc) {
+      buf[--at] = 0x03;
+      buf[--at] = static_cast<char>(0xff);
+    }
+    const size_t length = kHead - at + ip.size() + 8;
+    at -= 8;
+    const uint16_t head[4] = {htons(0x4002), htons(static_cast<uint16_t>(length)), htons(route->r.peer_tunnel),
+                              htons(route->r.peer_session)};
+    std::memcpy(buf + at, head, sizeof head);
+    if (!send(route->socket, route->peer, std::string_view(buf + at, length))) continue;
+    ++route->packets_out;
+    route->bytes_out += ip.size();
+    ++counters_.from_tun_packets;
+    counters_.from_tun_bytes += ip.size();
+  }
+}
+
+bool DataPath::send(size_t socket, const Endpoint& to, std::string_view datagram) {
+  if (socket >= sockets_.size()) return false;
+  if (sendto(sockets_[socket].fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
+             reinterpret_cast<const sockaddr*>(&to.addr), to.len) < 0) {
+    ++counters_.send_errors;
+    return false;
+  }
+  return true;
+}
+
+void DataPath::enqueue(Inbound in) {
+  {
+    std::lock_guard<std::mutex> g(queue_mu_);
+    if (queue_.size() >= kMaxQueued) {
+      ++counters_.control_queue_full;
+      return;
+    }
+    queue_.push_back(std::move(in));
+  }
+  ++counters_.to_control;
+  const uint64_t one = 1;
+  (void)!write(queue_fd_, &one, sizeof one);
+}
+
+std::vector<DataPath::Inbound> DataPath::take() {
+  uint64_t n;
+  (void)!read(queue_fd_, &n, sizeof n);
+  std::lock_guard<std::mutex> g(queue_mu_);
+  std::vector<Inbound> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return out;
+}
+
+void DataPath::add(const ClientRoute& r, const Endpoint& peer, size_t socket) {
+  auto route = std::make_shared<Route>();
+  route->r = r;
+  route->peer = peer;
+  route->socket = socket;
+  std::lock_guard<std::mutex> g(routes_mu_);
+  by_session_[key(r.tunnel, r.session)] = route;
+  by_address_[r.address] = route;
+}
+
+DataPath::SessionBytes DataPath::remove(uint16_t tunnel, uint16_t session) {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto it = by_session_.find(key(tunnel, session));
+  if (it == by_session_.end()) return {};
+  auto route = it->second;
+  by_session_.erase(it);
+  if (auto a = by_address_.find(route->r.address); a != by_address_.end() && a->second == route) by_address_.erase(a);
+  return {route->bytes_in, route->bytes_out, route->packets_in, route->packets_out};
+}
+
+DataPath::SessionBytes DataPath::bytes(uint16_t tunnel, uint16_t session) const {
+  auto route = by_session(key(tunnel, session));
+  if (!route) return {};
+  return {route->bytes_in, route->bytes_out, route->packets_in, route->packets_out};
+}
+
+size_t DataPath::routes() const {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  return by_session_.size();
+}
+
+std::shared_ptr<DataPath::Route> DataPath::by_session(uint32_t k) const {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto it = by_session_.find(k);
+  return it == by_session_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<DataPath::Route> DataPath::by_address(uint32_t a) const {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto it = by_address_.find(a);
+  return it == by_address_.end() ? nullptr : it->second;
+}
+
+}  // namespace mapgw::l2tp

@@ -1,0 +1,107 @@
+// The packet-heavy half of the L2TP server, on a thread of its own
+// (DESIGN.md "One daemon, several services"): it reads the UDP sockets and
+// the TUN device. IPv4 packets of sessions whose IPCP is open go straight
+// between the two — from the peer that owns the session, with the source
+// address the client was given, no larger than the client's MRU — and
+// everything else (control messages, LCP and the NCPs, unknown sessions)
+// is queued for the control thread, which so never waits behind data and
+// data never behind it. Datagrams the IPsec gate does not admit are
+// dropped here, before anything parses them further.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "loader/result.h"
+#include "vpn/l2tp/endpoint.h"
+#include "vpn/l2tp/lns.h"
+
+namespace mapgw::l2tp {
+
+class DataPath {
+ public:
+  struct Socket {
+    int fd = -1;
+    bool ipv6 = false;
+  };
+  // For the control thread: one datagram as it arrived.
+  struct Inbound {
+    std::string peer, datagram;
+    size_t socket = 0;
+  };
+  // Thread-safe: whether a datagram from @peer that arrived on @ifindex
+  // passed IPsec (require_ipsec).
+  using Admit = std::function<bool(const Endpoint& peer, int ifindex)>;
+
+  struct Counters {
+    std::atomic<uint64_t> to_tun_packets{0}, to_tun_bytes{0}, from_tun_packets{0}, from_tun_bytes{0},
+        to_control{0}, control_queue_full{0}, not_ipsec{0}, wrong_peer{0}, spoofed{0}, no_session{0},
+        exceeds_mru{0}, tun_errors{0}, send_errors{0};
+  };
+  struct SessionBytes {
+    uint64_t bytes_in = 0, bytes_out = 0, packets_in = 0, packets_out = 0;
+  };
+
+  static constexpr size_t kMaxQueued = 8192;
+
+  // Takes no ownership of the descriptors.
+  DataPath(std::vector<Socket> sockets, int tun_fd, Admit admit);
+  ~DataPath();
+  Status start();
+  void stop();
+
+  // Readable when datagrams wait for the control thread; take() drains.
+  int queue_fd() const { return queue_fd_; }
+  std::vector<Inbound> take();
+
+  // A client whose IPCP is open, reached through @socket.
+  void add(const ClientRoute& r, const Endpoint& peer, size_t socket);
+  // Its route removed: what it carried.
+  SessionBytes remove(uint16_t tunnel, uint16_t session);
+  SessionBytes bytes(uint16_t tunnel, uint16_t session) const;
+  size_t routes() const;
+
+  // For the control thread: a datagram to a peer (sendto is thread-safe).
+  bool send(size_t socket, const Endpoint& to, std::string_view datagram);
+
+  const Counters& counters() const { return counters_; }
+  const std::vector<Socket>& sockets() const { return sockets_; }
+
+ private:
+  struct Route {
+    ClientRoute r;
+    Endpoint peer;
+    size_t socket = 0;
+    std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, packets_in{0}, packets_out{0};
+  };
+  static uint32_t key(uint16_t tunnel, uint16_t session) { return uint32_t(tunnel) << 16 | session; }
+
+  void run();
+  void read_socket(size_t i);
+  void read_tun();
+  // true: carried; false: for the control thread.
+  bool fast_inbound(const Endpoint& from, std::string_view datagram);
+  void enqueue(Inbound in);
+  std::shared_ptr<Route> by_session(uint32_t k) const;
+  std::shared_ptr<Route> by_address(uint32_t a) const;
+
+  std::vector<Socket> sockets_;
+  int tun_fd_;
+  Admit admit_;
+  int ep_ = -1, stop_fd_ = -1, queue_fd_ = -1;
+  std::thread thread_;
+  mutable std::mutex routes_mu_;
+  std::unordered_map<uint32_t, std::shared_ptr<Route>> by_session_, by_address_;
+  std::mutex queue_mu_;
+  std::deque<Inbound> queue_;
+  Counters counters_;
+};
+
+}  // namespace mapgw::l2tp

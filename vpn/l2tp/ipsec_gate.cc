@@ -1,0 +1,175 @@
+#include "vpn/l2tp/ipsec_gate.h"
+
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+
+namespace mapgw::l2tp {
+namespace {
+
+const vici::Message* section(const vici::Message::Entry& e) {
+  return e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
+}
+
+int children_installed(const vici::Message& sa) {
+  const vici::Message* children = sa.sub("child-sas");
+  int n = 0;
+  if (!children) return 0;
+  for (const auto& c : children->entries()) {
+    const vici::Message* child = section(c);
+    if (child && child->value_or("state", "") == "INSTALLED") ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+IpsecGate::IpsecGate(IpsecSettings s, bool libipsec, HostDown down)
+    : s_(std::move(s)), libipsec_(libipsec), down_(std::move(down)) {}
+
+void IpsecGate::request(const std::string& cmd, vici::Message args) {
+  if (!vici_) return;
+  vici_->request(cmd, std::move(args), [cmd](Result<vici::Message> r) {
+    if (!r) {
+      spdlog::warn("l2tp: charon {}: {}", cmd, r.error().message);
+    } else if (r->value("success") && !r->yes("success")) {
+      const std::string err = r->value_or("errmsg", "failed");
+      if (cmd == "terminate" && err.find("no matching SAs") != std::string::npos) return;
+      spdlog::warn("l2tp: charon {}: {}", cmd, err);
+    }
+  });
+}
+
+void IpsecGate::charon_up(vici::Client& c) {
+  vici_ = &c;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ipsec_ifindex_.clear();  // a new charon made a new libipsec TUN
+  }
+  c.set_event_handler([this](const std::string& name, const vici::Message& m) { on_event(name, m); });
+  for (const char* e : {"ike-updown", "child-updown", "list-sa"}) {
+    c.subscribe(e, [e](Result<vici::Message> r) {
+      if (!r) spdlog::error("l2tp: subscribing to charon's {}: {}", e, r.error().message);
+    });
+  }
+  request("load-shared", l2tp_psk_message(s_));
+  c.request("load-conn", l2tp_conn_message(s_), [this](Result<vici::Message> r) {
+    loaded_ = r && r->yes("success");
+    if (!loaded_) {
+      spdlog::error("l2tp: charon refused the IKEv1 connection: {}",
+                    r ? r->value_or("errmsg", "failed") : r.error().message);
+    } else {
+      spdlog::info("l2tp: IKEv1 PSK connection loaded ({} mode)", s_.transport ? "transport" : "tunnel");
+    }
+  });
+  vici::Message q;
+  q.set("noblock", "yes");
+  request("list-sas", std::move(q));
+}
+
+void IpsecGate::charon_down(const std::string& why) {
+  vici_ = nullptr;
+  loaded_ = false;
+  std::set<std::string> hosts;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [id, sa] : sas_) hosts.insert(sa.host);
+    sas_.clear();
+  }
+  for (const auto& h : hosts) {
+    if (down_) down_(h, "charon: " + why);
+  }
+}
+
+void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
+  const bool up = m.yes("up");
+  for (const auto& e : m.entries()) {
+    const vici::Message* ike = section(e);
+    if (!ike || e.name != kConnName) continue;
+    const std::string id = ike->value_or("uniqueid", "");
+    const std::string host = ike->value_or("remote-host", "");
+    if (id.empty() || host.empty()) continue;
+    std::string why;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      Sa& sa = sas_[id];
+      sa.id = id;
+      sa.host = host;
+      sa.port = static_cast<uint16_t>(std::strtoul(ike->value_or("remote-port", "0").c_str(), nullptr, 10));
+      sa.remote_id = ike->value_or("remote-id", "");
+      sa.state = ike->value_or("state", "");
+      if (name == "list-sa") {
+        sa.children = children_installed(*ike);
+        if (sa.since == Clock::time_point{}) sa.since = Clock::now();
+      } else if (name == "ike-updown") {
+        ++(up ? counters_.ike_up : counters_.ike_down);
+        if (up) {
+          sa.since = Clock::now();
+        } else {
+          sas_.erase(id);
+          why = "IKE SA deleted";
+        }
+      } else if (name == "child-updown") {
+        ++(up ? counters_.child_up : counters_.child_down);
+        sa.children = std::max(0, sa.children + (up ? 1 : -1));
+        if (!up) why = "IPsec SA deleted";
+      }
+    }
+    if (!why.empty()) changed(host, why);
+  }
+}
+
+// A host that lost its last protected path: its L2TP tunnels go.
+void IpsecGate::changed(const std::string& host, const std::string& why) {
+  bool still;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    still = host_protected(host);
+  }
+  if (!still && down_) down_(host, why);
+}
+
+bool IpsecGate::host_protected(const std::string& host) const {
+  for (const auto& [id, sa] : sas_) {
+    if (sa.host == host && sa.children > 0) return true;
+  }
+  return false;
+}
+
+bool IpsecGate::admits(const Endpoint& peer, int ifindex) const {
+  const std::string host = peer.host();
+  std::lock_guard<std::mutex> g(mu_);
+  if (!host_protected(host)) return false;
+  if (!libipsec_) return true;
+  auto it = ipsec_ifindex_.find(ifindex);
+  if (it == ipsec_ifindex_.end()) {
+    char name[IF_NAMESIZE] = {};
+    const bool tun = if_indextoname(static_cast<unsigned>(ifindex), name) && std::string(name).rfind("ipsec", 0) == 0;
+    it = ipsec_ifindex_.emplace(ifindex, tun).first;
+  }
+  return it->second;
+}
+
+void IpsecGate::end_host(const std::string& host) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [id, sa] : sas_) {
+      if (sa.host == host) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) {
+    vici::Message t;
+    t.set("ike-id", id).set("timeout", "-1");
+    ++counters_.deleted_by_us;
+    request("terminate", std::move(t));
+  }
+}
+
+std::vector<IpsecGate::Sa> IpsecGate::sas() const {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<Sa> out;
+  for (const auto& [id, sa] : sas_) out.push_back(sa);
+  return out;
+}
+
+}  // namespace mapgw::l2tp

@@ -1,0 +1,77 @@
+// L2TP only through IPsec (require_ipsec): the gate learns from charon's
+// ike-updown / child-updown events which peer hosts have a CHILD_SA of our
+// connection up, and the data path admits L2TP datagrams from those hosts
+// alone. With kernel ESP (transport mode) that is enough: the SA's inbound
+// policy makes the kernel drop plaintext from such a host, so what reaches
+// the socket from it was decrypted. With charon's libipsec (tunnel mode,
+// no kernel policy) the datagram must also have arrived on libipsec's TUN
+// device ("ipsec*"): a plaintext copy from the same address would not.
+// The cascade's IPsec end (seed 004 §7): a host losing its last SA is
+// reported (its L2TP tunnels end); the owner asks the gate to delete a
+// host's IKE SAs when its last L2TP tunnel ended.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "vpn/l2tp/endpoint.h"
+#include "vpn/l2tp/ipsec_config.h"
+#include "vpn/vici/client.h"
+
+namespace mapgw::l2tp {
+
+class IpsecGate {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Sa {
+    std::string id, host, remote_id, state;
+    uint16_t port = 0;
+    int children = 0;  // CHILD_SAs up
+    Clock::time_point since{};
+  };
+  struct Counters {
+    uint64_t ike_up = 0, ike_down = 0, child_up = 0, child_down = 0, deleted_by_us = 0;
+  };
+  using HostDown = std::function<void(const std::string& host, const std::string& why)>;
+
+  IpsecGate(IpsecSettings s, bool libipsec, HostDown down);
+
+  // charon answers: our connection and secret loaded, events subscribed,
+  // SAs that survived in it listed.
+  void charon_up(vici::Client& c);
+  // charon is gone, and every SA with it.
+  void charon_down(const std::string& why);
+
+  // Thread-safe (the data path calls it for every datagram).
+  bool admits(const Endpoint& peer, int ifindex) const;
+  // The last L2TP tunnel of @host ended: its IKE SAs go too.
+  void end_host(const std::string& host);
+
+  std::vector<Sa> sas() const;
+  const Counters& counters() const { return counters_; }
+  bool loaded() const { return loaded_; }
+
+ private:
+  void on_event(const std::string& name, const vici::Message& m);
+  void request(const std::string& cmd, vici::Message args);
+  void changed(const std::string& host, const std::string& why);
+  bool host_protected(const std::string& host) const;  // callers hold mu_
+
+  IpsecSettings s_;
+  bool libipsec_;
+  HostDown down_;
+  vici::Client* vici_ = nullptr;
+  bool loaded_ = false;
+  mutable std::mutex mu_;
+  std::map<std::string, Sa> sas_;  // by IKE_SA unique ID
+  mutable std::unordered_map<int, bool> ipsec_ifindex_;  // ifindex → is a libipsec TUN
+  Counters counters_;
+};
+
+}  // namespace mapgw::l2tp
