@@ -239,7 +239,11 @@ TEST(Lns, AnExhaustedPoolRefusesTheSession) {
   b.lns_session = *b.controls().back().find(avp::kAssignedSessionId)->u16();
   b.control({type(MessageType::kIccn), make_avp(avp::kTxConnectSpeed, be32(1)), make_avp(avp::kFramingType, be32(1))},
             b.lns_session);
-  EXPECT_EQ(b.controls().back().type(), static_cast<uint16_t>(MessageType::kCdn));
+  // CDN 4 (no resources), then the tunnel, which carried nothing else.
+  auto c = b.controls();
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_EQ(c[c.size() - 2].type(), static_cast<uint16_t>(MessageType::kCdn));
+  EXPECT_EQ(c.back().type(), static_cast<uint16_t>(MessageType::kStopCcn));
   EXPECT_EQ(lab.lns->counters().sessions_refused, 1u);
 }
 
@@ -292,6 +296,17 @@ TEST(Lns, ASecondLoginIsRefusedWithDeny) {
   auto term = b.last_ppp(ppp::proto::kLcp);
   ASSERT_TRUE(term);
   EXPECT_EQ(term->code, ppp::code::kTerminateRequest);
+}
+
+TEST(Lns, TheLacsCdnForTheLastSessionClosesTheTunnel) {
+  Lab lab;
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  a.control({type(MessageType::kCdn), make_avp(avp::kResultCode, be16(1)), make_avp(avp::kAssignedSessionId, be16(0x0202))},
+            a.lns_session);
+  EXPECT_TRUE(lab.lns->sessions().empty());
+  ASSERT_EQ(lab.downs.size(), 1u);
+  EXPECT_EQ(a.controls().back().type(), static_cast<uint16_t>(MessageType::kStopCcn));
 }
 
 TEST(Lns, ClosingATunnelEndsItsSessionsAndTellsTheOwner) {

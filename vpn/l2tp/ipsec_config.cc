@@ -23,7 +23,7 @@ vici::Message l2tp_conn_message(const IpsecSettings& s) {
   child.set_list("local_ts", {"dynamic[udp/" + port + "]"});
   // Clients send from 1701 (Windows, Android) or a random port (macOS/iOS
   // behind NAT).
-  child.set_list("remote_ts", {"dynamic[udp/%any]"});
+  child.set_list("remote_ts", {"dynamic[udp]"});
   child.set_list("esp_proposals", s.esp_proposals);  // no DH group: no PFS in Quick Mode
   child.set("dpd_action", "clear");
   child.set("close_action", "none");

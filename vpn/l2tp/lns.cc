@@ -1,6 +1,7 @@
 #include "vpn/l2tp/lns.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "vpn/l2tp/codes.h"
 
@@ -85,6 +86,7 @@ void Lns::new_tunnel(const std::string& peer, const ControlMessage& sccrq, Clock
   th.session_up = [this](Tunnel& t, const Tunnel::Session& s) { session_up(t, s, now_); };
   th.session_down = [this](Tunnel& t, const Tunnel::Session& s, const std::string& why) {
     session_gone({t.local_id(), s.local_id}, why);
+    maybe_idle_.push_back(t.local_id());  // the LAC's CDN for its last session: checked in reap()
   };
   th.closed = [this, peer](Tunnel& t, const std::string& why) {
     by_peer_.erase({peer, t.peer_id()});
@@ -320,6 +322,16 @@ void Lns::on_timer(Clock::time_point now) {
 
 void Lns::reap() {
   graveyard_.clear();
+  // A remote-access tunnel carries one user's session: once its last
+  // session is gone, the tunnel (and, through the owner, its IPsec SA) goes
+  // too (seed 004 §7) instead of idling until the LAC remembers it.
+  for (uint16_t id : std::exchange(maybe_idle_, {})) {
+    auto it = tunnels_.find(id);
+    if (it != tunnels_.end() && it->second.t->sessions().empty() &&
+        it->second.t->state() == Tunnel::State::kEstablished) {
+      it->second.t->stop(stopccn::kClear, error::kNone, "its last session ended", now_);
+    }
+  }
   for (auto it = tunnels_.begin(); it != tunnels_.end();) {
     if (it->second.t->finished()) {
       counters_.retransmissions_closed += it->second.t->channel().counters().retransmitted;

@@ -135,6 +135,7 @@ class Lns {
   std::map<SessionKey, Session> sessions_;
   std::map<uint32_t, SessionKey> by_address_;
   std::vector<std::unique_ptr<ppp::Link>> graveyard_;  // links ended from inside their own call
+  std::vector<uint16_t> maybe_idle_;                     // tunnels whose LAC ended a session
   double tokens_ = 0;
   Clock::time_point tokens_at_{};
   Clock::time_point now_{};

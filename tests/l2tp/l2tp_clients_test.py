@@ -1,0 +1,162 @@
+"""Real L2TP/IPsec clients against mapgw's LNS, on a kernel with ESP, L2TP
+and PPP (Debian 12's stock 6.1 in the guest harness: ctest -L l2tp):
+strongSwan's charon (IKEv1 PSK, transport mode, NAT-T), xl2tpd (kernel
+L2TP) and pppd 2.4.9, as a Linux user dials in. Logins with each method,
+the address and DNS IPCP hands out, traffic through the session, and each
+way a session ends — from the client, from the server, from IPsec, from
+PPP — taking the other layers with it (seed 004 §7)."""
+import os
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from l2tp_lab import DNS, USERS, L2tpLab, LinuxClient, tcp_transfer, wait_or_dump  # noqa: E402
+
+
+def dump(L, *clients):
+    """Every log of the lab, for a failure's message."""
+    out = "\n--- l2tp status\n%s\n--- metrics\n%s" % (L.ctl("l2tp", "status"), {k: v for k, v in L.metrics().items() if v})
+    out += "\n--- mapgw\n" + L.mapgw_log()[-6000:] + "\n--- server charon (tail)\n" + L.charon_log()[-3000:]
+    for c in clients:
+        out += "\n--- %s pppd\n%s\n--- %s xl2tpd\n%s" % (c.ns, c.pppd_log()[-3000:], c.ns, c.xl2tpd_log()[-1200:])
+        if c.charon:
+            out += "\n--- %s charon (tail)\n%s" % (c.ns, c.charon.log()[-2000:])
+    return out
+
+
+class RealClients(unittest.TestCase):
+    def setUp(self):
+        self.L = L2tpLab("l2c")
+        self.links = [self.L.add_client_link() for _ in range(2)]
+        self.L.start()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.stop()
+        self.L.teardown()
+
+    def client(self, user="alice", refuse=(), link=0, password=None, **kw):
+        ns, server, me = self.links[link]
+        c = LinuxClient(self.L, ns, server, me, user, password or USERS[user], refuse=refuse, **kw)
+        self.clients.append(c)
+        return c
+
+    def dial_in(self, c, wait=True):
+        try:
+            if c.charon:
+                c.ipsec_up()
+            c.start_xl2tpd()
+            c.dial()
+            return c.wait_up() if wait else None
+        except AssertionError as e:
+            raise AssertionError(str(e) + dump(self.L, c))
+
+    def live_tunnels(self):
+        return [t for t in self.L.ctl("l2tp", "status")["tunnels"] if t["state"] != "closed"]
+
+    def wait_all_gone(self, c, what):
+        wait_or_dump(lambda: not self.L.sessions() and not self.live_tunnels(), 30, "%s: session and tunnel gone" % what,
+                     lambda: dump(self.L, c))
+        wait_or_dump(lambda: "ESTABLISHED" not in c.sas(), 30, "%s: the client's IKE SA deleted" % what,
+                     lambda: dump(self.L, c))
+
+    def test_mschapv2_login_address_dns_traffic_then_client_hangs_up(self):
+        c = self.client("alice", refuse=("pap", "chap", "mschap"))
+        addr = self.dial_in(c)
+        self.assertEqual(addr, "10.20.0.100")
+        s = self.L.sessions()
+        self.assertEqual(len(s), 1, s)
+        self.assertEqual(s[0]["user"], "alice")
+        self.assertEqual(s[0]["phase"], "network")
+        self.assertEqual(s[0]["layers"], {"ipsec": True, "l2tp": True, "ppp": True})
+        log = c.pppd_log()
+        self.assertIn("<auth chap MS-v2>", log)
+        self.assertIn("CHAP authentication succeeded", log)  # pppd checked our authenticator response too
+        # DNS from IPCP (RFC 1877), as pppd's usepeerdns took them.
+        self.assertIn("primary   DNS address %s" % DNS[0], log)
+        self.assertIn("secondary DNS address %s" % DNS[1], log)
+        self.assertTrue(c.ping(), dump(self.L, c))
+        self.assertEqual(tcp_transfer(self.L, c.ns, 2_000_000), 2_000_000, dump(self.L, c))
+        m = self.L.metrics()
+        self.assertGreater(m['mapgw_l2tp_bytes_total{direction="from_clients"}'], 2_000_000)
+        self.assertGreater(m['mapgw_l2tp_packets_total{direction="to_clients"}'], 0)
+        self.assertEqual(m["mapgw_l2tp_ipsec_sas"], 1)
+        # The route to the client carries its MRU (pppd's default 1500,
+        # capped at the TUN's).
+        route = self.L.lab.run(self.L.lns, "ip route show 10.20.0.100", capture=True)
+        self.assertIn("mtu 1382", route)
+        # The client hangs up: PPP, the L2TP tunnel, then we delete the IKE SA.
+        c.hang_up()
+        self.wait_all_gone(c, "client hang-up")
+        self.assertEqual(self.L.lab.run(self.L.lns, "ip route show 10.20.0.100", capture=True).strip(), "")
+
+    def test_chap_md5_and_pap_logins(self):
+        chap = self.client("bob", refuse=("pap", "mschap", "mschap-v2"), link=0)
+        self.dial_in(chap)
+        self.assertIn("<auth chap MD5>", chap.pppd_log())
+        self.assertIn("CHAP authentication succeeded", chap.pppd_log())
+        self.assertTrue(chap.ping(), dump(self.L, chap))
+        pap = self.client("carol", refuse=("chap", "mschap", "mschap-v2"), link=1)
+        self.assertEqual(self.dial_in(pap), "10.20.0.101")
+        self.assertIn("PAP authentication succeeded", pap.pppd_log())
+        self.assertTrue(pap.ping(), dump(self.L, pap))
+        users = sorted(s["user"] for s in self.L.sessions())
+        self.assertEqual(users, ["bob", "carol"])
+
+    def test_a_wrong_password_is_refused_counted_and_torn_down(self):
+        c = self.client("alice", refuse=("pap", "chap", "mschap"), password="not-the-password")
+        self.dial_in(c, wait=False)
+        wait_or_dump(lambda: self.L.metrics().get('mapgw_ppp_auth_failures_total{method="mschapv2"}', 0) == 1, 30,
+                     "the failed login counted", lambda: dump(self.L, c))
+        self.assertIn("CHAP authentication failed", c.pppd_log())
+        self.wait_all_gone(c, "failed login")
+
+    def test_server_side_disconnect(self):
+        c = self.client("alice")
+        self.dial_in(c)
+        r = self.L.ctl("l2tp", "disconnect", "--user", "alice")
+        self.assertEqual(len(r["disconnected"]), 1, r)
+        self.wait_all_gone(c, "server disconnect")
+        wait_or_dump(lambda: "LCP terminated by peer" in c.pppd_log(), 20, "pppd told by LCP Terminate-Request",
+                     lambda: dump(self.L, c))
+
+    def test_deleting_the_ike_sa_ends_the_session(self):
+        c = self.client("alice")
+        self.dial_in(c)
+        c.charon.swanctl("--terminate", "--ike", "l2tp")
+        wait_or_dump(lambda: not self.L.sessions() and not self.live_tunnels(), 30,
+                     "IKE SA deleted: session and tunnel gone", lambda: dump(self.L, c))
+        self.assertEqual(self.L.ctl("l2tp", "status")["ipsec"]["sas"], [])
+
+    def test_pppd_killed_means_cdn_and_the_sa_deleted(self):
+        c = self.client("alice")
+        self.dial_in(c)
+        pid = c.pppd_pid()
+        self.assertIsNotNone(pid, dump(self.L, c))
+        os.kill(pid, signal.SIGKILL)
+        self.wait_all_gone(c, "pppd killed")
+
+    def test_l2tp_without_ipsec_is_refused(self):
+        c = self.client("alice", ipsec=False)
+        self.dial_in(c, wait=False)
+        wait_or_dump(lambda: self.L.metrics().get('mapgw_l2tp_drops_total{reason="not_ipsec"}', 0) >= 2, 30,
+                     "plaintext SCCRQs dropped and counted", lambda: dump(self.L, c))
+        self.assertEqual(self.L.ctl("l2tp", "status")["tunnels"], [])
+        self.assertIsNone(c.ppp_address())
+
+    def test_a_second_login_of_a_user_replaces_the_first(self):
+        first = self.client("alice", link=0)
+        self.dial_in(first)
+        second = self.client("alice", link=1)
+        self.dial_in(second)
+        wait_or_dump(lambda: [s["peer"].split(":")[0] for s in self.L.sessions()] == [second.me], 30,
+                     "only the second session left", lambda: dump(self.L, first, second))
+        self.assertIn("LCP terminated by peer", first.pppd_log())
+        self.assertEqual(self.L.metrics()["mapgw_l2tp_sessions_replaced_total"], 1)
+        self.assertTrue(second.ping(), dump(self.L, second))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

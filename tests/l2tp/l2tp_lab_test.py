@@ -1,0 +1,231 @@
+"""mapgw's LNS in a namespace lab with our own scapy LAC (tests/l2tp/lac.py,
+an encoder independent of ours) on this host: logins over IPv6 and IPv4,
+traffic both ways, tunnel authentication, loss on the control channel
+(nftables numgen), keepalives, and hostile LACs — floods, malformed and
+lying AVPs, sessions that never finish, peers that never acknowledge or
+never stop negotiating — each counted by name and cleaned up, the
+daemon unharmed (ctest -L l2tp)."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from l2tp_lab import LAN, L2tpLab, LacProcess, wait_for  # noqa: E402
+
+
+def rss_kib(L):
+    with open("/proc/%d/status" % L.mapgw.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class LabCase(unittest.TestCase):
+    require_ipsec = False
+    extra = ""
+
+    def setUp(self):
+        self.L = L2tpLab("l2l", require_ipsec=self.require_ipsec, extra=self.extra)
+        self.ns, self.v4, _ = self.L.add_client_link()
+        self.v6 = "2001:db8:1::1"
+        self.L.start()
+        self.lacs = []
+
+    def tearDown(self):
+        for lac in self.lacs:
+            lac.stop()
+        self.L.teardown()
+
+    def lac(self):
+        lac = LacProcess(self.L, self.ns)
+        self.lacs.append(lac)
+        return lac
+
+    def drops(self, reason):
+        return self.L.metrics().get('mapgw_l2tp_drops_total{reason="%s"}' % reason, 0)
+
+    def live_tunnels(self):
+        return [t for t in self.L.ctl("l2tp", "status")["tunnels"] if t["state"] != "closed"]
+
+    secret = None
+
+    def dial(self, lac, server=None, user="alice", password="wonderland", method="pap"):
+        r = lac.do("connect", server=[server or self.v6, 1701], secret=self.secret)
+        self.assertNotIn("error", r)
+        self.assertNotIn("error", lac.do("call"))
+        up = lac.do("ppp_up", user=user, password=password, method=method)
+        self.assertNotIn("error", up, self.L.mapgw_log()[-3000:])
+        return up
+
+
+class Protocol(LabCase):
+    extra = 'tunnel_secret = "tunnel-secret"\necho_interval = 2\n'
+    secret = "tunnel-secret"
+
+    def test_pap_over_ipv6_then_traffic_both_ways(self):
+        lac = self.lac()
+        r = lac.do("connect", server=[self.v6, 1701], secret="tunnel-secret")
+        # Our SCCRP: host name, vendor, receive window 16 (FITELnet's), and
+        # the MD5 answer to our challenge (RFC 2661 §4.2).
+        self.assertEqual(r["host_name"], "mapgw")
+        self.assertEqual(r["window"], 16)
+        self.assertTrue(r["challenge_response_ok"])
+        lac.do("call")
+        up = lac.do("ppp_up", user="alice", password="wonderland", method="pap")
+        self.assertEqual(up["address"], "10.20.0.100")
+        self.assertEqual(up["dns"], ["10.20.0.53", "10.20.0.54"])
+        s = self.L.sessions()
+        self.assertEqual([(x["user"], x["phase"], x["address"]) for x in s], [("alice", "network", "10.20.0.100")])
+        self.assertEqual(lac.do("ping", src="10.20.0.100", dst=LAN, count=5)["replies"], 5)
+        m = self.L.metrics()
+        self.assertGreaterEqual(m['mapgw_l2tp_packets_total{direction="from_clients"}'], 5)
+        self.assertGreaterEqual(m['mapgw_l2tp_packets_total{direction="to_clients"}'], 5)
+        # Another source address from this client: dropped, counted.
+        before = self.drops("spoofed_source")
+        self.assertEqual(lac.do("ping", src="10.20.0.101", dst=LAN, count=3, timeout=1)["replies"], 0)
+        self.assertEqual(self.drops("spoofed_source") - before, 3)
+        # The client hangs up: Terminate-Ack, CDN, StopCCN after the last session.
+        r = lac.do("hangup")
+        r = lac.do("pump", seconds=6)
+        self.assertIn(14, r["controls"])  # CDN
+        self.assertIn(4, r["controls"])   # StopCCN
+        wait_for(lambda: not self.L.sessions(), timeout=5, what="session gone")
+
+    def test_chap_md5_over_ipv4(self):
+        lac = self.lac()
+        r = lac.do("connect", server=[self.v4, 1701], secret="tunnel-secret")
+        self.assertTrue(r["challenge_response_ok"])
+        lac.do("call")
+        up = lac.do("ppp_up", user="bob", password="builder", method="chap")
+        self.assertEqual(up["address"], "10.20.0.100")
+        self.assertEqual(lac.do("ping", src=up["address"], dst=LAN, count=2)["replies"], 2)
+
+    def test_a_wrong_tunnel_secret_gets_stopccn_not_authorized(self):
+        lac = self.lac()
+        r = lac.do("connect", server=[self.v6, 1701], secret="not-the-secret")
+        self.assertFalse(r.get("challenge_response_ok"))
+        r = lac.do("pump", seconds=2)
+        self.assertIn(4, r["controls"])
+        self.assertEqual(r["results"][-1][:2], [0, 4])  # result 4: not authorized
+        wait_for(lambda: not self.live_tunnels(), timeout=5, what="no tunnel left")
+
+    def test_a_silent_client_is_ended_by_lcp_echo(self):
+        lac = self.lac()
+        self.dial(lac)
+        lac.do("silence")
+        r = lac.do("pump", seconds=20)
+        self.assertIn(14, r["controls"], r)  # CDN once 3 echoes went unanswered (2 s apart)
+        wait_for(lambda: not self.L.sessions() and not self.live_tunnels(), timeout=10, what="all gone")
+
+
+class Loss(LabCase):
+    def test_the_dial_in_survives_30_percent_control_loss(self):
+        # L2TP control messages (T bit: first bit after the UDP header) lost
+        # both ways at random, 3 in 10.
+        self.L.lab.run(self.L.lns, "nft add table inet loss && "
+                       "nft 'add chain inet loss in { type filter hook input priority 0; }' && "
+                       "nft 'add chain inet loss out { type filter hook output priority 0; }' && "
+                       "nft add rule inet loss in udp dport 1701 @th,64,1 1 numgen random mod 10 '<' 3 counter drop && "
+                       "nft add rule inet loss out udp sport 1701 @th,64,1 1 numgen random mod 10 '<' 3 counter drop")
+        for i in range(3):
+            lac = self.lac()
+            up = self.dial(lac, user=["alice", "bob", "carol"][i],
+                           password=["wonderland", "builder", "secret-carol"][i])
+            self.assertEqual(up["address"], "10.20.0.10%d" % i)
+        dropped = self.L.lab.run(self.L.lns, "nft list table inet loss", capture=True)
+        self.assertRegex(dropped, r"packets [1-9]")
+        m = self.L.metrics()
+        self.assertGreater(m["mapgw_l2tp_retransmissions_total"], 0)
+        self.assertEqual(len(self.L.sessions()), 3)
+
+
+class Hostile(LabCase):
+    extra = "new_tunnels_per_second = 50\nmax_tunnels = 100\n"
+
+    def mapgw_alive(self):
+        self.assertIsNone(self.L.mapgw.poll(), "mapgw died:\n" + self.L.mapgw_log()[-3000:])
+        self.assertIn("listen", self.L.ctl("l2tp", "status"))
+
+    def test_an_sccrq_flood_is_rate_limited_and_memory_stays_bounded(self):
+        lac = self.lac()
+        base = rss_kib(self.L)
+        r = lac.do("flood", server=[self.v6, 1701], count=3000)
+        self.assertEqual(r["sent"], 3000)
+        time.sleep(1)
+        m = self.L.metrics()
+        refused = m['mapgw_l2tp_drops_total{reason="tunnel_rate_limit"}'] + \
+            m['mapgw_l2tp_drops_total{reason="tunnel_limit"}']
+        self.assertGreater(refused, 2000)
+        self.assertLessEqual(len(self.live_tunnels()), 100)
+        self.assertLess(rss_kib(self.L) - base, 20 * 1024, "RSS grew by more than 20 MiB")
+        self.mapgw_alive()
+
+    def test_malformed_and_lying_datagrams_are_counted_never_fatal(self):
+        lac = self.lac()
+        lac.do("connect", server=[self.v6, 1701])
+        before = self.drops("malformed")
+        bad = [
+            "c802",                                        # a header cut short
+            "c80200ff0000000000000000",                    # a length field past the end
+            "c80200140000000000000000" "80ff00000000" "0001",  # an AVP longer than the message
+            "c80200120000000000000000" "800400000000",     # an AVP shorter than its own header
+            "c80300140000000000000000" "800800000000" "0001",  # version 3 (L2TPv3)
+            "c80200140000000000000000" "c00800000000" "0001",  # a hidden Message Type (never allowed)
+            "880200000000000000000000" "800800000000" "0001",  # control without the L bit
+        ]
+        for h in bad:
+            lac.do("raw", hex=h, seconds=0.05)
+        wait_for(lambda: self.drops("malformed") - before == len(bad), timeout=5,
+                 what="each malformed datagram counted once")
+        self.mapgw_alive()
+
+    def test_an_unknown_mandatory_avp_in_sccrq_is_refused(self):
+        lac = self.lac()
+        # SCCRQ with the usual AVPs plus mandatory vendor-less type 99.
+        r = lac.do("sccrq_extra", server=[self.v6, 1701], avp_type=99)
+        self.assertIn(4, r["controls"], r)  # StopCCN (RFC 2661 §4.1: unknown M-bit AVP tears down)
+        self.mapgw_alive()
+
+    def test_a_session_without_iccn_is_dropped(self):
+        lac = self.lac()
+        lac.do("connect", server=[self.v6, 1701])
+        lac.do("call", iccn=False)
+        r = lac.do("pump", seconds=13)
+        self.assertIn(14, r["controls"], r)  # CDN after iccn_timeout (10 s)
+        self.mapgw_alive()
+
+    def test_a_lac_that_never_acknowledges_is_given_up(self):
+        lac = self.lac()
+        r = lac.do("sccrq_no_ack", server=[self.v6, 1701], seconds=28)
+        self.assertGreaterEqual(r["sccrp_copies"], 5)  # retransmitted with back-off, then given up
+        wait_for(lambda: not self.live_tunnels(), timeout=10, what="the tunnel given up")
+        self.assertGreaterEqual(self.L.metrics()["mapgw_l2tp_retransmissions_total"], 4)
+        self.mapgw_alive()
+
+    def test_ppp_that_never_converges_ends_the_session(self):
+        lac = self.lac()
+        lac.do("connect", server=[self.v6, 1701])
+        lac.do("call")
+        # An LCP Configure-Request with an MRU we Nak (below our floor), again and again.
+        r = lac.do("lcp_request", options_hex="01040010", times=80, gap=0.05)
+        r = lac.do("pump", seconds=10)  # our Terminate-Requests go unanswered first
+        self.assertIn(14, r["controls"], r)
+        wait_for(lambda: not self.L.sessions(), timeout=10, what="the session ended")
+        self.mapgw_alive()
+
+
+class IpsecRequired(LabCase):
+    require_ipsec = True
+
+    def test_plaintext_l2tp_is_dropped_and_counted(self):
+        lac = self.lac()
+        r = lac.do("sccrq", server=[self.v6, 1701])
+        self.assertEqual(r["controls"], [])
+        wait_for(lambda: self.drops("not_ipsec") >= 1, timeout=5, what="not_ipsec counted")
+        self.assertEqual(self.L.ctl("l2tp", "status")["tunnels"], [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
