@@ -46,7 +46,7 @@ def client_strongswan_conf():
 class L2tpLab:
     """The server side: namespace `lns` with mapgw, and a veth per client."""
 
-    def __init__(self, name, require_ipsec=True, extra=""):
+    def __init__(self, name, require_ipsec=True, extra="", pool=POOL, local4=LOCAL4):
         self.lab = Lab(name)
         self.dir = self.lab.state_dir
         self.lns = self.lab.ns("lns")
@@ -61,6 +61,7 @@ class L2tpLab:
         self.listen = []
         self.require_ipsec = require_ipsec
         self.extra = extra
+        self.pool, self.local4 = pool, local4
         self.mapgw = None
 
     def add_client_link(self):
@@ -84,7 +85,7 @@ class L2tpLab:
                     'metrics = "127.0.0.1:9464"\n[l2tp]\n' % (self.lab.tag, self.socket))
             f.write("listen = [%s]\n" % ", ".join('"%s"' % a for a in self.listen))
             f.write('users_file = "%s"\npool4 = "%s"\nlocal4 = "%s"\ndns4 = ["%s", "%s"]\n'
-                    % (self.users, POOL, LOCAL4, DNS[0], DNS[1]))
+                    % (self.users, self.pool, self.local4, DNS[0], DNS[1]))
             f.write('run_dir = "%s/charon"\ncharon_log_level = 2\n' % self.dir)
             f.write('require_ipsec = %s\n' % ("true" if self.require_ipsec else "false"))
             if self.require_ipsec:

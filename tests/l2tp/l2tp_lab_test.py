@@ -11,7 +11,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import LAN, L2tpLab, LacProcess, wait_for  # noqa: E402
+from l2tp_lab import LAN, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for  # noqa: E402
+from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
 
 def rss_kib(L):
@@ -120,6 +121,33 @@ class Protocol(LabCase):
         wait_for(lambda: not self.L.sessions() and not self.live_tunnels(), timeout=10, what="all gone")
 
 
+class Dashboard(LabCase):
+    def test_the_l2tp_panels_show_a_session_through_a_real_prometheus(self):
+        query = start_prometheus(self.L.lab, self.L.lns, self.L.dir, ["127.0.0.1:9464"])
+        lac = self.lac()
+        up = self.dial(lac)
+        self.assertEqual(lac.do("ping", src=up["address"], dst=LAN, count=20, size=1000)["replies"], 20)
+        lac.do("raw", hex="c802", seconds=0.1)  # one malformed datagram: a drop to show
+        time.sleep(3)
+        by_title = {}
+        panels = vpn_row_panels("L2TP/IPsec")
+        self.assertEqual(len(panels), 3)
+        for panel in panels:
+            for t in panel["targets"]:
+                series = query(t["expr"])
+                if "charon" in t["expr"] or "ipsec_sas" in t["expr"]:
+                    continue  # no IPsec in this lab: those series exist only with charon
+                self.assertTrue(series, "no series for %r (%s)" % (panel["title"], t["expr"]))
+                by_title.setdefault(panel["title"], []).extend(series)
+        network = [s for s in by_title["L2TP/IPsec tunnels and sessions"] if s["metric"].get("phase") == "network"]
+        self.assertEqual([float(s["value"][1]) for s in network], [1.0])
+        drops = [s for s in by_title["L2TP/IPsec logins, drops and retransmissions"]
+                 if s["metric"].get("reason") == "malformed"]
+        self.assertGreater(float(drops[0]["value"][1]), 0)
+        traffic = [s for s in by_title["L2TP/IPsec traffic"] if s["metric"].get("direction") == "from_clients"]
+        self.assertGreater(max(float(s["value"][1]) for s in traffic), 0)
+
+
 class Loss(LabCase):
     def test_the_dial_in_survives_30_percent_control_loss(self):
         # L2TP control messages (T bit: first bit after the UDP header) lost
@@ -225,6 +253,42 @@ class IpsecRequired(LabCase):
         self.assertEqual(r["controls"], [])
         wait_for(lambda: self.drops("not_ipsec") >= 1, timeout=5, what="not_ipsec counted")
         self.assertEqual(self.L.ctl("l2tp", "status")["tunnels"], [])
+
+
+class TunnelModeFallback(LabCase):
+    """No kernel ESP on this host: charon's libipsec in tunnel mode,
+    host-to-host with L2TP's selectors, a strongSwan client (libipsec
+    too) and our LAC through it. The gate admits its datagrams only
+    because they came out of libipsec's TUN."""
+    require_ipsec = True
+
+    def test_a_strongswan_client_in_tunnel_mode_dials_in(self):
+        me = "2001:db8:1::2"
+        conf = {"connections": {"l2tp": {
+            "version": "1", "local_addrs": me, "remote_addrs": self.v6, "encap": "yes",
+            "proposals": "aes256-sha256-modp2048", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
+            "children": {"l2tp": {"mode": "tunnel", "local_ts": "dynamic[udp]", "remote_ts": "dynamic[udp/1701]",
+                                  "esp_proposals": "aes256gcm16"}}}},
+            "secrets": {"ike-l2tp": {"secret": '"%s"' % PSK}}}
+        charon = PlainCharon(self.L.lab, self.ns, os.path.join(self.L.dir, "client-charon"), 4500, swanctl_text(conf))
+        try:
+            charon.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
+            st = self.L.ctl("l2tp", "status")
+            self.assertEqual(st["ipsec"]["mode"], "tunnel")
+            wait_for(lambda: [sa["child_sas"] for sa in self.L.ctl("l2tp", "status")["ipsec"]["sas"]] == [1],
+                     timeout=10, what="the server sees the CHILD_SA")
+            lac = self.lac()
+            up = self.dial(lac)
+            self.assertEqual(up["address"], "10.20.0.100", self.L.mapgw_log()[-3000:])
+            self.assertEqual(lac.do("ping", src=up["address"], dst=LAN, count=3)["replies"], 3)
+            self.assertEqual(self.L.sessions()[0]["layers"], {"ipsec": True, "l2tp": True, "ppp": True})
+            self.assertEqual(self.drops("not_ipsec"), 0)
+            # The client deletes its IKE SA: the session and tunnel go.
+            charon.swanctl("--terminate", "--ike", "l2tp")
+            wait_for(lambda: not self.L.sessions() and not self.live_tunnels(), timeout=15,
+                     what="session and tunnel gone with the SA")
+        finally:
+            charon.stop()
 
 
 if __name__ == "__main__":

@@ -184,14 +184,12 @@ class Lac:
 
     def wait(self, msg_type, timeout=10.0, session=None):
         until = time.monotonic() + timeout
-        seen = 0
         while time.monotonic() < until:
-            for m in self.controls[seen:]:
+            for m in self.controls:
                 if m.type == msg_type and (session is None or m.header.session_id == session):
                     self.controls.remove(m)
                     return m
-            seen = 0
-            self.pump(0.1)
+            self.pump(0.01)
         raise AssertionError("no message type %d within %.0f s (got %s)" %
                              (msg_type, timeout, [m.type for m in self.controls]))
 
@@ -214,7 +212,7 @@ class Lac:
             challenge = rp.get(CHALLENGE)
             avps.append(avp(CHALLENGE_RESPONSE, hashlib.md5(bytes([SCCCN]) + self.secret.encode() + challenge).digest()))
         self.send_control(SCCCN, avps)
-        self.pump(0.2)
+        self.pump(0.01)
         return rp
 
     def call(self, timeout=10.0):
@@ -224,7 +222,7 @@ class Lac:
         self.sessions[ours] = rp.u16(ASSIGNED_SESSION)
         self.send_control(ICCN, [avp(TX_SPEED, u32(100000000)), avp(FRAMING_TYPE, u32(1))],
                           session=self.sessions[ours])
-        self.pump(0.1)
+        self.pump(0.01)
         return ours
 
     def stop(self):
@@ -272,6 +270,11 @@ class PppClient:
         self.ip_in = []   # IPv4 packets from the LNS
         self.echo_replies = 0
         lac.on_ppp = self.frame
+        # What the LNS sent before we were attached (its first LCP request
+        # follows the ICCN at once).
+        for session_frame in [x for x in lac.data if x[0] == session]:
+            lac.data.remove(session_frame)
+            self.frame(*session_frame)
 
     def next_id(self):
         self.id = (self.id + 1) & 0xFF
@@ -358,7 +361,7 @@ class PppClient:
             if resend and time.monotonic() - last > 1.0:
                 resend()
                 last = time.monotonic()
-            self.lac.pump(0.1)
+            self.lac.pump(0.01)
 
     def up(self, timeout=15.0):
         self.until(lambda: self.lcp_open, timeout, "LCP open",

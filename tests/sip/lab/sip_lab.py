@@ -20,6 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "netns"))
 from lab import MAPGW, MAPGWCTL, REPO, SYS_PYTHON, TIME_SCALE, Lab, require, sh, wait_for  # noqa: E402,F401
+from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
 KAMAILIO = "/usr/sbin/kamailio"
 SIPP = "/usr/bin/sipp"
@@ -213,32 +214,10 @@ class SipLab:
     def start_prometheus(self, targets):
         """A real Prometheus in the proxy's namespace scraping @targets
         ("addr:port") every second; returns query(expr) -> result list."""
-        import urllib.parse
-        prom = "/usr/bin/prometheus"
-        require(os.path.exists(prom), "prometheus (Debian package prometheus)")
-        cfg = os.path.join(self.dir, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: mapgw\n"
-                    "    static_configs:\n      - targets: [%s]\n" % ", ".join("'%s'" % t for t in targets))
-        self.lab.spawn(self.ns["proxy"], [prom, "--config.file=" + cfg,
-                                          "--storage.tsdb.path=" + os.path.join(self.dir, "tsdb"),
-                                          "--web.listen-address=127.0.0.1:9090"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        def query(expr):
-            url = "http://127.0.0.1:9090/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-            out = self.lab.run(self.ns["proxy"], ["curl", "-s", url], capture=True)
-            return json.loads(out)["data"]["result"]
-
-        wait_for(lambda: len([r for r in query("up") if r["value"][1] == "1"]) == len(targets), timeout=30,
-                 what="every target scraped")
-        return query
+        return start_prometheus(self.lab, self.ns["proxy"], self.dir, targets)
 
     def vpn_row_panels(self, prefix):
-        with open(os.path.join(REPO, "dashboards", "mapgw.json")) as f:
-            dash = json.load(f)
-        row = [x for x in dash["panels"] if x.get("type") == "row" and x["title"].startswith("VPN")][0]
-        return [p for p in row["panels"] if p["title"].startswith(prefix)]
+        return vpn_row_panels(prefix)
 
     # --- captures --------------------------------------------------------------------
     def start_capture(self, name):
