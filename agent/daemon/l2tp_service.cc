@@ -60,6 +60,7 @@ Status L2tpService::open(const L2tpSection& cfg) {
     cs.nat_port = 4500;
     const auto choice = vpn::choose_esp_backend(cfg.esp_backend);
     cs.backend = choice.backend;
+    cs.tunnel_to_ike_peer = true;  // host-to-host when libipsec: the client's address is the peer's
     backend_ = vpn::to_string(choice.backend);
     l2tp::IpsecSettings is = cfg.ipsec;
     // Transport mode needs the kernel's ESP; libipsec does tunnel mode

@@ -11,7 +11,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import LAN, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for  # noqa: E402
+from l2tp_lab import LAN, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for, wait_or_dump  # noqa: E402
+from plain_charon import PLUGINS  # noqa: E402
 from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
 
@@ -270,7 +271,15 @@ class TunnelModeFallback(LabCase):
             "children": {"l2tp": {"mode": "tunnel", "local_ts": "dynamic[udp]", "remote_ts": "dynamic[udp/1701]",
                                   "esp_proposals": "aes256gcm16"}}}},
             "secrets": {"ike-l2tp": {"secret": '"%s"' % PSK}}}
-        charon = PlainCharon(self.L.lab, self.ns, os.path.join(self.L.dir, "client-charon"), 4500, swanctl_text(conf))
+        # The client's libipsec needs the same bypass as ours (README "L2TP/IPsec").
+        ss = ("charon {\n  load = %s\n  port = 0\n  port_nat_t = 4500\n  plugins {\n"
+              "    vici {\n      socket = unix:///var/run/charon.vici\n    }\n"
+              "    kernel-libipsec {\n      allow_peer_ts = yes\n    }\n"
+              "    socket-default {\n      fwmark = 0x4d47\n    }\n    kernel-netlink {\n      fwmark = !0x4d47\n    }\n"
+              "  }\n  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n    }\n  }\n}\n"
+              % PLUGINS)
+        charon = PlainCharon(self.L.lab, self.ns, os.path.join(self.L.dir, "client-charon"), 4500, swanctl_text(conf),
+                             strongswan_conf=ss)
         try:
             charon.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
             st = self.L.ctl("l2tp", "status")
@@ -285,8 +294,11 @@ class TunnelModeFallback(LabCase):
             self.assertEqual(self.drops("not_ipsec"), 0)
             # The client deletes its IKE SA: the session and tunnel go.
             charon.swanctl("--terminate", "--ike", "l2tp")
-            wait_for(lambda: not self.L.sessions() and not self.live_tunnels(), timeout=15,
-                     what="session and tunnel gone with the SA")
+            wait_or_dump(lambda: not self.L.sessions() and not self.live_tunnels(), 15,
+                         "session and tunnel gone with the SA",
+                         lambda: "\n%s\n%s\n%s" % (self.L.ctl("l2tp", "status"), self.L.mapgw_log()[-2000:],
+                                                    "\n".join(x for x in self.L.charon_log().splitlines()
+                                                              if "[IKE]" in x or "[CHD]" in x)[-3000:]))
         finally:
             charon.stop()
 

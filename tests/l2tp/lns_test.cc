@@ -93,13 +93,16 @@ struct Lac {
     }
     return out;
   }
-  std::optional<ppp::Packet> last_ppp(uint16_t protocol) const {
+  // The newest PPP packet of @protocol (with @code, when given) the LNS sent us.
+  std::optional<ppp::Packet> last_ppp(uint16_t protocol, int code = -1) const {
     const auto& v = lab.sent[peer];
     for (auto it = v.rbegin(); it != v.rend(); ++it) {
       auto h = parse_header(*it);
       if (!h || h->control) continue;
       auto f = ppp::parse_frame(std::string_view(*it).substr(h->payload_at));
-      if (f && f->protocol == protocol) return *ppp::parse_packet(f->info);
+      if (!f || f->protocol != protocol) continue;
+      auto p = ppp::parse_packet(f->info);
+      if (code < 0 || p->code == code) return *p;
     }
     return std::nullopt;
   }
@@ -120,11 +123,11 @@ struct Lac {
     control({type(MessageType::kIccn), make_avp(avp::kTxConnectSpeed, be32(1000000)),
              make_avp(avp::kFramingType, be32(1))},
             lns_session);
-    // PPP: LCP both ways, PAP, IPCP.
-    auto lcp = last_ppp(ppp::proto::kLcp);
+    // PPP: LCP both ways (the client first: the LNS waits), PAP, IPCP.
+    ppp(ppp::proto::kLcp, ppp::code::kConfigureRequest, 1, hex("050601020304"));
+    auto lcp = last_ppp(ppp::proto::kLcp, ppp::code::kConfigureRequest);
     ASSERT_TRUE(lcp);
     ppp(ppp::proto::kLcp, ppp::code::kConfigureAck, lcp->id, lcp->data);
-    ppp(ppp::proto::kLcp, ppp::code::kConfigureRequest, 1, hex("050601020304"));
     ppp(ppp::proto::kPap, 1, 1, std::string("\x05") + "alice" + std::string("\x0a") + "wonderland");
   }
   void open_ipcp() {
@@ -323,6 +326,16 @@ TEST(Lns, ClosingATunnelEndsItsSessionsAndTellsTheOwner) {
   ASSERT_EQ(lab.closed.size(), 1u);
   EXPECT_EQ(lab.closed[0].first, a.peer);
   EXPECT_FALSE(lab.lns->close_tunnel(0x4242, "no such", lab.now));
+}
+
+TEST(Lns, ATunnelWhoseIpsecIsGoneClosesAtOnce) {
+  Lab lab;
+  Lac a(lab, "[2001:db8::7]:1701", 1);
+  a.dial();
+  EXPECT_TRUE(lab.lns->close_tunnel(a.lns_tunnel, "IKE SA deleted", lab.now, /*at_once=*/true));
+  EXPECT_EQ(a.controls().back().type(), static_cast<uint16_t>(MessageType::kStopCcn));  // said once
+  ASSERT_EQ(lab.closed.size(), 1u);  // without waiting for its acknowledgement
+  EXPECT_EQ(lab.lns->tunnel_list()[0].state, "closed");
 }
 
 }  // namespace

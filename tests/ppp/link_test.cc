@@ -51,10 +51,20 @@ struct Client {
     p.data = data;
     link->receive(encode_frame(protocol, encode_packet(p)), now);
   }
+  // The last Configure-Request (or other @c) the server sent of @protocol.
+  std::optional<Packet> last_of(uint16_t protocol, uint8_t c) const {
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+      auto f = parse_frame(*it);
+      if (f && f->protocol == protocol && parse_packet(f->info)->code == c) return *parse_packet(f->info);
+    }
+    return std::nullopt;
+  }
+  // The client speaks first (the server waits passively), then acknowledges.
   void open_lcp() {
-    auto req = last(proto::kLcp);
-    send(proto::kLcp, code::kConfigureAck, req->id, req->data);
     send(proto::kLcp, code::kConfigureRequest, 1, hex("050601020304"));
+    auto req = last_of(proto::kLcp, code::kConfigureRequest);
+    ASSERT_TRUE(req);
+    send(proto::kLcp, code::kConfigureAck, req->id, req->data);
     ASSERT_EQ(link->phase(), Link::Phase::kAuthenticate);
   }
   void mschap(const std::string& password) {
@@ -142,6 +152,22 @@ TEST(PppLink, TheClientsTerminateAndIpv6cpRejected) {
   c.link->on_timer(c.now);
   EXPECT_FALSE(c.down.empty());
   EXPECT_EQ(c.link->phase(), Link::Phase::kDead);
+}
+
+TEST(PppLink, TheServerWaitsForTheClientThenAsksOnItsOwn) {
+  // An LAC starts pppd after the call is up: asking at once would be lost
+  // and cost a restart timer. Nothing before the client speaks, or before
+  // passive_wait (1 s) has passed.
+  Client c({AuthMethod::kPap});
+  EXPECT_TRUE(c.frames.empty());
+  c.now += std::chrono::milliseconds(900);
+  c.link->on_timer(c.now);
+  EXPECT_TRUE(c.frames.empty());
+  EXPECT_EQ(*c.link->next_deadline(), Clock::time_point{} + std::chrono::milliseconds(1000));
+  c.now += std::chrono::milliseconds(100);
+  c.link->on_timer(c.now);
+  ASSERT_TRUE(c.last(proto::kLcp));
+  EXPECT_EQ(c.last(proto::kLcp)->code, code::kConfigureRequest);
 }
 
 TEST(PppLink, OurCloseSendsTerminateRequestAndEndsOnItsAck) {

@@ -67,6 +67,14 @@ std::string strongswan_conf(const CharonSettings& s) {
   c += "  retransmit_tries = 4\n";
   c += "  plugins {\n";
   c += "    vici {\n      socket = unix://" + std::string(kInsideRun) + "/charon.vici\n    }\n";
+  if (s.tunnel_to_ike_peer && s.backend == EspBackend::kLibipsec) {
+    // The route to the peer goes into libipsec's TUN; IKE packets, marked
+    // by socket-default, skip table 220 (kernel-netlink's rule matches
+    // only unmarked packets).
+    c += "    kernel-libipsec {\n      allow_peer_ts = yes\n    }\n";
+    c += "    socket-default {\n      fwmark = " + std::string(kIkeBypassMark) + "\n    }\n";
+    c += "    kernel-netlink {\n      fwmark = !" + std::string(kIkeBypassMark) + "\n    }\n";
+  }
   // DNS servers received go to a file of ours, or to our resolvconf
   // stand-in (where the host has resolvconf, 5.9.8 always calls
   // /sbin/resolvconf: the supervisor mounts the stand-in over it).

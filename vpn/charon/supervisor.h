@@ -30,7 +30,14 @@ struct CharonSettings {
   int log_level = 1;        // charon's "default" file log level
   std::string charon = "/usr/lib/ipsec/charon";
   std::chrono::milliseconds ready_timeout{10000};  // until its VICI socket answers
+  // libipsec tunnels whose remote selector is the IKE peer itself (L2TP's
+  // host-to-host fallback): IKE's own packets carry a mark that keeps them
+  // out of the route into libipsec's TUN.
+  bool tunnel_to_ike_peer = false;
 };
+
+// The packet mark that lets IKE traffic bypass charon's routing table.
+inline constexpr const char* kIkeBypassMark = "0x4d47";
 
 // The strongswan.conf text for @s (exposed for tests and for the record).
 std::string strongswan_conf(const CharonSettings& s);

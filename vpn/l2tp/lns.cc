@@ -246,11 +246,15 @@ ClientRoute Lns::route_of(const Session& s) const {
   return r;
 }
 
-bool Lns::close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now) {
+bool Lns::close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now, bool at_once) {
   now_ = now;
   auto it = tunnels_.find(tunnel);
   if (it == tunnels_.end() || it->second.t->state() == Tunnel::State::kClosed) return false;
-  it->second.t->stop(stopccn::kGeneralError, error::kNone, why, now);
+  if (at_once) {
+    it->second.t->stop_now(stopccn::kGeneralError, why, now);
+  } else {
+    it->second.t->stop(stopccn::kGeneralError, error::kNone, why, now);
+  }
   reap();
   return true;
 }

@@ -82,8 +82,9 @@ class Lns {
   std::optional<Clock::time_point> next_deadline() const;
   // Operator's disconnect: CDN for one session (StopCCN if it was the last).
   bool disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now);
-  // StopCCN for one tunnel and its sessions (its IPsec SA went away).
-  bool close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now);
+  // One tunnel and its sessions end: StopCCN, and (@at_once: its IPsec SA
+  // is gone, no answer can come) closed without waiting for the ack.
+  bool close_tunnel(uint16_t tunnel, const std::string& why, Clock::time_point now, bool at_once = false);
   // Bytes a data path carried for a session, counted into its totals.
   void add_bytes(uint16_t tunnel, uint16_t session, uint64_t in, uint64_t out);
 

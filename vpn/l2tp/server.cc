@@ -165,7 +165,7 @@ void Server::arm_timer() {
 size_t Server::close_host(const std::string& host, const std::string& why) {
   size_t n = 0;
   for (const auto& t : lns_->tunnel_list()) {
-    if (peer_host(t.peer) == host && lns_->close_tunnel(t.id, why, Clock::now())) ++n;
+    if (peer_host(t.peer) == host && lns_->close_tunnel(t.id, why, Clock::now(), /*at_once=*/true)) ++n;
   }
   arm_timer();
   return n;

@@ -298,6 +298,11 @@ void Tunnel::stop(uint16_t result, uint16_t error, const std::string& why, Clock
   state_ = State::kStopping;
 }
 
+void Tunnel::stop_now(uint16_t result, const std::string& why, Clock::time_point now) {
+  stop(result, error::kNone, why, now);
+  close(why, now);
+}
+
 void Tunnel::close(const std::string& why, Clock::time_point now) {
   if (state_ == State::kClosed) return;
   if (end_reason_.empty()) end_reason_ = why;

@@ -72,6 +72,9 @@ class Tunnel {
 
   // StopCCN with @result; its sessions go first (without CDNs, §5.7).
   void stop(uint16_t result, uint16_t error, const std::string& why, Clock::time_point now);
+  // The path to the LAC is gone (its IPsec SA): StopCCN once, for a LAC
+  // that may still hear it, and closed now rather than after its ack.
+  void stop_now(uint16_t result, const std::string& why, Clock::time_point now);
   // CDN for one session.
   void disconnect(uint16_t session, uint16_t result, const std::string& why, Clock::time_point now);
 

@@ -37,11 +37,21 @@ void Link::send_control(uint16_t protocol, const Packet& p) {
   h_.send(encode_frame(protocol, encode_packet(p)));
 }
 
+// Passive at first, as an LNS's pppd is: an LAC starts its PPP after the
+// call is up, so a request sent at once is often lost and waits out a
+// restart timer (3 s). The client's first frame, or passive_wait without
+// one, starts the negotiation.
 void Link::start(Clock::time_point now) {
   now_ = now;
   phase_ = Phase::kEstablish;
   lcp_->heard(now);
   lcp_->fsm().open(now);
+  active_at_ = now + s_.passive_wait;
+}
+
+void Link::go_active(Clock::time_point now) {
+  if (!active_at_) return;
+  active_at_.reset();
   lcp_->fsm().lower_up(now);
 }
 
@@ -112,6 +122,7 @@ void Link::receive(std::string_view frame, Clock::time_point now) {
     return;
   }
   lcp_->heard(now);
+  go_active(now);
   if (f->protocol == proto::kLcp) return lcp_->fsm().receive(f->info, now);
   // RFC 1661 §3: nothing but LCP before LCP is open; nothing but the login
   // until it passed.
@@ -174,6 +185,7 @@ void Link::send_packet(uint16_t protocol, std::string_view packet) {
 
 void Link::on_timer(Clock::time_point now) {
   now_ = now;
+  if (active_at_ && now >= *active_at_) go_active(now);
   lcp_->on_timer(now);
   if (auth_) auth_->on_timer(now);
   ipcp_.fsm().on_timer(now);
@@ -182,6 +194,7 @@ void Link::on_timer(Clock::time_point now) {
 
 std::optional<Link::Clock::time_point> Link::next_deadline() const {
   std::optional<Clock::time_point> d = lcp_->next_deadline();
+  if (active_at_ && (!d || *active_at_ < *d)) d = active_at_;
   auto take = [&](std::optional<Clock::time_point> t) {
     if (t && (!d || *t < *d)) d = t;
   };

@@ -22,6 +22,7 @@ struct LinkSettings {
   AuthSettings auth;
   IpcpSettings ipcp;  // peer = the address the pool gave this session
   bool ipv6 = true;   // run IPV6CP as well
+  std::chrono::milliseconds passive_wait{1000};  // for the client's first frame before we ask
 };
 
 class Link {
@@ -61,6 +62,7 @@ class Link {
   void lcp_up(Clock::time_point now);
   void lcp_down(const std::string& why);
   void lcp_finished(const std::string& why);
+  void go_active(Clock::time_point now);
   void login_passed(const std::string& user);
   void ncp_changed();
 
@@ -74,6 +76,7 @@ class Link {
   Phase phase_ = Phase::kDead;
   std::string user_, why_;
   Clock::time_point now_{};
+  std::optional<Clock::time_point> active_at_;  // passive until the client speaks or this time
   uint64_t discarded_ = 0;
 };
 
