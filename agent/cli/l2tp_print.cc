@@ -48,7 +48,9 @@ void print_l2tp_status(const json& j, std::ostream& out) {
     out << line;
     out << "              IPsec " << up("ipsec") << ", L2TP " << up("l2tp") << ", PPP " << up("ppp") << "; "
         << str(s, "bytes_in", "0") << " bytes in, " << str(s, "bytes_out", "0") << " bytes out, up "
-        << str(s, "up_seconds") << " s\n";
+        << str(s, "up_seconds") << " s";
+    if (!str(s, "prefix6", "").empty()) out << "; IPv6 " << str(s, "prefix6");
+    out << "\n";
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "agent/config/toml_read.h"
 #include "vpn/l2tp/address_pool.h"
+#include "vpn/l2tp/prefix_pool.h"
 #include "vpn/l2tp/mtu.h"
 
 namespace mapgw {
@@ -63,7 +64,7 @@ Result<L2tpSection> parse_l2tp_section(const toml::table& t, const std::string& 
   if (auto st = only_keys(t, {"listen", "port", "require_ipsec", "psk", "esp_backend", "ike_proposals",
                               "esp_proposals", "dpd", "run_dir", "charon", "charon_log_level", "host_name",
                               "peer_host_name", "tunnel_secret", "users_file", "auth", "pool4", "local4", "dns4",
-                              "ipv6", "mru", "path_mtu", "tun", "max_tunnels", "max_sessions",
+                              "ipv6", "prefix6", "dns6", "mru", "path_mtu", "tun", "max_tunnels", "max_sessions",
                               "max_sessions_per_tunnel", "new_tunnels_per_second", "single_session",
                               "hello_interval", "echo_interval", "echo_failures"},
                           origin, kSection);
@@ -183,9 +184,31 @@ Result<L2tpSection> parse_l2tp_section(const toml::table& t, const std::string& 
     if (!a) return make_error(origin + ": dns4 in [l2tp]: '" + dns[i] + "' is not an IPv4 address");
     (i == 0 ? lns.link.ipcp.dns1 : lns.link.ipcp.dns2) = *a;
   }
+  // IPv6 inside: IPV6CP, then a /64 per session by Router Advertisement.
   auto v6 = get<bool>(t, "ipv6", origin, kSection, false);
   if (!v6) return v6.error();
   lns.link.ipv6 = *v6;
+  auto prefix6 = get<std::string>(t, "prefix6", origin, kSection, std::string());
+  if (!prefix6) return prefix6.error();
+  if (lns.link.ipv6 && prefix6->empty()) {
+    return make_error(origin + ": ipv6 = true in [l2tp] needs prefix6 (a /64 per session is carved from it)");
+  }
+  if (!prefix6->empty()) {
+    if (auto p = l2tp::PrefixPool::parse(*prefix6); !p) {
+      return make_error(origin + ": prefix6 in [l2tp]: " + p.error().message);
+    }
+    if (!lns.link.ipv6) return make_error(origin + ": prefix6 in [l2tp] needs ipv6 = true");
+  }
+  lns.prefix6 = *prefix6;
+  std::vector<std::string> dns6;
+  if (Status st = strings(t, "dns6", origin, dns6); !st) return st.error();
+  for (const auto& d : dns6) {
+    l2tp::Ipv6Address a{};
+    if (inet_pton(AF_INET6, d.c_str(), a.data()) != 1) {
+      return make_error(origin + ": dns6 in [l2tp]: '" + d + "' is not an IPv6 address");
+    }
+    lns.dns6.push_back(a);
+  }
 
   // Sizes: the MRU that fits one datagram on the path (vpn/l2tp/mtu.h).
   if (Status st = number(t, "path_mtu", origin, s.path_mtu, 1280, 9000); !st) return st.error();

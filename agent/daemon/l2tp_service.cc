@@ -8,6 +8,7 @@
 #include "agent/daemon/host_net.h"
 #include "vpn/l2tp/address_pool.h"
 #include "vpn/l2tp/endpoint.h"
+#include "vpn/l2tp/prefix_pool.h"
 
 namespace mapgw {
 namespace {
@@ -89,6 +90,8 @@ Status L2tpService::open(const L2tpSection& cfg) {
   h.client_up = [this](const l2tp::ClientRoute& r) { client_up(r); };
   h.client_down = [this](const l2tp::ClientRoute& r, const std::string& why) { client_down(r, why); };
   h.tunnel_closed = [this](const std::string& peer, const std::string& why) { tunnel_closed(peer, why); };
+  h.client_ipv6_up = [this](const l2tp::ClientRoute& r) { client_ipv6(r, true, ""); };
+  h.client_ipv6_down = [this](const l2tp::ClientRoute& r, const std::string& why) { client_ipv6(r, false, why); };
   l2tp::DataPath::Admit admit;
   if (cfg.require_ipsec) {
     l2tp::IpsecGate* gate = gate_.get();
@@ -162,6 +165,24 @@ void L2tpService::client_up(const l2tp::ClientRoute& r) {
                r.session);
 }
 
+void L2tpService::client_ipv6(const l2tp::ClientRoute& r, bool up, const std::string& why) {
+  if (!server_) return;
+  const std::string prefix = l2tp::prefix64_string(r.prefix6);
+  const unsigned mtu = std::max<unsigned>(1280, std::min<unsigned>(r.peer_mru, cfg_.server.tun_mtu));
+  if (up) {
+    if (Status st = run_ip({"-6", "route", "replace", prefix, "dev", server_->tun().name(), "proto", kRouteProto,
+                            "mtu", std::to_string(mtu)});
+        !st) {
+      ++route_errors_;
+      spdlog::error("l2tp: route to {}: {}", prefix, st.error().describe());
+    }
+    spdlog::info("l2tp: {}: IPv6 {} advertised", r.user, prefix);
+  } else {
+    (void)run_ip({"-6", "route", "del", prefix, "dev", server_->tun().name()});
+    spdlog::info("l2tp: {}: IPv6 {} withdrawn ({})", r.user, prefix, why);
+  }
+}
+
 void L2tpService::client_down(const l2tp::ClientRoute& r, const std::string& why) {
   const std::string addr = l2tp::ipv4_string(r.address);
   if (server_) (void)run_ip({"route", "del", addr + "/32", "dev", server_->tun().name()});
@@ -224,6 +245,7 @@ nlohmann::json L2tpService::status() const {
                           {"peer", s.peer},
                           {"user", s.user},
                           {"address", s.address ? l2tp::ipv4_string(s.address) : ""},
+                          {"prefix6", s.prefix6 ? l2tp::prefix64_string(s.prefix6) : ""},
                           {"phase", s.phase},
                           {"bytes_in", s.bytes_in},
                           {"bytes_out", s.bytes_out},

@@ -41,6 +41,7 @@ class L2tpService {
   void close_all();
   void client_up(const l2tp::ClientRoute& r);
   void client_down(const l2tp::ClientRoute& r, const std::string& why);
+  void client_ipv6(const l2tp::ClientRoute& r, bool up, const std::string& why);
   void tunnel_closed(const std::string& peer, const std::string& why);
   void host_down(const std::string& host, const std::string& why);
 

@@ -11,7 +11,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import DNS, USERS, L2tpLab, LinuxClient, tcp_transfer, wait_or_dump  # noqa: E402
+from l2tp_lab import DNS, LAN6, USERS, L2tpLab, LinuxClient, tcp_transfer, wait_or_dump  # noqa: E402
 
 
 def dump(L, *clients):
@@ -63,7 +63,7 @@ class RealClients(unittest.TestCase):
                      lambda: dump(self.L, c))
 
     def test_mschapv2_login_address_dns_traffic_then_client_hangs_up(self):
-        c = self.client("alice", refuse=("pap", "chap", "mschap"))
+        c = self.client("alice", refuse=("pap", "chap", "mschap"), ppp_extra="+ipv6\n")
         addr = self.dial_in(c)
         self.assertEqual(addr, "10.20.0.100")
         s = self.L.sessions()
@@ -79,6 +79,12 @@ class RealClients(unittest.TestCase):
         self.assertIn("secondary DNS address %s" % DNS[1], log)
         self.assertTrue(c.ping(), dump(self.L, c))
         self.assertEqual(tcp_transfer(self.L, c.ns, 2_000_000), 2_000_000, dump(self.L, c))
+        # IPv6 inside: IPV6CP, our Router Advertisement, the kernel's SLAAC
+        # address from the session's /64, and IPv6 through the session.
+        wait_or_dump(lambda: c.ppp_address6() is not None, 30, "a SLAAC address on ppp0", lambda: dump(self.L, c))
+        self.assertTrue(c.ppp_address6().startswith("2001:db8:100:"), c.ppp_address6())
+        self.assertEqual(self.L.sessions()[0]["prefix6"], "2001:db8:100::/64")
+        self.assertTrue(c.ping(LAN6), dump(self.L, c))
         m = self.L.metrics()
         self.assertGreater(m['mapgw_l2tp_bytes_total{direction="from_clients"}'], 2_000_000)
         self.assertGreater(m['mapgw_l2tp_packets_total{direction="to_clients"}'], 0)

@@ -45,6 +45,15 @@ TEST(L2tpConfig, Defaults) {
   EXPECT_EQ(l.run_dir, "/run/mapgw/default/l2tp-charon");
 }
 
+TEST(L2tpConfig, Ipv6InsideTheSessions) {
+  auto c = with("ipv6 = true\nprefix6 = \"2001:db8:100::/56\"\ndns6 = [\"2001:db8:1::53\"]\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->l2tp->server.lns.link.ipv6);
+  EXPECT_EQ(c->l2tp->server.lns.prefix6, "2001:db8:100::/56");
+  ASSERT_EQ(c->l2tp->server.lns.dns6.size(), 1u);
+  EXPECT_EQ(c->l2tp->server.lns.dns6[0][15], 0x53);
+}
+
 TEST(L2tpConfig, AnIpv4OnlyServerGetsTheIpv4Mru) {
   auto c = parse_config(R"(
 role = "none"
@@ -96,6 +105,10 @@ TEST(L2tpConfig, MistakesAreRefusedWithTheReason) {
   refused("nonsense = 1\n", "unknown key 'nonsense'");
   refused("echo_interval = 0\n", "echo_interval");
   refused("new_tunnels_per_second = 0\n", "new_tunnels_per_second");
+  refused("ipv6 = true\n", "needs prefix6");
+  refused("ipv6 = true\nprefix6 = \"2001:db8::/80\"\n", "32..64");
+  refused("prefix6 = \"2001:db8:100::/56\"\n", "needs ipv6 = true");
+  refused("ipv6 = true\nprefix6 = \"2001:db8:100::/56\"\ndns6 = [\"10.0.0.1\"]\n", "not an IPv6 address");
   auto c = parse_config("role = \"none\"\n[l2tp]\nlisten = [\"::\"]\npsk = \"abcdefgh\"\n", "t.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("own addresses"), std::string::npos) << c.error().message;

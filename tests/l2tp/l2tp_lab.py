@@ -20,6 +20,9 @@ from plain_charon import PlainCharon, swanctl_text  # noqa: E402
 PSK = "l2tp-lab-pre-shared-key"
 USERS = {"alice": "wonderland", "bob": "builder", "carol": "secret-carol"}
 LAN = "10.30.0.1"
+LAN6 = "fd00:30::1"
+PREFIX6 = "2001:db8:100::/56"
+DNS6 = "fd00:30::53"
 LOCAL4 = "10.20.0.1"
 DNS = ("10.20.0.53", "10.20.0.54")
 POOL = "10.20.0.100-10.20.0.149"
@@ -52,7 +55,8 @@ class L2tpLab:
         self.lns = self.lab.ns("lns")
         self.clients = 0
         self.lab.run(self.lns, "ip link add lan0 type veth peer name lan1 && ip link set lan0 up && "
-                               "ip link set lan1 up && ip addr add %s/24 dev lan0" % LAN)
+                               "ip link set lan1 up && ip addr add %s/24 dev lan0 && ip addr add %s/64 dev lan0 nodad"
+                     % (LAN, LAN6))
         self.users = os.path.join(self.dir, "l2tp-users")
         with open(self.users, "w") as f:
             f.write("".join("%s plain:%s\n" % kv for kv in USERS.items()))
@@ -88,6 +92,7 @@ class L2tpLab:
                     % (self.users, self.pool, self.local4, DNS[0], DNS[1]))
             f.write('run_dir = "%s/charon"\ncharon_log_level = 2\n' % self.dir)
             f.write('require_ipsec = %s\n' % ("true" if self.require_ipsec else "false"))
+            f.write('ipv6 = true\nprefix6 = "%s"\ndns6 = ["%s"]\n' % (PREFIX6, DNS6))
             if self.require_ipsec:
                 f.write('psk = "%s"\n' % PSK)
             f.write(self.extra)
@@ -196,6 +201,17 @@ class LinuxClient:
         for word in out.split():
             if word.startswith("10.20."):
                 return word.split("/")[0]
+        return None
+
+    def ppp_address6(self):
+        """ppp0's global IPv6 address (SLAAC from our RA), once usable."""
+        out = self.L.lab.run(self.ns, "ip -6 -o addr show dev ppp0 scope global 2>/dev/null || true", capture=True)
+        for line in out.splitlines():
+            if "tentative" in line:
+                continue
+            words = line.split()
+            if "inet6" in words:
+                return words[words.index("inet6") + 1].split("/")[0]
         return None
 
     def wait_up(self, timeout=40):

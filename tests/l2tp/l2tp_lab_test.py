@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import LAN, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for, wait_or_dump  # noqa: E402
+from l2tp_lab import DNS6, LAN, LAN6, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for, wait_or_dump  # noqa: E402
 from plain_charon import PLUGINS  # noqa: E402
 from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
@@ -94,6 +94,38 @@ class Protocol(LabCase):
         self.assertIn(14, r["controls"])  # CDN
         self.assertIn(4, r["controls"])   # StopCCN
         wait_for(lambda: not self.L.sessions(), timeout=5, what="session gone")
+
+    def test_ipv6_inside_the_session(self):
+        """IPV6CP, then the Router Advertisement (checked by scapy: the
+        client's /64 with L and A, the MTU, RDNSS, a valid checksum), and
+        IPv6 through the session from an address SLAAC would form."""
+        from scapy.layers.inet6 import (ICMPv6ND_RA, ICMPv6NDOptMTU, ICMPv6NDOptPrefixInfo, ICMPv6NDOptRDNSS,
+                                        IPv6)
+        lac = self.lac()
+        up = self.dial(lac)
+        r = lac.do("ipv6_up")
+        ra = IPv6(bytes.fromhex(r["ra"]))
+        self.assertTrue(ra.haslayer(ICMPv6ND_RA), ra.summary())
+        self.assertEqual(ra.hlim, 255)
+        self.assertEqual(ra.dst, "ff02::1")
+        self.assertTrue(ra.src.startswith("fe80::"))
+        pi = ra[ICMPv6NDOptPrefixInfo]
+        self.assertEqual((pi.prefix, pi.prefixlen, pi.L, pi.A), ("2001:db8:100::", 64, 1, 1))
+        self.assertEqual(ra[ICMPv6NDOptRDNSS].dns, [DNS6])
+        self.assertEqual(ra[ICMPv6NDOptMTU].mtu, 1382)
+        sent = ra[ICMPv6ND_RA].cksum
+        del ra[ICMPv6ND_RA].cksum
+        self.assertEqual(IPv6(bytes(ra))[ICMPv6ND_RA].cksum, sent, "the RA's checksum")
+        s = self.L.sessions()[0]
+        self.assertEqual(s["prefix6"], "2001:db8:100::/64")
+        self.assertIn("2001:db8:100::/64 dev l2tp0", self.L.lab.run(self.L.lns, "ip -6 route show", capture=True))
+        iid = r["iid"]
+        mine = "2001:db8:100::%s:%s:%s:%s" % (iid[0:4], iid[4:8], iid[8:12], iid[12:16])
+        self.assertEqual(lac.do("ping6", src=mine, dst=LAN6, count=5)["replies"], 5)
+        before = self.drops("spoofed_source")
+        self.assertEqual(lac.do("ping6", src="2001:db8:100:1::1", dst=LAN6, count=2, timeout=1)["replies"], 0)
+        self.assertEqual(self.drops("spoofed_source") - before, 2)
+        self.assertEqual(lac.do("ping", src=up["address"], dst=LAN, count=2)["replies"], 2)  # IPv4 alongside
 
     def test_chap_md5_over_ipv4(self):
         lac = self.lac()

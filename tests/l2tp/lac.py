@@ -30,7 +30,7 @@ MESSAGE_TYPE, RESULT_CODE, PROTOCOL_VERSION, FRAMING_CAPS, BEARER_CAPS, FIRMWARE
 ASSIGNED_TUNNEL, RECEIVE_WINDOW, CHALLENGE, CHALLENGE_RESPONSE = 9, 10, 11, 13
 ASSIGNED_SESSION, CALL_SERIAL, BEARER_TYPE, FRAMING_TYPE, TX_SPEED = 14, 15, 18, 19, 24
 
-LCP, PAP, CHAP, IPCP, IPV4 = 0xC021, 0xC023, 0xC223, 0x8021, 0x0021
+LCP, PAP, CHAP, IPCP, IPV4, IPV6CP, IPV6 = 0xC021, 0xC023, 0xC223, 0x8021, 0x0021, 0x8057, 0x0057
 CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ, TERM_REQ, TERM_ACK, CODE_REJ, PROT_REJ, ECHO_REQ, ECHO_REP = range(1, 11)
 
 
@@ -268,6 +268,9 @@ class PppClient:
         self.ipcp_ours = self.ipcp_theirs = False
         self.terminated = False
         self.ip_in = []   # IPv4 packets from the LNS
+        self.ip6_in = []  # IPv6 packets from the LNS
+        self.iid = os.urandom(8)
+        self.ipv6cp_ours = self.ipv6cp_theirs = False
         self.echo_replies = 0
         lac.on_ppp = self.frame
         # What the LNS sent before we were attached (its first LCP request
@@ -293,6 +296,9 @@ class PppClient:
         if protocol == IPV4:
             self.ip_in.append(body)
             return True
+        if protocol == IPV6:
+            self.ip6_in.append(body)
+            return True
         if len(body) < 4:
             return True
         code, ident, length = struct.unpack("!BBH", body[:4])
@@ -310,6 +316,12 @@ class PppClient:
             self.auth = "ok" if code == 3 else "failed"
         elif protocol == IPCP:
             self.ipcp(code, ident, data)
+        elif protocol == IPV6CP:
+            if code == CONF_REQ:
+                self.send(IPV6CP, CONF_ACK, ident, data)
+                self.ipv6cp_theirs = True
+            elif code == CONF_ACK:
+                self.ipv6cp_ours = True
         return True
 
     def lcp(self, code, ident, data):
@@ -375,6 +387,17 @@ class PppClient:
             return None
         self.until(lambda: self.ipcp_ours and self.ipcp_theirs, timeout, "IPCP open", resend=self.request_ipcp)
         return self.address
+
+    def ipv6_up(self, timeout=10.0):
+        """IPV6CP with our interface identifier; returns the first IPv6
+        packet the LNS sent (its Router Advertisement)."""
+        self.until(lambda: self.ipv6cp_ours and self.ipv6cp_theirs, timeout, "IPV6CP open",
+                   resend=lambda: self.send(IPV6CP, CONF_REQ, self.next_id(), option(1, self.iid)))
+        self.until(lambda: self.ip6_in, timeout, "a Router Advertisement")
+        return self.ip6_in[0]
+
+    def send_ip6(self, packet):
+        self.lac.send_ppp(self.session, ppp_frame(IPV6, bytes(packet)))
 
     def send_ip(self, packet):
         self.lac.send_ppp(self.session, ppp_frame(IPV4, bytes(packet)))

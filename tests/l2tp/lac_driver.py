@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lac import (CDN, ICRQ, LCP, STOPCCN, Lac, PppClient, avp, ppp_frame,  # noqa: E402
                  ppp_packet, u32, ASSIGNED_SESSION, CALL_SERIAL)
 from scapy.layers.inet import ICMP, IP  # noqa: E402
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6  # noqa: E402
 
 
 class Driver:
@@ -98,6 +99,20 @@ class Driver:
         while time.monotonic() < end and replies < count:
             self.lac.pump(0.1)
             replies = sum(1 for p in self.ppp.ip_in if IP(p).haslayer(ICMP) and IP(p)[ICMP].type == 0)
+        return {"replies": replies}
+
+    def op_ipv6_up(self):
+        return {"ra": self.ppp.ipv6_up().hex(), "iid": self.ppp.iid.hex()}
+
+    def op_ping6(self, src, dst, count=3, timeout=3.0):
+        self.ppp.ip6_in.clear()
+        for i in range(count):
+            self.ppp.send_ip6(IPv6(src=src, dst=dst) / ICMPv6EchoRequest(id=0x4242, seq=i, data=b"mapgw" * 10))
+        end = time.monotonic() + timeout
+        replies = 0
+        while time.monotonic() < end and replies < count:
+            self.lac.pump(0.05)
+            replies = sum(1 for p in self.ppp.ip6_in if IPv6(p).haslayer(ICMPv6EchoReply))
         return {"replies": replies}
 
     def op_silence(self):

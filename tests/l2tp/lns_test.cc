@@ -30,17 +30,22 @@ struct Lab {
   std::vector<std::pair<uint32_t, std::string>> ups, downs;
   std::vector<std::string> tun;
   std::vector<ClientRoute> routes;
+  std::vector<uint64_t> ipv6_ups, ipv6_downs;
   std::vector<std::pair<std::string, std::string>> closed;
   std::unique_ptr<Lns> lns;
 
   explicit Lab(size_t max_tunnels = 8, double rate = 100, const char* pool = "10.20.0.100-10.20.0.101",
-               SingleSession single = SingleSession::kReplace) {
+               SingleSession single = SingleSession::kReplace, bool ipv6 = false) {
     LnsConfig c;
     c.single_session = single;
+    if (ipv6) {
+      c.prefix6 = "2001:db8:100::/56";
+      c.dns6.push_back(Ipv6Address{0xfd, 0, 0, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53});
+    }
     c.max_tunnels = max_tunnels;
     c.new_tunnels_per_second = rate;
     c.link.lcp.auth = {ppp::AuthMethod::kPap};
-    c.link.ipv6 = false;
+    c.link.ipv6 = ipv6;
     c.link.ipcp.local = 0x0a140001;
     Lns::Hooks h;
     h.send = [this](const std::string& peer, const std::string& d) { sent[peer].push_back(d); };
@@ -50,6 +55,8 @@ struct Lab {
     };
     h.client_down = [this](const ClientRoute& r, const std::string& why) { downs.emplace_back(r.address, why); };
     h.tunnel_closed = [this](const std::string& peer, const std::string& why) { closed.emplace_back(peer, why); };
+    h.client_ipv6_up = [this](const ClientRoute& r) { ipv6_ups.push_back(r.prefix6); };
+    h.client_ipv6_down = [this](const ClientRoute& r, const std::string&) { ipv6_downs.push_back(r.prefix6); };
     h.to_tun = [this](std::string_view p) { tun.emplace_back(p); };
     lns = std::make_unique<Lns>(c, users, *AddressPool::parse(pool), h);
   }
@@ -336,6 +343,100 @@ TEST(Lns, ATunnelWhoseIpsecIsGoneClosesAtOnce) {
   EXPECT_EQ(a.controls().back().type(), static_cast<uint16_t>(MessageType::kStopCcn));  // said once
   ASSERT_EQ(lab.closed.size(), 1u);  // without waiting for its acknowledgement
   EXPECT_EQ(lab.lns->tunnel_list()[0].state, "closed");
+}
+
+// An IPv6 packet (no payload) from @src to @dst, 16 bytes each.
+std::string ipv6_packet(const std::string& src, const std::string& dst, uint8_t next = 59, uint8_t hops = 64) {
+  return hex("60000000") + be16(0) + std::string(1, static_cast<char>(next)) + std::string(1, static_cast<char>(hops)) +
+         src + dst;
+}
+
+TEST(Lns, Ipv6InsideASessionItsPrefixAdvertisedAndRouted) {
+  Lab lab(8, 100, "10.20.0.100-10.20.0.101", SingleSession::kReplace, /*ipv6=*/true);
+  Lac lac(lab, "[2001:db8::7]:1701");
+  lac.dial();
+  // IPV6CP: ours acknowledged, theirs (interface identifier 1) acknowledged.
+  lac.ppp(ppp::proto::kIpv6cp, ppp::code::kConfigureRequest, 1, hex("010a0000000000000001"));
+  auto req = lac.last_ppp(ppp::proto::kIpv6cp, ppp::code::kConfigureRequest);
+  ASSERT_TRUE(req);
+  lac.ppp(ppp::proto::kIpv6cp, ppp::code::kConfigureAck, req->id, req->data);
+  ASSERT_EQ(lab.ipv6_ups, std::vector<uint64_t>{0x20010db801000000ull});  // the first /64 of the /56
+  EXPECT_EQ(lab.lns->sessions()[0].prefix6, 0x20010db801000000ull);
+  // The Router Advertisement: ICMPv6 134 from fe80::<our IID> carrying the
+  // prefix (L, A) and the RDNSS option.
+  std::string ra;
+  for (auto& d : lab.sent[lac.peer]) {
+    auto h = parse_header(d);
+    if (!h || h->control) continue;
+    auto f = ppp::parse_frame(std::string_view(d).substr(h->payload_at));
+    if (f && f->protocol == ppp::proto::kIpv6) ra = std::string(f->info);
+  }
+  ASSERT_GE(ra.size(), 40u + 16 + 8 + 32 + 24);
+  EXPECT_EQ(static_cast<uint8_t>(ra[40]), 134);
+  EXPECT_EQ(ra.substr(8, 2), hex("fe80"));
+  EXPECT_EQ(ra.substr(24, 16), hex("ff020000000000000000000000000001"));
+  EXPECT_NE(ra.find(hex("030440c0")), std::string::npos);  // Prefix Information: /64, L and A
+  EXPECT_NE(ra.find(hex("20010db801000000")), std::string::npos);
+  EXPECT_NE(ra.find(hex("fd000030000000000000000000000053")), std::string::npos);
+  // From the client: its /64 goes to TUN; another source is spoofed; its
+  // link-local traffic stays on the link.
+  const std::string mine = hex("20010db801000000000000000000000a"), lan = hex("fd000030000000000000000000000001");
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session,
+                                             ppp::encode_frame(ppp::proto::kIpv6, ipv6_packet(mine, lan))),
+                       lab.now);
+  ASSERT_EQ(lab.tun.size(), 1u);
+  const uint64_t spoofed = lab.lns->counters().spoofed;
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session,
+                                             ppp::encode_frame(ppp::proto::kIpv6,
+                                                               ipv6_packet(hex("20010db8010000010000000000000001"), lan))),
+                       lab.now);
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session,
+                                             ppp::encode_frame(ppp::proto::kIpv6,
+                                                               ipv6_packet(hex("fe800000000000000000000000000001"), lan))),
+                       lab.now);
+  EXPECT_EQ(lab.tun.size(), 1u);
+  EXPECT_EQ(lab.lns->counters().spoofed, spoofed + 1);
+  // A Router Solicitation is answered.
+  const uint64_t ras = lab.lns->counters().router_advertisements;
+  std::string rs = ipv6_packet(hex("fe800000000000000000000000000001"), hex("ff020000000000000000000000000002"), 58, 255);
+  rs[5] = 8;
+  rs += hex("8500000000000000");
+  lac.lab.lns->receive(lac.peer, encode_data(lac.lns_tunnel, lac.lns_session, ppp::encode_frame(ppp::proto::kIpv6, rs)),
+                       lab.now);
+  EXPECT_EQ(lab.lns->counters().router_advertisements, ras + 1);
+  // TUN → the client by its /64.
+  const size_t before = lab.sent[lac.peer].size();
+  lab.lns->from_tun(ipv6_packet(lan, mine), lab.now);
+  EXPECT_EQ(lab.sent[lac.peer].size(), before + 1);
+  // Periodic advertisements.
+  lab.now += std::chrono::seconds(601);
+  lab.lns->on_timer(lab.now);
+  EXPECT_EQ(lab.lns->counters().router_advertisements, ras + 2);
+  // The session ends: the /64 is withdrawn and free again.
+  lac.ppp(ppp::proto::kLcp, ppp::code::kTerminateRequest, 9, "");
+  lab.now += std::chrono::seconds(4);
+  lab.lns->on_timer(lab.now);
+  EXPECT_EQ(lab.ipv6_downs, lab.ipv6_ups);
+}
+
+TEST(PrefixPool, SlashSixtyFoursFromAShorterPrefix) {
+  auto p = PrefixPool::parse("2001:db8:100::/56");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->size(), 256u);
+  EXPECT_EQ(*p->take(), 0x20010db801000000ull);
+  EXPECT_EQ(*p->take(), 0x20010db801000001ull);
+  p->give_back(0x20010db801000000ull);
+  EXPECT_EQ(*p->take(), 0x20010db801000000ull);
+  EXPECT_EQ(prefix64_string(0x20010db801000001ull), "2001:db8:100:1::/64");
+  auto one = PrefixPool::parse("2001:db8:1:2::/64");
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->take());
+  EXPECT_FALSE(one->take());  // exhausted
+  EXPECT_EQ(PrefixPool::parse("2001:db8::/32")->size(), PrefixPool::kMaxPrefixes);
+  for (const char* bad : {"2001:db8::", "2001:db8::/65", "2001:db8::/31", "2001:db8::1/64", "10.0.0.0/8", "x/56",
+                          "2001:db8:100:ff01::/56"}) {
+    EXPECT_FALSE(PrefixPool::parse(bad).ok()) << bad;
+  }
 }
 
 }  // namespace

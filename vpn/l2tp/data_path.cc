@@ -46,6 +46,8 @@ DataPath::~DataPath() {
 }
 
 Status DataPath::start() {
+  rx_ = std::make_unique<Batch>();
+  tx_ = std::make_unique<Batch>();
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (ep_ < 0 || stop_fd_ < 0 || queue_fd_ < 0) return make_error("l2tp data path: epoll/eventfd", errno);
@@ -85,43 +87,50 @@ void DataPath::run() {
   }
 }
 
+// Datagrams come in batches (recvmmsg): one system call for up to
+// kBatch of them, which is most of the cost of a user-space data path.
 void DataPath::read_socket(size_t i) {
-  // A bounded batch per wake-up: the TUN side gets its turn too.
-  for (int batch = 0; batch < 64; ++batch) {
-    char buf[65536];
-    char ctl[256];
-    sockaddr_storage from{};
-    iovec iov{buf, sizeof buf};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl;
-    msg.msg_controllen = sizeof ctl;
-    const ssize_t got = recvmsg(sockets_[i].fd, &msg, MSG_DONTWAIT);
-    if (got < 0) return;
-    int ifindex = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-        in_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        ifindex = pi.ipi_ifindex;
-      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-        in6_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        ifindex = static_cast<int>(pi.ipi6_ifindex);
-      }
+  // A bounded number of batches per wake-up: the TUN side gets its turn too.
+  for (int round = 0; round < 4; ++round) {
+    Batch& b = *rx_;
+    for (size_t k = 0; k < kBatch; ++k) {
+      b.iov[k] = {b.buf[k].data(), b.buf[k].size()};
+      b.msg[k] = {};
+      b.msg[k].msg_hdr.msg_name = &b.from[k];
+      b.msg[k].msg_hdr.msg_namelen = sizeof b.from[k];
+      b.msg[k].msg_hdr.msg_iov = &b.iov[k];
+      b.msg[k].msg_hdr.msg_iovlen = 1;
+      b.msg[k].msg_hdr.msg_control = b.ctl[k].data();
+      b.msg[k].msg_hdr.msg_controllen = b.ctl[k].size();
     }
-    const Endpoint peer = Endpoint::from(reinterpret_cast<sockaddr*>(&from), msg.msg_namelen);
-    if (admit_ && !admit_(peer, ifindex)) {
-      ++counters_.not_ipsec;
-      continue;
-    }
-    const std::string_view datagram(buf, static_cast<size_t>(got));
-    if (fast_inbound(peer, datagram)) continue;
-    enqueue({peer.str(), std::string(datagram), i});
+    const int got = recvmmsg(sockets_[i].fd, b.msg.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;
+    for (int k = 0; k < got; ++k) inbound(i, b.msg[k], b.buf[k].data());
+    if (static_cast<size_t>(got) < kBatch) return;
   }
+}
+
+void DataPath::inbound(size_t socket, mmsghdr& m, const char* data) {
+  int ifindex = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(&m.msg_hdr, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = pi.ipi_ifindex;
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      ifindex = static_cast<int>(pi.ipi6_ifindex);
+    }
+  }
+  const Endpoint peer = Endpoint::from(static_cast<sockaddr*>(m.msg_hdr.msg_name), m.msg_hdr.msg_namelen);
+  if (admit_ && !admit_(peer, ifindex)) {
+    ++counters_.not_ipsec;
+    return;
+  }
+  const std::string_view datagram(data, m.msg_len);
+  if (fast_inbound(peer, datagram)) return;
+  enqueue({peer.str(), std::string(datagram), socket});
 }
 
 bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
@@ -135,9 +144,16 @@ bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
   }
   const size_t end = h->has_length ? h->length : datagram.size();
   auto f = ppp::parse_frame(datagram.substr(h->payload_at, end - h->payload_at));
-  if (!f || f->protocol != ppp::proto::kIpv4) return false;  // LCP echo, IPCP, IPv6: slow path
+  if (!f) return false;
   const std::string_view ip = f->info;
-  if (ip.size() < 20 || bytes::rd32(ip, 12) != route->r.address) {
+  if (f->protocol == ppp::proto::kIpv6) {
+    // Its own /64 only; link-local traffic and Router Solicitations are the
+    // control thread's, and so is judging any other source.
+    const uint64_t prefix = route->prefix6.load(std::memory_order_relaxed);
+    if (!prefix || ip.size() < 40 || (uint64_t{bytes::rd32(ip, 8)} << 32 | bytes::rd32(ip, 12)) != prefix) return false;
+  } else if (f->protocol != ppp::proto::kIpv4) {
+    return false;  // LCP echo, the NCPs: slow path
+  } else if (ip.size() < 20 || bytes::rd32(ip, 12) != route->r.address) {
     ++counters_.spoofed;  // only the address IPCP gave it (as the kernel's rp_filter would)
     return true;
   }
@@ -152,19 +168,30 @@ bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
   return true;
 }
 
+// Packets for clients go out in batches too (sendmmsg), per socket.
 void DataPath::read_tun() {
-  for (int batch = 0; batch < 64; ++batch) {
-    // Room in front for the L2TP header and the PPP framing.
-    constexpr size_t kHead = 16;
-    char buf[kHead + 65536];
-    const ssize_t got = read(tun_fd_, buf + kHead, sizeof buf - kHead);
-    if (got <= 0) return;
+  Batch& b = *tx_;
+  size_t n = 0, socket = 0;
+  auto flush = [&] {
+    if (!n) return;
+    const int sent = sendmmsg(sockets_[socket].fd, b.msg.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    if (sent < static_cast<int>(n)) counters_.send_errors += n - static_cast<size_t>(std::max(sent, 0));
+    n = 0;
+  };
+  // Room in front of each packet for the L2TP header and the PPP framing.
+  constexpr size_t kHead = 16;
+  for (int count = 0; count < 64; ++count) {
+    char* buf = b.buf[n].data();
+    const ssize_t got = read(tun_fd_, buf + kHead, b.buf[n].size() - kHead);
+    if (got <= 0) break;
     const std::string_view ip(buf + kHead, static_cast<size_t>(got));
-    if (ip.size() < 20 || (static_cast<uint8_t>(ip[0]) >> 4) != 4) {
-      ++counters_.no_session;  // IPv6 towards clients: not routed here yet
-      continue;
+    const unsigned version = ip.empty() ? 0 : static_cast<uint8_t>(ip[0]) >> 4;
+    std::shared_ptr<Route> route;
+    if (version == 4 && ip.size() >= 20) {
+      route = by_address(bytes::rd32(ip, 16));
+    } else if (version == 6 && ip.size() >= 40) {
+      route = by_prefix6(uint64_t{bytes::rd32(ip, 24)} << 32 | bytes::rd32(ip, 28));
     }
-    auto route = by_address(bytes::rd32(ip, 16));
     if (!route) {
       ++counters_.no_session;
       continue;
@@ -176,7 +203,7 @@ void DataPath::read_tun() {
     // The PPP frame (RFC 1661 §6.5/6.6 compression as the client agreed),
     // then the L2TP header (T=0, L set; RFC 2661 §3.1), in front of the packet.
     size_t at = kHead;
-    buf[--at] = static_cast<char>(ppp::proto::kIpv4 & 0xff);
+    buf[--at] = static_cast<char>(version == 6 ? ppp::proto::kIpv6 : ppp::proto::kIpv4);
     if (!route->r.pfc) buf[--at] = 0;
     if (!route->r.acfc) {
       buf[--at] = 0x03;
@@ -187,12 +214,22 @@ void DataPath::read_tun() {
     const uint16_t head[4] = {htons(0x4002), htons(static_cast<uint16_t>(length)), htons(route->r.peer_tunnel),
                               htons(route->r.peer_session)};
     std::memcpy(buf + at, head, sizeof head);
-    if (!send(route->socket, route->peer, std::string_view(buf + at, length))) continue;
+    if (n && route->socket != socket) flush();
+    socket = route->socket;
+    b.iov[n] = {buf + at, length};
+    std::memcpy(&b.from[n], &route->peer.addr, sizeof b.from[n]);
+    b.msg[n] = {};
+    b.msg[n].msg_hdr.msg_name = &b.from[n];
+    b.msg[n].msg_hdr.msg_namelen = route->peer.len;
+    b.msg[n].msg_hdr.msg_iov = &b.iov[n];
+    b.msg[n].msg_hdr.msg_iovlen = 1;
     ++route->packets_out;
     route->bytes_out += ip.size();
     ++counters_.from_tun_packets;
     counters_.from_tun_bytes += ip.size();
+    if (++n == kBatch) flush();
   }
+  flush();
 }
 
 bool DataPath::send(size_t socket, const Endpoint& to, std::string_view datagram) {
@@ -228,14 +265,37 @@ std::vector<DataPath::Inbound> DataPath::take() {
   return out;
 }
 
+std::shared_ptr<DataPath::Route> DataPath::entry(const ClientRoute& r, const Endpoint& peer, size_t socket) {
+  auto& route = by_session_[key(r.tunnel, r.session)];
+  if (!route) {
+    route = std::make_shared<Route>();
+    route->r = r;
+    route->peer = peer;
+    route->socket = socket;
+  }
+  return route;
+}
+
 void DataPath::add(const ClientRoute& r, const Endpoint& peer, size_t socket) {
-  auto route = std::make_shared<Route>();
-  route->r = r;
-  route->peer = peer;
-  route->socket = socket;
   std::lock_guard<std::mutex> g(routes_mu_);
-  by_session_[key(r.tunnel, r.session)] = route;
-  by_address_[r.address] = route;
+  by_address_[r.address] = entry(r, peer, socket);
+}
+
+void DataPath::add_ipv6(const ClientRoute& r, const Endpoint& peer, size_t socket) {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto route = entry(r, peer, socket);
+  route->prefix6 = r.prefix6;
+  by_prefix6_[r.prefix6] = route;
+}
+
+void DataPath::remove_ipv6(uint16_t tunnel, uint16_t session) {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto it = by_session_.find(key(tunnel, session));
+  if (it == by_session_.end()) return;
+  if (auto p = by_prefix6_.find(it->second->prefix6); p != by_prefix6_.end() && p->second == it->second) {
+    by_prefix6_.erase(p);
+  }
+  it->second->prefix6 = 0;
 }
 
 DataPath::SessionBytes DataPath::remove(uint16_t tunnel, uint16_t session) {
@@ -244,6 +304,7 @@ DataPath::SessionBytes DataPath::remove(uint16_t tunnel, uint16_t session) {
   if (it == by_session_.end()) return {};
   auto route = it->second;
   by_session_.erase(it);
+  if (auto p = by_prefix6_.find(route->prefix6); p != by_prefix6_.end() && p->second == route) by_prefix6_.erase(p);
   if (auto a = by_address_.find(route->r.address); a != by_address_.end() && a->second == route) by_address_.erase(a);
   return {route->bytes_in, route->bytes_out, route->packets_in, route->packets_out};
 }
@@ -263,6 +324,12 @@ std::shared_ptr<DataPath::Route> DataPath::by_session(uint32_t k) const {
   std::lock_guard<std::mutex> g(routes_mu_);
   auto it = by_session_.find(k);
   return it == by_session_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<DataPath::Route> DataPath::by_prefix6(uint64_t p) const {
+  std::lock_guard<std::mutex> g(routes_mu_);
+  auto it = by_prefix6_.find(p);
+  return it == by_prefix6_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<DataPath::Route> DataPath::by_address(uint32_t a) const {

@@ -1,14 +1,18 @@
 // The packet-heavy half of the L2TP server, on a thread of its own
 // (DESIGN.md "One daemon, several services"): it reads the UDP sockets and
-// the TUN device. IPv4 packets of sessions whose IPCP is open go straight
-// between the two — from the peer that owns the session, with the source
-// address the client was given, no larger than the client's MRU — and
+// the TUN device. IPv4 and IPv6 packets of sessions whose IPCP / IPV6CP
+// is open go straight between the two — from the peer that owns the
+// session, with the source address (or /64) the client was given, no
+// larger than the client's MRU — and
 // everything else (control messages, LCP and the NCPs, unknown sessions)
 // is queued for the control thread, which so never waits behind data and
 // data never behind it. Datagrams the IPsec gate does not admit are
 // dropped here, before anything parses them further.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <array>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -61,8 +65,12 @@ class DataPath {
   int queue_fd() const { return queue_fd_; }
   std::vector<Inbound> take();
 
-  // A client whose IPCP is open, reached through @socket.
+  // A client reached through @socket: its IPv4 address routed (IPCP
+  // open) or its /64 (IPV6CP open, r.prefix6), whichever comes first
+  // creates the entry.
   void add(const ClientRoute& r, const Endpoint& peer, size_t socket);
+  void add_ipv6(const ClientRoute& r, const Endpoint& peer, size_t socket);
+  void remove_ipv6(uint16_t tunnel, uint16_t session);
   // Its route removed: what it carried.
   SessionBytes remove(uint16_t tunnel, uint16_t session);
   SessionBytes bytes(uint16_t tunnel, uint16_t session) const;
@@ -80,25 +88,40 @@ class DataPath {
     Endpoint peer;
     size_t socket = 0;
     std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, packets_in{0}, packets_out{0};
+    std::atomic<uint64_t> prefix6{0};
   };
   static uint32_t key(uint16_t tunnel, uint16_t session) { return uint32_t(tunnel) << 16 | session; }
 
+  static constexpr size_t kBatch = 32;
+  struct Batch {
+    std::array<mmsghdr, kBatch> msg{};
+    std::array<iovec, kBatch> iov{};
+    std::array<sockaddr_storage, kBatch> from{};
+    std::array<std::array<char, 256>, kBatch> ctl{};
+    std::array<std::array<char, 65536>, kBatch> buf{};
+  };
+
   void run();
   void read_socket(size_t i);
+  void inbound(size_t socket, mmsghdr& m, const char* data);
   void read_tun();
   // true: carried; false: for the control thread.
   bool fast_inbound(const Endpoint& from, std::string_view datagram);
   void enqueue(Inbound in);
   std::shared_ptr<Route> by_session(uint32_t k) const;
   std::shared_ptr<Route> by_address(uint32_t a) const;
+  std::shared_ptr<Route> by_prefix6(uint64_t p) const;
+  std::shared_ptr<Route> entry(const ClientRoute& r, const Endpoint& peer, size_t socket);  // under routes_mu_
 
   std::vector<Socket> sockets_;
   int tun_fd_;
   Admit admit_;
   int ep_ = -1, stop_fd_ = -1, queue_fd_ = -1;
   std::thread thread_;
+  std::unique_ptr<Batch> rx_, tx_;  // the data thread's, one each way
   mutable std::mutex routes_mu_;
   std::unordered_map<uint32_t, std::shared_ptr<Route>> by_session_, by_address_;
+  std::unordered_map<uint64_t, std::shared_ptr<Route>> by_prefix6_;
   std::mutex queue_mu_;
   std::deque<Inbound> queue_;
   Counters counters_;

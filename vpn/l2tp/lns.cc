@@ -16,7 +16,12 @@ uint32_t ipv4_destination(std::string_view p) { return p.size() < 20 ? 0 : bytes
 
 Lns::Lns(LnsConfig c, const ppp::UserDb& users, AddressPool pool, Hooks h)
     : c_(std::move(c)), users_(users), pool_(std::move(pool)), h_(std::move(h)),
-      tokens_(std::max(1.0, c_.new_tunnels_per_second)) {}
+      tokens_(std::max(1.0, c_.new_tunnels_per_second)) {
+  if (!c_.prefix6.empty() && c_.link.ipv6) {
+    auto p = PrefixPool::parse(c_.prefix6);
+    if (p) prefixes_ = std::move(*p);  // the configuration checked it; a bad one means no IPv6 routing
+  }
+}
 
 Lns::~Lns() = default;
 
@@ -130,10 +135,11 @@ void Lns::session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now)
     it->second.bytes_out += frame.size();
     h_.send(it->second.peer, encode_data(peer_tunnel, it->second.peer_id, frame));
   };
-  lh.network = [this, key](bool v4, bool) {
+  lh.network = [this, key](bool v4, bool v6) {
     auto it = sessions_.find(key);
     if (it == sessions_.end()) return;
     Session& x = it->second;
+    if (v6 != (x.prefix6 != 0)) ipv6_changed(key, v6);
     if (v4 && !x.routed) {
       x.routed = true;
       ++counters_.sessions_up;
@@ -150,6 +156,7 @@ void Lns::session_up(Tunnel& t, const Tunnel::Session& s, Clock::time_point now)
     auto it = sessions_.find(key);
     // Only the address we gave: a client cannot send as another (the
     // kernel's rp_filter would not let it either).
+    if (it != sessions_.end() && protocol == ppp::proto::kIpv6) return client_ipv6(key, p);
     if (it == sessions_.end() || protocol != ppp::proto::kIpv4) {
       ++counters_.bad_datagrams;
       return;
@@ -169,6 +176,7 @@ void Lns::session_gone(SessionKey key, const std::string& why) {
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return;
   Session& s = it->second;
+  if (s.prefix6) unroute_ipv6(s, why);
   if (s.routed) {
     by_address_.erase(s.address);
     if (h_.client_down) h_.client_down(route_of(s), why);
@@ -210,6 +218,63 @@ bool Lns::disconnect(uint16_t tunnel, uint16_t session, Clock::time_point now) {
   return true;
 }
 
+// IPV6CP opened or closed: the session's /64, advertised and routed.
+void Lns::ipv6_changed(SessionKey key, bool up) {
+  Session& s = sessions_.at(key);
+  if (!up) return unroute_ipv6(s, "IPV6CP down");
+  if (!prefixes_) return;  // IPV6CP alone: link-local only
+  auto p = prefixes_->take();
+  if (!p) {
+    ++counters_.prefixes_exhausted;
+    return;
+  }
+  s.prefix6 = *p;
+  by_prefix6_[*p] = key;
+  send_ra(s);
+  if (h_.client_ipv6_up) h_.client_ipv6_up(route_of(s));
+}
+
+void Lns::unroute_ipv6(Session& s, const std::string& why) {
+  if (!s.prefix6) return;
+  if (h_.client_ipv6_down) h_.client_ipv6_down(route_of(s), why);
+  by_prefix6_.erase(s.prefix6);
+  if (prefixes_) prefixes_->give_back(s.prefix6);
+  s.prefix6 = 0;
+  s.next_ra.reset();
+}
+
+void Lns::send_ra(Session& s) {
+  if (!s.link || !s.prefix6) return;
+  RouterAdvertSettings ra;
+  ra.our_iid = s.link->our_iid();
+  ra.prefix = s.prefix6;
+  ra.mtu = c_.link.lcp.mru;  // what we take from the client
+  ra.dns = c_.dns6;
+  ra.router_lifetime = static_cast<uint16_t>(std::min<int64_t>(3 * c_.ra_interval.count(), 9000));
+  s.link->send_packet(ppp::proto::kIpv6, router_advertisement(ra));
+  ++counters_.router_advertisements;
+  s.next_ra = now_ + c_.ra_interval;
+}
+
+// IPv6 from a client: a Router Solicitation is answered; its own /64 goes
+// on; link-local traffic (neighbour discovery, MLD) stays on the link; any
+// other source is spoofed.
+void Lns::client_ipv6(SessionKey key, std::string_view p) {
+  Session& s = sessions_.at(key);
+  if (is_router_solicitation(p)) return send_ra(s);
+  if (p.size() < 40) {
+    ++counters_.bad_datagrams;
+    return;
+  }
+  const uint64_t src_upper = uint64_t{bytes::rd32(p, 8)} << 32 | bytes::rd32(p, 12);
+  if (s.prefix6 && src_upper == s.prefix6) {
+    if (h_.to_tun) h_.to_tun(p);
+    return;
+  }
+  if ((src_upper >> 54) == (0xfe80u >> 6)) return;  // fe80::/10: the link's own business
+  ++counters_.spoofed;
+}
+
 // A second login of one user: seed 004 has one session per user; which
 // one survives is the operator's choice.
 void Lns::logged_in(SessionKey key, const std::string& user) {
@@ -237,6 +302,7 @@ ClientRoute Lns::route_of(const Session& s) const {
   r.session = s.local_id;
   r.peer_tunnel = s.peer_tunnel;
   r.peer_session = s.peer_id;
+  r.prefix6 = s.prefix6;
   if (s.link) {
     r.user = s.link->user();
     r.peer_mru = s.link->lcp().peer_mru();
@@ -304,12 +370,19 @@ void Lns::on_data(const std::string& peer, const Header& h, std::string_view dat
   it->second.link->receive(frame, now);
 }
 
-void Lns::from_tun(std::string_view ipv4, Clock::time_point now) {
+void Lns::from_tun(std::string_view ip, Clock::time_point now) {
   now_ = now;
-  auto it = by_address_.find(ipv4_destination(ipv4));
+  if (ip.size() >= 40 && (static_cast<uint8_t>(ip[0]) >> 4) == 6) {
+    auto it = by_prefix6_.find(uint64_t{bytes::rd32(ip, 24)} << 32 | bytes::rd32(ip, 28));
+    if (it == by_prefix6_.end()) return;
+    auto s = sessions_.find(it->second);
+    if (s != sessions_.end() && s->second.link) s->second.link->send_packet(ppp::proto::kIpv6, ip);
+    return;
+  }
+  auto it = by_address_.find(ipv4_destination(ip));
   if (it == by_address_.end()) return;
   auto s = sessions_.find(it->second);
-  if (s != sessions_.end() && s->second.link) s->second.link->send_packet(ppp::proto::kIpv4, ipv4);
+  if (s != sessions_.end() && s->second.link) s->second.link->send_packet(ppp::proto::kIpv4, ip);
 }
 
 void Lns::on_timer(Clock::time_point now) {
@@ -320,6 +393,8 @@ void Lns::on_timer(Clock::time_point now) {
   for (const auto& k : keys) {
     auto it = sessions_.find(k);
     if (it != sessions_.end() && it->second.link) it->second.link->on_timer(now);
+    it = sessions_.find(k);
+    if (it != sessions_.end() && it->second.next_ra && now >= *it->second.next_ra) send_ra(it->second);
   }
   reap();
 }
@@ -354,6 +429,7 @@ std::optional<Lns::Clock::time_point> Lns::next_deadline() const {
   for (const auto& [id, e] : tunnels_) take(e.t->next_deadline());
   for (const auto& [k, s] : sessions_) {
     if (s.link) take(s.link->next_deadline());
+    take(s.next_ra);
   }
   return d;
 }
@@ -366,6 +442,7 @@ std::vector<Lns::SessionInfo> Lns::sessions() const {
     i.tunnel = k.first;
     i.session = k.second;
     i.address = s.address;
+    i.prefix6 = s.prefix6;
     i.bytes_in = s.bytes_in;
     i.bytes_out = s.bytes_out;
     i.started = s.started;

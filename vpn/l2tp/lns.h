@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "vpn/l2tp/address_pool.h"
+#include "vpn/l2tp/prefix_pool.h"
+#include "vpn/l2tp/router_advert.h"
 #include "vpn/l2tp/tunnel.h"
 #include "vpn/ppp/link.h"
 
@@ -33,6 +35,11 @@ struct LnsConfig {
   size_t max_sessions = 1024;      // over all tunnels
   double new_tunnels_per_second = 20;
   SingleSession single_session = SingleSession::kReplace;
+  // IPv6 inside the sessions (link.ipv6 on): a /64 per session from this
+  // prefix, advertised by RA with these DNS servers; "": IPV6CP only.
+  std::string prefix6;
+  std::vector<Ipv6Address> dns6;
+  std::chrono::seconds ra_interval{600};
 };
 
 struct LnsCounters {
@@ -41,6 +48,7 @@ struct LnsCounters {
            duplicate_logins_refused = 0, sessions_replaced = 0, spoofed = 0;
   uint64_t logins_failed_pap = 0, logins_failed_chap = 0, logins_failed_mschapv2 = 0;
   uint64_t retransmissions_closed = 0;  // of tunnels no longer listed
+  uint64_t prefixes_exhausted = 0, router_advertisements = 0;
 };
 
 // A session whose IPCP is open: what a data path needs to carry its
@@ -52,6 +60,7 @@ struct ClientRoute {
   uint16_t peer_tunnel = 0, peer_session = 0;
   uint16_t peer_mru = 1500;
   bool acfc = false, pfc = false;   // what the client agreed to receive
+  uint64_t prefix6 = 0;             // the client's /64 once IPV6CP is open (0: none)
 };
 
 class Lns {
@@ -63,11 +72,14 @@ class Lns {
     std::function<void(const ClientRoute&, const std::string& why)> client_down;
     std::function<void(std::string_view ipv4)> to_tun;
     std::function<void(const std::string& peer, const std::string& why)> tunnel_closed;
+    std::function<void(const ClientRoute&)> client_ipv6_up;  // IPV6CP open, its /64 advertised
+    std::function<void(const ClientRoute&, const std::string& why)> client_ipv6_down;
   };
   struct SessionInfo {
     std::string peer, user, phase;
     uint16_t tunnel = 0, session = 0;
     uint32_t address = 0;
+    uint64_t prefix6 = 0;
     uint64_t bytes_in = 0, bytes_out = 0;
     Clock::time_point started{};
   };
@@ -76,8 +88,8 @@ class Lns {
   ~Lns();
 
   void receive(const std::string& peer, std::string_view datagram, Clock::time_point now);
-  // An IPv4 packet from TUN for one of our clients.
-  void from_tun(std::string_view ipv4, Clock::time_point now);
+  // An IPv4 or IPv6 packet from TUN for one of our clients.
+  void from_tun(std::string_view ip, Clock::time_point now);
   void on_timer(Clock::time_point now);
   std::optional<Clock::time_point> next_deadline() const;
   // Operator's disconnect: CDN for one session (StopCCN if it was the last).
@@ -108,6 +120,8 @@ class Lns {
     uint32_t address = 0;
     uint16_t peer_tunnel = 0;
     bool routed = false;
+    uint64_t prefix6 = 0;  // routed over IPv6 when non-zero
+    std::optional<Clock::time_point> next_ra;
     uint64_t bytes_in = 0, bytes_out = 0;
     Clock::time_point started{};
   };
@@ -125,6 +139,10 @@ class Lns {
   void link_down(SessionKey key, const std::string& why);
   void reap();
   void logged_in(SessionKey key, const std::string& user);
+  void ipv6_changed(SessionKey key, bool up);
+  void unroute_ipv6(Session& s, const std::string& why);
+  void send_ra(Session& s);
+  void client_ipv6(SessionKey key, std::string_view p);
   ClientRoute route_of(const Session& s) const;
 
   LnsConfig c_;
@@ -135,6 +153,8 @@ class Lns {
   std::map<std::pair<std::string, uint16_t>, uint16_t> by_peer_;  // (peer, its tunnel ID) → ours
   std::map<SessionKey, Session> sessions_;
   std::map<uint32_t, SessionKey> by_address_;
+  std::optional<PrefixPool> prefixes_;
+  std::map<uint64_t, SessionKey> by_prefix6_;
   std::vector<std::unique_ptr<ppp::Link>> graveyard_;  // links ended from inside their own call
   std::vector<uint16_t> maybe_idle_;                     // tunnels whose LAC ended a session
   double tokens_ = 0;

@@ -89,7 +89,17 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& c, Hooks h, Da
     self->lns_->add_bytes(r.tunnel, r.session, carried.bytes_in, carried.bytes_out);
     if (self->h_.client_down) self->h_.client_down(r, why);
   };
-  // IPv4 the LNS itself passed (a session's first packets, before its route).
+  lh.client_ipv6_up = [self](const ClientRoute& r) {
+    auto it = self->peer_socket_.find(r.peer);
+    auto ep = Endpoint::parse(r.peer);
+    if (it != self->peer_socket_.end() && ep) self->data_->add_ipv6(r, *ep, it->second);
+    if (self->h_.client_ipv6_up) self->h_.client_ipv6_up(r);
+  };
+  lh.client_ipv6_down = [self](const ClientRoute& r, const std::string& why) {
+    self->data_->remove_ipv6(r.tunnel, r.session);
+    if (self->h_.client_ipv6_down) self->h_.client_ipv6_down(r, why);
+  };
+  // IP the LNS itself passed (a session's first packets, before its route).
   lh.to_tun = [self](std::string_view ip) { (void)!write(self->tun_->fd(), ip.data(), ip.size()); };
   lh.tunnel_closed = [self](const std::string& peer, const std::string& why) {
     bool other = false;

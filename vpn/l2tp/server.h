@@ -38,6 +38,8 @@ class Server {
     std::function<void(const ClientRoute&)> client_up;
     std::function<void(const ClientRoute&, const std::string& why)> client_down;
     std::function<void(const std::string& peer, const std::string& why)> tunnel_closed;
+    std::function<void(const ClientRoute&)> client_ipv6_up;
+    std::function<void(const ClientRoute&, const std::string& why)> client_ipv6_down;
   };
   struct Counters {
     uint64_t unknown_peer_socket = 0;  // a reply to a peer we never heard from

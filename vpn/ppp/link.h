@@ -55,6 +55,7 @@ class Link {
   bool ipv6_up() const { return ipv6cp_ && ipv6cp_->fsm().opened(); }
   const Lcp& lcp() const { return *lcp_; }
   Ipv6cp::Iid peer_iid() const { return ipv6cp_ ? ipv6cp_->peers() : Ipv6cp::Iid{}; }
+  Ipv6cp::Iid our_iid() const { return ipv6cp_ ? ipv6cp_->ours() : Ipv6cp::Iid{}; }
   uint64_t discarded() const { return discarded_; }  // frames of a phase or protocol not open
 
  private:
