@@ -231,7 +231,7 @@ nlohmann::json L2tpService::status() const {
     for (const auto& t : server_->lns().tunnel_list()) {
       tunnels.push_back({{"id", t.id}, {"peer_id", t.peer_id}, {"peer", t.peer}, {"host_name", t.peer_host},
                          {"vendor", t.vendor}, {"state", t.state}, {"sessions", t.sessions},
-                         {"retransmissions", t.retransmissions}});
+                         {"retransmissions", t.retransmissions}, {"duplicates", t.duplicates}});
     }
     std::set<std::string> protected_hosts;
     if (gate_) {
@@ -310,8 +310,14 @@ nlohmann::json L2tpService::metrics() const {
   }
   totals.push_back(metric("mapgw_ppp_sessions_up_total", "PPP sessions that reached the network phase",
                           nlohmann::json::object(), static_cast<double>(c.sessions_up)));
-  uint64_t retransmitted = 0;
-  for (const auto& t : server_->lns().tunnel_list()) retransmitted += t.retransmissions;
+  uint64_t retransmitted = 0, duplicates = 0;
+  for (const auto& t : server_->lns().tunnel_list()) {
+    retransmitted += t.retransmissions;
+    duplicates += t.duplicates;
+  }
+  totals.push_back(metric("mapgw_l2tp_duplicates_total",
+                          "L2TP control messages a LAC sent again (acknowledged, not acted on twice)",
+                          nlohmann::json::object(), static_cast<double>(duplicates + c.duplicates_closed)));
   totals.push_back(metric("mapgw_l2tp_retransmissions_total",
                           "L2TP control messages sent again (tunnels now open, plus those closed)",
                           nlohmann::json::object(), static_cast<double>(retransmitted + c.retransmissions_closed)));

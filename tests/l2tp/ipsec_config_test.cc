@@ -20,6 +20,7 @@ TEST(L2tpIpsecConfig, TransportModeIkev1ForAnyClientOnUdp1701) {
   EXPECT_EQ(*c->list("remote_addrs"), vici::Message::List{"%any"});
   EXPECT_EQ(*c->value("aggressive"), "no");
   EXPECT_EQ(*c->value("dpd_delay"), "30s");
+  EXPECT_EQ(*c->value("dpd_timeout"), "90s");
   EXPECT_EQ(*c->sub("local")->value("auth"), "psk");
   EXPECT_EQ(*c->sub("remote")->value("id"), "%any");
   // Proposals the OS clients send: modp1024 for Windows/Android, 3DES last.

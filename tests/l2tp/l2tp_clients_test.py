@@ -7,11 +7,13 @@ way a session ends — from the client, from the server, from IPsec, from
 PPP — taking the other layers with it (seed 004 §7)."""
 import os
 import signal
+import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import DNS, LAN6, USERS, L2tpLab, LinuxClient, tcp_transfer, wait_or_dump  # noqa: E402
+from l2tp_lab import (DNS, HERE, LAN6, PSK, USERS, L2tpLab, LinuxClient, PlainCharon, client_strongswan_conf,  # noqa: E402
+                      swanctl_text, tcp_transfer, wait_or_dump)
 
 
 def dump(L, *clients):
@@ -27,7 +29,7 @@ def dump(L, *clients):
 
 class RealClients(unittest.TestCase):
     def setUp(self):
-        self.L = L2tpLab("l2c")
+        self.L = L2tpLab("l2c", extra="dpd = 5\n")
         self.links = [self.L.add_client_link() for _ in range(2)]
         self.L.start()
         self.clients = []
@@ -144,6 +146,16 @@ class RealClients(unittest.TestCase):
         os.kill(pid, signal.SIGKILL)
         self.wait_all_gone(c, "pppd killed")
 
+    def test_dpd_finds_a_dead_client_and_its_session_goes(self):
+        c = self.client("alice")
+        self.dial_in(c)
+        os.kill(c.charon.proc.pid, signal.SIGKILL)  # no IKE delete: only DPD can tell
+        c.charon.proc.wait()
+        c.charon = None
+        wait_or_dump(lambda: not self.L.sessions() and not self.live_tunnels(), 60,
+                     "DPD: session and tunnel gone", lambda: dump(self.L, c))
+        self.assertEqual(self.L.ctl("l2tp", "status")["ipsec"]["sas"], [])
+
     def test_l2tp_without_ipsec_is_refused(self):
         c = self.client("alice", ipsec=False)
         self.dial_in(c, wait=False)
@@ -162,6 +174,74 @@ class RealClients(unittest.TestCase):
         self.assertIn("LCP terminated by peer", first.pppd_log())
         self.assertEqual(self.L.metrics()["mapgw_l2tp_sessions_replaced_total"], 1)
         self.assertTrue(second.ping(), dump(self.L, second))
+
+
+class RealPppOverIpv6(unittest.TestCase):
+    """IPv6 outside: xl2tpd speaks IPv4 only, so the L2TP side is our scapy
+    LAC (tests/l2tp/pty_lac.py) as pppd's `pty` program; PPP is a real
+    pppd 2.4.9 (async HDLC), IPsec a real charon (IKEv1 PSK, transport mode
+    over IPv6) — everything of a client but its L2TP."""
+
+    def setUp(self):
+        self.L = L2tpLab("l2v6")
+        self.ns, _, _ = self.L.add_client_link()
+        self.L.start()
+        self.charon = self.pppd = None
+
+    def tearDown(self):
+        if self.pppd:
+            self.L.lab.stop(self.pppd)
+        if self.charon:
+            self.charon.stop()
+        self.L.teardown()
+
+    def test_mschapv2_over_ipv6_ipsec_with_ipv4_and_ipv6_inside(self):
+        me, server = "2001:db8:1::2", "2001:db8:1::1"
+        d = os.path.join(self.L.dir, "v6client")
+        conf = {"connections": {"l2tp": {
+            "version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes",
+            "proposals": "aes256-sha256-modp2048", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
+            "children": {"l2tp": {"mode": "transport", "local_ts": "dynamic[udp]", "remote_ts": "dynamic[udp/1701]",
+                                  "esp_proposals": "aes256-sha1"}}}},
+            "secrets": {"ike-l2tp": {"secret": '"%s"' % PSK}}}
+        self.charon = PlainCharon(self.L.lab, self.ns, os.path.join(d, "charon"), 4500, swanctl_text(conf),
+                                  strongswan_conf=client_strongswan_conf())
+        self.charon.swanctl("--initiate", "--child", "l2tp", "--timeout", "50")
+        self.L.lab.run(self.ns, "modprobe -q ppp_async; modprobe -q ppp_generic; true")
+        log = os.path.join(d, "pppd.log")
+        self.pppd = self.L.lab.spawn(self.ns, [
+            "pppd", "pty", "/usr/bin/python3 %s %s" % (os.path.join(HERE, "pty_lac.py"), server), "nodetach",
+            "local", "nocrtscts", "noauth", "refuse-eap", "refuse-pap", "refuse-chap", "refuse-mschap", "noccp",
+            "nodefaultroute", "usepeerdns", "+ipv6", "user", "alice", "password", USERS["alice"], "linkname", "v6client",
+            "lcp-echo-interval", "5", "lcp-echo-failure", "4", "debug", "logfile", log],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def logs():
+            try:
+                with open(log) as f:
+                    text = f.read()[-3000:]
+            except OSError:
+                text = ""
+            return "\n--- pppd\n%s\n--- mapgw\n%s\n--- client charon\n%s" % (
+                text, self.L.mapgw_log()[-3000:], self.charon.log()[-2000:])
+
+        client = LinuxClient.__new__(LinuxClient)  # only its address helpers, for ppp0 in this namespace
+        client.L, client.ns = self.L, self.ns
+        wait_or_dump(lambda: client.ppp_address() is not None, 60, "ppp0 up over IPv6", logs)
+        s = self.L.sessions()
+        self.assertEqual(len(s), 1, s)
+        self.assertTrue(s[0]["peer"].startswith("[2001:db8:1::2]:"), s)
+        self.assertEqual(s[0]["layers"], {"ipsec": True, "l2tp": True, "ppp": True})
+        self.L.lab.run(self.ns, "ip route replace 10.30.0.0/24 dev ppp0")
+        self.assertTrue(LinuxClient.ping(client), logs())
+        wait_or_dump(lambda: client.ppp_address6() is not None, 30, "a SLAAC address on ppp0", logs)
+        self.assertTrue(LinuxClient.ping(client, LAN6), logs())
+        # pppd ends (LCP Terminate): the tunnel, then the IKE SA, go.
+        self.L.lab.stop(self.pppd)
+        self.pppd = None
+        wait_or_dump(lambda: not self.L.sessions() and not [t for t in self.L.ctl("l2tp", "status")["tunnels"]
+                                                              if t["state"] != "closed"], 30, "all gone", logs)
+        wait_or_dump(lambda: "ESTABLISHED" not in self.charon.sas(), 30, "the client's IKE SA deleted", logs)
 
 
 if __name__ == "__main__":

@@ -52,11 +52,14 @@ class LabCase(unittest.TestCase):
         return [t for t in self.L.ctl("l2tp", "status")["tunnels"] if t["state"] != "closed"]
 
     secret = None
+    # How long the LAC waits for each answer: under loss the LNS's back-off
+    # (1, 2, 4, 8 s) may need most of 15 s.
+    answer_timeout = 10.0
 
     def dial(self, lac, server=None, user="alice", password="wonderland", method="pap"):
-        r = lac.do("connect", server=[server or self.v6, 1701], secret=self.secret)
+        r = lac.do("connect", server=[server or self.v6, 1701], secret=self.secret, timeout=self.answer_timeout)
         self.assertNotIn("error", r)
-        self.assertNotIn("error", lac.do("call"))
+        self.assertNotIn("error", lac.do("call", timeout=self.answer_timeout))
         up = lac.do("ppp_up", user=user, password=password, method=method)
         self.assertNotIn("error", up, self.L.mapgw_log()[-3000:])
         return up
@@ -182,6 +185,7 @@ class Dashboard(LabCase):
 
 
 class Loss(LabCase):
+    answer_timeout = 40.0
     def test_the_dial_in_survives_30_percent_control_loss(self):
         # L2TP control messages (T bit: first bit after the UDP header) lost
         # both ways at random, 3 in 10.
@@ -247,6 +251,22 @@ class Hostile(LabCase):
         # SCCRQ with the usual AVPs plus mandatory vendor-less type 99.
         r = lac.do("sccrq_extra", server=[self.v6, 1701], avp_type=99)
         self.assertIn(4, r["controls"], r)  # StopCCN (RFC 2661 §4.1: unknown M-bit AVP tears down)
+        self.mapgw_alive()
+
+    def test_a_lac_that_retransmits_forever_is_acknowledged_not_obeyed(self):
+        lac = self.lac()
+        lac.do("connect", server=[self.v6, 1701])
+        r = lac.do("call")
+        self.assertNotIn("error", r)
+        base = rss_kib(self.L)
+        r = lac.do("repeat_last", times=2000)  # its ICCN, 2000 more times, same Ns
+        self.assertEqual(r["sent"], 2000)
+        wait_for(lambda: self.L.metrics().get("mapgw_l2tp_duplicates_total", 0) >= 1900, timeout=10,
+                 what="the duplicates counted")
+        s = self.L.sessions()
+        self.assertEqual(len(s), 1, s)  # one session, not 2001
+        self.assertEqual(len(self.live_tunnels()), 1)
+        self.assertLess(rss_kib(self.L) - base, 5 * 1024)
         self.mapgw_alive()
 
     def test_a_session_without_iccn_is_dropped(self):

@@ -104,12 +104,15 @@ class Lac:
         family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind(bind or (("::" if family == socket.AF_INET6 else "0.0.0.0"), 0))
+        self.poller = select.poll()
+        self.poller.register(self.sock, select.POLLIN)
         self.tunnel_id = tunnel_id or int.from_bytes(os.urandom(2), "big") | 1
         self.host_name, self.secret, self.window = host_name, secret, window
         self.retransmit = retransmit
         self.peer_tunnel = 0
         self.ns = self.nr = 0
         self.unacked = {}   # ns -> (datagram, sent at)
+        self.sent_log = {}  # ns -> every control datagram sent
         self.controls = []  # every control message received, in order
         self.data = []      # (session, PPP frame) not yet consumed
         self.sessions = {}  # our session ID -> the LNS's
@@ -124,6 +127,7 @@ class Lac:
                    session_id=session, ns=self.ns, nr=self.nr)
         datagram = bytes(hdr / b"".join(bytes(a) for a in [avp(MESSAGE_TYPE, msg_type)] + list(avps)))
         self.unacked[self.ns] = [datagram, time.monotonic()]
+        self.sent_log[self.ns] = datagram
         self.ns = (self.ns + 1) & 0xFFFF
         self.send_raw(datagram)
 
@@ -141,8 +145,8 @@ class Lac:
             left = until - time.monotonic()
             if left <= 0:
                 return
-            r, _, _ = select.select([self.sock], [], [], min(left, 0.2))
-            if r:
+            # poll, not select: the hold bench has thousands of sockets (FD_SETSIZE is 1024).
+            if self.poller.poll(int(min(left, 0.2) * 1000)):
                 self.receive(self.sock.recv(65535))
             if self.retransmit:
                 now = time.monotonic()

@@ -23,9 +23,9 @@ class Driver:
         self.ppp = None
         self.silent = False
 
-    def op_connect(self, server, secret=None, host_name="scapy-lac", retransmit=True, window=4):
+    def op_connect(self, server, secret=None, host_name="scapy-lac", retransmit=True, window=4, timeout=10.0):
         self.lac = Lac(tuple(server), secret=secret, host_name=host_name, retransmit=retransmit, window=window)
-        rp = self.lac.connect()
+        rp = self.lac.connect(timeout)
         ok = None
         if secret:
             import hashlib
@@ -75,9 +75,18 @@ class Driver:
             sent += 1
         return {"sent": sent}
 
-    def op_call(self, iccn=True):
+    def op_repeat_last(self, times):
+        """The last control message we sent, @times more (same Ns)."""
+        last = max(self.lac.sent_log) if self.lac.sent_log else None
+        datagram = self.lac.sent_log[last]
+        for _ in range(times):
+            self.lac.send_raw(datagram)
+        self.lac.pump(0.5)
+        return {"sent": times}
+
+    def op_call(self, iccn=True, timeout=10.0):
         if iccn:
-            return {"session": self.lac.call()}
+            return {"session": self.lac.call(timeout)}
         ours = 0x200
         self.lac.send_control(ICRQ, [avp(ASSIGNED_SESSION, ours), avp(CALL_SERIAL, u32(ours))])
         self.lac.pump(0.5)

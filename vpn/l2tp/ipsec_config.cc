@@ -11,6 +11,9 @@ vici::Message l2tp_conn_message(const IpsecSettings& s) {
   c.set_list("proposals", s.ike_proposals);
   c.set("aggressive", "no");
   c.set("dpd_delay", std::to_string(s.dpd.count()) + "s");
+  // IKEv1 declares a peer dead after dpd_timeout (charon's default 150 s):
+  // three missed intervals, as for the other layers' keepalives.
+  c.set("dpd_timeout", std::to_string(3 * s.dpd.count()) + "s");
   c.set("unique", "never");  // several clients may share one NAT'ed address and the PSK
   auto& local = c.section("local");
   local.set("auth", "psk");

@@ -349,6 +349,7 @@ std::vector<Lns::TunnelInfo> Lns::tunnel_list() const {
     }
     i.sessions = e.t->sessions().size();
     i.retransmissions = e.t->channel().counters().retransmitted;
+    i.duplicates = e.t->channel().counters().duplicates;
     out.push_back(i);
   }
   return out;
@@ -414,6 +415,7 @@ void Lns::reap() {
   for (auto it = tunnels_.begin(); it != tunnels_.end();) {
     if (it->second.t->finished()) {
       counters_.retransmissions_closed += it->second.t->channel().counters().retransmitted;
+      counters_.duplicates_closed += it->second.t->channel().counters().duplicates;
       it = tunnels_.erase(it);
     } else {
       ++it;

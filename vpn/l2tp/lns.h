@@ -47,7 +47,7 @@ struct LnsCounters {
            tunnels_rate_limited = 0, sessions_refused = 0, logins_failed = 0, sessions_up = 0,
            duplicate_logins_refused = 0, sessions_replaced = 0, spoofed = 0;
   uint64_t logins_failed_pap = 0, logins_failed_chap = 0, logins_failed_mschapv2 = 0;
-  uint64_t retransmissions_closed = 0;  // of tunnels no longer listed
+  uint64_t retransmissions_closed = 0, duplicates_closed = 0;  // of tunnels no longer listed
   uint64_t prefixes_exhausted = 0, router_advertisements = 0;
 };
 
@@ -104,7 +104,7 @@ class Lns {
     uint16_t id = 0, peer_id = 0;
     std::string peer, peer_host, vendor, state;
     size_t sessions = 0;
-    uint64_t retransmissions = 0;
+    uint64_t retransmissions = 0, duplicates = 0;  // ours sent again; the LAC's received again
   };
   std::vector<TunnelInfo> tunnel_list() const;
 
