@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tuple>
+
 #include "agent/daemon/host_net.h"
 #include "vpn/l2tp/address_pool.h"
 #include "vpn/l2tp/endpoint.h"
@@ -321,14 +323,13 @@ nlohmann::json L2tpService::metrics() const {
   totals.push_back(metric("mapgw_l2tp_retransmissions_total",
                           "L2TP control messages sent again (tunnels now open, plus those closed)",
                           nlohmann::json::object(), static_cast<double>(retransmitted + c.retransmissions_closed)));
-  totals.push_back(metric("mapgw_l2tp_bytes_total", "IP bytes carried through L2TP sessions, by direction",
-                          {{"direction", "from_clients"}}, static_cast<double>(d.to_tun_bytes)));
-  totals.push_back(metric("mapgw_l2tp_bytes_total", "IP bytes carried through L2TP sessions, by direction",
-                          {{"direction", "to_clients"}}, static_cast<double>(d.from_tun_bytes)));
-  totals.push_back(metric("mapgw_l2tp_packets_total", "IP packets carried through L2TP sessions, by direction",
-                          {{"direction", "from_clients"}}, static_cast<double>(d.to_tun_packets)));
-  totals.push_back(metric("mapgw_l2tp_packets_total", "IP packets carried through L2TP sessions, by direction",
-                          {{"direction", "to_clients"}}, static_cast<double>(d.from_tun_packets)));
+  for (auto [direction, bytes, packets] : {std::tuple{"from_clients", d.to_tun_bytes.load(), d.to_tun_packets.load()},
+                                           std::tuple{"to_clients", d.from_tun_bytes.load(), d.from_tun_packets.load()}}) {
+    totals.push_back(metric("mapgw_l2tp_bytes_total", "IP bytes carried through L2TP sessions, by direction",
+                            {{"direction", direction}}, static_cast<double>(bytes)));
+    totals.push_back(metric("mapgw_l2tp_packets_total", "IP packets carried through L2TP sessions, by direction",
+                            {{"direction", direction}}, static_cast<double>(packets)));
+  }
   const std::vector<std::pair<const char*, uint64_t>> drops = {
       {"not_ipsec", d.not_ipsec},
       {"wrong_peer", d.wrong_peer + c.wrong_source},
@@ -353,12 +354,11 @@ nlohmann::json L2tpService::metrics() const {
                           nlohmann::json::object(), static_cast<double>(c.sessions_replaced)));
   if (gate_) {
     const auto& g = gate_->counters();
-    totals.push_back(metric("mapgw_l2tp_ipsec_events_total", "IKE and IPsec SAs of L2TP clients going up and down",
-                            {{"event", "ike_up"}}, static_cast<double>(g.ike_up)));
-    totals.push_back(metric("mapgw_l2tp_ipsec_events_total", "IKE and IPsec SAs of L2TP clients going up and down",
-                            {{"event", "ike_down"}}, static_cast<double>(g.ike_down)));
-    totals.push_back(metric("mapgw_l2tp_ipsec_events_total", "IKE and IPsec SAs of L2TP clients going up and down",
-                            {{"event", "deleted_by_us"}}, static_cast<double>(g.deleted_by_us)));
+    for (auto [event, n] : {std::pair{"ike_up", g.ike_up}, std::pair{"ike_down", g.ike_down},
+                            std::pair{"deleted_by_us", g.deleted_by_us}}) {
+      totals.push_back(metric("mapgw_l2tp_ipsec_events_total", "IKE and IPsec SAs of L2TP clients going up and down",
+                              {{"event", event}}, static_cast<double>(n)));
+    }
   }
   return {{"gauges", gauges}, {"totals", totals}};
 }

@@ -14,6 +14,12 @@ TEST(Endpoint, RoundTripsBothFamilies) {
   }
   EXPECT_EQ(peer_host("[2001:db8::7]:1701"), "2001:db8::7");
   EXPECT_EQ(peer_host("192.0.2.7:4500"), "192.0.2.7");
+  // The gate's lookup key: a peer's address bytes equal its host's.
+  EXPECT_EQ(Endpoint::parse("[2001:db8::7]:1701")->address_bytes(), host_bytes("2001:db8::7"));
+  EXPECT_EQ(Endpoint::parse("192.0.2.7:1701")->address_bytes(), host_bytes("192.0.2.7"));
+  EXPECT_EQ(host_bytes("192.0.2.7").size(), 4u);
+  EXPECT_NE(host_bytes("2001:db8::7"), host_bytes("2001:db8::8"));
+  EXPECT_EQ(host_bytes("nonsense"), "");
 }
 
 TEST(Endpoint, RefusesWhatIsNotAnEndpoint) {

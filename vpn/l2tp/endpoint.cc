@@ -48,10 +48,26 @@ std::string Endpoint::host() const {
   return buf;
 }
 
+std::string Endpoint::address_bytes() const {
+  if (ipv6()) {
+    const auto& a = reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr;
+    return std::string(reinterpret_cast<const char*>(&a), 16);
+  }
+  const auto& a = reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr;
+  return std::string(reinterpret_cast<const char*>(&a), 4);
+}
+
 std::string Endpoint::str() const {
   const uint16_t port = ipv6() ? ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port)
                                : ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
   return ipv6() ? "[" + host() + "]:" + std::to_string(port) : host() + ":" + std::to_string(port);
+}
+
+std::string host_bytes(const std::string& host) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET6, host.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 16);
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
+  return "";
 }
 
 std::string peer_host(const std::string& peer) {

@@ -20,9 +20,12 @@ struct Endpoint {
   bool ipv6() const { return addr.ss_family == AF_INET6; }
   std::string str() const;
   std::string host() const;  // "2001:db8::7" / "192.0.2.7"
+  std::string address_bytes() const;  // the 16 or 4 bytes of the address, for lookups
 };
 
 // The host part of a peer string.
 std::string peer_host(const std::string& peer);
+// "2001:db8::7" / "192.0.2.7" as Endpoint::address_bytes() has it; "" if neither.
+std::string host_bytes(const std::string& host);
 
 }  // namespace mapgw::l2tp

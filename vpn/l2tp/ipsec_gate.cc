@@ -74,6 +74,7 @@ void IpsecGate::charon_down(const std::string& why) {
     std::lock_guard<std::mutex> g(mu_);
     for (const auto& [id, sa] : sas_) hosts.insert(sa.host);
     sas_.clear();
+    protected_.clear();
   }
   for (const auto& h : hosts) {
     if (down_) down_(h, "charon: " + why);
@@ -113,6 +114,7 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
         sa.children = std::max(0, sa.children + (up ? 1 : -1));
         if (!up) why = "IPsec SA deleted";
       }
+      recount();
     }
     if (!why.empty()) changed(host, why);
   }
@@ -135,10 +137,17 @@ bool IpsecGate::host_protected(const std::string& host) const {
   return false;
 }
 
+void IpsecGate::recount() {
+  protected_.clear();
+  for (const auto& [id, sa] : sas_) {
+    if (sa.children > 0) protected_.insert(host_bytes(sa.host));
+  }
+}
+
 bool IpsecGate::admits(const Endpoint& peer, int ifindex) const {
-  const std::string host = peer.host();
+  const std::string key = peer.address_bytes();
   std::lock_guard<std::mutex> g(mu_);
-  if (!host_protected(host)) return false;
+  if (!protected_.count(key)) return false;
   if (!libipsec_) return true;
   auto it = ipsec_ifindex_.find(ifindex);
   if (it == ipsec_ifindex_.end()) {

@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "vpn/l2tp/endpoint.h"
@@ -62,6 +63,7 @@ class IpsecGate {
   void request(const std::string& cmd, vici::Message args);
   void changed(const std::string& host, const std::string& why);
   bool host_protected(const std::string& host) const;  // callers hold mu_
+  void recount();                                      // protected_ from sas_; callers hold mu_
 
   IpsecSettings s_;
   bool libipsec_;
@@ -70,6 +72,9 @@ class IpsecGate {
   bool loaded_ = false;
   mutable std::mutex mu_;
   std::map<std::string, Sa> sas_;  // by IKE_SA unique ID
+  // Address bytes of the hosts with a CHILD_SA up: what admits() looks up
+  // for every datagram (no formatting, no walk over the SAs).
+  std::unordered_set<std::string> protected_;
   mutable std::unordered_map<int, bool> ipsec_ifindex_;  // ifindex → is a libipsec TUN
   Counters counters_;
 };
