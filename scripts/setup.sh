@@ -23,7 +23,7 @@ PEER_PKGS=(
   python3 python3-scapy
   xdp-tools
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-  libstrongswan-extra-plugins libcharon-extauth-plugins
+  libstrongswan-extra-plugins libcharon-extauth-plugins strongswan-pki
   kamailio sip-tester
   xl2tpd ppp
   prometheus

@@ -20,8 +20,21 @@ void print_l2tp_status(const json& j, std::ostream& out) {
     out << "IPsec         charon " << json_field(i, "charon") << ", ESP " << json_field(i, "backend") << " (" << json_field(i, "mode")
         << " mode), " << (j.value("require_ipsec", true) ? "required" : "optional") << ", "
         << i.value("sas", json::array()).size() << " SA(s)\n";
+    std::string auth;
+    for (const auto& a : i.value("auth", json::array())) auth += (auth.empty() ? "" : " and ") + a.get<std::string>();
+    out << "  auth        " << (auth.empty() ? "-" : auth) << "\n";
+    if (i.contains("certificate")) {
+      const auto& c = i["certificate"];
+      out << "  certificate " << json_field(c, "subject") << " (until " << json_field(c, "not_after") << "), "
+          << json_field(c, "cas") << " CA(s), " << (c.value("crl", false) ? "CRL loaded" : "no CRL") << "\n";
+    }
+    for (const auto& sa : i.value("sas", json::array())) {
+      out << "  SA " << json_field(sa, "ike_id") << "  " << json_field(sa, "host") << ":" << json_field(sa, "port") << "  "
+          << json_field(sa, "auth") << "  " << json_field(sa, "remote_id") << ", " << json_field(sa, "child_sas")
+          << " CHILD_SA(s), up " << json_field(sa, "up_seconds") << " s\n";
+    }
   } else {
-    out << "IPsec         off (require_ipsec = false, no psk)\n";
+    out << "IPsec         off (require_ipsec = false, no psk or certificate)\n";
   }
   const auto& tunnels = j.value("tunnels", json::array());
   out << "Tunnels       " << tunnels.size() << "\n";

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "agent/config/toml_read.h"
+#include "vpn/charon/credentials.h"
 #include "vpn/l2tp/address_pool.h"
 #include "vpn/l2tp/prefix_pool.h"
 #include "vpn/l2tp/mtu.h"
@@ -58,12 +59,45 @@ bool ipv6_address(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &a) == 1;
 }
 
+// IKEv1 with certificates: ours and its key, the clients' CA, a CRL —
+// read and checked now (vpn/charon/credentials.h).
+Status certificates(const toml::table& t, const std::string& origin, L2tpSection& s) {
+  l2tp::IpsecSettings& out = s.ipsec;
+  auto cert = get<std::string>(t, "certificate", origin, kSection, std::string());
+  auto key = get<std::string>(t, "certificate_key", origin, kSection, std::string());
+  auto ca = get<std::string>(t, "ca", origin, kSection, std::string());
+  auto crl = get<std::string>(t, "crl", origin, kSection, std::string());
+  for (auto* r : {&cert, &key, &ca, &crl}) {
+    if (!*r) return r->error();
+  }
+  if (cert->empty() && key->empty() && ca->empty() && crl->empty()) return Status::Ok();
+  if (cert->empty() || key->empty() || ca->empty()) {
+    return make_error(origin + ": certificates in [l2tp] take all of 'certificate', 'certificate_key' and 'ca' "
+                      "(the CA the clients' certificates are issued by)");
+  }
+  auto pair = vpn::load_certificate_pair(*cert, *key);
+  if (!pair) return make_error(origin + ": [l2tp]: " + pair.error().message);
+  auto cas = vpn::load_ca_bundle(*ca);
+  if (!cas) return make_error(origin + ": ca in [l2tp]: " + cas.error().message);
+  out.cert_pem = pair->cert_pem;
+  s.cert_subject = pair->subject;
+  s.cert_not_after = pair->not_after;
+  out.key_pem = pair->key_pem;
+  out.ca_pems = *cas;
+  if (!crl->empty()) {
+    auto list = vpn::load_crl(*crl, *cas);
+    if (!list) return make_error(origin + ": crl in [l2tp]: " + list.error().message);
+    out.crl_pem = *list;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<L2tpSection> parse_l2tp_section(const toml::table& t, const std::string& origin, const std::string& instance) {
   if (auto st = only_keys(t, {"listen", "port", "require_ipsec", "psk", "esp_backend", "ike_proposals",
                               "esp_proposals", "dpd", "run_dir", "charon", "charon_log_level", "host_name",
-                              "peer_host_name", "tunnel_secret", "users_file", "auth", "pool4", "local4", "dns4",
+                              "certificate", "certificate_key", "ca", "crl", "peer_host_name", "tunnel_secret", "users_file", "auth", "pool4", "local4", "dns4",
                               "ipv6", "prefix6", "dns6", "mru", "path_mtu", "tun", "max_tunnels", "max_sessions",
                               "max_sessions_per_tunnel", "new_tunnels_per_second", "single_session",
                               "hello_interval", "echo_interval", "echo_failures"},
@@ -72,8 +106,12 @@ Result<L2tpSection> parse_l2tp_section(const toml::table& t, const std::string& 
     return st.error();
   }
   L2tpSection s;
+  // What a reload compares: the section without its credentials, which a
+  // reload hands to charon without ending anyone's session.
+  toml::table settings = t;
+  for (const char* k : {"psk", "certificate", "certificate_key", "ca", "crl"}) settings.erase(k);
   std::ostringstream written;
-  written << t;
+  written << settings;
   s.as_written = written.str();
   auto& srv = s.server;
   auto& lns = srv.lns;
@@ -104,9 +142,10 @@ Result<L2tpSection> parse_l2tp_section(const toml::table& t, const std::string& 
   auto psk = get<std::string>(t, "psk", origin, kSection, std::string());
   if (!psk) return psk.error();
   s.ipsec.psk = *psk;
-  if (s.require_ipsec && s.ipsec.psk.empty()) {
-    return make_error(origin + ": [l2tp] needs 'psk' (the IPsec pre-shared key the clients are given), or "
-                      "require_ipsec = false");
+  if (Status st = certificates(t, origin, s); !st) return st.error();
+  if (s.require_ipsec && !s.ipsec.enabled()) {
+    return make_error(origin + ": [l2tp] needs 'psk' (the IPsec pre-shared key the clients are given) or "
+                      "'certificate', or require_ipsec = false");
   }
   if (!s.ipsec.psk.empty() && s.ipsec.psk.size() < 8) {
     return make_error(origin + ": psk in [l2tp] is shorter than 8 characters");

@@ -53,7 +53,7 @@ L2tpService::~L2tpService() {
 Status L2tpService::open(const L2tpSection& cfg) {
   cfg_ = cfg;
   started_ = Clock::now();
-  const bool ipsec = !cfg.ipsec.psk.empty();
+  const bool ipsec = cfg.ipsec.enabled();
   if (ipsec) {
     vpn::CharonSettings cs;
     cs.run_dir = cfg.run_dir;
@@ -136,6 +136,14 @@ void L2tpService::stop() {
 
 Status L2tpService::reload(const L2tpSection& cfg) {
   if (cfg == cfg_) return Status::Ok();
+  if (cfg.same_settings(cfg_) && gate_ && cfg.ipsec.enabled()) {
+    // New PSK, certificate, CA or CRL: charon gets them, nobody is cut off.
+    cfg_ = cfg;
+    l2tp::IpsecSettings is = cfg.ipsec;
+    is.transport = backend_ == vpn::to_string(vpn::EspBackend::kKernel);
+    gate_->reload_credentials(is);
+    return Status::Ok();
+  }
   const L2tpSection old = cfg_;
   spdlog::info("l2tp: configuration changed: restarting the server");
   stop();
@@ -220,10 +228,18 @@ nlohmann::json L2tpService::status() const {
   if (charon_) {
     j["ipsec"] = {{"charon", charon_->state_name()}, {"backend", backend_},
                   {"mode", backend_ == "kernel" ? "transport" : "tunnel"}, {"connection_loaded", gate_->loaded()}};
+    nlohmann::json auth = nlohmann::json::array();
+    if (cfg_.ipsec.psk_auth()) auth.push_back("psk");
+    if (cfg_.ipsec.cert_auth()) {
+      auth.push_back("certificate");
+      j["ipsec"]["certificate"] = {{"subject", cfg_.cert_subject}, {"not_after", cfg_.cert_not_after},
+                                   {"cas", cfg_.ipsec.ca_pems.size()}, {"crl", !cfg_.ipsec.crl_pem.empty()}};
+    }
+    j["ipsec"]["auth"] = auth;
     nlohmann::json sas = nlohmann::json::array();
     for (const auto& sa : gate_->sas()) {
       sas.push_back({{"ike_id", sa.id}, {"host", sa.host}, {"port", sa.port}, {"remote_id", sa.remote_id},
-                     {"state", sa.state}, {"child_sas", sa.children}, {"up_seconds", seconds_since(sa.since)}});
+                     {"auth", sa.auth}, {"state", sa.state}, {"child_sas", sa.children}, {"up_seconds", seconds_since(sa.since)}});
     }
     j["ipsec"]["sas"] = sas;
   }

@@ -40,6 +40,12 @@ std::string sip_summary(const Config& cfg) {
     out += "; l2tp on " + where + ", pool " + cfg.l2tp->server.pool4 + ", MRU " +
            std::to_string(cfg.l2tp->server.lns.link.lcp.mru) +
            (cfg.l2tp->require_ipsec ? ", IPsec required" : ", IPsec not required");
+    if (cfg.l2tp->ipsec.psk_auth()) out += ", IKEv1 PSK";
+    if (cfg.l2tp->ipsec.cert_auth()) {
+      out += ", IKEv1 certificate " + cfg.l2tp->cert_subject + " (until " + cfg.l2tp->cert_not_after + ", " +
+             std::to_string(cfg.l2tp->ipsec.ca_pems.size()) + " CA(s)" +
+             (cfg.l2tp->ipsec.crl_pem.empty() ? "" : ", CRL") + ")";
+    }
   }
   return out;
 }

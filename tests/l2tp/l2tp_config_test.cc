@@ -2,6 +2,8 @@
 // says, and each kind of mistake is refused with the reason.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "agent/config/config.h"
 
 namespace mapgw {
@@ -123,6 +125,95 @@ TEST(L2tpConfig, MistakesAreRefusedWithTheReason) {
   c = parse_config(inside, "t.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("inside pool4"), std::string::npos) << c.error().message;
+}
+
+// IKEv1 with certificates: the files are read and checked with the
+// configuration (certificates by strongSwan's pki: tests/vpn/make_test_pki.sh).
+class L2tpCertConfig : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/mapgw-l2tp-pki-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    const std::string cmd = std::string(MAPGW_SOURCE_DIR) + "/tests/vpn/make_test_pki.sh " + dir_;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
+  static std::string certs(const std::string& cert = "server", const std::string& key = "server",
+                           const std::string& ca = "ca", const std::string& crl = "crl") {
+    std::string out;
+    if (!cert.empty()) out += "certificate = \"" + dir_ + "/" + cert + ".pem\"\n";
+    if (!key.empty()) out += "certificate_key = \"" + dir_ + "/" + key + ".key\"\n";
+    if (!ca.empty()) out += "ca = \"" + dir_ + "/" + ca + ".pem\"\n";
+    if (!crl.empty()) out += "crl = \"" + dir_ + "/" + crl + ".pem\"\n";
+    return out;
+  }
+  static std::string without_psk() {
+    std::string b = kBase;
+    b.erase(b.find("psk = "), std::string("psk = \"a-long-enough-key\"\n").size());
+    return b;
+  }
+  static std::string dir_;
+};
+std::string L2tpCertConfig::dir_;
+
+TEST_F(L2tpCertConfig, BesideThePsk) {
+  auto c = with(certs());
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  const auto& l = *c->l2tp;
+  EXPECT_TRUE(l.ipsec.psk_auth());
+  EXPECT_TRUE(l.ipsec.cert_auth());
+  EXPECT_EQ(l.ipsec.ca_pems.size(), 1u);
+  EXPECT_NE(l.ipsec.crl_pem.find("BEGIN X509 CRL"), std::string::npos);
+  EXPECT_NE(l.ipsec.key_pem.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(l.cert_subject, "C=JP, O=mapgw lab, CN=lns.example");
+}
+
+TEST_F(L2tpCertConfig, InsteadOfThePsk) {
+  auto c = parse_config(without_psk() + certs("server", "server", "ca", ""), "t.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->l2tp->ipsec.psk_auth());
+  EXPECT_TRUE(c->l2tp->ipsec.cert_auth());
+  EXPECT_TRUE(c->l2tp->ipsec.crl_pem.empty());
+  // Neither: IPsec cannot be required.
+  auto none = parse_config(without_psk(), "t.toml");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("needs 'psk'"), std::string::npos) << none.error().message;
+}
+
+TEST_F(L2tpCertConfig, MistakesAreRefusedWithTheReason) {
+  auto refused = [](const std::string& extra, const std::string& why) {
+    auto c = with(extra);
+    ASSERT_FALSE(c.ok()) << extra;
+    EXPECT_NE(c.error().message.find(why), std::string::npos) << c.error().message;
+  };
+  refused(certs("server", "server", "", ""), "take all of");
+  refused(certs("server", "", "ca", ""), "take all of");
+  refused(certs("", "", "", "crl"), "take all of");
+  refused(certs("server", "alice", "ca", ""), "is not the key of");
+  refused(certs("expired", "expired", "ca", ""), "expired on");
+  refused(certs("server", "server", "alice", ""), "is not a CA certificate");
+  refused(certs("server", "server", "other-ca", "crl"), "not signed by");
+  refused(certs("missing", "server", "ca", ""), "cannot read");
+}
+
+// A reload that changes only credentials (the PSK, a certificate, the CRL)
+// hands them to charon and keeps every session; anything else restarts.
+TEST_F(L2tpCertConfig, AReloadTellsCredentialsFromSettings) {
+  auto a = with(certs("server", "server", "ca", ""));
+  auto b = with(certs());  // a CRL added
+  std::string other_psk = kBase;
+  other_psk.replace(other_psk.find("a-long-enough-key"), 17, "another-long-key!");
+  auto c = parse_config(other_psk + certs("server", "server", "ca", ""), "t.toml");
+  auto d = with(certs("server", "server", "ca", "") + "max_tunnels = 10\n");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok() && d.ok());
+  EXPECT_TRUE(a->l2tp->same_settings(*b->l2tp));
+  EXPECT_FALSE(*a->l2tp == *b->l2tp);
+  EXPECT_TRUE(a->l2tp->same_settings(*c->l2tp));
+  EXPECT_FALSE(*a->l2tp == *c->l2tp);
+  EXPECT_FALSE(a->l2tp->same_settings(*d->l2tp));
+  auto again = with(certs("server", "server", "ca", ""));
+  EXPECT_TRUE(*a->l2tp == *again->l2tp);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@ xl2tpd and pppd — the stack of a Linux user's L2TP/IPsec client. Every
 process is started and stopped by PID through the Lab."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,9 @@ DNS6 = "fd00:30::53"
 LOCAL4 = "10.20.0.1"
 DNS = ("10.20.0.53", "10.20.0.54")
 POOL = "10.20.0.100-10.20.0.149"
+# IKEv1 with certificates: a PKI made by strongSwan's pki.
+PKI_SCRIPT = os.path.join(TESTS, "vpn", "make_test_pki.sh")
+SERVER_DN = "C=JP, O=mapgw lab, CN=lns.example"
 CLIENT_PLUGINS = ("openssl gcm random nonce aes sha1 sha2 md5 hmac gmp x509 pem pkcs1 pubkey kdf "
                   "vici socket-default kernel-netlink")
 
@@ -44,6 +48,43 @@ def client_strongswan_conf():
             "  plugins {\n    vici {\n      socket = unix:///var/run/charon.vici\n    }\n  }\n"
             "  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n      flush_line = yes\n"
             "    }\n  }\n  syslog {\n    daemon {\n      default = -1\n    }\n  }\n}\n" % CLIENT_PLUGINS)
+
+
+def make_pki(directory):
+    """The lab CA, the server's and the clients' certificates and a CRL
+    (tests/vpn/make_test_pki.sh lists them) in @directory."""
+    subprocess.run([PKI_SCRIPT, directory], check=True, timeout=300)
+    return directory
+
+
+def server_cert_config(pki, crl=True):
+    """[l2tp] lines serving certificates of the lab CA (beside the PSK)."""
+    out = 'certificate = "%s/server.pem"\ncertificate_key = "%s/server.key"\nca = "%s/ca.pem"\n' % (pki, pki, pki)
+    return out + ('crl = "%s/crl.pem"\n' % pki if crl else "")
+
+
+def revoke(pki, who):
+    """A newer CRL of the lab CA that also revokes @who."""
+    crl = os.path.join(pki, "crl.pem")
+    out = subprocess.run(["pki", "--signcrl", "--cacert", os.path.join(pki, "ca.pem"), "--cakey",
+                          os.path.join(pki, "ca.key"), "--lifetime", "30", "--lastcrl", crl, "--reason",
+                          "key-compromise", "--cert", os.path.join(pki, who + ".pem"), "--outform", "pem"],
+                         capture_output=True, check=True, timeout=60).stdout
+    with open(crl, "wb") as f:
+        f.write(out)
+
+
+def client_auth(directory, pki=None, cert=None):
+    """A client charon's local/remote auth: the PSK, or certificate @cert
+    of @pki (its files put where swanctl --load-all finds them, beside the
+    swanctl.conf in @directory) checking that the server is SERVER_DN."""
+    if not cert:
+        return {"local": {"auth": "psk"}, "remote": {"auth": "psk"}}
+    for sub, name in (("x509", cert + ".pem"), ("private", cert + ".key"), ("x509ca", "ca.pem")):
+        os.makedirs(os.path.join(directory, sub), mode=0o700, exist_ok=True)
+        shutil.copy(os.path.join(pki, name), os.path.join(directory, sub, name))
+    return {"local": {"auth": "pubkey", "certs": cert + ".pem"},
+            "remote": {"auth": "pubkey", "id": '"%s"' % SERVER_DN}}
 
 
 class L2tpLab:
@@ -141,20 +182,22 @@ class LinuxClient:
     """A Linux L2TP/IPsec client: charon (IKEv1 PSK, transport mode,
     UDP-encapsulated), xl2tpd (kernel L2TP) and pppd, in namespace @ns."""
 
-    def __init__(self, L, ns, server, me, user, password, refuse=(), ipsec=True, ppp_extra=""):
+    def __init__(self, L, ns, server, me, user, password, refuse=(), ipsec=True, ppp_extra="", pki=None, cert=None):
         self.L, self.ns, self.server, self.me = L, ns, server, me
         self.dir = os.path.join(L.dir, ns)
         os.makedirs(self.dir, exist_ok=True)
         self.charon = None
         if ipsec:
-            conf = {"connections": {"l2tp": {
-                "version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes",
-                "proposals": "aes256-sha256-modp2048", "dpd_delay": "10s",
-                "local": {"auth": "psk"}, "remote": {"auth": "psk"},
-                "children": {"l2tp": {"mode": "transport", "local_ts": "%s[udp/l2tp]" % me,
-                                      "remote_ts": "%s[udp/l2tp]" % server, "esp_proposals": "aes256-sha1"}}}},
-                "secrets": {"ike-l2tp": {"secret": '"%s"' % PSK}}}
-            self.charon = PlainCharon(L.lab, ns, os.path.join(self.dir, "charon"), 4500, swanctl_text(conf),
+            charon_dir = os.path.join(self.dir, "charon")
+            conn = {"version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes",
+                    "proposals": "aes256-sha256-modp2048", "dpd_delay": "10s",
+                    "children": {"l2tp": {"mode": "transport", "local_ts": "%s[udp/l2tp]" % me,
+                                          "remote_ts": "%s[udp/l2tp]" % server, "esp_proposals": "aes256-sha1"}}}
+            conn.update(client_auth(charon_dir, pki, cert))
+            conf = {"connections": {"l2tp": conn}}
+            if not cert:
+                conf["secrets"] = {"ike-l2tp": {"secret": '"%s"' % PSK}}
+            self.charon = PlainCharon(L.lab, ns, charon_dir, 4500, swanctl_text(conf),
                                       strongswan_conf=client_strongswan_conf())
         self.options = os.path.join(self.dir, "options.l2tp")
         with open(self.options, "w") as f:

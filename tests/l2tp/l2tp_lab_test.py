@@ -6,12 +6,15 @@ lying AVPs, sessions that never finish, peers that never acknowledge or
 never stop negotiating — each counted by name and cleaned up, the
 daemon unharmed (ctest -L l2tp)."""
 import os
+import shutil
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l2tp_lab import DNS6, LAN, LAN6, PSK, L2tpLab, LacProcess, PlainCharon, swanctl_text, wait_for, wait_or_dump  # noqa: E402
+from l2tp_lab import (DNS6, LAN, LAN6, PSK, L2tpLab, LacProcess, PlainCharon, client_auth, make_pki,  # noqa: E402
+                      revoke, server_cert_config, swanctl_text, wait_for, wait_or_dump)
 from plain_charon import PLUGINS  # noqa: E402
 from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
@@ -22,6 +25,28 @@ def rss_kib(L):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def libipsec_client(L, ns, directory, me, server, pki=None, cert=None):
+    """A strongSwan client on this ESP-less host: libipsec, tunnel mode
+    host-to-host with L2TP's selectors, UDP-encapsulated; PSK or
+    certificate @cert of @pki. It needs the same bypass of its own route
+    into libipsec for IKE as our charon (README "L2TP/IPsec")."""
+    conn = {"version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes",
+            "proposals": "aes256-sha256-modp2048",
+            "children": {"l2tp": {"mode": "tunnel", "local_ts": "dynamic[udp]", "remote_ts": "dynamic[udp/1701]",
+                                  "esp_proposals": "aes256gcm16"}}}
+    conn.update(client_auth(directory, pki, cert))
+    conf = {"connections": {"l2tp": conn}}
+    if not cert:
+        conf["secrets"] = {"ike-l2tp": {"secret": '"%s"' % PSK}}
+    ss = ("charon {\n  load = %s\n  port = 0\n  port_nat_t = 4500\n  plugins {\n"
+          "    vici {\n      socket = unix:///var/run/charon.vici\n    }\n"
+          "    kernel-libipsec {\n      allow_peer_ts = yes\n    }\n"
+          "    socket-default {\n      fwmark = 0x4d47\n    }\n    kernel-netlink {\n      fwmark = !0x4d47\n    }\n"
+          "  }\n  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n    }\n  }\n}\n"
+          % PLUGINS)
+    return PlainCharon(L.lab, ns, directory, 4500, swanctl_text(conf), strongswan_conf=ss)
 
 
 class LabCase(unittest.TestCase):
@@ -316,22 +341,7 @@ class TunnelModeFallback(LabCase):
     require_ipsec = True
 
     def test_a_strongswan_client_in_tunnel_mode_dials_in(self):
-        me = "2001:db8:1::2"
-        conf = {"connections": {"l2tp": {
-            "version": "1", "local_addrs": me, "remote_addrs": self.v6, "encap": "yes",
-            "proposals": "aes256-sha256-modp2048", "local": {"auth": "psk"}, "remote": {"auth": "psk"},
-            "children": {"l2tp": {"mode": "tunnel", "local_ts": "dynamic[udp]", "remote_ts": "dynamic[udp/1701]",
-                                  "esp_proposals": "aes256gcm16"}}}},
-            "secrets": {"ike-l2tp": {"secret": '"%s"' % PSK}}}
-        # The client's libipsec needs the same bypass as ours (README "L2TP/IPsec").
-        ss = ("charon {\n  load = %s\n  port = 0\n  port_nat_t = 4500\n  plugins {\n"
-              "    vici {\n      socket = unix:///var/run/charon.vici\n    }\n"
-              "    kernel-libipsec {\n      allow_peer_ts = yes\n    }\n"
-              "    socket-default {\n      fwmark = 0x4d47\n    }\n    kernel-netlink {\n      fwmark = !0x4d47\n    }\n"
-              "  }\n  filelog {\n    charon {\n      path = /var/run/charon.log\n      default = 1\n    }\n  }\n}\n"
-              % PLUGINS)
-        charon = PlainCharon(self.L.lab, self.ns, os.path.join(self.L.dir, "client-charon"), 4500, swanctl_text(conf),
-                             strongswan_conf=ss)
+        charon = libipsec_client(self.L, self.ns, os.path.join(self.L.dir, "client-charon"), "2001:db8:1::2", self.v6)
         try:
             charon.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
             st = self.L.ctl("l2tp", "status")
@@ -353,6 +363,96 @@ class TunnelModeFallback(LabCase):
                                                               if "[IKE]" in x or "[CHD]" in x)[-3000:]))
         finally:
             charon.stop()
+
+
+class Certificates(unittest.TestCase):
+    """IKEv1 with certificates beside the PSK (libipsec, tunnel mode, on
+    this host): a client of our CA dials in, a revoked one and one of
+    another CA are refused, a PSK client is served side by side, and a
+    newer CRL taken by a reload refuses the next login without ending
+    the PSK client's session."""
+
+    def setUp(self):
+        self.pki = make_pki(tempfile.mkdtemp(prefix="mapgw-l2tp-pki-"))
+        self.L = L2tpLab("l2k", require_ipsec=True, extra=server_cert_config(self.pki))
+        self.links = [self.L.add_client_link() for _ in range(3)]
+        self.L.start()
+        self.charons, self.lacs = [], []
+
+    def tearDown(self):
+        for x in self.lacs + self.charons:
+            x.stop()
+        self.L.teardown()
+        shutil.rmtree(self.pki, ignore_errors=True)
+
+    def charon(self, link, cert=None):
+        ns, server, _ = self.links[link]
+        n = link + 1
+        c = libipsec_client(self.L, ns, os.path.join(self.L.dir, "charon-%d-%s" % (n, cert or "psk")),
+                            "2001:db8:%d::2" % n, "2001:db8:%d::1" % n, self.pki, cert)
+        self.charons.append(c)
+        return c
+
+    def server_sas(self):
+        return self.L.ctl("l2tp", "status")["ipsec"]["sas"]
+
+    def refused(self, link, cert, why):
+        c = self.charon(link, cert)
+        r = c.swanctl("--initiate", "--child", "l2tp", "--timeout", "20", check=False)
+        self.assertNotEqual(r.returncode, 0, "%s was let in" % cert)
+        wait_or_dump(lambda: why in self.L.charon_log(), 10, "the server's charon saying why %s was refused" % cert,
+                     lambda: self.L.charon_log()[-3000:])
+        c.stop()
+        self.charons.remove(c)
+        self.assertEqual([sa for sa in self.server_sas() if cert in sa["remote_id"]], [])
+
+    def dial(self, link, user, password):
+        lac = LacProcess(self.L, self.links[link][0])
+        self.lacs.append(lac)
+        self.assertNotIn("error", lac.do("connect", server=["2001:db8:%d::1" % (link + 1), 1701], timeout=10))
+        self.assertNotIn("error", lac.do("call", timeout=10))
+        up = lac.do("ppp_up", user=user, password=password, method="pap")
+        self.assertNotIn("error", up, self.L.mapgw_log()[-3000:])
+        return lac, up
+
+    def test_certificates_beside_the_psk_with_revocation_and_reload(self):
+        st = self.L.ctl("l2tp", "status")["ipsec"]
+        self.assertEqual(st["auth"], ["psk", "certificate"])
+        self.assertEqual(st["certificate"]["subject"], "C=JP, O=mapgw lab, CN=lns.example")
+        self.assertTrue(st["certificate"]["crl"])
+        alice = self.charon(0, "alice")
+        alice.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
+        wait_for(lambda: [(sa["auth"], sa["remote_id"], sa["child_sas"]) for sa in self.server_sas()]
+                 == [("certificate", "C=JP, O=mapgw lab, CN=alice", 1)], timeout=10,
+                 what="alice's certificate SA on the server")
+        lac, up = self.dial(0, "alice", "wonderland")
+        self.assertEqual(lac.do("ping", src=up["address"], dst=LAN, count=3)["replies"], 3)
+        self.assertEqual(self.L.sessions()[0]["layers"], {"ipsec": True, "l2tp": True, "ppp": True})
+
+        self.refused(1, "mallory", "certificate was revoked")
+        self.refused(2, "eve", "no issuer certificate found")
+
+        # A PSK client beside the certificate one.
+        bob = self.charon(1)
+        bob.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
+        wait_for(lambda: sorted(sa["auth"] for sa in self.server_sas()) == ["certificate", "psk"], timeout=10,
+                 what="both SAs on the server")
+        self.dial(1, "bob", "builder")
+        self.assertEqual(len(self.L.sessions()), 2)
+
+        # alice's key is lost: a newer CRL, a reload. Her SA and session
+        # end by her own hand; bob's stay through the reload.
+        alice.swanctl("--terminate", "--ike", "l2tp")
+        wait_for(lambda: len(self.L.sessions()) == 1, timeout=15, what="alice's session gone with her SA")
+        revoke(self.pki, "alice")
+        self.assertEqual(self.L.ctl("reload").get("reloaded"), True)
+        wait_or_dump(lambda: "credentials changed" in self.L.mapgw_log(), 10, "the credentials reloaded",
+                     lambda: self.L.mapgw_log()[-2000:])
+        r = alice.swanctl("--initiate", "--child", "l2tp", "--timeout", "20", check=False)
+        self.assertNotEqual(r.returncode, 0, "alice was let in after her certificate was revoked")
+        self.assertEqual([sa["auth"] for sa in self.server_sas()], ["psk"])
+        self.assertEqual([s["user"] for s in self.L.sessions()], ["bob"])
+        self.assertEqual(self.L.ctl("l2tp", "status")["ipsec"]["auth"], ["psk", "certificate"])
 
 
 if __name__ == "__main__":

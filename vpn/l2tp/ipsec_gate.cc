@@ -3,6 +3,8 @@
 #include <net/if.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
+
 namespace mapgw::l2tp {
 namespace {
 
@@ -51,19 +53,45 @@ void IpsecGate::charon_up(vici::Client& c) {
       if (!r) spdlog::error("l2tp: subscribing to charon's {}: {}", e, r.error().message);
     });
   }
-  request("load-shared", l2tp_psk_message(s_));
-  c.request("load-conn", l2tp_conn_message(s_), [this](Result<vici::Message> r) {
-    loaded_ = r && r->yes("success");
-    if (!loaded_) {
-      spdlog::error("l2tp: charon refused the IKEv1 connection: {}",
-                    r ? r->value_or("errmsg", "failed") : r.error().message);
-    } else {
-      spdlog::info("l2tp: IKEv1 PSK connection loaded ({} mode)", s_.transport ? "transport" : "tunnel");
-    }
-  });
+  load();
   vici::Message q;
   q.set("noblock", "yes");
   request("list-sas", std::move(q));
+}
+
+void IpsecGate::load() {
+  loaded_ = false;
+  for (auto& [cmd, m] : l2tp_credential_messages(s_)) request(cmd, std::move(m));
+  auto conns = l2tp_conn_messages(s_);
+  auto pending = std::make_shared<size_t>(conns.size());
+  for (auto& m : conns) {
+    const std::string name = m.entries().front().name;
+    vici_->request("load-conn", std::move(m), [this, name, pending](Result<vici::Message> r) {
+      if (!r || !r->yes("success")) {
+        spdlog::error("l2tp: charon refused the IKEv1 connection {}: {}", name,
+                      r ? r->value_or("errmsg", "failed") : r.error().message);
+        return;
+      }
+      spdlog::info("l2tp: IKEv1 connection {} loaded ({}, {} mode)", name, conn_auth(name),
+                   s_.transport ? "transport" : "tunnel");
+      loaded_ = --*pending == 0;
+    });
+  }
+}
+
+void IpsecGate::reload_credentials(const IpsecSettings& s) {
+  s_ = s;
+  if (!vici_) return;  // charon_up() loads them
+  spdlog::info("l2tp: IPsec credentials changed: reloading them into charon (SAs up stay)");
+  request("clear-creds", vici::Message());
+  // A method no longer configured: its connection goes (its SAs stay up).
+  for (const char* name : {kConnName, kCertConnName}) {
+    if ((name == kConnName ? s_.psk_auth() : s_.cert_auth())) continue;
+    vici::Message u;
+    u.set("name", name);
+    request("unload-conn", std::move(u));
+  }
+  load();
 }
 
 void IpsecGate::charon_down(const std::string& why) {
@@ -85,7 +113,7 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
   const bool up = m.yes("up");
   for (const auto& e : m.entries()) {
     const vici::Message* ike = section(e);
-    if (!ike || e.name != kConnName) continue;
+    if (!ike || !is_l2tp_conn(e.name)) continue;
     const std::string id = ike->value_or("uniqueid", "");
     const std::string host = ike->value_or("remote-host", "");
     if (id.empty() || host.empty()) continue;
@@ -97,6 +125,7 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
       sa.host = host;
       sa.port = static_cast<uint16_t>(std::strtoul(ike->value_or("remote-port", "0").c_str(), nullptr, 10));
       sa.remote_id = ike->value_or("remote-id", "");
+      sa.auth = conn_auth(e.name);
       sa.state = ike->value_or("state", "");
       if (name == "list-sa") {
         sa.children = children_installed(*ike);

@@ -32,6 +32,7 @@ class IpsecGate {
   using Clock = std::chrono::steady_clock;
   struct Sa {
     std::string id, host, remote_id, state;
+    std::string auth;  // "psk" or "certificate"
     uint16_t port = 0;
     int children = 0;  // CHILD_SAs up
     Clock::time_point since{};
@@ -46,6 +47,9 @@ class IpsecGate {
   // charon answers: our connection and secret loaded, events subscribed,
   // SAs that survived in it listed.
   void charon_up(vici::Client& c);
+  // The PSK, certificates, CAs or CRL changed (nothing else): charon gets
+  // the new ones; SAs up stay, new ones use them.
+  void reload_credentials(const IpsecSettings& s);
   // charon is gone, and every SA with it.
   void charon_down(const std::string& why);
 
@@ -59,6 +63,7 @@ class IpsecGate {
   bool loaded() const { return loaded_; }
 
  private:
+  void load();  // credentials and connections into charon
   void on_event(const std::string& name, const vici::Message& m);
   void request(const std::string& cmd, vici::Message args);
   void changed(const std::string& host, const std::string& why);

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "vpn/charon/credentials.h"
 
 namespace mapgw::vpn {
 namespace {
@@ -33,14 +33,6 @@ std::string bio_text(BIO* b) {
   char* data = nullptr;
   const long n = BIO_get_mem_data(b, &data);
   return std::string(data, static_cast<size_t>(n));
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return make_error("cannot read " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 Status write_file(const std::string& path, const std::string& data, mode_t mode) {
@@ -114,18 +106,12 @@ Result<ServerCertificate> load_or_create_certificate(const std::string& cert_pat
                       " is missing while its pair exists");
   }
   if (have_cert) {
-    if ((st.st_mode & 077) != 0) return make_error(key_path + " must not be readable by others (chmod 600)");
-    auto cert = read_file(cert_path);
-    auto key = read_file(key_path);
-    if (!cert || !key) return make_error("server certificate: " + (!cert ? cert.error() : key.error()).message);
-    BioPtr cb(BIO_new_mem_buf(cert->data(), static_cast<int>(cert->size())));
-    BioPtr kb(BIO_new_mem_buf(key->data(), static_cast<int>(key->size())));
+    auto pair = load_certificate_pair(cert_path, key_path);
+    if (!pair) return make_error("server certificate: " + pair.error().message);
+    BioPtr cb(BIO_new_mem_buf(pair->cert_pem.data(), static_cast<int>(pair->cert_pem.size())));
+    BioPtr kb(BIO_new_mem_buf(pair->key_pem.data(), static_cast<int>(pair->key_pem.size())));
     X509Ptr x(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
     PkeyPtr k(PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, nullptr));
-    if (!x || !k) return make_error("server certificate: " + cert_path + " / " + key_path + " are not PEM");
-    if (X509_check_private_key(x.get(), k.get()) != 1) {
-      return make_error("server certificate: " + key_path + " is not the key of " + cert_path);
-    }
     return describe(x.get(), k.get());
   }
   PkeyPtr key(EVP_RSA_gen(3072));
