@@ -6,14 +6,16 @@ the address and DNS IPCP hands out, traffic through the session, and each
 way a session ends — from the client, from the server, from IPsec, from
 PPP — taking the other layers with it (seed 004 §7)."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from l2tp_lab import (DNS, HERE, LAN6, PSK, USERS, L2tpLab, LinuxClient, PlainCharon, client_strongswan_conf,  # noqa: E402
-                      swanctl_text, tcp_transfer, wait_or_dump)
+                      make_pki, server_cert_config, swanctl_text, tcp_transfer, wait_or_dump)
 
 
 def dump(L, *clients):
@@ -242,6 +244,65 @@ class RealPppOverIpv6(unittest.TestCase):
         wait_or_dump(lambda: not self.L.sessions() and not [t for t in self.L.ctl("l2tp", "status")["tunnels"]
                                                               if t["state"] != "closed"], 30, "all gone", logs)
         wait_or_dump(lambda: "ESTABLISHED" not in self.charon.sas(), 30, "the client's IKE SA deleted", logs)
+
+
+class CertificatesBehindNat(unittest.TestCase):
+    """IKEv1 with certificates (the lab CA, made by strongSwan's pki) and a
+    real NAT box in the path (nftables masquerade): the client's charon
+    finds the NAT itself and floats to UDP/4500 (nothing forced), ESP in
+    transport mode through NAT-T, xl2tpd and pppd inside; a revoked
+    certificate is refused. The server serves the PSK beside it."""
+
+    def setUp(self):
+        self.pki = make_pki(tempfile.mkdtemp(prefix="mapgw-l2tp-pki-"))
+        self.L = L2tpLab("l2nat", extra="dpd = 5\n" + server_cert_config(self.pki))
+        self.natted = self.L.add_natted_client_link()
+        self.direct = self.L.add_client_link()
+        self.L.start()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.stop()
+        self.L.teardown()
+        shutil.rmtree(self.pki, ignore_errors=True)
+
+    def client(self, link, user, cert, **kw):
+        ns, server, me = link
+        c = LinuxClient(self.L, ns, server, me, user, USERS[user], pki=self.pki, cert=cert, **kw)
+        self.clients.append(c)
+        return c
+
+    def test_a_certificate_client_behind_a_nat_and_a_revoked_one(self):
+        c = self.client(self.natted, "alice", "alice", refuse=("pap", "chap", "mschap"), encap=False)
+        try:
+            c.ipsec_up()
+            c.start_xl2tpd()
+            c.dial()
+            self.assertEqual(c.wait_up(), "10.20.0.100")
+        except AssertionError as e:
+            raise AssertionError(str(e) + dump(self.L, c))
+        nat_address = "192.0.2.2"
+        sas = self.L.ctl("l2tp", "status")["ipsec"]["sas"]
+        self.assertEqual([(sa["auth"], sa["remote_id"], sa["host"], sa["child_sas"]) for sa in sas],
+                         [("certificate", "C=JP, O=mapgw lab, CN=alice", nat_address, 1)], dump(self.L, c))
+        self.assertIn("nat-local=yes", c.sas())  # the client's charon found the NAT by itself
+        s = self.L.sessions()
+        self.assertEqual([(x["user"], x["layers"]) for x in s], [("alice", {"ipsec": True, "l2tp": True, "ppp": True})])
+        self.assertTrue(s[0]["peer"].startswith(nat_address + ":"), s)
+        self.assertTrue(c.ping(), dump(self.L, c))
+        self.assertEqual(tcp_transfer(self.L, c.ns, 500_000), 500_000, dump(self.L, c))
+
+        mallory = self.client(self.direct, "bob", "mallory")
+        with self.assertRaises(AssertionError):
+            mallory.ipsec_up()
+        wait_or_dump(lambda: "certificate was revoked" in self.L.charon_log(), 30, "the revocation in charon's log",
+                     lambda: self.L.charon_log()[-3000:])
+        self.assertEqual(len(self.L.ctl("l2tp", "status")["ipsec"]["sas"]), 1)
+
+        c.hang_up()
+        wait_or_dump(lambda: not self.L.sessions() and "ESTABLISHED" not in c.sas(), 60,
+                     "session, tunnel and IKE SA gone", lambda: dump(self.L, c))
 
 
 if __name__ == "__main__":

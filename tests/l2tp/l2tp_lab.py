@@ -123,6 +123,26 @@ class L2tpLab:
         self.listen += ["192.0.%d.1" % (n + 1), "2001:db8:%d::1" % n]
         return ns, "192.0.%d.1" % (n + 1), "192.0.%d.2" % (n + 1)
 
+    def add_natted_client_link(self):
+        """A client behind a NAT box, as most remote users are: namespace
+        nat<n> (nftables masquerade) on a veth from the LNS (192.0.<n+1>.2,
+        our side .1), the client behind it on 172.16.<n>.2/24. IPv4 only."""
+        self.clients += 1
+        n = self.clients
+        nat, ns = self.lab.ns("nat%d" % n), self.lab.ns("cli%d" % n)
+        self.lab.link(self.lns, "c%d" % n, nat, "wan0")
+        self.lab.link(nat, "lan0", ns, "eth0")
+        self.lab.run(self.lns, "ip addr add 192.0.%d.1/24 dev c%d" % (n + 1, n))
+        rules = os.path.join(self.dir, "nat%d.nft" % n)
+        with open(rules, "w") as f:
+            f.write("table ip nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat;\n"
+                    '    oifname "wan0" masquerade\n  }\n}\n')
+        self.lab.run(nat, "ip addr add 192.0.%d.2/24 dev wan0 && ip addr add 172.16.%d.1/24 dev lan0 && "
+                          "sysctl -qw net.ipv4.ip_forward=1 && nft -f %s" % (n + 1, n, rules))
+        self.lab.run(ns, "ip addr add 172.16.%d.2/24 dev eth0 && ip route add default via 172.16.%d.1" % (n, n))
+        self.listen.append("192.0.%d.1" % (n + 1))
+        return ns, "192.0.%d.1" % (n + 1), "172.16.%d.2" % n
+
     def start(self):
         conf = os.path.join(self.dir, "mapgw.toml")
         with open(conf, "w") as f:
@@ -179,17 +199,21 @@ class L2tpLab:
 
 
 class LinuxClient:
-    """A Linux L2TP/IPsec client: charon (IKEv1 PSK, transport mode,
-    UDP-encapsulated), xl2tpd (kernel L2TP) and pppd, in namespace @ns."""
+    """A Linux L2TP/IPsec client: charon (IKEv1 with the PSK or a
+    certificate, transport mode, UDP-encapsulated), xl2tpd (kernel L2TP)
+    and pppd, in namespace @ns."""
 
-    def __init__(self, L, ns, server, me, user, password, refuse=(), ipsec=True, ppp_extra="", pki=None, cert=None):
+    def __init__(self, L, ns, server, me, user, password, refuse=(), ipsec=True, ppp_extra="", pki=None, cert=None,
+                 encap=True):
         self.L, self.ns, self.server, self.me = L, ns, server, me
         self.dir = os.path.join(L.dir, ns)
         os.makedirs(self.dir, exist_ok=True)
         self.charon = None
         if ipsec:
             charon_dir = os.path.join(self.dir, "charon")
-            conn = {"version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes",
+            # encap: UDP encapsulation as if behind a NAT; False: only when
+            # IKE finds one (a real NAT box in the path).
+            conn = {"version": "1", "local_addrs": me, "remote_addrs": server, "encap": "yes" if encap else "no",
                     "proposals": "aes256-sha256-modp2048", "dpd_delay": "10s",
                     "children": {"l2tp": {"mode": "transport", "local_ts": "%s[udp/l2tp]" % me,
                                           "remote_ts": "%s[udp/l2tp]" % server, "esp_proposals": "aes256-sha1"}}}
