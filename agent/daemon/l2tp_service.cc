@@ -69,11 +69,14 @@ Status L2tpService::open(const L2tpSection& cfg) {
     // Transport mode needs the kernel's ESP; libipsec does tunnel mode
     // only: host-to-host with the same selectors (README "L2TP/IPsec").
     is.transport = choice.backend == vpn::EspBackend::kKernel;
+    // Clients behind one NAT address need an SA each, told apart by mark.
+    is.sa_marks = is.transport && l2tp::kernel_reports_marks();
+    sa_marks_ = is.sa_marks;
     spdlog::info("l2tp: ESP in {} ({}): {} mode; charon in {}", backend_, choice.why,
                  is.transport ? "transport" : "tunnel (host-to-host fallback)", cfg.run_dir);
     gate_ = std::make_unique<l2tp::IpsecGate>(is, choice.backend == vpn::EspBackend::kLibipsec,
-                                              [this](const std::string& host, const std::string& why) {
-                                                host_down(host, why);
+                                              [this](const std::string& key, const std::string& why) {
+                                                ipsec_peer_down(key, why);
                                               });
     vpn::CharonSupervisor::Listener l;
     l.up = [this](vici::Client& c) {
@@ -99,7 +102,9 @@ Status L2tpService::open(const L2tpSection& cfg) {
     l2tp::IpsecGate* gate = gate_.get();
     admit = [gate](const l2tp::Endpoint& peer, int ifindex) { return gate->admits(peer, ifindex); };
   }
-  auto server = l2tp::Server::start(cfg.server, h, std::move(admit));
+  l2tp::ServerConfig sc = cfg.server;
+  sc.sa_marks = sa_marks_;
+  auto server = l2tp::Server::start(sc, h, std::move(admit));
   if (!server) return server.error();
   server_ = std::move(*server);
   watch(ep_, server_->fd(), true);
@@ -141,6 +146,7 @@ Status L2tpService::reload(const L2tpSection& cfg) {
     cfg_ = cfg;
     l2tp::IpsecSettings is = cfg.ipsec;
     is.transport = backend_ == vpn::to_string(vpn::EspBackend::kKernel);
+    is.sa_marks = sa_marks_;
     gate_->reload_credentials(is);
     return Status::Ok();
   }
@@ -199,24 +205,24 @@ void L2tpService::client_down(const l2tp::ClientRoute& r, const std::string& why
   spdlog::info("l2tp: {} down ({}): address {} free", r.user, why, addr);
 }
 
-// L2TP tunnel gone: its IPsec SA too when the host has no other tunnel
-// (seed 004 §7).
+// L2TP tunnel gone: its IPsec SA too when that IPsec peer (the host, or
+// one client of several behind its NAT) has no other tunnel (seed 004 §7).
 void L2tpService::tunnel_closed(const std::string& peer, const std::string& why) {
   if (!gate_ || !server_) return;
-  const std::string host = l2tp::peer_host(peer);
+  const std::string key = l2tp::peer_ipsec_key(peer);
   for (const auto& t : server_->lns().tunnel_list()) {
-    if (t.peer != peer && l2tp::peer_host(t.peer) == host && t.state != "closed") return;
+    if (t.peer != peer && l2tp::peer_ipsec_key(t.peer) == key && t.state != "closed") return;
   }
   spdlog::info("l2tp: tunnel of {} ended ({}): deleting its IKE SA", peer, why);
-  gate_->end_host(host);
+  gate_->end_peer(key);
 }
 
-// IPsec gone for a host: its L2TP tunnels and PPP sessions go.
-void L2tpService::host_down(const std::string& host, const std::string& why) {
+// IPsec gone for a peer: its L2TP tunnels and PPP sessions go.
+void L2tpService::ipsec_peer_down(const std::string& key, const std::string& why) {
   ++hosts_down_;
   if (!server_) return;
-  const size_t n = server_->close_host(host, why);
-  if (n) spdlog::info("l2tp: {}: {} → {} tunnel(s) closed", host, why, n);
+  const size_t n = server_->close_ipsec_peer(key, why);
+  if (n) spdlog::info("l2tp: {}: {} → {} tunnel(s) closed", key, why, n);
 }
 
 nlohmann::json L2tpService::status() const {
@@ -227,7 +233,8 @@ nlohmann::json L2tpService::status() const {
   j["require_ipsec"] = cfg_.require_ipsec;
   if (charon_) {
     j["ipsec"] = {{"charon", charon_->state_name()}, {"backend", backend_},
-                  {"mode", backend_ == "kernel" ? "transport" : "tunnel"}, {"connection_loaded", gate_->loaded()}};
+                  {"mode", backend_ == "kernel" ? "transport" : "tunnel"}, {"connection_loaded", gate_->loaded()},
+                  {"sa_marks", sa_marks_}};
     nlohmann::json auth = nlohmann::json::array();
     if (cfg_.ipsec.psk_auth()) auth.push_back("psk");
     if (cfg_.ipsec.cert_auth()) {
@@ -239,7 +246,7 @@ nlohmann::json L2tpService::status() const {
     nlohmann::json sas = nlohmann::json::array();
     for (const auto& sa : gate_->sas()) {
       sas.push_back({{"ike_id", sa.id}, {"host", sa.host}, {"port", sa.port}, {"remote_id", sa.remote_id},
-                     {"auth", sa.auth}, {"state", sa.state}, {"child_sas", sa.children}, {"up_seconds", seconds_since(sa.since)}});
+                     {"auth", sa.auth}, {"state", sa.state}, {"child_sas", sa.children.size()}, {"up_seconds", seconds_since(sa.since)}});
     }
     j["ipsec"]["sas"] = sas;
   }
@@ -251,14 +258,9 @@ nlohmann::json L2tpService::status() const {
                          {"vendor", t.vendor}, {"state", t.state}, {"sessions", t.sessions},
                          {"retransmissions", t.retransmissions}, {"duplicates", t.duplicates}});
     }
-    std::set<std::string> protected_hosts;
-    if (gate_) {
-      for (const auto& sa : gate_->sas()) {
-        if (sa.children > 0) protected_hosts.insert(sa.host);
-      }
-    }
+    const std::set<std::string> protected_keys = gate_ ? gate_->protected_keys() : std::set<std::string>{};
     for (const auto& s : server_->sessions()) {
-      const bool ipsec_up = protected_hosts.count(l2tp::peer_host(s.peer)) > 0;
+      const bool ipsec_up = protected_keys.count(l2tp::peer_ipsec_key(s.peer)) > 0;
       sessions.push_back({{"id", std::to_string(s.tunnel) + "/" + std::to_string(s.session)},
                           {"peer", s.peer},
                           {"user", s.user},
@@ -313,7 +315,7 @@ nlohmann::json L2tpService::metrics() const {
   }
   if (gate_) {
     size_t up = 0;
-    for (const auto& sa : gate_->sas()) up += sa.children > 0;
+    for (const auto& sa : gate_->sas()) up += !sa.children.empty();
     gauges.push_back(metric("mapgw_l2tp_ipsec_sas", "IKEv1 SAs of L2TP clients with a CHILD_SA up", nlohmann::json::object(),
                             static_cast<double>(up)));
     gauges.push_back(metric("mapgw_l2tp_charon_up", "1 when the L2TP server's charon answers", nlohmann::json::object(),

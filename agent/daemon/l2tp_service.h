@@ -43,7 +43,7 @@ class L2tpService {
   void client_down(const l2tp::ClientRoute& r, const std::string& why);
   void client_ipv6(const l2tp::ClientRoute& r, bool up, const std::string& why);
   void tunnel_closed(const std::string& peer, const std::string& why);
-  void host_down(const std::string& host, const std::string& why);
+  void ipsec_peer_down(const std::string& key, const std::string& why);
 
   int ep_ = -1;
   L2tpSection cfg_;
@@ -51,6 +51,7 @@ class L2tpService {
   std::unique_ptr<l2tp::IpsecGate> gate_;
   std::unique_ptr<l2tp::Server> server_;
   std::string backend_;  // "kernel" / "libipsec" / "" (no IPsec)
+  bool sa_marks_ = false;  // transport-mode SAs marked per client (vpn/l2tp/endpoint.h)
   std::chrono::steady_clock::time_point started_{};
   uint64_t route_errors_ = 0, hosts_down_ = 0;
 };

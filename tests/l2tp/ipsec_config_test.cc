@@ -95,6 +95,26 @@ TEST(L2tpIpsecConfig, CertificatesServeBesideThePsk) {
   EXPECT_EQ(*creds[4].second.value("data"), "THE CRL");
 }
 
+// Clients behind one NAT: each transport-mode CHILD_SA marks what it
+// decrypts and takes only packets with its mark, the same value both ways.
+TEST(L2tpIpsecConfig, PerSaMarksInTransportModeOnly) {
+  IpsecSettings s;
+  s.psk = "the-key";
+  s.sa_marks = true;
+  auto child_of = [](const IpsecSettings& x) {
+    return *l2tp_conn_messages(x)[0].sub(kConnName)->sub("children")->sub(kConnName);
+  };
+  vici::Message child = child_of(s);
+  EXPECT_EQ(*child.value("mark_in"), "%unique");
+  EXPECT_EQ(*child.value("mark_out"), "%unique");
+  EXPECT_EQ(*child.value("set_mark_in"), "%same");
+  s.transport = false;  // libipsec sets no marks
+  EXPECT_EQ(child_of(s).value("mark_in"), nullptr);
+  s.transport = true;
+  s.sa_marks = false;
+  EXPECT_EQ(child_of(s).value("set_mark_in"), nullptr);
+}
+
 TEST(L2tpIpsecConfig, CertificatesAlone) {
   IpsecSettings s;
   s.cert_pem = "SERVER CERT";

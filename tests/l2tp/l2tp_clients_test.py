@@ -305,5 +305,67 @@ class CertificatesBehindNat(unittest.TestCase):
                      "session, tunnel and IKE SA gone", lambda: dump(self.L, c))
 
 
+class ClientsBehindOneNat(unittest.TestCase):
+    """Two real clients behind the same NAT box: one public address, and
+    L2TP from 1701 inside ESP for both — identical to the server but for
+    the IPsec SA each came through. Each CHILD_SA marks what it decrypts
+    and replies leave with that mark (vpn/l2tp/endpoint.h); one client
+    hanging up takes only its own session, tunnel and IKE SA."""
+
+    def setUp(self):
+        self.L = L2tpLab("l2nat2", extra="dpd = 5\n")
+        self.first = self.L.add_natted_client_link()
+        self.second = self.L.add_natted_client_link(behind=self.first[0])
+        self.L.start()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            c.stop()
+        self.L.teardown()
+
+    def client(self, link, user):
+        ns, server, me = link
+        c = LinuxClient(self.L, ns, server, me, user, USERS[user], refuse=("pap", "chap", "mschap"), encap=False)
+        self.clients.append(c)
+        return c
+
+    def dial_in(self, c):
+        try:
+            c.ipsec_up()
+            c.start_xl2tpd()
+            c.dial()
+            return c.wait_up()
+        except AssertionError as e:
+            raise AssertionError(str(e) + dump(self.L, *self.clients))
+
+    def test_two_clients_behind_one_nat_address_each_on_their_own_sa(self):
+        self.assertTrue(self.L.ctl("l2tp", "status")["ipsec"]["sa_marks"])
+        alice, bob = self.client(self.first, "alice"), self.client(self.second, "bob")
+        self.assertEqual(self.dial_in(alice), "10.20.0.100")
+        self.assertEqual(self.dial_in(bob), "10.20.0.101")
+        sas = self.L.ctl("l2tp", "status")["ipsec"]["sas"]
+        self.assertEqual([sa["host"] for sa in sas], ["192.0.2.2", "192.0.2.2"], dump(self.L, alice, bob))
+        self.assertEqual(len({sa["port"] for sa in sas}), 2, sas)
+        peers = sorted(s["peer"] for s in self.L.sessions())
+        self.assertEqual(len(peers), 2)
+        self.assertTrue(all(p.startswith("192.0.2.2:1701#") for p in peers), peers)  # one address, two SA marks
+        self.assertNotEqual(peers[0], peers[1])
+        for c in (alice, bob):
+            self.assertTrue(c.ping(), dump(self.L, alice, bob))
+            self.assertEqual(tcp_transfer(self.L, c.ns, 300_000), 300_000, dump(self.L, alice, bob))
+        self.assertEqual(self.L.metrics().get('mapgw_l2tp_drops_total{reason="wrong_peer"}', 0), 0)
+        # alice hangs up: her session, tunnel and IKE SA go; bob's stay.
+        alice.hang_up()
+        wait_or_dump(lambda: [s["user"] for s in self.L.sessions()] == ["bob"] and "ESTABLISHED" not in alice.sas(),
+                     60, "alice's session and SA gone, bob's kept", lambda: dump(self.L, alice, bob))
+        self.assertEqual(len(self.L.ctl("l2tp", "status")["ipsec"]["sas"]), 1)
+        self.assertIn("ESTABLISHED", bob.sas())
+        self.assertTrue(bob.ping(), dump(self.L, bob))
+        bob.hang_up()
+        wait_or_dump(lambda: not self.L.sessions() and "ESTABLISHED" not in bob.sas(), 60, "all gone",
+                     lambda: dump(self.L, bob))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -108,6 +108,7 @@ class L2tpLab:
         self.extra = extra
         self.pool, self.local4 = pool, local4
         self.mapgw = None
+        self.nat_of = {}  # client namespace → (its NAT box's namespace, the server address it dials)
 
     def add_client_link(self):
         """A veth from the LNS to a new client namespace: 192.0.2.<n>/24
@@ -123,25 +124,33 @@ class L2tpLab:
         self.listen += ["192.0.%d.1" % (n + 1), "2001:db8:%d::1" % n]
         return ns, "192.0.%d.1" % (n + 1), "192.0.%d.2" % (n + 1)
 
-    def add_natted_client_link(self):
+    def add_natted_client_link(self, behind=None):
         """A client behind a NAT box, as most remote users are: namespace
         nat<n> (nftables masquerade) on a veth from the LNS (192.0.<n+1>.2,
-        our side .1), the client behind it on 172.16.<n>.2/24. IPv4 only."""
+        our side .1), the client behind it on 172.16.<n>.2/24. @behind: the
+        namespace of a client whose NAT box this one shares (one public
+        address for both). IPv4 only."""
         self.clients += 1
         n = self.clients
-        nat, ns = self.lab.ns("nat%d" % n), self.lab.ns("cli%d" % n)
-        self.lab.link(self.lns, "c%d" % n, nat, "wan0")
-        self.lab.link(nat, "lan0", ns, "eth0")
-        self.lab.run(self.lns, "ip addr add 192.0.%d.1/24 dev c%d" % (n + 1, n))
-        rules = os.path.join(self.dir, "nat%d.nft" % n)
-        with open(rules, "w") as f:
-            f.write("table ip nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat;\n"
-                    '    oifname "wan0" masquerade\n  }\n}\n')
-        self.lab.run(nat, "ip addr add 192.0.%d.2/24 dev wan0 && ip addr add 172.16.%d.1/24 dev lan0 && "
-                          "sysctl -qw net.ipv4.ip_forward=1 && nft -f %s" % (n + 1, n, rules))
+        ns = self.lab.ns("cli%d" % n)
+        if behind:
+            nat, server = self.nat_of[behind]
+        else:
+            nat, server = self.lab.ns("nat%d" % n), "192.0.%d.1" % (n + 1)
+            self.lab.link(self.lns, "c%d" % n, nat, "wan0")
+            self.lab.run(self.lns, "ip addr add %s/24 dev c%d" % (server, n))
+            rules = os.path.join(self.dir, "nat%d.nft" % n)
+            with open(rules, "w") as f:
+                f.write("table ip nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat;\n"
+                        '    oifname "wan0" masquerade\n  }\n}\n')
+            self.lab.run(nat, "ip addr add 192.0.%d.2/24 dev wan0 && sysctl -qw net.ipv4.ip_forward=1 && nft -f %s"
+                         % (n + 1, rules))
+            self.listen.append(server)
+        self.lab.link(nat, "lan%d" % n, ns, "eth0")
+        self.lab.run(nat, "ip addr add 172.16.%d.1/24 dev lan%d" % (n, n))
         self.lab.run(ns, "ip addr add 172.16.%d.2/24 dev eth0 && ip route add default via 172.16.%d.1" % (n, n))
-        self.listen.append("192.0.%d.1" % (n + 1))
-        return ns, "192.0.%d.1" % (n + 1), "172.16.%d.2" % n
+        self.nat_of[ns] = (nat, server)
+        return ns, server, "172.16.%d.2" % n
 
     def start(self):
         conf = os.path.join(self.dir, "mapgw.toml")

@@ -15,7 +15,7 @@ namespace mapgw::l2tp {
 namespace {
 
 bool same(const Endpoint& a, const Endpoint& b) {
-  if (a.addr.ss_family != b.addr.ss_family) return false;
+  if (a.addr.ss_family != b.addr.ss_family || a.mark != b.mark) return false;
   if (a.ipv6()) {
     const auto* x = reinterpret_cast<const sockaddr_in6*>(&a.addr);
     const auto* y = reinterpret_cast<const sockaddr_in6*>(&b.addr);
@@ -24,6 +24,19 @@ bool same(const Endpoint& a, const Endpoint& b) {
   const auto* x = reinterpret_cast<const sockaddr_in*>(&a.addr);
   const auto* y = reinterpret_cast<const sockaddr_in*>(&b.addr);
   return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+// The IPsec SA's packet mark on a datagram for a client behind a NAT
+// (endpoint.h): SO_MARK as ancillary data, which sets it per datagram.
+void put_mark(msghdr& h, char* buf, size_t room, uint32_t mark) {
+  if (!mark || room < CMSG_SPACE(sizeof mark)) return;
+  h.msg_control = buf;
+  h.msg_controllen = CMSG_SPACE(sizeof mark);
+  cmsghdr* c = CMSG_FIRSTHDR(&h);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SO_MARK;
+  c->cmsg_len = CMSG_LEN(sizeof mark);
+  std::memcpy(CMSG_DATA(c), &mark, sizeof mark);
 }
 
 void watch(int ep, int fd) {
@@ -112,8 +125,11 @@ void DataPath::read_socket(size_t i) {
 
 void DataPath::inbound(size_t socket, mmsghdr& m, const char* data) {
   int ifindex = 0;
+  uint32_t mark = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(&m.msg_hdr, c)) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_MARK) {  // SO_RCVMARK is on: per-SA marks
+      std::memcpy(&mark, CMSG_DATA(c), sizeof mark);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo pi;
       std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
       ifindex = pi.ipi_ifindex;
@@ -123,7 +139,8 @@ void DataPath::inbound(size_t socket, mmsghdr& m, const char* data) {
       ifindex = static_cast<int>(pi.ipi6_ifindex);
     }
   }
-  const Endpoint peer = Endpoint::from(static_cast<sockaddr*>(m.msg_hdr.msg_name), m.msg_hdr.msg_namelen);
+  Endpoint peer = Endpoint::from(static_cast<sockaddr*>(m.msg_hdr.msg_name), m.msg_hdr.msg_namelen);
+  peer.mark = mark;
   if (admit_ && !admit_(peer, ifindex)) {
     ++counters_.not_ipsec;
     return;
@@ -223,6 +240,7 @@ void DataPath::read_tun() {
     b.msg[n].msg_hdr.msg_namelen = route->peer.len;
     b.msg[n].msg_hdr.msg_iov = &b.iov[n];
     b.msg[n].msg_hdr.msg_iovlen = 1;
+    put_mark(b.msg[n].msg_hdr, b.ctl[n].data(), b.ctl[n].size(), route->peer.mark);
     ++route->packets_out;
     route->bytes_out += ip.size();
     ++counters_.from_tun_packets;
@@ -234,8 +252,16 @@ void DataPath::read_tun() {
 
 bool DataPath::send(size_t socket, const Endpoint& to, std::string_view datagram) {
   if (socket >= sockets_.size()) return false;
-  if (sendto(sockets_[socket].fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
-             reinterpret_cast<const sockaddr*>(&to.addr), to.len) < 0) {
+  msghdr h{};
+  iovec iov{const_cast<char*>(datagram.data()), datagram.size()};
+  sockaddr_storage addr = to.addr;
+  h.msg_name = &addr;
+  h.msg_namelen = to.len;
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(uint32_t))];
+  put_mark(h, ctl, sizeof ctl, to.mark);
+  if (sendmsg(sockets_[socket].fd, &h, MSG_DONTWAIT) < 0) {
     ++counters_.send_errors;
     return false;
   }

@@ -97,7 +97,7 @@ class DataPath {
     std::array<mmsghdr, kBatch> msg{};
     std::array<iovec, kBatch> iov{};
     std::array<sockaddr_storage, kBatch> from{};
-    std::array<std::array<char, 256>, kBatch> ctl{};
+    alignas(cmsghdr) std::array<std::array<char, 256>, kBatch> ctl{};
     std::array<std::array<char, 65536>, kBatch> buf{};
   };
 

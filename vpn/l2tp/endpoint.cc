@@ -6,8 +6,17 @@
 
 namespace mapgw::l2tp {
 
-std::optional<Endpoint> Endpoint::parse(const std::string& s) {
+std::optional<Endpoint> Endpoint::parse(const std::string& text) {
   Endpoint e;
+  std::string s = text;
+  if (const size_t hash = s.rfind('#'); hash != std::string::npos) {
+    const std::string m = s.substr(hash + 1);
+    if (m.empty() || m.size() > 10 || m.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    const unsigned long long v = std::stoull(m);
+    if (v == 0 || v > 0xffffffffULL) return std::nullopt;
+    e.mark = static_cast<uint32_t>(v);
+    s.resize(hash);
+  }
   const size_t colon = s.rfind(':');
   if (colon == std::string::npos || colon + 1 >= s.size()) return std::nullopt;
   const std::string port_text = s.substr(colon + 1);
@@ -60,7 +69,33 @@ std::string Endpoint::address_bytes() const {
 std::string Endpoint::str() const {
   const uint16_t port = ipv6() ? ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port)
                                : ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
-  return ipv6() ? "[" + host() + "]:" + std::to_string(port) : host() + ":" + std::to_string(port);
+  const std::string hp = ipv6() ? "[" + host() + "]:" + std::to_string(port) : host() + ":" + std::to_string(port);
+  return mark ? hp + "#" + std::to_string(mark) : hp;
+}
+
+std::string Endpoint::ipsec_key() const { return l2tp::ipsec_key(host(), mark); }
+
+namespace {
+
+std::string with_mark(std::string bytes, uint32_t mark) {
+  if (!mark || bytes.empty()) return bytes;
+  for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(mark >> shift));
+  return bytes;
+}
+
+}  // namespace
+
+std::string Endpoint::ipsec_key_bytes() const { return with_mark(address_bytes(), mark); }
+
+std::string ipsec_key(const std::string& host, uint32_t mark) {
+  return mark ? host + "#" + std::to_string(mark) : host;
+}
+
+std::string ipsec_key_bytes(const std::string& host, uint32_t mark) { return with_mark(host_bytes(host), mark); }
+
+std::string peer_ipsec_key(const std::string& peer) {
+  auto e = Endpoint::parse(peer);
+  return e ? e->ipsec_key() : std::string();
 }
 
 std::string host_bytes(const std::string& host) {

@@ -33,6 +33,14 @@ vici::Message conn_message(const IpsecSettings& s, const char* name, bool certif
   }
   auto& child = c.section("children").section(name);
   child.set("mode", s.transport ? "transport" : "tunnel");
+  if (s.transport && s.sa_marks) {
+    // One mark per CHILD_SA, the same both ways (%unique): its inbound
+    // policy matches only packets its SA marked after decryption
+    // (set_mark_in), its outbound policy only ours sent with that mark.
+    child.set("mark_in", "%unique");
+    child.set("mark_out", "%unique");
+    child.set("set_mark_in", "%same");
+  }
   const std::string port = std::to_string(s.l2tp_port);
   child.set_list("local_ts", {"dynamic[udp/" + port + "]"});
   // Clients send from 1701 (Windows, Android) or a random port (macOS/iOS

@@ -37,6 +37,10 @@ struct IpsecSettings {
   std::vector<std::string> local_addrs;  // the addresses L2TP listens on
   uint16_t l2tp_port = 1701;
   bool transport = true;  // false: tunnel mode host-to-host (libipsec)
+  // Transport mode: each CHILD_SA marks what it decrypts and takes only
+  // what carries its mark, so clients behind one NAT address (identical
+  // selectors) each get their own SA (endpoint.h).
+  bool sa_marks = false;
 
   bool psk_auth() const { return !psk.empty(); }
   bool cert_auth() const { return !cert_pem.empty(); }

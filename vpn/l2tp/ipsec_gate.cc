@@ -12,15 +12,19 @@ const vici::Message* section(const vici::Message::Entry& e) {
   return e.body.index() == 2 ? std::get<2>(e.body).get() : nullptr;
 }
 
-int children_installed(const vici::Message& sa) {
+// The CHILD_SAs an IKE SA section lists (@installed: only those
+// installed), by unique ID, with their inbound mark (0: none).
+std::map<std::string, uint32_t> children_of(const vici::Message& sa, bool installed) {
+  std::map<std::string, uint32_t> out;
   const vici::Message* children = sa.sub("child-sas");
-  int n = 0;
-  if (!children) return 0;
+  if (!children) return out;
   for (const auto& c : children->entries()) {
     const vici::Message* child = section(c);
-    if (child && child->value_or("state", "") == "INSTALLED") ++n;
+    if (!child || (installed && child->value_or("state", "") != "INSTALLED")) continue;
+    out[child->value_or("uniqueid", c.name)] =
+        static_cast<uint32_t>(std::strtoul(child->value_or("mark-in", "0").c_str(), nullptr, 16));
   }
-  return n;
+  return out;
 }
 
 }  // namespace
@@ -97,15 +101,17 @@ void IpsecGate::reload_credentials(const IpsecSettings& s) {
 void IpsecGate::charon_down(const std::string& why) {
   vici_ = nullptr;
   loaded_ = false;
-  std::set<std::string> hosts;
+  std::set<std::string> keys;
   {
     std::lock_guard<std::mutex> g(mu_);
-    for (const auto& [id, sa] : sas_) hosts.insert(sa.host);
+    keys = keys_;
+    for (const auto& [id, sa] : sas_) keys.insert(sa.host);
     sas_.clear();
     protected_.clear();
+    keys_.clear();
   }
-  for (const auto& h : hosts) {
-    if (down_) down_(h, "charon: " + why);
+  for (const auto& k : keys) {
+    if (down_) down_(k, "charon: " + why);
   }
 }
 
@@ -118,6 +124,7 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
     const std::string host = ike->value_or("remote-host", "");
     if (id.empty() || host.empty()) continue;
     std::string why;
+    std::set<std::string> affected;  // IPsec keys that may have lost their last SA
     {
       std::lock_guard<std::mutex> g(mu_);
       Sa& sa = sas_[id];
@@ -128,53 +135,65 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
       sa.auth = conn_auth(e.name);
       sa.state = ike->value_or("state", "");
       if (name == "list-sa") {
-        sa.children = children_installed(*ike);
+        sa.children = children_of(*ike, true);
         if (sa.since == Clock::time_point{}) sa.since = Clock::now();
       } else if (name == "ike-updown") {
         ++(up ? counters_.ike_up : counters_.ike_down);
         if (up) {
           sa.since = Clock::now();
         } else {
+          for (const auto& [child, mark] : sa.children) affected.insert(ipsec_key(host, mark));
+          affected.insert(host);
           sas_.erase(id);
           why = "IKE SA deleted";
         }
       } else if (name == "child-updown") {
         ++(up ? counters_.child_up : counters_.child_down);
-        sa.children = std::max(0, sa.children + (up ? 1 : -1));
+        for (const auto& [child, mark] : children_of(*ike, up)) {
+          if (up) {
+            sa.children[child] = mark;
+          } else {
+            sa.children.erase(child);
+            affected.insert(ipsec_key(host, mark));
+          }
+        }
         if (!up) why = "IPsec SA deleted";
       }
       recount();
     }
-    if (!why.empty()) changed(host, why);
+    for (const auto& key : affected) changed(key, why);
   }
 }
 
-// A host that lost its last protected path: its L2TP tunnels go.
-void IpsecGate::changed(const std::string& host, const std::string& why) {
+// An IPsec peer that lost its last protected path: its L2TP tunnels go.
+void IpsecGate::changed(const std::string& key, const std::string& why) {
   bool still;
   {
     std::lock_guard<std::mutex> g(mu_);
-    still = host_protected(host);
+    still = keys_.count(key) > 0;
   }
-  if (!still && down_) down_(host, why);
-}
-
-bool IpsecGate::host_protected(const std::string& host) const {
-  for (const auto& [id, sa] : sas_) {
-    if (sa.host == host && sa.children > 0) return true;
-  }
-  return false;
+  if (!still && down_) down_(key, why);
 }
 
 void IpsecGate::recount() {
   protected_.clear();
+  keys_.clear();
   for (const auto& [id, sa] : sas_) {
-    if (sa.children > 0) protected_.insert(host_bytes(sa.host));
+    for (const auto& [child, mark] : sa.children) {
+      protected_.insert(ipsec_key_bytes(sa.host, mark));
+      keys_.insert(ipsec_key(sa.host, mark));
+    }
   }
 }
 
+std::set<std::string> IpsecGate::protected_keys() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return keys_;
+}
+
 bool IpsecGate::admits(const Endpoint& peer, int ifindex) const {
-  const std::string key = peer.address_bytes();
+  // With per-SA marks a datagram without one is plaintext: no key matches.
+  const std::string key = peer.ipsec_key_bytes();
   std::lock_guard<std::mutex> g(mu_);
   if (!protected_.count(key)) return false;
   if (!libipsec_) return true;
@@ -187,12 +206,14 @@ bool IpsecGate::admits(const Endpoint& peer, int ifindex) const {
   return it->second;
 }
 
-void IpsecGate::end_host(const std::string& host) {
+void IpsecGate::end_peer(const std::string& key) {
   std::vector<std::string> ids;
   {
     std::lock_guard<std::mutex> g(mu_);
     for (const auto& [id, sa] : sas_) {
-      if (sa.host == host) ids.push_back(id);
+      bool owns = sa.children.empty() && sa.host == key;  // an IKE SA without CHILD_SAs: by host
+      for (const auto& [child, mark] : sa.children) owns |= ipsec_key(sa.host, mark) == key;
+      if (owns) ids.push_back(id);
     }
   }
   for (const auto& id : ids) {

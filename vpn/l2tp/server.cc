@@ -18,9 +18,13 @@ void watch(int ep, int fd) {
   epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+#ifndef SO_RCVMARK
+#define SO_RCVMARK 75  // Linux 5.19; older C libraries lack the name
+#endif
+
 // A UDP socket bound to @address:@port that reports the arriving
-// interface (the IPsec gate wants it).
-Result<int> udp_socket(const std::string& address, uint16_t port, bool* ipv6) {
+// interface (the IPsec gate wants it) and, with @marks, each datagram's mark.
+Result<int> udp_socket(const std::string& address, uint16_t port, bool marks, bool* ipv6) {
   const std::string text = address + (address.find(':') != std::string::npos ? " port " : ":") + std::to_string(port);
   sockaddr_storage ss{};
   socklen_t len = 0;
@@ -46,6 +50,11 @@ Result<int> udp_socket(const std::string& address, uint16_t port, bool* ipv6) {
   } else {
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
   }
+  if (marks && setsockopt(fd, SOL_SOCKET, SO_RCVMARK, &on, sizeof on) < 0) {
+    const int e = errno;
+    close(fd);
+    return make_error("l2tp: SO_RCVMARK on " + text, e);
+  }
   // Bursts of many clients' data: a bigger queue than the default.
   const int buf = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
@@ -59,6 +68,16 @@ Result<int> udp_socket(const std::string& address, uint16_t port, bool* ipv6) {
 }
 
 }  // namespace
+
+bool kernel_reports_marks() {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int on = 1;
+  const bool ok = setsockopt(fd, SOL_SOCKET, SO_RCVMARK, &on, sizeof on) == 0;
+  close(fd);
+  return ok;
+}
+
 
 Result<std::unique_ptr<Server>> Server::start(const ServerConfig& c, Hooks h, DataPath::Admit admit) {
   std::unique_ptr<Server> s(new Server(c, std::move(h)));
@@ -125,7 +144,7 @@ Server::~Server() {
 Status Server::open_sockets() {
   for (const auto& a : c_.listen) {
     bool v6 = false;
-    auto fd = udp_socket(a, c_.port, &v6);
+    auto fd = udp_socket(a, c_.port, c_.sa_marks, &v6);
     if (!fd) {
       for (const auto& s : sockets_) close(s.fd);
       sockets_.clear();
@@ -172,10 +191,10 @@ void Server::arm_timer() {
   timerfd_settime(timer_fd_, 0, &its, nullptr);
 }
 
-size_t Server::close_host(const std::string& host, const std::string& why) {
+size_t Server::close_ipsec_peer(const std::string& key, const std::string& why) {
   size_t n = 0;
   for (const auto& t : lns_->tunnel_list()) {
-    if (peer_host(t.peer) == host && lns_->close_tunnel(t.id, why, Clock::now(), /*at_once=*/true)) ++n;
+    if (peer_ipsec_key(t.peer) == key && lns_->close_tunnel(t.id, why, Clock::now(), /*at_once=*/true)) ++n;
   }
   arm_timer();
   return n;

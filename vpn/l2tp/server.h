@@ -29,7 +29,14 @@ struct ServerConfig {
   std::string pool4;        // "10.20.0.100-10.20.0.199"
   std::string users_file;
   LnsConfig lns;
+  // Clients behind one NAT told apart by their IPsec SA's packet mark
+  // (endpoint.h): read each datagram's mark (SO_RCVMARK).
+  bool sa_marks = false;
 };
+
+// Whether this kernel reports a datagram's mark to the socket (SO_RCVMARK,
+// Linux 5.19).
+bool kernel_reports_marks();
 
 class Server {
  public:
@@ -54,8 +61,9 @@ class Server {
   // StopCCN to every tunnel; waits up to @grace for them to be acknowledged.
   void stop(std::chrono::milliseconds grace);
 
-  // The tunnels of a peer host end (its IPsec SA went away).
-  size_t close_host(const std::string& host, const std::string& why);
+  // The tunnels of an IPsec peer (its host, or host and SA mark:
+  // endpoint.h) end: its IPsec SA went away.
+  size_t close_ipsec_peer(const std::string& key, const std::string& why);
   bool disconnect(uint16_t tunnel, uint16_t session);
 
   // Sessions with what the data path carried added in.
