@@ -29,7 +29,9 @@ void print_l2tp_status(const json& j, std::ostream& out) {
           << json_field(c, "cas") << " CA(s), " << (c.value("crl", false) ? "CRL loaded" : "no CRL") << "\n";
     }
     for (const auto& sa : i.value("sas", json::array())) {
-      out << "  SA " << json_field(sa, "ike_id") << "  " << json_field(sa, "host") << ":" << json_field(sa, "port") << "  "
+      const std::string host = json_field(sa, "host");
+      const std::string where = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+      out << "  SA " << json_field(sa, "ike_id") << "  " << where << ":" << json_field(sa, "port") << "  "
           << json_field(sa, "auth") << "  " << json_field(sa, "remote_id") << ", " << json_field(sa, "child_sas")
           << " CHILD_SA(s), up " << json_field(sa, "up_seconds") << " s\n";
     }
