@@ -29,33 +29,50 @@ def dump(L, *clients):
     return out
 
 
-class RealClients(unittest.TestCase):
+def dial_in(L, c, wait=True, others=()):
+    """IPsec up (if the client has it), xl2tpd started, the call placed, and
+    ppp0's address once up; every log on failure."""
+    try:
+        if c.charon:
+            c.ipsec_up()
+        c.start_xl2tpd()
+        c.dial()
+        return c.wait_up() if wait else None
+    except AssertionError as e:
+        raise AssertionError(str(e) + dump(L, c, *others))
+
+
+class ClientCase(unittest.TestCase):
+    """A lab self.L whose real clients (self.clients) and PKI (self.pki,
+    if any) are stopped and removed after each test."""
+    pki = None
+
+    def tearDown(self):
+        for c in self.clients:
+            c.stop()
+        self.L.teardown()
+        if self.pki:
+            shutil.rmtree(self.pki, ignore_errors=True)
+
+    def new_client(self, link, user, password=None, **kw):
+        ns, server, me = link
+        c = LinuxClient(self.L, ns, server, me, user, password or USERS[user], **kw)
+        self.clients.append(c)
+        return c
+
+
+class RealClients(ClientCase):
     def setUp(self):
         self.L = L2tpLab("l2c", extra="dpd = 5\n")
         self.links = [self.L.add_client_link() for _ in range(2)]
         self.L.start()
         self.clients = []
 
-    def tearDown(self):
-        for c in self.clients:
-            c.stop()
-        self.L.teardown()
-
     def client(self, user="alice", refuse=(), link=0, password=None, **kw):
-        ns, server, me = self.links[link]
-        c = LinuxClient(self.L, ns, server, me, user, password or USERS[user], refuse=refuse, **kw)
-        self.clients.append(c)
-        return c
+        return self.new_client(self.links[link], user, password, refuse=refuse, **kw)
 
     def dial_in(self, c, wait=True):
-        try:
-            if c.charon:
-                c.ipsec_up()
-            c.start_xl2tpd()
-            c.dial()
-            return c.wait_up() if wait else None
-        except AssertionError as e:
-            raise AssertionError(str(e) + dump(self.L, c))
+        return dial_in(self.L, c, wait)
 
     def live_tunnels(self):
         return [t for t in self.L.ctl("l2tp", "status")["tunnels"] if t["state"] != "closed"]
@@ -246,7 +263,7 @@ class RealPppOverIpv6(unittest.TestCase):
         wait_or_dump(lambda: "ESTABLISHED" not in self.charon.sas(), 30, "the client's IKE SA deleted", logs)
 
 
-class CertificatesBehindNat(unittest.TestCase):
+class CertificatesBehindNat(ClientCase):
     """IKEv1 with certificates (the lab CA, made by strongSwan's pki) and a
     real NAT box in the path (nftables masquerade): the client's charon
     finds the NAT itself and floats to UDP/4500 (nothing forced), ESP in
@@ -261,27 +278,12 @@ class CertificatesBehindNat(unittest.TestCase):
         self.L.start()
         self.clients = []
 
-    def tearDown(self):
-        for c in self.clients:
-            c.stop()
-        self.L.teardown()
-        shutil.rmtree(self.pki, ignore_errors=True)
-
     def client(self, link, user, cert, **kw):
-        ns, server, me = link
-        c = LinuxClient(self.L, ns, server, me, user, USERS[user], pki=self.pki, cert=cert, **kw)
-        self.clients.append(c)
-        return c
+        return self.new_client(link, user, pki=self.pki, cert=cert, **kw)
 
     def test_a_certificate_client_behind_a_nat_and_a_revoked_one(self):
         c = self.client(self.natted, "alice", "alice", refuse=("pap", "chap", "mschap"), encap=False)
-        try:
-            c.ipsec_up()
-            c.start_xl2tpd()
-            c.dial()
-            self.assertEqual(c.wait_up(), "10.20.0.100")
-        except AssertionError as e:
-            raise AssertionError(str(e) + dump(self.L, c))
+        self.assertEqual(dial_in(self.L, c), "10.20.0.100")
         nat_address = "192.0.2.2"
         sas = self.L.ctl("l2tp", "status")["ipsec"]["sas"]
         self.assertEqual([(sa["auth"], sa["remote_id"], sa["host"], sa["child_sas"]) for sa in sas],
@@ -305,7 +307,7 @@ class CertificatesBehindNat(unittest.TestCase):
                      "session, tunnel and IKE SA gone", lambda: dump(self.L, c))
 
 
-class ClientsBehindOneNat(unittest.TestCase):
+class ClientsBehindOneNat(ClientCase):
     """Two real clients behind the same NAT box: one public address, and
     L2TP from 1701 inside ESP for both — identical to the server but for
     the IPsec SA each came through. Each CHILD_SA marks what it decrypts
@@ -319,31 +321,14 @@ class ClientsBehindOneNat(unittest.TestCase):
         self.L.start()
         self.clients = []
 
-    def tearDown(self):
-        for c in self.clients:
-            c.stop()
-        self.L.teardown()
-
     def client(self, link, user):
-        ns, server, me = link
-        c = LinuxClient(self.L, ns, server, me, user, USERS[user], refuse=("pap", "chap", "mschap"), encap=False)
-        self.clients.append(c)
-        return c
-
-    def dial_in(self, c):
-        try:
-            c.ipsec_up()
-            c.start_xl2tpd()
-            c.dial()
-            return c.wait_up()
-        except AssertionError as e:
-            raise AssertionError(str(e) + dump(self.L, *self.clients))
+        return self.new_client(link, user, refuse=("pap", "chap", "mschap"), encap=False)
 
     def test_two_clients_behind_one_nat_address_each_on_their_own_sa(self):
         self.assertTrue(self.L.ctl("l2tp", "status")["ipsec"]["sa_marks"])
         alice, bob = self.client(self.first, "alice"), self.client(self.second, "bob")
-        self.assertEqual(self.dial_in(alice), "10.20.0.100")
-        self.assertEqual(self.dial_in(bob), "10.20.0.101")
+        self.assertEqual(dial_in(self.L, alice, others=[bob]), "10.20.0.100")
+        self.assertEqual(dial_in(self.L, bob, others=[alice]), "10.20.0.101")
         sas = self.L.ctl("l2tp", "status")["ipsec"]["sas"]
         self.assertEqual([sa["host"] for sa in sas], ["192.0.2.2", "192.0.2.2"], dump(self.L, alice, bob))
         self.assertEqual(len({sa["port"] for sa in sas}), 2, sas)

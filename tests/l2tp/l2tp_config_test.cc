@@ -2,9 +2,8 @@
 // says, and each kind of mistake is refused with the reason.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "agent/config/config.h"
+#include "tests/vpn/test_pki.h"
 
 namespace mapgw {
 namespace {
@@ -132,13 +131,10 @@ TEST(L2tpConfig, MistakesAreRefusedWithTheReason) {
 class L2tpCertConfig : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/mapgw-l2tp-pki-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    const std::string cmd = std::string(MAPGW_SOURCE_DIR) + "/tests/vpn/make_test_pki.sh " + dir_;
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    dir_ = testing::make_test_pki();
+    ASSERT_FALSE(dir_.empty()) << "tests/vpn/make_test_pki.sh failed (is strongswan-pki installed? scripts/setup.sh)";
   }
-  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
+  static void TearDownTestSuite() { testing::remove_test_pki(dir_); }
   static std::string certs(const std::string& cert = "server", const std::string& key = "server",
                            const std::string& ca = "ca", const std::string& crl = "crl") {
     std::string out;

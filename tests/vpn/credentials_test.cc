@@ -6,8 +6,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <fstream>
+
+#include "tests/vpn/test_pki.h"
 
 namespace mapgw::vpn {
 namespace {
@@ -15,13 +16,10 @@ namespace {
 class Credentials : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    char tmpl[] = "/tmp/mapgw-pki-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    const std::string cmd = std::string(MAPGW_SOURCE_DIR) + "/tests/vpn/make_test_pki.sh " + dir_;
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed (is strongswan-pki installed? scripts/setup.sh)";
+    dir_ = testing::make_test_pki();
+    ASSERT_FALSE(dir_.empty()) << "tests/vpn/make_test_pki.sh failed (is strongswan-pki installed? scripts/setup.sh)";
   }
-  static void TearDownTestSuite() { std::system(("rm -rf " + dir_).c_str()); }
+  static void TearDownTestSuite() { testing::remove_test_pki(dir_); }
   static std::string f(const std::string& name) { return dir_ + "/" + name; }
   static std::string dir_;
 };

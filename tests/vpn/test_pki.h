@@ -1,0 +1,24 @@
+// The lab PKI for C++ tests: tests/vpn/make_test_pki.sh (strongSwan's own
+// `pki`) run into a fresh directory under /tmp.
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+namespace mapgw::testing {
+
+// The directory with the certificates, or "" when the script failed (is
+// strongswan-pki installed? scripts/setup.sh installs it).
+inline std::string make_test_pki() {
+  char tmpl[] = "/tmp/mapgw-pki-XXXXXX";
+  if (!mkdtemp(tmpl)) return "";
+  const std::string dir = tmpl;
+  const std::string cmd = std::string(MAPGW_SOURCE_DIR) + "/tests/vpn/make_test_pki.sh " + dir;
+  return std::system(cmd.c_str()) == 0 ? dir : "";
+}
+
+inline void remove_test_pki(const std::string& dir) {
+  if (!dir.empty()) std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace mapgw::testing
