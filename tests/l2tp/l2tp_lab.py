@@ -106,6 +106,7 @@ class L2tpLab:
         self.listen = []
         self.require_ipsec = require_ipsec
         self.extra = extra
+        self.psk = PSK if require_ipsec else None
         self.pool, self.local4 = pool, local4
         self.mapgw = None
         self.nat_of = {}  # client namespace → (its NAT box's namespace, the server address it dials)
@@ -152,7 +153,9 @@ class L2tpLab:
         self.nat_of[ns] = (nat, server)
         return ns, server, "172.16.%d.2" % n
 
-    def start(self):
+    def write_config(self):
+        """mapgw.toml from the lab's settings (self.extra, self.psk): at
+        start, and again before a reload."""
         conf = os.path.join(self.dir, "mapgw.toml")
         with open(conf, "w") as f:
             f.write('role = "none"\ninstance = "%s"\nsocket = "%s"\nlog_level = "debug"\n'
@@ -163,9 +166,13 @@ class L2tpLab:
             f.write('run_dir = "%s/charon"\ncharon_log_level = 2\n' % self.dir)
             f.write('require_ipsec = %s\n' % ("true" if self.require_ipsec else "false"))
             f.write('ipv6 = true\nprefix6 = "%s"\ndns6 = ["%s"]\n' % (PREFIX6, DNS6))
-            if self.require_ipsec:
-                f.write('psk = "%s"\n' % PSK)
+            if self.psk:
+                f.write('psk = "%s"\n' % self.psk)
             f.write(self.extra)
+        return conf
+
+    def start(self):
+        conf = self.write_config()
         self.log = open(os.path.join(self.dir, "mapgw.log"), "w")
         self.mapgw = self.lab.spawn(self.lns, [MAPGW, "-c", conf], stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: "listen" in self.ctl("l2tp", "status"), timeout=20, what="mapgw's l2tp status")

@@ -15,7 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from l2tp_lab import (DNS6, LAN, LAN6, PSK, L2tpLab, LacProcess, PlainCharon, client_auth, make_pki,  # noqa: E402
                       revoke, server_cert_config, swanctl_text, wait_for, wait_or_dump)
-from plain_charon import PLUGINS  # noqa: E402
+from plain_charon import PLUGINS, loaded_connections  # noqa: E402
 from prometheus import start_prometheus, vpn_row_panels  # noqa: E402
 
 
@@ -365,16 +365,14 @@ class TunnelModeFallback(LabCase):
             charon.stop()
 
 
-class Certificates(unittest.TestCase):
-    """IKEv1 with certificates beside the PSK (libipsec, tunnel mode, on
-    this host): a client of our CA dials in, a revoked one and one of
-    another CA are refused, a PSK client is served side by side, and a
-    newer CRL taken by a reload refuses the next login without ending
-    the PSK client's session."""
+class CertificateCase(unittest.TestCase):
+    """A lab with three client links, the lab PKI (self.pki) and strongSwan
+    clients (libipsec, tunnel mode, on this host) with the PSK or a
+    certificate; everything removed after each test."""
 
-    def setUp(self):
+    def lab(self, name, extra=""):
         self.pki = make_pki(tempfile.mkdtemp(prefix="mapgw-l2tp-pki-"))
-        self.L = L2tpLab("l2k", require_ipsec=True, extra=server_cert_config(self.pki))
+        self.L = L2tpLab(name, require_ipsec=True, extra=extra.replace("PKI", self.pki))
         self.links = [self.L.add_client_link() for _ in range(3)]
         self.L.start()
         self.charons, self.lacs = [], []
@@ -415,6 +413,17 @@ class Certificates(unittest.TestCase):
         self.assertNotIn("error", up, self.L.mapgw_log()[-3000:])
         return lac, up
 
+
+
+class Certificates(CertificateCase):
+    """IKEv1 with certificates beside the PSK: a client of our CA dials in,
+    a revoked one and one of another CA are refused, a PSK client is
+    served side by side, and a newer CRL taken by a reload refuses the
+    next login without ending the PSK client's session."""
+
+    def setUp(self):
+        self.lab("l2k", server_cert_config("PKI"))
+
     def test_certificates_beside_the_psk_with_revocation_and_reload(self):
         st = self.L.ctl("l2tp", "status")["ipsec"]
         self.assertEqual(st["auth"], ["psk", "certificate"])
@@ -453,6 +462,49 @@ class Certificates(unittest.TestCase):
         self.assertEqual([sa["auth"] for sa in self.server_sas()], ["psk"])
         self.assertEqual([s["user"] for s in self.L.sessions()], ["bob"])
         self.assertEqual(self.L.ctl("l2tp", "status")["ipsec"]["auth"], ["psk", "certificate"])
+
+
+class CredentialsByReload(CertificateCase):
+    """A PSK-only server given certificates by a reload, then its PSK taken
+    away by another: each reload loads or unloads charon's connections and
+    keeps the sessions that are up."""
+
+    def setUp(self):
+        self.lab("l2r")
+
+    def reload(self, what, conns):
+        self.L.write_config()
+        self.assertEqual(self.L.ctl("reload").get("reloaded"), True)
+        wait_or_dump(lambda: self.L.ctl("l2tp", "status")["ipsec"]["auth"] == what
+                     and self.L.ctl("l2tp", "status")["ipsec"]["connection_loaded"]
+                     and sorted(self.conns()) == conns, 10,
+                     "charon holding %s" % conns, lambda: "%s\n%s" % (self.conns(), self.L.mapgw_log()[-2000:]))
+
+    def conns(self):
+        return loaded_connections(os.path.join(self.L.dir, "charon"), self.L.lns, self.L.lab)
+
+    def test_certificates_added_then_the_psk_removed(self):
+        self.assertEqual(self.L.ctl("l2tp", "status")["ipsec"]["auth"], ["psk"])
+        self.assertEqual(self.conns(), ["l2tp-ipsec"])
+        bob = self.charon(0)
+        bob.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
+        self.dial(0, "bob", "builder")
+        # No certificate connection yet: alice cannot get in.
+        self.assertNotEqual(self.charon(1, "alice").swanctl("--initiate", "--child", "l2tp", "--timeout", "10",
+                                                            check=False).returncode, 0)
+        self.L.extra = server_cert_config(self.pki)
+        self.reload(["psk", "certificate"], ["l2tp-ipsec", "l2tp-ipsec-cert"])
+        alice = self.charons[-1]
+        alice.swanctl("--initiate", "--child", "l2tp", "--timeout", "30")
+        self.dial(1, "alice", "wonderland")
+        self.assertEqual(sorted(s["user"] for s in self.L.sessions()), ["alice", "bob"])
+        # Certificates only: bob's session stays, a new PSK client is refused.
+        self.L.psk = None
+        self.reload(["certificate"], ["l2tp-ipsec-cert"])
+        self.assertEqual(sorted(s["user"] for s in self.L.sessions()), ["alice", "bob"])
+        self.assertNotEqual(self.charon(2).swanctl("--initiate", "--child", "l2tp", "--timeout", "10",
+                                                   check=False).returncode, 0)
+        self.assertEqual(sorted(sa["auth"] for sa in self.server_sas()), ["certificate", "psk"])
 
 
 if __name__ == "__main__":

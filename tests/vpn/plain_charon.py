@@ -99,7 +99,7 @@ def loaded_connections(run_dir, ns, lab):
                         "unix://%s/charon.vici" % run_dir], capture_output=True, text=True, timeout=30)
     names = []
     for line in r.stdout.splitlines():
-        # --raw: "list-conn event {sipvpn-3 {local_addrs=[...] ...}}"
-        if "{" in line:
+        # --raw: "list-conn event {sipvpn-3 {local_addrs=[...] ...}}", then "list-conns reply {}"
+        if line.startswith("list-conn event {"):
             names.append(line.split("{", 1)[1].split("{", 1)[0].strip())
     return names
