@@ -128,13 +128,8 @@ TEST(L2tpConfig, MistakesAreRefusedWithTheReason) {
 
 // IKEv1 with certificates: the files are read and checked with the
 // configuration (certificates by strongSwan's pki: tests/vpn/make_test_pki.sh).
-class L2tpCertConfig : public ::testing::Test {
+class L2tpCertConfig : public testing::LabPkiTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = testing::make_test_pki();
-    ASSERT_FALSE(dir_.empty()) << "tests/vpn/make_test_pki.sh failed (is strongswan-pki installed? scripts/setup.sh)";
-  }
-  static void TearDownTestSuite() { testing::remove_test_pki(dir_); }
   static std::string certs(const std::string& cert = "server", const std::string& key = "server",
                            const std::string& ca = "ca", const std::string& crl = "crl") {
     std::string out;
@@ -149,9 +144,7 @@ class L2tpCertConfig : public ::testing::Test {
     b.erase(b.find("psk = "), std::string("psk = \"a-long-enough-key\"\n").size());
     return b;
   }
-  static std::string dir_;
 };
-std::string L2tpCertConfig::dir_;
 
 TEST_F(L2tpCertConfig, BesideThePsk) {
   auto c = with(certs());

@@ -13,17 +13,10 @@
 namespace mapgw::vpn {
 namespace {
 
-class Credentials : public ::testing::Test {
+class Credentials : public testing::LabPkiTest {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = testing::make_test_pki();
-    ASSERT_FALSE(dir_.empty()) << "tests/vpn/make_test_pki.sh failed (is strongswan-pki installed? scripts/setup.sh)";
-  }
-  static void TearDownTestSuite() { testing::remove_test_pki(dir_); }
   static std::string f(const std::string& name) { return dir_ + "/" + name; }
-  static std::string dir_;
 };
-std::string Credentials::dir_;
 
 TEST_F(Credentials, AMatchingPair) {
   auto p = load_certificate_pair(f("server.pem"), f("server.key"));

@@ -2,6 +2,8 @@
 // `pki`) run into a fresh directory under /tmp.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -20,5 +22,16 @@ inline std::string make_test_pki() {
 inline void remove_test_pki(const std::string& dir) {
   if (!dir.empty()) std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+// A test suite sharing one lab PKI, made once for the suite.
+class LabPkiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = make_test_pki();
+    ASSERT_FALSE(dir_.empty()) << "tests/vpn/make_test_pki.sh failed (is strongswan-pki installed? scripts/setup.sh)";
+  }
+  static void TearDownTestSuite() { remove_test_pki(dir_); }
+  static inline std::string dir_;
+};
 
 }  // namespace mapgw::testing

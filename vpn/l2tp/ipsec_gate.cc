@@ -89,8 +89,8 @@ void IpsecGate::reload_credentials(const IpsecSettings& s) {
   spdlog::info("l2tp: IPsec credentials changed: reloading them into charon (SAs up stay)");
   request("clear-creds", vici::Message());
   // A method no longer configured: its connection goes (its SAs stay up).
-  for (const char* name : {kConnName, kCertConnName}) {
-    if ((name == kConnName ? s_.psk_auth() : s_.cert_auth())) continue;
+  for (const auto& [name, wanted] : {std::pair{kConnName, s_.psk_auth()}, std::pair{kCertConnName, s_.cert_auth()}}) {
+    if (wanted) continue;
     vici::Message u;
     u.set("name", name);
     request("unload-conn", std::move(u));
