@@ -147,6 +147,37 @@ class SipVpnPsk(unittest.TestCase):
         wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the reverse tunnel")
         disconnect_down(L, "ua-b", call)
 
+    def test_call_back_before_the_last_calls_bye_arrives(self):
+        """The client hangs up (IKE delete, then BYE) and the server calls
+        it back before that BYE has reached it. The old IKE SA is gone, so
+        the new call is no duplicate: it must get its tunnel. (CI once
+        refused it as duplicate_peer: the server's old connection was still
+        loaded while it waited for the BYE.) Here the BYE is held back by
+        nftables in the client's namespace, which makes the window certain."""
+        L = self.L
+        call = connect_up(L, "ua-a", "sip:%s@example.ne.jp" % SERVER)
+        server_call = next(t["call"] for t in L.ctl("ua-b", "vpn", "status")["tunnels"] if t["state"] == "up")
+        # A UDP datagram to the proxy whose payload starts "BYE ".
+        L.lab.run(L.ns["ua-a"], "nft add table inet holdbye && "
+                                "nft add chain inet holdbye out '{ type filter hook output priority 0; }' && "
+                                "nft add rule inet holdbye out udp dport 5060 @ih,0,32 0x42594520 counter drop")
+        try:
+            L.ctl("ua-a", "vpn", "disconnect", call)
+            wait_for(lambda: tunnel_of(L, "ua-b", server_call)["state"] == "closing", timeout=10,
+                     what="server saw the IKE delete (%s)" % tunnel_of(L, "ua-b", server_call))
+            back = connect_up(L, "ua-b", "sip:%s@example.ne.jp" % CLIENT, "--role", "server")
+            held = L.lab.run(L.ns["ua-a"], "nft list chain inet holdbye out", capture=True)
+            self.assertNotIn("packets 0 ", held, "the BYE was not held back: the test proved nothing")
+        finally:
+            L.lab.run(L.ns["ua-a"], "nft delete table inet holdbye")
+        wait_for(lambda: ping_from(L, SERVER_LAN), timeout=10, what="ping through the call back")
+        # The old call ends (its BYE retransmitted, or the server's own after
+        # delete_timeout) without touching the new tunnel.
+        wait_for(lambda: tunnel_of(L, "ua-b", server_call)["state"] == "down", timeout=40, what="old call down")
+        self.assertEqual(tunnel_of(L, "ua-b", back)["state"], "up")
+        self.assertTrue(ping_from(L, SERVER_LAN), "the call back still carries traffic")
+        disconnect_down(L, "ua-b", back)
+
     def test_unknown_psk_is_refused_with_488(self):
         L = self.L
         r = L.ctl("ua-c", "vpn", "connect", "sip:%s@example.ne.jp" % SERVER)

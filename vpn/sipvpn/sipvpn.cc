@@ -116,7 +116,8 @@ const SipVpn::Tunnel* SipVpn::live_tunnel_to(const std::string& address, const s
   // charon tells IKE SAs apart by addresses and identities: a second
   // tunnel with the same peer would be taken for the first one's.
   for (const auto& [call, t] : tunnels_) {
-    if (call != except_call && t.state != State::kDown && t.t.peer.address == address && t.t.remote_id == remote_id) {
+    if (call != except_call && t.state != State::kDown && !t.unloaded && t.t.peer.address == address &&
+        t.t.remote_id == remote_id) {
       return &t;
     }
   }
@@ -257,12 +258,16 @@ void SipVpn::remove_from_charon(Tunnel& t, bool force) {
   term.set("ike", t.t.name).set("timeout", "-1");
   if (force) term.set("force", "yes");
   request("terminate", std::move(term), t.t.name);
-  if (force) {
-    request("unload-conn", unload_conn_message(t.t), t.t.name);
-    vici::Message shared;
-    shared.set("id", t.t.name);
-    request("unload-shared", std::move(shared), t.t.name);
-  }
+  if (force) unload_from_charon(t);
+}
+
+void SipVpn::unload_from_charon(Tunnel& t) {
+  if (t.unloaded) return;
+  t.unloaded = true;
+  request("unload-conn", unload_conn_message(t.t), t.t.name);
+  vici::Message shared;
+  shared.set("id", t.t.name);
+  request("unload-shared", std::move(shared), t.t.name);
 }
 
 void SipVpn::call_ended(const sip::Call& c) {
@@ -332,6 +337,9 @@ void SipVpn::on_event(const std::string& name, const vici::Message& m) {
       } else if (!up && t->state == State::kUp) {
         // The peer deleted the IKE SA: its BYE should follow (TS-1017 §4.2,
         // II.1.3); if none comes in time, the IKE failure ends the call.
+        // Its connection goes now: the SA is gone, and a call back that
+        // comes before the BYE must find charon free for its own.
+        unload_from_charon(*t);
         t->state = State::kClosing;
         t->closing_by_us = false;
         t->deadline = Clock::now() + cfg_.delete_timeout;

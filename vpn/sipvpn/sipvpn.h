@@ -73,6 +73,9 @@ class SipVpn : public sip::CallObserver {
     std::optional<Clock::time_point> last_rekey_at;
     std::string end_reason;
     bool closing_by_us = false;
+    // The connection and its key are out of charon (the peer deleted the
+    // IKE SA, or the call ended): no longer in the way of a new call.
+    bool unloaded = false;
     bool pinned_try = false;
     int attempts = 0;                                  // IKE initiations (client)
     std::optional<Clock::time_point> retry_at;         // the next one
@@ -109,6 +112,7 @@ class SipVpn : public sip::CallObserver {
   void on_event(const std::string& name, const vici::Message& m);
   void fail(Tunnel& t, const std::string& reason);
   void remove_from_charon(Tunnel& t, bool force);
+  void unload_from_charon(Tunnel& t);
   Tunnel* by_conn(const std::string& name);
   const Tunnel* live_tunnel_to(const std::string& address, const std::string& remote_id,
                                const std::string& except_call) const;
