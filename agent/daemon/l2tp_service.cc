@@ -348,6 +348,13 @@ nlohmann::json L2tpService::metrics() const {
     totals.push_back(metric("mapgw_l2tp_packets_total", "IP packets carried through L2TP sessions, by direction",
                             {{"direction", direction}}, static_cast<double>(packets)));
   }
+  const auto& w = server_->data().tun_writes();
+  totals.push_back(metric("mapgw_l2tp_tun_writes_total",
+                          "Writes of client packets to the TUN device (a coalesced TCP burst is one)",
+                          nlohmann::json::object(), static_cast<double>(w.writes)));
+  totals.push_back(metric("mapgw_l2tp_tun_coalesced_segments_total",
+                          "TCP segments from clients written to the TUN device as part of a coalesced packet",
+                          nlohmann::json::object(), static_cast<double>(w.coalesced)));
   const std::vector<std::pair<const char*, uint64_t>> drops = {
       {"not_ipsec", d.not_ipsec},
       {"wrong_peer", d.wrong_peer + c.wrong_source},
@@ -361,7 +368,8 @@ nlohmann::json L2tpService::metrics() const {
       {"tunnel_rate_limit", c.tunnels_rate_limited},
       {"session_limit", c.sessions_refused},
       {"duplicate_login", c.duplicate_logins_refused},
-      {"tun_write_error", d.tun_errors},
+      {"tun_write_error", server_->data().tun_writes().failed_packets},
+      {"tun_offload", d.tun_offload},
       {"send_error", d.send_errors},
   };
   for (const auto& [reason, n] : drops) {

@@ -106,8 +106,14 @@ class RealClients(ClientCase):
         self.assertTrue(c.ppp_address6().startswith("2001:db8:100:"), c.ppp_address6())
         self.assertEqual(self.L.sessions()[0]["prefix6"], "2001:db8:100::/64")
         self.assertTrue(c.ping(LAN6), dump(self.L, c))
+        self.assertEqual(tcp_transfer(self.L, c.ns, 1_000_000, dst=LAN6), 1_000_000, dump(self.L, c))
         m = self.L.metrics()
-        self.assertGreater(m['mapgw_l2tp_bytes_total{direction="from_clients"}'], 2_000_000)
+        self.assertGreater(m['mapgw_l2tp_bytes_total{direction="from_clients"}'], 3_000_000)
+        # The kernel took the client's TCP segments coalesced (tun_gro.h):
+        # fewer TUN writes than packets, and not one refused.
+        self.assertGreater(m["mapgw_l2tp_tun_coalesced_segments_total"], 0)
+        self.assertLess(m["mapgw_l2tp_tun_writes_total"], m['mapgw_l2tp_packets_total{direction="from_clients"}'])
+        self.assertEqual(m.get('mapgw_l2tp_drops_total{reason="tun_write_error"}', 0), 0)
         self.assertGreater(m['mapgw_l2tp_packets_total{direction="to_clients"}'], 0)
         self.assertEqual(m["mapgw_l2tp_ipsec_sas"], 1)
         # The route to the client carries its MRU (pppd's default 1500,

@@ -341,19 +341,20 @@ class LinuxClient:
             self.charon = None
 
 
-def tcp_transfer(L, client_ns, size):
-    """@size bytes over TCP from the client to the LAN; returns what the LAN
-    side counted."""
+def tcp_transfer(L, client_ns, size, dst=LAN):
+    """@size bytes over TCP from the client to @dst on the LAN (IPv4 or
+    IPv6); returns what the LAN side counted."""
+    family = "socket.AF_INET6" if ":" in dst else "socket.AF_INET"
     server = L.lab.spawn(L.lns, ["/usr/bin/python3", "-c",
-                                 "import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,"
+                                 "import socket\ns=socket.socket(%s);s.setsockopt(socket.SOL_SOCKET,"
                                  "socket.SO_REUSEADDR,1);s.bind(('%s',9000));s.listen(1)\nc,_=s.accept()\n"
                                  "n=0\nwhile True:\n d=c.recv(65536)\n if not d: break\n n+=len(d)\n"
-                                 "c.sendall(str(n).encode());c.close()" % LAN],
+                                 "c.sendall(str(n).encode());c.close()" % (family, dst)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5 * TIME_SCALE)
     out = subprocess.run(["ip", "netns", "exec", client_ns, "/usr/bin/python3", "-c",
                           "import socket\ns=socket.create_connection(('%s',9000),timeout=30)\n"
-                          "s.sendall(b'x'*%d);s.shutdown(socket.SHUT_WR)\nprint(s.recv(64).decode())" % (LAN, size)],
+                          "s.sendall(b'x'*%d);s.shutdown(socket.SHUT_WR)\nprint(s.recv(64).decode())" % (dst, size)],
                          capture_output=True, text=True, timeout=120 * TIME_SCALE)
     L.lab.stop(server)
     return int(out.stdout.strip() or 0)

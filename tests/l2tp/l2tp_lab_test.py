@@ -7,6 +7,7 @@ never stop negotiating — each counted by name and cleaned up, the
 daemon unharmed (ctest -L l2tp)."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -122,6 +123,52 @@ class Protocol(LabCase):
         self.assertIn(14, r["controls"])  # CDN
         self.assertIn(4, r["controls"])   # StopCCN
         wait_for(lambda: not self.L.sessions(), timeout=5, what="session gone")
+
+    def test_kernel_tcp_through_the_session_arrives_whole_and_coalesced(self):
+        """The client's own kernel TCP (a TUN device in its namespace, its
+        packets carried through the session by the LAC) sends 4 MB to the
+        LAN: every byte arrives (SHA-256), and the server wrote the
+        segments to its TUN device coalesced (tun_gro.h), which the LNS's
+        kernel took and cut back correctly."""
+        lac = self.lac()
+        up = self.dial(lac)
+        size = 4 * 1024 * 1024
+        receiver = self.L.lab.spawn(self.L.lns, ["/usr/bin/python3", "-c", (
+            "import hashlib,socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+            "s.bind(('%s',9100));s.listen(1);s.settimeout(60)\nc,_=s.accept();h=hashlib.sha256();n=0\n"
+            "while True:\n d=c.recv(1<<16)\n if not d: break\n h.update(d);n+=len(d)\n"
+            "c.sendall(b'%%d %%s' %% (n,h.hexdigest().encode()));c.close()") % LAN],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sender = self.L.lab.spawn(self.ns, ["/usr/bin/python3", "-c", (
+            "import hashlib,socket,time\ndata=b''.join(hashlib.sha256(b'%%d'%%i).digest() for i in range(%d))\n"
+            "end=time.monotonic()+15\n"
+            "while True:\n"
+            " try:\n  s=socket.create_connection(('%s',9100),timeout=5);break\n"
+            " except OSError:\n  time.sleep(0.2)\n  assert time.monotonic()<end\n"
+            "s.settimeout(60);s.sendall(data);s.shutdown(socket.SHUT_WR)\n"
+            "print(s.recv(200).decode(),hashlib.sha256(data).hexdigest())") % (size // 32, LAN)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        before = self.L.metrics()
+        carried = lac.do("tun_bridge", address=up["address"], route=LAN + "/32", seconds=90)
+        out, err = sender.communicate(timeout=30)
+        receiver.wait(timeout=10)
+        self.assertNotIn("error", carried)
+        got = out.split()
+        self.assertEqual(len(got), 3, "sender: %s %s" % (out, err[-2000:]))
+        self.assertEqual(int(got[0]), size)
+        self.assertEqual(got[1], got[2], "what arrived is not what was sent")
+        m = self.L.metrics()
+        def delta(name):
+            return m.get(name, 0) - before.get(name, 0)
+        packets = delta('mapgw_l2tp_packets_total{direction="from_clients"}')
+        writes = delta("mapgw_l2tp_tun_writes_total")
+        coalesced = delta("mapgw_l2tp_tun_coalesced_segments_total")
+        print("\n4 MB through the session: %d packets from the client, %d TUN writes, %d segments coalesced"
+              % (packets, writes, coalesced))
+        self.assertGreater(packets, size // 1400)
+        self.assertGreater(coalesced, 0, "no segment was coalesced: the test proved nothing about it")
+        self.assertLess(writes, packets)
+        self.assertEqual(self.drops("tun_write_error"), 0)
 
     def test_ipv6_inside_the_session(self):
         """IPV6CP, then the Router Advertisement (checked by scapy: the

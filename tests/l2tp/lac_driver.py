@@ -124,6 +124,56 @@ class Driver:
             replies = sum(1 for p in self.ppp.ip6_in if IPv6(p).haslayer(ICMPv6EchoReply))
         return {"replies": replies}
 
+    def op_tun_bridge(self, address, route, seconds, idle=2.0):
+        """The kernel's own IPv4 through the session: a TUN device here with
+        the address IPCP gave, @route through it, and every packet between
+        it and the session carried as it is for up to @seconds, until
+        @idle seconds pass without one. Control messages are handled as in
+        pump(). Answers what it carried."""
+        import fcntl
+        import subprocess
+        tun = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
+        fcntl.ioctl(tun, 0x400454CA, struct.pack("16sH", b"lac0", 0x0001 | 0x1000))  # TUNSETIFF, TUN, NO_PI
+        subprocess.run("ip addr add %s/32 dev lac0 && ip link set lac0 mtu 1400 up && "
+                       "ip route add %s dev lac0 src %s" % (address, route, address), shell=True, check=True)
+        session = self.lac.sessions[self.ppp.session]
+        head = struct.pack("!HH", self.lac.peer_tunnel, session)
+        poller = select.poll()
+        poller.register(tun, select.POLLIN)
+        poller.register(self.lac.sock, select.POLLIN)
+        sent = got = 0
+        end = time.monotonic() + seconds
+        last = time.monotonic()
+        try:
+            while time.monotonic() < end and (not (sent or got) or time.monotonic() - last < idle):
+                for fd, _ in poller.poll(100):
+                    if fd == tun:
+                        ip = os.read(tun, 65535)
+                        frame = b"\xff\x03\x00\x21" + ip
+                        self.lac.send_raw(struct.pack("!HH", 0x4002, 8 + len(frame)) + head + frame)
+                        sent += 1
+                    else:
+                        datagram = self.lac.sock.recv(65535)
+                        flags = struct.unpack("!H", datagram[:2])[0]
+                        if flags & 0x8000:
+                            self.lac.receive(datagram)
+                            continue
+                        off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
+                        if flags & 0x0200:
+                            off += 2 + struct.unpack("!H", datagram[off:off + 2])[0]
+                        frame = datagram[off:]
+                        if frame[:2] == b"\xff\x03":
+                            frame = frame[2:]
+                        if frame[:1] == b"\x21" or frame[:2] == b"\x00\x21":
+                            os.write(tun, frame[1:] if frame[:1] == b"\x21" else frame[2:])
+                            got += 1
+                        else:
+                            self.lac.receive(datagram)  # LCP echo and the like
+                    last = time.monotonic()
+        finally:
+            os.close(tun)
+        return {"to_lns": sent, "from_lns": got}
+
     def op_silence(self):
         self.silent = True
         self.lac.on_ppp = lambda s, f: True

@@ -8,7 +8,9 @@
 #include <cstring>
 
 #include "vpn/bytes.h"
+#include "vpn/inet_checksum.h"
 #include "vpn/l2tp/message.h"
+#include "vpn/l2tp/tun_device.h"
 #include "vpn/ppp/packet.h"
 
 namespace mapgw::l2tp {
@@ -39,6 +41,23 @@ void put_mark(msghdr& h, char* buf, size_t room, uint32_t mark) {
   std::memcpy(CMSG_DATA(c), &mark, sizeof mark);
 }
 
+// A packet read from the TUN device as a whole one. We ask for no offload,
+// so the kernel does not hand us segments to cut; a checksum it left to
+// the device (CHECKSUM_PARTIAL) we finish.
+bool whole_packet(const char* header, char* ip, size_t length) {
+  VnetHeader h;
+  std::memcpy(&h, header, sizeof h);
+  if (h.gso_type != VnetHeader::kGsoNone) return false;
+  if (h.flags & VnetHeader::kNeedsChecksum) {
+    const size_t start = h.csum_start, field = start + h.csum_offset;
+    if (field + 2 > length) return false;
+    const uint16_t c = inet::checksum(std::string_view(ip + start, length - start));
+    ip[field] = static_cast<char>(c >> 8);
+    ip[field + 1] = static_cast<char>(c & 0xff);
+  }
+  return true;
+}
+
 void watch(int ep, int fd) {
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -49,7 +68,10 @@ void watch(int ep, int fd) {
 }  // namespace
 
 DataPath::DataPath(std::vector<Socket> sockets, int tun_fd, Admit admit)
-    : sockets_(std::move(sockets)), tun_fd_(tun_fd), admit_(std::move(admit)) {
+    : sockets_(std::move(sockets)),
+      tun_fd_(tun_fd),
+      admit_(std::move(admit)),
+      gro_([tun_fd](const iovec* parts, int count) { return writev(tun_fd, parts, count) >= 0; }) {
   queue_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -119,11 +141,12 @@ void DataPath::read_socket(size_t i) {
     const int got = recvmmsg(sockets_[i].fd, b.msg.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;
     for (int k = 0; k < got; ++k) inbound(i, b.msg[k], b.buf[k].data());
+    gro_.flush();  // before the next batch reuses the buffers
     if (static_cast<size_t>(got) < kBatch) return;
   }
 }
 
-void DataPath::inbound(size_t socket, mmsghdr& m, const char* data) {
+void DataPath::inbound(size_t socket, mmsghdr& m, char* data) {
   int ifindex = 0;
   uint32_t mark = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(&m.msg_hdr, c)) {
@@ -145,12 +168,12 @@ void DataPath::inbound(size_t socket, mmsghdr& m, const char* data) {
     ++counters_.not_ipsec;
     return;
   }
-  const std::string_view datagram(data, m.msg_len);
-  if (fast_inbound(peer, datagram)) return;
-  enqueue({peer.str(), std::string(datagram), socket});
+  if (fast_inbound(peer, data, m.msg_len)) return;
+  enqueue({peer.str(), std::string(data, m.msg_len), socket});
 }
 
-bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
+bool DataPath::fast_inbound(const Endpoint& from, char* data, size_t length) {
+  const std::string_view datagram(data, length);
   auto h = parse_header(datagram);
   if (!h || h->control) return false;
   auto route = by_session(key(h->tunnel, h->session));
@@ -174,10 +197,7 @@ bool DataPath::fast_inbound(const Endpoint& from, std::string_view datagram) {
     ++counters_.spoofed;  // only the address IPCP gave it (as the kernel's rp_filter would)
     return true;
   }
-  if (write(tun_fd_, ip.data(), ip.size()) < 0) {
-    ++counters_.tun_errors;
-    return true;
-  }
+  gro_.add(data + (ip.data() - data), ip.size());
   ++route->packets_in;
   route->bytes_in += ip.size();
   ++counters_.to_tun_packets;
@@ -195,13 +215,19 @@ void DataPath::read_tun() {
     if (sent < static_cast<int>(n)) counters_.send_errors += n - static_cast<size_t>(std::max(sent, 0));
     n = 0;
   };
-  // Room in front of each packet for the L2TP header and the PPP framing.
+  // Room in front of each packet for the L2TP header and the PPP framing,
+  // where the virtio-net header is read first.
   constexpr size_t kHead = 16;
+  static_assert(kHead >= TunDevice::kHeader);
   for (int count = 0; count < 64; ++count) {
     char* buf = b.buf[n].data();
-    const ssize_t got = read(tun_fd_, buf + kHead, b.buf[n].size() - kHead);
-    if (got <= 0) break;
-    const std::string_view ip(buf + kHead, static_cast<size_t>(got));
+    const ssize_t got = read(tun_fd_, buf + kHead - TunDevice::kHeader, b.buf[n].size() - kHead + TunDevice::kHeader);
+    if (got < static_cast<ssize_t>(TunDevice::kHeader)) break;
+    const std::string_view ip(buf + kHead, static_cast<size_t>(got) - TunDevice::kHeader);
+    if (!whole_packet(buf + kHead - TunDevice::kHeader, buf + kHead, ip.size())) {
+      ++counters_.tun_offload;
+      continue;
+    }
     const unsigned version = ip.empty() ? 0 : static_cast<uint8_t>(ip[0]) >> 4;
     std::shared_ptr<Route> route;
     if (version == 4 && ip.size() >= 20) {

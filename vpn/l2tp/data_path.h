@@ -26,6 +26,7 @@
 #include "loader/result.h"
 #include "vpn/l2tp/endpoint.h"
 #include "vpn/l2tp/lns.h"
+#include "vpn/l2tp/tun_gro.h"
 
 namespace mapgw::l2tp {
 
@@ -47,7 +48,7 @@ class DataPath {
   struct Counters {
     std::atomic<uint64_t> to_tun_packets{0}, to_tun_bytes{0}, from_tun_packets{0}, from_tun_bytes{0},
         to_control{0}, control_queue_full{0}, not_ipsec{0}, wrong_peer{0}, spoofed{0}, no_session{0},
-        exceeds_mru{0}, tun_errors{0}, send_errors{0};
+        exceeds_mru{0}, tun_offload{0}, send_errors{0};
   };
   struct SessionBytes {
     uint64_t bytes_in = 0, bytes_out = 0, packets_in = 0, packets_out = 0;
@@ -55,7 +56,8 @@ class DataPath {
 
   static constexpr size_t kMaxQueued = 8192;
 
-  // Takes no ownership of the descriptors.
+  // Takes no ownership of the descriptors; @tun_fd is a TunDevice's
+  // (packets behind a virtio-net header).
   DataPath(std::vector<Socket> sockets, int tun_fd, Admit admit);
   ~DataPath();
   Status start();
@@ -80,6 +82,7 @@ class DataPath {
   bool send(size_t socket, const Endpoint& to, std::string_view datagram);
 
   const Counters& counters() const { return counters_; }
+  const TunGro::Counters& tun_writes() const { return gro_.counters(); }
   const std::vector<Socket>& sockets() const { return sockets_; }
 
  private:
@@ -103,10 +106,10 @@ class DataPath {
 
   void run();
   void read_socket(size_t i);
-  void inbound(size_t socket, mmsghdr& m, const char* data);
+  void inbound(size_t socket, mmsghdr& m, char* data);
   void read_tun();
   // true: carried; false: for the control thread.
-  bool fast_inbound(const Endpoint& from, std::string_view datagram);
+  bool fast_inbound(const Endpoint& from, char* datagram, size_t length);
   void enqueue(Inbound in);
   std::shared_ptr<Route> by_session(uint32_t k) const;
   std::shared_ptr<Route> by_address(uint32_t a) const;
@@ -119,6 +122,7 @@ class DataPath {
   int ep_ = -1, stop_fd_ = -1, queue_fd_ = -1;
   std::thread thread_;
   std::unique_ptr<Batch> rx_, tx_;  // the data thread's, one each way
+  TunGro gro_;                      // packets of rx_ for the TUN device
   mutable std::mutex routes_mu_;
   std::unordered_map<uint32_t, std::shared_ptr<Route>> by_session_, by_address_;
   std::unordered_map<uint64_t, std::shared_ptr<Route>> by_prefix6_;

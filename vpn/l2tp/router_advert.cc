@@ -1,27 +1,12 @@
 #include "vpn/l2tp/router_advert.h"
 
 #include "vpn/bytes.h"
+#include "vpn/inet_checksum.h"
 
 namespace mapgw::l2tp {
 namespace {
 
 constexpr uint8_t kIcmpv6 = 58;
-
-// The ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1).
-uint16_t icmpv6_checksum(std::string_view src, std::string_view dst, std::string_view icmp) {
-  uint32_t sum = 0;
-  auto add = [&](std::string_view b) {
-    for (size_t i = 0; i + 1 < b.size(); i += 2) sum += bytes::rd16(b, i);
-    if (b.size() % 2) sum += static_cast<uint8_t>(b.back()) << 8;
-  };
-  add(src);
-  add(dst);
-  sum += static_cast<uint32_t>(icmp.size());
-  sum += kIcmpv6;
-  add(icmp);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
 
 }  // namespace
 
@@ -48,7 +33,7 @@ std::string router_advertisement(const RouterAdvertSettings& s) {
     icmp += bytes::be16(0) + bytes::be32(s.router_lifetime);
     for (const auto& a : s.dns) icmp += std::string(reinterpret_cast<const char*>(a.data()), a.size());
   }
-  const uint16_t c = icmpv6_checksum(src, dst, icmp);
+  const uint16_t c = inet::checksum(icmp, inet::pseudo_header(src, dst, kIcmpv6, static_cast<uint32_t>(icmp.size())));
   icmp[2] = static_cast<char>(c >> 8);
   icmp[3] = static_cast<char>(c & 0xff);
   std::string ip = bytes::be32(0x60000000) + bytes::be16(static_cast<uint16_t>(icmp.size()));

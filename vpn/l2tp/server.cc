@@ -119,7 +119,7 @@ Result<std::unique_ptr<Server>> Server::start(const ServerConfig& c, Hooks h, Da
     if (self->h_.client_ipv6_down) self->h_.client_ipv6_down(r, why);
   };
   // IP the LNS itself passed (a session's first packets, before its route).
-  lh.to_tun = [self](std::string_view ip) { (void)!write(self->tun_->fd(), ip.data(), ip.size()); };
+  lh.to_tun = [self](std::string_view ip) { (void)self->tun_->write(ip); };
   lh.tunnel_closed = [self](const std::string& peer, const std::string& why) {
     bool other = false;
     for (const auto& t : self->lns_->tunnel_list()) other = other || (t.peer == peer && t.state != "closed");

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -16,7 +17,7 @@ Result<TunDevice> TunDevice::open(const std::string& name, unsigned mtu) {
   const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return make_error("opening /dev/net/tun", errno);
   ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     const int e = errno;
@@ -40,6 +41,12 @@ Result<TunDevice> TunDevice::open(const std::string& name, unsigned mtu) {
   ::close(s);
   if (rc < 0) return make_error("setting MTU " + std::to_string(mtu) + " and up on " + name, rc == 0 ? mtu_errno : e);
   return dev;
+}
+
+bool TunDevice::write(std::string_view ip) const {
+  VnetHeader none;
+  const iovec parts[2] = {{&none, sizeof none}, {const_cast<char*>(ip.data()), ip.size()}};
+  return writev(fd_, parts, 2) >= 0;
 }
 
 TunDevice::~TunDevice() {

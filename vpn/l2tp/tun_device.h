@@ -1,11 +1,18 @@
 // The server's TUN device: IPv4 and IPv6 packets without a packet-info
-// header, non-blocking, up with the MTU of the largest PPP frame we take.
+// header but behind a virtio-net header (IFF_VNET_HDR), so that a write can
+// hand the kernel coalesced TCP segments (tun_gro.h); non-blocking, up with
+// the MTU of the largest PPP frame we take. No offload is asked for the
+// other way: what we read is whole packets with their checksums done.
 // Its address and the routes to clients are the owner's (iproute2).
 #pragma once
 
+
 #include <string>
+#include <string_view>
 
 #include "loader/result.h"
+
+#include "vpn/l2tp/vnet_header.h"
 
 namespace mapgw::l2tp {
 
@@ -15,7 +22,10 @@ class TunDevice {
   TunDevice(TunDevice&& o) noexcept : fd_(o.fd_), name_(std::move(o.name_)) { o.fd_ = -1; }
   TunDevice& operator=(TunDevice&&) = delete;
   ~TunDevice();
+  static constexpr size_t kHeader = sizeof(VnetHeader);
   int fd() const { return fd_; }
+  // One packet as it is, behind an empty header.
+  bool write(std::string_view ip) const;
   const std::string& name() const { return name_; }
 
  private:
