@@ -16,11 +16,11 @@ if [[ ! -x "$san/tests/fuzz/fuzz_config" ]]; then
     -DMAPGW_SANITIZE=ON -DMAPGW_FUZZ=ON >/dev/null
 fi
 cmake --build "$san" -j "$(nproc 2>/dev/null || echo 2)" --target \
-  fuzz_config fuzz_dhcpv6 fuzz_calc fuzz_control fuzz_rule_history fuzz_sip fuzz_l2tp fuzz_ppp >/dev/null
+  fuzz_config fuzz_dhcpv6 fuzz_calc fuzz_control fuzz_rule_history fuzz_sip fuzz_l2tp fuzz_ppp fuzz_tun_gro >/dev/null
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
 printf '%-14s %10s %8s %s\n' target executions corpus findings
-for t in config dhcpv6 calc control rule_history sip l2tp ppp; do
+for t in config dhcpv6 calc control rule_history sip l2tp ppp tun_gro; do
   dir=$out/$t
   rm -rf "$dir" && mkdir -p "$dir/corpus" "$dir/artifacts"
   cp "$top/tests/fuzz/corpus/$t/"* "$dir/corpus/" 2>/dev/null || true

@@ -9,7 +9,7 @@ san=${MAPGW_SAN_DIR:-$top/build-san}
 jobs=$(nproc 2>/dev/null || echo 2)
 CC=clang CXX=clang++ cmake -S "$top" -B "$san" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMAPGW_SANITIZE=ON -DMAPGW_FUZZ=ON >/dev/null
-cmake --build "$san" -j "$jobs" --target unit_tests mapgwctl \
+cmake --build "$san" -j "$jobs" --target unit_tests mapgwctl l2tp_unit_tests l2tp_data_tests ppp_unit_tests \
   fuzz_config fuzz_dhcpv6 fuzz_calc fuzz_control fuzz_rule_history
 cd "$san"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
