@@ -8,8 +8,8 @@ many sessions one server holds.
               client dialling xl2tpd + pppd as the LNS (the kernel's L2TP
               and PPP data path), in the same guest.
   throughput  iperf3 TCP from that client to the LNS's LAN through the
-              session: mapgw's user-space data path against xl2tpd + pppd's
-              kernel path, taking turns.
+              session, and back (-R): mapgw's user-space data path against
+              xl2tpd + pppd's kernel path, taking turns.
   held        scapy LACs on this host, each its own tunnel and session,
               dialled one after another: sessions one server held, its RSS.
 
@@ -96,21 +96,25 @@ def dial_times(peer, dials):
 
 
 def throughput(peer, seconds, rounds):
+    """Mbit/s received, client to LAN (upload) and LAN to client (-R), in
+    turns, @rounds of each."""
     L, c = lab(peer)
-    out = []
+    up, down = [], []
     try:
         c.dial()
         c.wait_up(timeout=60)
         srv = L.lab.spawn(L.lns, ["iperf3", "-s", "-B", LAN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
         for _ in range(rounds):
-            r = L.lab.run(c.ns, ["iperf3", "-c", LAN, "-t", str(seconds), "-J"], capture=True, timeout=seconds + 60)
-            out.append(json.loads(r)["end"]["sum_received"]["bits_per_second"] / 1e6)
+            for reverse, out in ((False, up), (True, down)):
+                r = L.lab.run(c.ns, ["iperf3", "-c", LAN, "-t", str(seconds), "-J"] + (["-R"] if reverse else []),
+                              capture=True, timeout=seconds + 60)
+                out.append(json.loads(r)["end"]["sum_received"]["bits_per_second"] / 1e6)
         L.lab.stop(srv)
     finally:
         c.stop()
         L.teardown()
-    return out
+    return up, down
 
 
 def held(max_held):
@@ -158,10 +162,13 @@ def in_guest(args):
         res["setup_mapgw"] = dial_times(False, args.dials)
         res["setup_peer"] = dial_times(True, args.dials)
     if "throughput" in args.phases:
-        res["mbps_mapgw"], res["mbps_peer"] = [], []
+        for key in ("mbps_mapgw", "mbps_peer", "mbps_down_mapgw", "mbps_down_peer"):
+            res[key] = []
         for _ in range(args.rounds):  # taking turns
-            res["mbps_mapgw"] += throughput(False, args.seconds, 1)
-            res["mbps_peer"] += throughput(True, args.seconds, 1)
+            for peer, name in ((False, "mapgw"), (True, "peer")):
+                up, down = throughput(peer, args.seconds, 1)
+                res["mbps_" + name] += up
+                res["mbps_down_" + name] += down
     print("GUEST-RESULT " + json.dumps(res), flush=True)
 
 
@@ -197,10 +204,11 @@ def main():
         print("| dial-in, `c` to ppp0 up (MS-CHAPv2, IPCP), median of %d | %.0f ms (max %.0f) | %.0f ms (max %.0f) | %.2f |"
               % (len(res["setup_mapgw"]), a * 1e3, max(res["setup_mapgw"]) * 1e3, b * 1e3,
                  max(res["setup_peer"]) * 1e3, a / b))
-    if "mbps_mapgw" in res:
-        a, b = statistics.median(res["mbps_mapgw"]), statistics.median(res["mbps_peer"])
-        print("| iperf3 TCP through one session, median of %d × %d s | %.0f Mbit/s | %.0f Mbit/s | %.2f |"
-              % (len(res["mbps_mapgw"]), args.seconds, a, b, a / b))
+    for key, what in (("mbps_", "client → LAN"), ("mbps_down_", "LAN → client")):
+        if key + "mapgw" in res:
+            a, b = statistics.median(res[key + "mapgw"]), statistics.median(res[key + "peer"])
+            print("| iperf3 TCP %s through one session, median of %d × %d s | %.0f Mbit/s | %.0f Mbit/s | %.2f |"
+                  % (what, len(res[key + "mapgw"]), args.seconds, a, b, a / b))
     if "held" in res:
         h = res["held"]
         print("| sessions held (scapy LACs on this host, one tunnel each) | %d in %s s (%d in the network phase), "

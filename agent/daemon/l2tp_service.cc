@@ -352,6 +352,12 @@ nlohmann::json L2tpService::metrics() const {
   totals.push_back(metric("mapgw_l2tp_tun_writes_total",
                           "Writes of client packets to the TUN device (a coalesced TCP burst is one)",
                           nlohmann::json::object(), static_cast<double>(w.writes)));
+  totals.push_back(metric("mapgw_l2tp_tun_reads_total",
+                          "Reads of packets for clients from the TUN device (a TCP burst is one)",
+                          nlohmann::json::object(), static_cast<double>(d.tun_reads)));
+  totals.push_back(metric("mapgw_l2tp_tun_cut_segments_total",
+                          "TCP segments for clients cut from bursts read from the TUN device",
+                          nlohmann::json::object(), static_cast<double>(d.segmented)));
   totals.push_back(metric("mapgw_l2tp_tun_coalesced_segments_total",
                           "TCP segments from clients written to the TUN device as part of a coalesced packet",
                           nlohmann::json::object(), static_cast<double>(w.coalesced)));

@@ -124,51 +124,69 @@ class Protocol(LabCase):
         self.assertIn(4, r["controls"])   # StopCCN
         wait_for(lambda: not self.L.sessions(), timeout=5, what="session gone")
 
-    def test_kernel_tcp_through_the_session_arrives_whole_and_coalesced(self):
+    def test_kernel_tcp_through_the_session_both_ways_whole_and_offloaded(self):
         """The client's own kernel TCP (a TUN device in its namespace, its
         packets carried through the session by the LAC) sends 4 MB to the
-        LAN: every byte arrives (SHA-256), and the server wrote the
-        segments to its TUN device coalesced (tun_gro.h), which the LNS's
-        kernel took and cut back correctly."""
+        LAN while the LAN sends it 4 MB: every byte arrives both ways
+        (SHA-256). The server wrote the client's segments to its TUN device
+        coalesced (tun_gro.h), which the LNS's kernel took and cut back
+        correctly, and read the LAN's as TSO bursts it cut itself
+        (tun_gso.h), which the client's kernel took as they were."""
         lac = self.lac()
         up = self.dial(lac)
         size = 4 * 1024 * 1024
-        receiver = self.L.lab.spawn(self.L.lns, ["/usr/bin/python3", "-c", (
-            "import hashlib,socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-            "s.bind(('%s',9100));s.listen(1);s.settimeout(60)\nc,_=s.accept();h=hashlib.sha256();n=0\n"
-            "while True:\n d=c.recv(1<<16)\n if not d: break\n h.update(d);n+=len(d)\n"
-            "c.sendall(b'%%d %%s' %% (n,h.hexdigest().encode()));c.close()") % LAN],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sender = self.L.lab.spawn(self.ns, ["/usr/bin/python3", "-c", (
-            "import hashlib,socket,time\ndata=b''.join(hashlib.sha256(b'%%d'%%i).digest() for i in range(%d))\n"
-            "end=time.monotonic()+15\n"
-            "while True:\n"
-            " try:\n  s=socket.create_connection(('%s',9100),timeout=5);break\n"
-            " except OSError:\n  time.sleep(0.2)\n  assert time.monotonic()<end\n"
-            "s.settimeout(60);s.sendall(data);s.shutdown(socket.SHUT_WR)\n"
-            "print(s.recv(200).decode(),hashlib.sha256(data).hexdigest())") % (size // 32, LAN)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        data = "b''.join(hashlib.sha256(b'%%d'%%i).digest() for i in range(%d))" % (size // 32)
+        connect = ("end=time.monotonic()+15\n"
+                   "while True:\n"
+                   " try:\n  s=socket.create_connection(('%s',%d),timeout=5);break\n"
+                   " except OSError:\n  time.sleep(0.2)\n  assert time.monotonic()<end\n")
+        listen = ("s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                  "s.bind(('%s',%d));s.listen(1);s.settimeout(60)\nc,_=s.accept();c.settimeout(60)\n")
+        count = ("h=hashlib.sha256();n=0\n"
+                 "while True:\n d=%s.recv(1<<16)\n if not d: break\n h.update(d);n+=len(d)\n")
+        py = ["/usr/bin/python3", "-c"]
+        spawn = self.L.lab.spawn
+        pipes = dict(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Upload: the client sends, the LAN counts and answers.
+        lan_in = spawn(self.L.lns, py + ["import hashlib,socket\n" + listen % (LAN, 9100) + count % "c" +
+                                         "c.sendall(b'%d %s' % (n,h.hexdigest().encode()));c.close()"], **pipes)
+        client_out = spawn(self.ns, py + ["import hashlib,socket,time\ndata=" + data + "\n" + connect % (LAN, 9100) +
+                                          "s.settimeout(60);s.sendall(data);s.shutdown(socket.SHUT_WR)\n"
+                                          "print(s.recv(200).decode(),hashlib.sha256(data).hexdigest())"], **pipes)
+        # Download: the LAN sends, the client counts.
+        lan_out = spawn(self.L.lns, py + ["import hashlib,socket\ndata=" + data + "\n" + listen % (LAN, 9101) +
+                                          "c.sendall(data);c.close();print(hashlib.sha256(data).hexdigest())"], **pipes)
+        client_in = spawn(self.ns, py + ["import hashlib,socket,time\n" + connect % (LAN, 9101) +
+                                         "s.settimeout(60)\n" + count % "s" + "print(n,h.hexdigest())"], **pipes)
         before = self.L.metrics()
         carried = lac.do("tun_bridge", address=up["address"], route=LAN + "/32", seconds=90)
-        out, err = sender.communicate(timeout=30)
-        receiver.wait(timeout=10)
+        outs = [p.communicate(timeout=30) for p in (client_out, lan_in, lan_out, client_in)]
         self.assertNotIn("error", carried)
-        got = out.split()
-        self.assertEqual(len(got), 3, "sender: %s %s" % (out, err[-2000:]))
-        self.assertEqual(int(got[0]), size)
-        self.assertEqual(got[1], got[2], "what arrived is not what was sent")
+        sent_up = outs[0][0].split()
+        self.assertEqual(len(sent_up), 3, "upload: %s" % outs[:2])
+        self.assertEqual((int(sent_up[0]), sent_up[1]), (size, sent_up[2]), "the upload arrived changed")
+        got_down = outs[3][0].split()
+        self.assertEqual(len(got_down), 2, "download: %s" % outs[2:])
+        self.assertEqual((int(got_down[0]), got_down[1]), (size, outs[2][0].strip()), "the download arrived changed")
         m = self.L.metrics()
+
         def delta(name):
             return m.get(name, 0) - before.get(name, 0)
-        packets = delta('mapgw_l2tp_packets_total{direction="from_clients"}')
-        writes = delta("mapgw_l2tp_tun_writes_total")
-        coalesced = delta("mapgw_l2tp_tun_coalesced_segments_total")
-        print("\n4 MB through the session: %d packets from the client, %d TUN writes, %d segments coalesced"
-              % (packets, writes, coalesced))
-        self.assertGreater(packets, size // 1400)
+        from_client = delta('mapgw_l2tp_packets_total{direction="from_clients"}')
+        to_client = delta('mapgw_l2tp_packets_total{direction="to_clients"}')
+        writes, coalesced = delta("mapgw_l2tp_tun_writes_total"), delta("mapgw_l2tp_tun_coalesced_segments_total")
+        reads, cut = delta("mapgw_l2tp_tun_reads_total"), delta("mapgw_l2tp_tun_cut_segments_total")
+        print("\n4 MB each way: from the client %d packets in %d TUN writes (%d coalesced); "
+              "to the client %d packets from %d TUN reads (%d cut from bursts)"
+              % (from_client, writes, coalesced, to_client, reads, cut))
+        self.assertGreater(from_client, size // 1400)
+        self.assertGreater(to_client, size // 1400)
         self.assertGreater(coalesced, 0, "no segment was coalesced: the test proved nothing about it")
-        self.assertLess(writes, packets)
-        self.assertEqual(self.drops("tun_write_error"), 0)
+        self.assertGreater(cut, 0, "no burst was cut: the test proved nothing about it")
+        self.assertLess(writes, from_client)
+        self.assertLess(reads, to_client)
+        for reason in ("tun_write_error", "tun_offload", "exceeds_mru", "send_error"):
+            self.assertEqual(self.drops(reason), 0, reason)
 
     def test_ipv6_inside_the_session(self):
         """IPV6CP, then the Router Advertisement (checked by scapy: the

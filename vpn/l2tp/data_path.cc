@@ -41,20 +41,15 @@ void put_mark(msghdr& h, char* buf, size_t room, uint32_t mark) {
   std::memcpy(CMSG_DATA(c), &mark, sizeof mark);
 }
 
-// A packet read from the TUN device as a whole one. We ask for no offload,
-// so the kernel does not hand us segments to cut; a checksum it left to
-// the device (CHECKSUM_PARTIAL) we finish.
-bool whole_packet(const char* header, char* ip, size_t length) {
-  VnetHeader h;
-  std::memcpy(&h, header, sizeof h);
-  if (h.gso_type != VnetHeader::kGsoNone) return false;
-  if (h.flags & VnetHeader::kNeedsChecksum) {
-    const size_t start = h.csum_start, field = start + h.csum_offset;
-    if (field + 2 > length) return false;
-    const uint16_t c = inet::checksum(std::string_view(ip + start, length - start));
-    ip[field] = static_cast<char>(c >> 8);
-    ip[field + 1] = static_cast<char>(c & 0xff);
-  }
+// A checksum the kernel left to the device (CHECKSUM_PARTIAL: the TUN
+// device offers checksum offload, which TSO needs) finished here.
+bool complete_checksum(const VnetHeader& h, char* ip, size_t length) {
+  if (!(h.flags & VnetHeader::kNeedsChecksum)) return true;
+  const size_t start = h.csum_start, field = start + h.csum_offset;
+  if (field + 2 > length) return false;
+  const uint16_t c = inet::checksum(std::string_view(ip + start, length - start));
+  ip[field] = static_cast<char>(c >> 8);
+  ip[field + 1] = static_cast<char>(c & 0xff);
   return true;
 }
 
@@ -82,7 +77,7 @@ DataPath::~DataPath() {
 
 Status DataPath::start() {
   rx_ = std::make_unique<Batch>();
-  tx_ = std::make_unique<Batch>();
+  tx_ = std::make_unique<Outbound>();
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (ep_ < 0 || stop_fd_ < 0 || queue_fd_ < 0) return make_error("l2tp data path: epoll/eventfd", errno);
@@ -205,29 +200,23 @@ bool DataPath::fast_inbound(const Endpoint& from, char* data, size_t length) {
   return true;
 }
 
-// Packets for clients go out in batches too (sendmmsg), per socket.
+// Packets for clients go out in batches too (sendmmsg), per socket. With
+// TSO on the TUN device a read may be a TCP burst of up to 64 KiB, cut
+// here into its segments (tun_gso.h) without copying its data.
 void DataPath::read_tun() {
-  Batch& b = *tx_;
-  size_t n = 0, socket = 0;
-  auto flush = [&] {
-    if (!n) return;
-    const int sent = sendmmsg(sockets_[socket].fd, b.msg.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
-    if (sent < static_cast<int>(n)) counters_.send_errors += n - static_cast<size_t>(std::max(sent, 0));
-    n = 0;
-  };
-  // Room in front of each packet for the L2TP header and the PPP framing,
-  // where the virtio-net header is read first.
-  constexpr size_t kHead = 16;
-  static_assert(kHead >= TunDevice::kHeader);
+  Outbound& b = *tx_;
   for (int count = 0; count < 64; ++count) {
-    char* buf = b.buf[n].data();
-    const ssize_t got = read(tun_fd_, buf + kHead - TunDevice::kHeader, b.buf[n].size() - kHead + TunDevice::kHeader);
+    if (out_reads_ == kBatch) flush_out();  // every read buffer may be queued: send before reading again
+    const size_t cur = out_reads_;
+    char* buf = b.read[cur].data();
+    const ssize_t got = read(tun_fd_, buf, b.read[cur].size());
     if (got < static_cast<ssize_t>(TunDevice::kHeader)) break;
-    const std::string_view ip(buf + kHead, static_cast<size_t>(got) - TunDevice::kHeader);
-    if (!whole_packet(buf + kHead - TunDevice::kHeader, buf + kHead, ip.size())) {
-      ++counters_.tun_offload;
-      continue;
-    }
+    ++out_reads_;
+    ++counters_.tun_reads;
+    VnetHeader vnet;
+    std::memcpy(&vnet, buf, sizeof vnet);
+    char* packet = buf + TunDevice::kHeader;
+    const std::string_view ip(packet, static_cast<size_t>(got) - TunDevice::kHeader);
     const unsigned version = ip.empty() ? 0 : static_cast<uint8_t>(ip[0]) >> 4;
     std::shared_ptr<Route> route;
     if (version == 4 && ip.size() >= 20) {
@@ -239,41 +228,89 @@ void DataPath::read_tun() {
       ++counters_.no_session;
       continue;
     }
-    if (ip.size() > route->r.peer_mru) {
-      ++counters_.exceeds_mru;  // the route's MTU makes the kernel answer with ICMP first
+    if (vnet.gso_type == VnetHeader::kGsoNone) {
+      if (!complete_checksum(vnet, packet, ip.size())) {
+        ++counters_.tun_offload;
+        continue;
+      }
+      make_room(*route, cur);
+      queue_out(route, version, {}, ip);
       continue;
     }
-    // The PPP frame (RFC 1661 §6.5/6.6 compression as the client agreed),
-    // then the L2TP header (T=0, L set; RFC 2661 §3.1), in front of the packet.
-    size_t at = kHead;
-    buf[--at] = static_cast<char>(version == 6 ? ppp::proto::kIpv6 : ppp::proto::kIpv4);
-    if (!route->r.pfc) buf[--at] = 0;
-    if (!route->r.acfc) {
-      buf[--at] = 0x03;
-      buf[--at] = static_cast<char>(0xff);
+    auto segments = TcpSegments::of(vnet, ip);
+    if (!segments) {
+      ++counters_.tun_offload;
+      continue;
     }
-    const size_t length = kHead - at + ip.size() + 8;
-    at -= 8;
-    const uint16_t head[4] = {htons(0x4002), htons(static_cast<uint16_t>(length)), htons(route->r.peer_tunnel),
-                              htons(route->r.peer_session)};
-    std::memcpy(buf + at, head, sizeof head);
-    if (n && route->socket != socket) flush();
-    socket = route->socket;
-    b.iov[n] = {buf + at, length};
-    std::memcpy(&b.from[n], &route->peer.addr, sizeof b.from[n]);
-    b.msg[n] = {};
-    b.msg[n].msg_hdr.msg_name = &b.from[n];
-    b.msg[n].msg_hdr.msg_namelen = route->peer.len;
-    b.msg[n].msg_hdr.msg_iov = &b.iov[n];
-    b.msg[n].msg_hdr.msg_iovlen = 1;
-    put_mark(b.msg[n].msg_hdr, b.ctl[n].data(), b.ctl[n].size(), route->peer.mark);
-    ++route->packets_out;
-    route->bytes_out += ip.size();
-    ++counters_.from_tun_packets;
-    counters_.from_tun_bytes += ip.size();
-    if (++n == kBatch) flush();
+    counters_.segmented += segments->count();
+    for (size_t i = 0; i < segments->count(); ++i) {
+      make_room(*route, cur);
+      // The segment's headers go behind room for the L2TP and PPP ones.
+      char* head = b.head[out_count_].data() + 16;
+      const std::string_view data = segments->segment(i, head);
+      queue_out(route, version, std::string_view(head, segments->header_length()), data);
+    }
   }
-  flush();
+  flush_out();
+}
+
+bool DataPath::queue_out(const std::shared_ptr<Route>& route, unsigned version, std::string_view headers,
+                         std::string_view data) {
+  const size_t size = headers.size() + data.size();
+  if (size > route->r.peer_mru) {
+    ++counters_.exceeds_mru;  // the route's MTU makes the kernel answer with ICMP first
+    return false;
+  }
+  Outbound& b = *tx_;
+  const size_t k = out_count_;
+  // The PPP frame (RFC 1661 §6.5/6.6 compression as the client agreed),
+  // then the L2TP header (T=0, L set; RFC 2661 §3.1), in front of the packet.
+  char* head = b.head[k].data();
+  size_t at = 16;
+  head[--at] = static_cast<char>(version == 6 ? ppp::proto::kIpv6 : ppp::proto::kIpv4);
+  if (!route->r.pfc) head[--at] = 0;
+  if (!route->r.acfc) {
+    head[--at] = 0x03;
+    head[--at] = static_cast<char>(0xff);
+  }
+  const size_t length = 16 - at + size + 8;
+  at -= 8;
+  const uint16_t l2tp[4] = {htons(0x4002), htons(static_cast<uint16_t>(length)), htons(route->r.peer_tunnel),
+                            htons(route->r.peer_session)};
+  std::memcpy(head + at, l2tp, sizeof l2tp);
+  b.iov[k][0] = {head + at, 16 - at + headers.size()};  // a segment's headers follow at 16
+  b.iov[k][1] = {const_cast<char*>(data.data()), data.size()};
+  std::memcpy(&b.to[k], &route->peer.addr, sizeof b.to[k]);
+  b.msg[k] = {};
+  b.msg[k].msg_hdr.msg_name = &b.to[k];
+  b.msg[k].msg_hdr.msg_namelen = route->peer.len;
+  b.msg[k].msg_hdr.msg_iov = b.iov[k].data();
+  b.msg[k].msg_hdr.msg_iovlen = 2;
+  put_mark(b.msg[k].msg_hdr, b.ctl[k].data(), b.ctl[k].size(), route->peer.mark);
+  out_socket_ = route->socket;
+  ++out_count_;
+  ++route->packets_out;
+  route->bytes_out += size;
+  ++counters_.from_tun_packets;
+  counters_.from_tun_bytes += size;
+  return true;
+}
+
+void DataPath::make_room(const Route& route, size_t reading) {
+  if (out_count_ < kBatch && (!out_count_ || route.socket == out_socket_)) return;
+  flush_out();
+  // The packet in read buffer @reading is not all queued yet: the next
+  // read goes into one after it.
+  out_reads_ = reading + 1;
+}
+
+void DataPath::flush_out() {
+  if (out_count_) {
+    const int sent = sendmmsg(sockets_[out_socket_].fd, tx_->msg.data(), static_cast<unsigned>(out_count_), MSG_DONTWAIT);
+    if (sent < static_cast<int>(out_count_)) counters_.send_errors += out_count_ - static_cast<size_t>(std::max(sent, 0));
+  }
+  out_count_ = 0;
+  out_reads_ = 0;
 }
 
 bool DataPath::send(size_t socket, const Endpoint& to, std::string_view datagram) {

@@ -27,6 +27,7 @@
 #include "vpn/l2tp/endpoint.h"
 #include "vpn/l2tp/lns.h"
 #include "vpn/l2tp/tun_gro.h"
+#include "vpn/l2tp/tun_gso.h"
 
 namespace mapgw::l2tp {
 
@@ -48,7 +49,7 @@ class DataPath {
   struct Counters {
     std::atomic<uint64_t> to_tun_packets{0}, to_tun_bytes{0}, from_tun_packets{0}, from_tun_bytes{0},
         to_control{0}, control_queue_full{0}, not_ipsec{0}, wrong_peer{0}, spoofed{0}, no_session{0},
-        exceeds_mru{0}, tun_offload{0}, send_errors{0};
+        exceeds_mru{0}, tun_offload{0}, send_errors{0}, tun_reads{0}, segmented{0};
   };
   struct SessionBytes {
     uint64_t bytes_in = 0, bytes_out = 0, packets_in = 0, packets_out = 0;
@@ -103,11 +104,29 @@ class DataPath {
     alignas(cmsghdr) std::array<std::array<char, 256>, kBatch> ctl{};
     std::array<std::array<char, 65536>, kBatch> buf{};
   };
+  // Datagrams for clients: each its L2TP and PPP headers (and a segment's
+  // TCP/IP headers) in head, then its data where the TUN read left it.
+  struct Outbound {
+    static constexpr size_t kHead = 16 + TcpSegments::kMaxHeaders;
+    std::array<mmsghdr, kBatch> msg{};
+    std::array<std::array<iovec, 2>, kBatch> iov{};
+    std::array<sockaddr_storage, kBatch> to{};
+    alignas(cmsghdr) std::array<std::array<char, 64>, kBatch> ctl{};
+    alignas(8) std::array<std::array<char, kHead>, kBatch> head{};
+    std::array<std::array<char, 65536 + 16>, kBatch> read{};  // TUN reads, up to 64 KiB with TSO
+  };
 
   void run();
   void read_socket(size_t i);
   void inbound(size_t socket, mmsghdr& m, char* data);
   void read_tun();
+  // A slot for one more datagram to @route, sending what is queued when
+  // the batch is full or goes through another socket.
+  void make_room(const Route& route, size_t reading);
+  // Queues one datagram for @route: @headers (a segment's own, or none) and @data.
+  bool queue_out(const std::shared_ptr<Route>& route, unsigned version, std::string_view headers,
+                 std::string_view data);
+  void flush_out();
   // true: carried; false: for the control thread.
   bool fast_inbound(const Endpoint& from, char* datagram, size_t length);
   void enqueue(Inbound in);
@@ -121,7 +140,9 @@ class DataPath {
   Admit admit_;
   int ep_ = -1, stop_fd_ = -1, queue_fd_ = -1;
   std::thread thread_;
-  std::unique_ptr<Batch> rx_, tx_;  // the data thread's, one each way
+  std::unique_ptr<Batch> rx_;       // the data thread's, one each way
+  std::unique_ptr<Outbound> tx_;
+  size_t out_count_ = 0, out_reads_ = 0, out_socket_ = 0;  // what tx_ holds
   TunGro gro_;                      // packets of rx_ for the TUN device
   mutable std::mutex routes_mu_;
   std::unordered_map<uint32_t, std::shared_ptr<Route>> by_session_, by_address_;

@@ -1,8 +1,8 @@
 // The server's TUN device: IPv4 and IPv6 packets without a packet-info
 // header but behind a virtio-net header (IFF_VNET_HDR), so that a write can
-// hand the kernel coalesced TCP segments (tun_gro.h); non-blocking, up with
-// the MTU of the largest PPP frame we take. No offload is asked for the
-// other way: what we read is whole packets with their checksums done.
+// hand the kernel coalesced TCP segments (tun_gro.h) and a read can take a
+// TCP burst of up to 64 KiB (TSO, cut by tun_gso.h); non-blocking, up with
+// the MTU of the largest PPP frame we take.
 // Its address and the routes to clients are the owner's (iproute2).
 #pragma once
 
