@@ -142,6 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
         Breaker{"other_window", [](Flow&, std::string& p) { set16(p, 34, 9), finish(p); }},
         Breaker{"other_timestamp", [](Flow&, std::string& p) { p[47] = 1, finish(p); }},
         Breaker{"bad_checksum", [](Flow&, std::string& p) { p[60] ^= 1; }},
+        Breaker{"bad_ip_checksum", [](Flow&, std::string& p) { p[10] ^= 1; }},
         Breaker{"fin", [](Flow&, std::string& p) { p[33] = 0x11, finish(p); }},
         Breaker{"urgent", [](Flow&, std::string& p) { p[33] = 0x30, finish(p); }},
         Breaker{"fragment", [](Flow&, std::string& p) { set16(p, 6, 0x2000), finish(p); }},

@@ -41,6 +41,8 @@ struct TunGro::Segment {
     if (version == 4) {
       if (ip.size() < 20 || (ip[0] & 0x0f) != 5 || static_cast<uint8_t>(ip[9]) != kTcp) return std::nullopt;
       if ((bytes::rd16(ip, 6) & 0x3fff) != 0 || bytes::rd16(ip, 2) != ip.size()) return std::nullopt;  // fragment
+      // A damaged header the kernel would drop must not be mended by ours.
+      if (!inet::checks_out(ip.substr(0, 20))) return std::nullopt;
       s.ip_len = 20;
       s.id = bytes::rd16(ip, 4);
     } else if (version == 6) {
