@@ -15,7 +15,8 @@ namespace mapgw::inet {
 inline uint64_t add_words(std::string_view b, uint64_t sum = 0) {
   const auto* p = reinterpret_cast<const uint8_t*>(b.data());
   size_t n = b.size();
-  for (; n >= 4; p += 4, n -= 4) sum += uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+  for (; n >= 4; p += 4, n -= 4)
+    sum += uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
   if (n >= 2) {
     sum += uint32_t{p[0]} << 8 | p[1];
     p += 2;
@@ -33,7 +34,8 @@ inline uint16_t fold(uint64_t sum) {
 
 // The pseudo-header's sum: source and destination addresses as they are
 // in the packet (4 or 16 bytes each), the protocol and the upper-layer length.
-inline uint64_t pseudo_header(std::string_view src, std::string_view dst, uint8_t protocol, uint32_t length) {
+inline uint64_t pseudo_header(std::string_view src, std::string_view dst, uint8_t protocol,
+                              uint32_t length) {
   return add_words(dst, add_words(src)) + protocol + (length >> 16) + (length & 0xffff);
 }
 

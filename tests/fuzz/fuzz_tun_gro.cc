@@ -31,7 +31,8 @@ void round_trip(std::string_view in) {
     if (parts[0].iov_len != sizeof h) __builtin_trap();
     std::memcpy(&h, parts[0].iov_base, sizeof h);
     std::string p;
-    for (int i = 1; i < count; ++i) p.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
+    for (int i = 1; i < count; ++i)
+      p.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
     if (h.gso_type == VnetHeader::kGsoNone) {
       if (count != 2 || h.flags) __builtin_trap();
       out.push_back(p);
@@ -47,7 +48,8 @@ void round_trip(std::string_view in) {
     return true;
   });
   while (in.size() >= 2) {
-    const size_t n = std::min<size_t>(static_cast<uint8_t>(in[0]) << 8 | static_cast<uint8_t>(in[1]), in.size() - 2);
+    const size_t n = std::min<size_t>(
+        static_cast<uint8_t>(in[0]) << 8 | static_cast<uint8_t>(in[1]), in.size() - 2);
     packets.emplace_back(in.substr(2, n));
     sent.emplace_back(in.substr(2, n));
     in.remove_prefix(2 + n);

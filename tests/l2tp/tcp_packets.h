@@ -20,7 +20,8 @@ namespace mapgw::l2tp::tcp_model {
 // The test's own checksum: RFC 1071 §4.1's loop, word by word.
 inline uint16_t sum16(const std::string& b, uint32_t sum = 0) {
   for (size_t i = 0; i < b.size(); i += 2) {
-    sum += static_cast<uint8_t>(b[i]) << 8 | (i + 1 < b.size() ? static_cast<uint8_t>(b[i + 1]) : 0);
+    sum +=
+        static_cast<uint8_t>(b[i]) << 8 | (i + 1 < b.size() ? static_cast<uint8_t>(b[i + 1]) : 0);
   }
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
@@ -36,7 +37,9 @@ inline void set32(std::string& b, size_t at, uint32_t v) {
 inline uint16_t get16(const std::string& b, size_t at) {
   return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) << 8 | static_cast<uint8_t>(b[at + 1]));
 }
-inline uint32_t get32(const std::string& b, size_t at) { return uint32_t{get16(b, at)} << 16 | get16(b, at + 2); }
+inline uint32_t get32(const std::string& b, size_t at) {
+  return uint32_t{get16(b, at)} << 16 | get16(b, at + 2);
+}
 
 // Fills in the IPv4 header checksum and the TCP checksum of @p.
 inline void finish(std::string& p) {
@@ -67,12 +70,14 @@ struct Flow {
     const size_t tcp_len = 20 + options.size();
     std::string p;
     if (v6) {
-      p = std::string("\x60\x00\x00\x00", 4) + std::string(2, '\0') + "\x06" + static_cast<char>(ttl);
+      p = std::string("\x60\x00\x00\x00", 4) + std::string(2, '\0') + "\x06" +
+          static_cast<char>(ttl);
       p += std::string("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
       p += std::string("\x20\x01\x0d\xb8\0\0\0\x01\0\0\0\0\0\0\0\x01", 16);
       set16(p, 4, static_cast<uint16_t>(tcp_len + payload));
     } else {
-      p = std::string("\x45\x00\0\0\0\0\x40\x00", 8) + static_cast<char>(ttl) + "\x06" + std::string(2, '\0');
+      p = std::string("\x45\x00\0\0\0\0\x40\x00", 8) + static_cast<char>(ttl) + "\x06" +
+          std::string(2, '\0');
       p += std::string("\x0a\x0a\x00\x64\x0a\x0a\x00\x01", 8);
       set16(p, 2, static_cast<uint16_t>(20 + tcp_len + payload));
       set16(p, 4, id++);
@@ -121,8 +126,9 @@ inline std::vector<std::string> segments_of(const Written& w) {
       set16(p, 4, static_cast<uint16_t>(get16(w.packet, 4) + i));
     }
     set32(p, ip + 4, get32(w.packet, ip + 4) + static_cast<uint32_t>(at - head));
-    if (at + n < w.packet.size()) p[ip + 13] = static_cast<char>(p[ip + 13] & ~0x09);  // PSH, FIN: the last's
-    if (i > 0) p[ip + 13] = static_cast<char>(p[ip + 13] & ~0x80);                     // CWR: the first's
+    if (at + n < w.packet.size())
+      p[ip + 13] = static_cast<char>(p[ip + 13] & ~0x09);           // PSH, FIN: the last's
+    if (i > 0) p[ip + 13] = static_cast<char>(p[ip + 13] & ~0x80);  // CWR: the first's
     finish(p);
     out.push_back(p);
   }

@@ -24,7 +24,8 @@ class TunGroTest : public ::testing::Test {
     Written w;
     EXPECT_EQ(parts[0].iov_len, sizeof(VnetHeader));
     std::memcpy(&w.vnet, parts[0].iov_base, sizeof w.vnet);
-    for (int i = 1; i < count; ++i) w.packet.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
+    for (int i = 1; i < count; ++i)
+      w.packet.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
     written.push_back(w);
     return true;
   }};
@@ -134,7 +135,8 @@ TEST_P(TunGroKeepsApart, ASegmentThatDiffers) {
 INSTANTIATE_TEST_SUITE_P(
     TunGro, TunGroKeepsApart,
     ::testing::Values(
-        Breaker{"sequence_gap", [](Flow&, std::string& p) { set32(p, 24, get32(p, 24) + 1), finish(p); }},
+        Breaker{"sequence_gap",
+                [](Flow&, std::string& p) { set32(p, 24, get32(p, 24) + 1), finish(p); }},
         Breaker{"other_ttl", [](Flow&, std::string& p) { p[8] = 9, finish(p); }},
         Breaker{"other_tos", [](Flow&, std::string& p) { p[1] = 3, finish(p); }},
         Breaker{"ipv4_id_skips", [](Flow&, std::string& p) { set16(p, 4, 999), finish(p); }},
@@ -172,8 +174,10 @@ TEST_F(TunGroTest, ALongerSegmentAfterTheFirstStartsAnotherWrite) {
 }
 
 TEST_F(TunGroTest, OtherProtocolsGoAsTheyCame) {
-  std::string udp("\x45\x00\x00\x1c\x00\x01\x00\x00\x40\x11\x00\x00\x0a\x0a\x00\x64\x0a\x0a\x00\x01"
-                  "\x30\x39\x00\x35\x00\x08\x00\x00", 28);
+  std::string udp(
+      "\x45\x00\x00\x1c\x00\x01\x00\x00\x40\x11\x00\x00\x0a\x0a\x00\x64\x0a\x0a\x00\x01"
+      "\x30\x39\x00\x35\x00\x08\x00\x00",
+      28);
   std::string junk("\x99\x01\x02", 3);
   add({udp, junk});
   gro.flush();

@@ -38,7 +38,8 @@ Written coalesce(const std::vector<std::string>& segments) {
   TunGro gro([&](const iovec* parts, int count) {
     Written w;
     std::memcpy(&w.vnet, parts[0].iov_base, sizeof w.vnet);
-    for (int i = 1; i < count; ++i) w.packet.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
+    for (int i = 1; i < count; ++i)
+      w.packet.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
     written.push_back(w);
     return true;
   });

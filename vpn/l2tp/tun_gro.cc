@@ -39,14 +39,17 @@ struct TunGro::Segment {
     if (ip.empty()) return std::nullopt;
     const unsigned version = static_cast<uint8_t>(ip[0]) >> 4;
     if (version == 4) {
-      if (ip.size() < 20 || (ip[0] & 0x0f) != 5 || static_cast<uint8_t>(ip[9]) != kTcp) return std::nullopt;
-      if ((bytes::rd16(ip, 6) & 0x3fff) != 0 || bytes::rd16(ip, 2) != ip.size()) return std::nullopt;  // fragment
+      if (ip.size() < 20 || (ip[0] & 0x0f) != 5 || static_cast<uint8_t>(ip[9]) != kTcp)
+        return std::nullopt;
+      if ((bytes::rd16(ip, 6) & 0x3fff) != 0 || bytes::rd16(ip, 2) != ip.size())
+        return std::nullopt;  // fragment
       // A damaged header the kernel would drop must not be mended by ours.
       if (!inet::checks_out(ip.substr(0, 20))) return std::nullopt;
       s.ip_len = 20;
       s.id = bytes::rd16(ip, 4);
     } else if (version == 6) {
-      if (ip.size() < 40 || static_cast<uint8_t>(ip[6]) != kTcp || bytes::rd16(ip, 4) + 40u != ip.size()) {
+      if (ip.size() < 40 || static_cast<uint8_t>(ip[6]) != kTcp ||
+          bytes::rd16(ip, 4) + 40u != ip.size()) {
         return std::nullopt;
       }
       s.v6 = true;
@@ -57,7 +60,8 @@ struct TunGro::Segment {
     if (ip.size() < s.ip_len + 20) return std::nullopt;
     const std::string_view tcp = ip.substr(s.ip_len);
     s.tcp_len = (static_cast<uint8_t>(tcp[12]) >> 4) * 4u;
-    if (s.tcp_len < 20 || tcp.size() <= s.tcp_len) return std::nullopt;  // no data: nothing to coalesce
+    if (s.tcp_len < 20 || tcp.size() <= s.tcp_len)
+      return std::nullopt;  // no data: nothing to coalesce
     const uint8_t flags = static_cast<uint8_t>(tcp[13]);
     if ((flags & ~kPsh) != kAck || (static_cast<uint8_t>(tcp[12]) & 0x0f) != 0) return std::nullopt;
     s.push = flags & kPsh;
@@ -109,22 +113,26 @@ TunGro::Item* TunGro::open_item_of(const Segment& s) {
   for (size_t i = 0; i < held_; ++i) {
     Item& item = items_[i];
     if (!item.open || item.v6 != s.v6) continue;
-    const Segment first{std::string_view(item.first, item.first_len), item.v6, item.ip_len, item.tcp_len};
-    if (first.addresses() == s.addresses() && first.tcp().substr(0, 4) == s.tcp().substr(0, 4)) return &item;
+    const Segment first{std::string_view(item.first, item.first_len), item.v6, item.ip_len,
+                        item.tcp_len};
+    if (first.addresses() == s.addresses() && first.tcp().substr(0, 4) == s.tcp().substr(0, 4))
+      return &item;
   }
   return nullptr;
 }
 
 bool TunGro::joins(const Item& item, const Segment& s) {
   const std::string_view first(item.first, item.first_len);
-  if (s.seq != item.next_seq || s.tcp_len != item.tcp_len || s.payload > item.gso_size) return false;
+  if (s.seq != item.next_seq || s.tcp_len != item.tcp_len || s.payload > item.gso_size)
+    return false;
   if (item.ip_len + item.tcp_len + item.payload + s.payload > kMaxIpLength) return false;
   if (s.v6) {
     // Version, traffic class, flow label; hop limit.
     if (first.substr(0, 4) != s.ip.substr(0, 4) || first[7] != s.ip[7]) return false;
   } else {
     // TOS; DF; TTL; the ID one more than the last one's.
-    if (first[1] != s.ip[1] || first[6] != s.ip[6] || first[8] != s.ip[8] || s.id != item.next_id) return false;
+    if (first[1] != s.ip[1] || first[6] != s.ip[6] || first[8] != s.ip[8] || s.id != item.next_id)
+      return false;
   }
   // Acknowledgment, window and options as the first had them (RFC 9293
   // §3.1: data offset already equal); flags were checked when read.
@@ -174,10 +182,12 @@ void TunGro::write(Item& item) {
       put16(ip + 10, inet::checksum(std::string_view(ip, item.ip_len)));
     }
     if (item.push) tcp[13] = static_cast<char>(tcp[13] | kPsh);
-    const std::string_view addresses = item.v6 ? std::string_view(ip + 8, 32) : std::string_view(ip + 12, 8);
+    const std::string_view addresses =
+        item.v6 ? std::string_view(ip + 8, 32) : std::string_view(ip + 12, 8);
     const size_t half = addresses.size() / 2;
-    put16(tcp + 16, inet::fold(inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
-                                                   static_cast<uint32_t>(tcp_length))));
+    put16(tcp + 16,
+          inet::fold(inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
+                                         static_cast<uint32_t>(tcp_length))));
     vnet.flags = VnetHeader::kNeedsChecksum;
     vnet.gso_type = item.v6 ? VnetHeader::kGsoTcpV6 : VnetHeader::kGsoTcpV4;
     vnet.hdr_len = static_cast<uint16_t>(item.ip_len + item.tcp_len);
@@ -189,7 +199,8 @@ void TunGro::write(Item& item) {
   std::memcpy(&parts[1], item.parts.data(), item.segments * sizeof(iovec));
   ++counters_.writes;
   counters_.packets += item.segments;
-  if (!write_(parts.data(), static_cast<int>(item.segments + 1))) counters_.failed_packets += item.segments;
+  if (!write_(parts.data(), static_cast<int>(item.segments + 1)))
+    counters_.failed_packets += item.segments;
 }
 
 }  // namespace mapgw::l2tp

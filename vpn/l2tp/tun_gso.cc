@@ -26,7 +26,8 @@ void put32(char* at, uint32_t v) {
 
 std::optional<TcpSegments> TcpSegments::of(const VnetHeader& vnet, std::string_view ip) {
   const uint8_t type = vnet.gso_type & ~kGsoEcn;
-  if ((type != VnetHeader::kGsoTcpV4 && type != VnetHeader::kGsoTcpV6) || vnet.gso_size == 0) return std::nullopt;
+  if ((type != VnetHeader::kGsoTcpV4 && type != VnetHeader::kGsoTcpV6) || vnet.gso_size == 0)
+    return std::nullopt;
   TcpSegments s;
   s.ip_ = ip;
   s.v6_ = type == VnetHeader::kGsoTcpV6;
@@ -66,11 +67,13 @@ std::string_view TcpSegments::segment(size_t i, char* out) const {
   if (i > 0) flags &= ~kCwr;
   tcp[13] = static_cast<char>(flags);
   put16(tcp + 16, 0);
-  const std::string_view addresses = v6_ ? std::string_view(out + 8, 32) : std::string_view(out + 12, 8);
+  const std::string_view addresses =
+      v6_ ? std::string_view(out + 8, 32) : std::string_view(out + 12, 8);
   const size_t half = addresses.size() / 2;
   const std::string_view tcp_header(tcp, headers_ - ip_len_);
-  const uint64_t pseudo = inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
-                                              static_cast<uint32_t>(tcp_header.size() + data.size()));
+  const uint64_t pseudo =
+      inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
+                          static_cast<uint32_t>(tcp_header.size() + data.size()));
   put16(tcp + 16, inet::checksum(data, inet::add_words(tcp_header, pseudo)));
   return data;
 }
