@@ -276,6 +276,7 @@ class PppClient:
         self.iid = os.urandom(8)
         self.ipv6cp_ours = self.ipv6cp_theirs = False
         self.echo_replies = 0
+        self.frames = 0
         lac.on_ppp = self.frame
         # What the LNS sent before we were attached (its first LCP request
         # follows the ICCN at once).
@@ -293,6 +294,7 @@ class PppClient:
     def frame(self, session, f):
         if session != self.session:
             return False
+        self.frames += 1
         if f[:2] == b"\xff\x03":
             f = f[2:]
         protocol = f[0] if f[0] & 1 else struct.unpack("!H", f[:2])[0]
@@ -373,7 +375,10 @@ class PppClient:
         last = 0.0
         while not predicate():
             if time.monotonic() > end:
-                raise AssertionError("PPP: no %s within %.0f s" % (what, timeout))
+                raise AssertionError("PPP: no %s within %.0f s (LCP: we acked theirs %s, ours acked %s; "
+                                     "%d frames from the LNS; unacknowledged controls %s; controls seen %s)"
+                                     % (what, timeout, self.lcp_acked, self.lcp_ours, self.frames,
+                                        sorted(self.lac.unacked), [m.type for m in self.lac.controls]))
             if resend and time.monotonic() - last > 1.0:
                 resend()
                 last = time.monotonic()
