@@ -192,7 +192,7 @@ bool DataPath::fast_inbound(const Endpoint& from, char* data, size_t length) {
     ++counters_.spoofed;  // only the address IPCP gave it (as the kernel's rp_filter would)
     return true;
   }
-  gro_.add(data + (ip.data() - data), ip.size());
+  gro_.add(data + (ip.data() - datagram.data()), ip.size());  // the packet where it lies in our buffer
   ++route->packets_in;
   route->bytes_in += ip.size();
   ++counters_.to_tun_packets;
