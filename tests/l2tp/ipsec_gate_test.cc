@@ -74,6 +74,22 @@ TEST_F(Gate, UnmarkedSasAreKeyedByHost) {
   EXPECT_FALSE(gate.admits(peer("[2001:db8:1::2]:1701"), 0));
 }
 
+TEST_F(Gate, ADownEventForAnSaAlreadyGoneLeavesNoGhost) {
+  // charon's events for one SA may come after its IKE SA's own "down"
+  // (a CHILD_SA deleted with it, our cascade's terminate crossing the
+  // client's delete): the status must not show an SA that no longer is.
+  gate.on_event("ike-updown", event(true, "6", "192.0.2.6", 4500, {}, kCertConnName));
+  gate.on_event("child-updown", event(true, "6", "192.0.2.6", 4500, {{"10", 0}}, kCertConnName));
+  gate.on_event("ike-updown", event(false, "6", "192.0.2.6", 4500, {}, kCertConnName));
+  gate.on_event("child-updown", event(false, "6", "192.0.2.6", 4500, {{"10", 0}}, kCertConnName));
+  gate.on_event("ike-updown", event(false, "6", "192.0.2.6", 4500, {}, kCertConnName));
+  EXPECT_TRUE(gate.sas().empty());
+  EXPECT_FALSE(gate.admits(peer("192.0.2.6:1701"), 0));
+  // A down event for an SA we never saw go up: nothing to show either.
+  gate.on_event("child-updown", event(false, "7", "192.0.2.7", 4500, {{"11", 0}}));
+  EXPECT_TRUE(gate.sas().empty());
+}
+
 TEST_F(Gate, OtherConnectionsAreNotOurs) {
   gate.on_event("child-updown", event(true, "3", "192.0.2.3", 4500, {{"4", 0}}, "sipvpn-call-1"));
   EXPECT_FALSE(gate.admits(peer("192.0.2.3:1701"), 0));

@@ -127,37 +127,46 @@ void IpsecGate::on_event(const std::string& name, const vici::Message& m) {
     std::set<std::string> affected;  // IPsec keys that may have lost their last SA
     {
       std::lock_guard<std::mutex> g(mu_);
-      Sa& sa = sas_[id];
-      sa.id = id;
-      sa.host = host;
-      sa.port = static_cast<uint16_t>(std::strtoul(ike->value_or("remote-port", "0").c_str(), nullptr, 10));
-      sa.remote_id = ike->value_or("remote-id", "");
-      sa.auth = conn_auth(e.name);
-      sa.state = ike->value_or("state", "");
-      if (name == "list-sa") {
-        sa.children = children_of(*ike, true);
-        if (sa.since == Clock::time_point{}) sa.since = Clock::now();
-      } else if (name == "ike-updown") {
-        ++(up ? counters_.ike_up : counters_.ike_down);
-        if (up) {
-          sa.since = Clock::now();
-        } else {
-          for (const auto& [child, mark] : sa.children) affected.insert(ipsec_key(host, mark));
-          affected.insert(host);
-          sas_.erase(id);
-          why = "IKE SA deleted";
-        }
-      } else if (name == "child-updown") {
-        ++(up ? counters_.child_up : counters_.child_down);
-        for (const auto& [child, mark] : children_of(*ike, up)) {
+      if (!up && name != "list-sa" && !sas_.count(id)) {
+        // An SA already gone (charon's events for it may follow its IKE
+        // SA's own "down") or never seen up: nothing to show, but the
+        // paths it names are checked again.
+        for (const auto& [child, mark] : children_of(*ike, false)) affected.insert(ipsec_key(host, mark));
+        if (name == "ike-updown") affected.insert(host);
+        why = name == "ike-updown" ? "IKE SA deleted" : "IPsec SA deleted";
+      } else {
+        Sa& sa = sas_[id];
+        sa.id = id;
+        sa.host = host;
+        sa.port = static_cast<uint16_t>(std::strtoul(ike->value_or("remote-port", "0").c_str(), nullptr, 10));
+        sa.remote_id = ike->value_or("remote-id", "");
+        sa.auth = conn_auth(e.name);
+        sa.state = ike->value_or("state", "");
+        if (name == "list-sa") {
+          sa.children = children_of(*ike, true);
+          if (sa.since == Clock::time_point{}) sa.since = Clock::now();
+        } else if (name == "ike-updown") {
+          ++(up ? counters_.ike_up : counters_.ike_down);
           if (up) {
-            sa.children[child] = mark;
+            sa.since = Clock::now();
           } else {
-            sa.children.erase(child);
-            affected.insert(ipsec_key(host, mark));
+            for (const auto& [child, mark] : sa.children) affected.insert(ipsec_key(host, mark));
+            affected.insert(host);
+            sas_.erase(id);
+            why = "IKE SA deleted";
           }
+        } else if (name == "child-updown") {
+          ++(up ? counters_.child_up : counters_.child_down);
+          for (const auto& [child, mark] : children_of(*ike, up)) {
+            if (up) {
+              sa.children[child] = mark;
+            } else {
+              sa.children.erase(child);
+              affected.insert(ipsec_key(host, mark));
+            }
+          }
+          if (!up) why = "IPsec SA deleted";
         }
-        if (!up) why = "IPsec SA deleted";
       }
       recount();
     }
