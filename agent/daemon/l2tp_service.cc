@@ -348,19 +348,22 @@ nlohmann::json L2tpService::metrics() const {
     totals.push_back(metric("mapgw_l2tp_packets_total", "IP packets carried through L2TP sessions, by direction",
                             {{"direction", direction}}, static_cast<double>(packets)));
   }
+  // What the TUN offloads save (vpn/l2tp/tun_gro.h, tun_gso.h): system
+  // calls against the packets they carry.
   const auto& w = server_->data().tun_writes();
-  totals.push_back(metric("mapgw_l2tp_tun_writes_total",
-                          "Writes of client packets to the TUN device (a coalesced TCP burst is one)",
-                          nlohmann::json::object(), static_cast<double>(w.writes)));
-  totals.push_back(metric("mapgw_l2tp_tun_reads_total",
-                          "Reads of packets for clients from the TUN device (a TCP burst is one)",
-                          nlohmann::json::object(), static_cast<double>(d.tun_reads)));
-  totals.push_back(metric("mapgw_l2tp_tun_cut_segments_total",
-                          "TCP segments for clients cut from bursts read from the TUN device",
-                          nlohmann::json::object(), static_cast<double>(d.segmented)));
-  totals.push_back(metric("mapgw_l2tp_tun_coalesced_segments_total",
-                          "TCP segments from clients written to the TUN device as part of a coalesced packet",
-                          nlohmann::json::object(), static_cast<double>(w.coalesced)));
+  const std::tuple<const char*, const char*, uint64_t> offloads[] = {
+      {"mapgw_l2tp_tun_writes_total", "Writes of client packets to the TUN device (a coalesced TCP burst is one)",
+       w.writes},
+      {"mapgw_l2tp_tun_coalesced_segments_total",
+       "TCP segments from clients written to the TUN device as part of a coalesced packet", w.coalesced},
+      {"mapgw_l2tp_tun_reads_total", "Reads of packets for clients from the TUN device (a TCP burst is one)",
+       d.tun_reads},
+      {"mapgw_l2tp_tun_cut_segments_total", "TCP segments for clients cut from bursts read from the TUN device",
+       d.segmented},
+  };
+  for (const auto& [name, help, n] : offloads) {
+    totals.push_back(metric(name, help, nlohmann::json::object(), static_cast<double>(n)));
+  }
   const std::vector<std::pair<const char*, uint64_t>> drops = {
       {"not_ipsec", d.not_ipsec},
       {"wrong_peer", d.wrong_peer + c.wrong_source},
