@@ -142,6 +142,8 @@ INSTANTIATE_TEST_SUITE_P(
         Breaker{"ipv4_id_skips", [](Flow&, std::string& p) { set16(p, 4, 999), finish(p); }},
         Breaker{"other_ack", [](Flow&, std::string& p) { set32(p, 28, 78), finish(p); }},
         Breaker{"other_window", [](Flow&, std::string& p) { set16(p, 34, 9), finish(p); }},
+        Breaker{"other_urgent_pointer",
+                [](Flow&, std::string& p) { set16(p, 38, 0x42), finish(p); }},
         Breaker{"other_timestamp", [](Flow&, std::string& p) { p[47] = 1, finish(p); }},
         Breaker{"bad_checksum", [](Flow&, std::string& p) { p[60] ^= 1; }},
         Breaker{"bad_ip_checksum", [](Flow&, std::string& p) { p[10] ^= 1; }},

@@ -134,10 +134,12 @@ bool TunGro::joins(const Item& item, const Segment& s) {
     if (first[1] != s.ip[1] || first[6] != s.ip[6] || first[8] != s.ip[8] || s.id != item.next_id)
       return false;
   }
-  // Acknowledgment, window and options as the first had them (RFC 9293
+  // Acknowledgment, window, urgent pointer (meaningless without URG, but
+  // what the segment carried) and options as the first had them (RFC 9293
   // §3.1: data offset already equal); flags were checked when read.
   const std::string_view a = first.substr(item.ip_len), b = s.tcp();
   return a.substr(8, 4) == b.substr(8, 4) && a.substr(14, 2) == b.substr(14, 2) &&
+         a.substr(18, 2) == b.substr(18, 2) &&
          a.substr(20, item.tcp_len - 20) == b.substr(20, item.tcp_len - 20);
 }
 
