@@ -20,6 +20,16 @@ inline uint32_t rd32(std::string_view b, size_t at = 0) {
   return static_cast<uint32_t>(rd16(b, at)) << 16 | rd16(b, at + 2);
 }
 
+// In place, big-endian; the caller has checked the room.
+inline void put16(char* at, uint16_t v) {
+  at[0] = static_cast<char>(v >> 8);
+  at[1] = static_cast<char>(v & 0xff);
+}
+inline void put32(char* at, uint32_t v) {
+  put16(at, static_cast<uint16_t>(v >> 16));
+  put16(at + 2, static_cast<uint16_t>(v));
+}
+
 // "0a1B..." → bytes; nullopt for an odd length or a non-hex digit.
 inline std::optional<std::string> from_hex(std::string_view h) {
   if (h.size() % 2) return std::nullopt;

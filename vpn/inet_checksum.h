@@ -39,6 +39,14 @@ inline uint64_t pseudo_header(std::string_view src, std::string_view dst, uint8_
   return add_words(dst, add_words(src)) + protocol + (length >> 16) + (length & 0xffff);
 }
 
+// The same for the addresses of @ip, an IPv4 or IPv6 header (the caller
+// has checked it is whole).
+inline uint64_t pseudo_header(std::string_view ip, uint8_t protocol, uint32_t length) {
+  const bool v6 = static_cast<uint8_t>(ip[0]) >> 4 == 6;
+  return v6 ? pseudo_header(ip.substr(8, 16), ip.substr(24, 16), protocol, length)
+            : pseudo_header(ip.substr(12, 4), ip.substr(16, 4), protocol, length);
+}
+
 // The checksum field's value for @segment (its own field zero), and
 // whether a received @segment's sum checks out.
 inline uint16_t checksum(std::string_view segment, uint64_t pseudo = 0) {

@@ -51,6 +51,16 @@ class Avp(Packet):
         return b"", s
 
 
+def data_frame(datagram):
+    """The PPP frame in an L2TP data message (RFC 2661 §3.1: length, Ns/Nr
+    and offset fields as its flags say)."""
+    flags = struct.unpack("!H", datagram[:2])[0]
+    off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
+    if flags & 0x0200:
+        off += 2 + struct.unpack("!H", datagram[off:off + 2])[0]
+    return datagram[off:]
+
+
 def avp(t, value, mandatory=True):
     if isinstance(value, int):
         value = struct.pack("!H", value)
@@ -159,11 +169,8 @@ class Lac:
         flags = struct.unpack("!H", datagram[:2])[0]
         if not flags & 0x8000:  # data
             h = L2TP(datagram)
-            off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
-            if flags & 0x0200:
-                off += 2 + struct.unpack("!H", datagram[off:off + 2])[0]
             session = next((ours for ours, theirs in self.sessions.items() if ours == h.session_id), h.session_id)
-            frame = datagram[off:]
+            frame = data_frame(datagram)
             if not (self.on_ppp and self.on_ppp(session, frame)):
                 self.data.append((session, frame))
             return

@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lac import (CDN, ICRQ, LCP, STOPCCN, Lac, PppClient, avp, ppp_frame,  # noqa: E402
+from lac import (CDN, ICRQ, LCP, STOPCCN, Lac, PppClient, avp, data_frame, ppp_frame,  # noqa: E402
                  ppp_packet, u32, ASSIGNED_SESSION, CALL_SERIAL)
 from scapy.layers.inet import ICMP, IP  # noqa: E402
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6  # noqa: E402
@@ -158,10 +158,7 @@ class Driver:
                         if flags & 0x8000:
                             self.lac.receive(datagram)
                             continue
-                        off = 6 + (2 if flags & 0x4000 else 0) + (4 if flags & 0x0800 else 0)
-                        if flags & 0x0200:
-                            off += 2 + struct.unpack("!H", datagram[off:off + 2])[0]
-                        frame = datagram[off:]
+                        frame = data_frame(datagram)
                         if frame[:2] == b"\xff\x03":
                             frame = frame[2:]
                         if frame[:1] == b"\x21" or frame[:2] == b"\x00\x21":

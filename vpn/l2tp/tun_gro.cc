@@ -14,11 +14,6 @@ constexpr uint8_t kTcp = 6;
 constexpr uint8_t kAck = 0x10, kPsh = 0x08;
 constexpr size_t kMaxIpLength = 65535;  // IPv4 Total Length, IPv6 Payload Length
 
-void put16(char* at, uint16_t v) {
-  at[0] = static_cast<char>(v >> 8);
-  at[1] = static_cast<char>(v & 0xff);
-}
-
 }  // namespace
 
 // A TCP segment's fields as coalescing needs them; only for packets that
@@ -74,20 +69,15 @@ struct TunGro::Segment {
   std::string_view tcp() const { return ip.substr(ip_len); }
 
   bool checksum_good() const {
-    const std::string_view a = addresses();
-    const size_t half = a.size() / 2;
-    return inet::checks_out(tcp(), inet::pseudo_header(a.substr(0, half), a.substr(half), kTcp,
-                                                       static_cast<uint32_t>(tcp().size())));
+    return inet::checks_out(tcp(),
+                            inet::pseudo_header(ip, kTcp, static_cast<uint32_t>(tcp().size())));
   }
 };
 
 void TunGro::add(char* ip, size_t len) {
   if (held_ == kMaxPackets) flush();
   auto s = Segment::read(std::string_view(ip, len));
-  if (s && !s->checksum_good()) {
-    ++counters_.bad_checksum;  // the receiver drops it, as it would have without us
-    s.reset();
-  }
+  if (s && !s->checksum_good()) s.reset();  // as it came: the receiver drops it, as without us
   if (!s) {
     // A FIN, a bare ACK, anything else: whatever is held may not pass it.
     for (size_t i = 0; i < held_; ++i) items_[i].open = false;
@@ -177,19 +167,15 @@ void TunGro::write(Item& item) {
     char* tcp = ip + item.ip_len;
     const size_t tcp_length = item.tcp_len + item.payload;
     if (item.v6) {
-      put16(ip + 4, static_cast<uint16_t>(tcp_length));
+      bytes::put16(ip + 4, static_cast<uint16_t>(tcp_length));
     } else {
-      put16(ip + 2, static_cast<uint16_t>(item.ip_len + tcp_length));
-      put16(ip + 10, 0);
-      put16(ip + 10, inet::checksum(std::string_view(ip, item.ip_len)));
+      bytes::put16(ip + 2, static_cast<uint16_t>(item.ip_len + tcp_length));
+      bytes::put16(ip + 10, 0);
+      bytes::put16(ip + 10, inet::checksum(std::string_view(ip, item.ip_len)));
     }
     if (item.push) tcp[13] = static_cast<char>(tcp[13] | kPsh);
-    const std::string_view addresses =
-        item.v6 ? std::string_view(ip + 8, 32) : std::string_view(ip + 12, 8);
-    const size_t half = addresses.size() / 2;
-    put16(tcp + 16,
-          inet::fold(inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
-                                         static_cast<uint32_t>(tcp_length))));
+    bytes::put16(tcp + 16, inet::fold(inet::pseudo_header(std::string_view(ip, item.ip_len), kTcp,
+                                                          static_cast<uint32_t>(tcp_length))));
     vnet.flags = VnetHeader::kNeedsChecksum;
     vnet.gso_type = item.v6 ? VnetHeader::kGsoTcpV6 : VnetHeader::kGsoTcpV4;
     vnet.hdr_len = static_cast<uint16_t>(item.ip_len + item.tcp_len);

@@ -30,7 +30,7 @@ class TunGro {
   using Writer = std::function<bool(const iovec* parts, int count)>;
   // Written by the data thread alone, read by the metrics.
   struct Counters {
-    std::atomic<uint64_t> writes{0}, packets{0}, coalesced{0}, failed_packets{0}, bad_checksum{0};
+    std::atomic<uint64_t> writes{0}, packets{0}, coalesced{0}, failed_packets{0};
   };
 
   explicit TunGro(Writer write) : write_(std::move(write)) {}

@@ -13,15 +13,6 @@ constexpr uint8_t kTcp = 6;
 constexpr uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
 constexpr uint8_t kGsoEcn = 0x80;  // VIRTIO_NET_HDR_GSO_ECN: CWR set on the first
 
-void put16(char* at, uint16_t v) {
-  at[0] = static_cast<char>(v >> 8);
-  at[1] = static_cast<char>(v & 0xff);
-}
-void put32(char* at, uint32_t v) {
-  put16(at, static_cast<uint16_t>(v >> 16));
-  put16(at + 2, static_cast<uint16_t>(v));
-}
-
 }  // namespace
 
 std::optional<TcpSegments> TcpSegments::of(const VnetHeader& vnet, std::string_view ip) {
@@ -53,28 +44,24 @@ std::string_view TcpSegments::segment(size_t i, char* out) const {
   const std::string_view data = ip_.substr(at, std::min(mss_, ip_.size() - at));
   std::memcpy(out, ip_.data(), headers_);
   if (v6_) {
-    put16(out + 4, static_cast<uint16_t>(headers_ - 40 + data.size()));
+    bytes::put16(out + 4, static_cast<uint16_t>(headers_ - 40 + data.size()));
   } else {
-    put16(out + 2, static_cast<uint16_t>(headers_ + data.size()));
-    put16(out + 4, static_cast<uint16_t>(bytes::rd16(ip_, 4) + i));
-    put16(out + 10, 0);
-    put16(out + 10, inet::checksum(std::string_view(out, ip_len_)));
+    bytes::put16(out + 2, static_cast<uint16_t>(headers_ + data.size()));
+    bytes::put16(out + 4, static_cast<uint16_t>(bytes::rd16(ip_, 4) + i));
+    bytes::put16(out + 10, 0);
+    bytes::put16(out + 10, inet::checksum(std::string_view(out, ip_len_)));
   }
   char* tcp = out + ip_len_;
-  put32(tcp + 4, bytes::rd32(ip_, ip_len_ + 4) + static_cast<uint32_t>(i * mss_));
+  bytes::put32(tcp + 4, bytes::rd32(ip_, ip_len_ + 4) + static_cast<uint32_t>(i * mss_));
   uint8_t flags = static_cast<uint8_t>(tcp[13]);
   if (i + 1 < count_) flags &= ~(kFin | kPsh);
   if (i > 0) flags &= ~kCwr;
   tcp[13] = static_cast<char>(flags);
-  put16(tcp + 16, 0);
-  const std::string_view addresses =
-      v6_ ? std::string_view(out + 8, 32) : std::string_view(out + 12, 8);
-  const size_t half = addresses.size() / 2;
+  bytes::put16(tcp + 16, 0);
   const std::string_view tcp_header(tcp, headers_ - ip_len_);
-  const uint64_t pseudo =
-      inet::pseudo_header(addresses.substr(0, half), addresses.substr(half), kTcp,
-                          static_cast<uint32_t>(tcp_header.size() + data.size()));
-  put16(tcp + 16, inet::checksum(data, inet::add_words(tcp_header, pseudo)));
+  const uint64_t pseudo = inet::pseudo_header(
+      std::string_view(out, ip_len_), kTcp, static_cast<uint32_t>(tcp_header.size() + data.size()));
+  bytes::put16(tcp + 16, inet::checksum(data, inet::add_words(tcp_header, pseudo)));
   return data;
 }
 
